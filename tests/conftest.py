@@ -1,0 +1,42 @@
+"""Shared fixtures: the real MNIST folder beside the project, reached the way a user would."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder holding the four IDX files: $MLP_DATA_DIR, else ../shared/data/mnist."""
+    folder = Path(os.environ.get("MLP_DATA_DIR") or SHARED_MNIST)
+    if not (folder / "train-images-idx3-ubyte.gz").exists():
+        pytest.fail(f"MNIST IDX files not found in {folder}: set MLP_DATA_DIR or provide ../shared/data/mnist")
+    return folder
+
+
+def synthetic_split(n: int = 600, seed: int = 0, classes: int = 10) -> SimpleNamespace:
+    """A tiny learnable stand-in for MNIST: each class is a random template plus noise."""
+    rng = np.random.default_rng(seed)
+    templates = rng.random((classes, 784), dtype=np.float32)
+
+    def make(count: int):
+        y = rng.integers(0, classes, count)
+        x = np.clip(templates[y] + rng.normal(0, 0.3, (count, 784)).astype(np.float32), 0, 1)
+        return x.astype(np.float32), y
+
+    x_train, y_train = make(n)
+    x_val, y_val = make(n // 5)
+    x_test, y_test = make(n // 5)
+    return SimpleNamespace(x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val, x_test=x_test, y_test=y_test)
+
+
+@pytest.fixture
+def tiny_split() -> SimpleNamespace:
+    return synthetic_split()
