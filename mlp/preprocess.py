@@ -1,0 +1,135 @@
+"""Turn a canvas drawing into a 28x28 image that looks like an MNIST digit.
+
+The network only ever saw MNIST, so a drawing must go through the same steps
+MNIST's authors applied to the NIST scans, or it will look foreign:
+
+1. grey levels in [0, 1], white ink on black;
+2. crop to the bounding box of the ink;
+3. shrink (or enlarge) so the longer side is 20 pixels, keeping the aspect
+   ratio, with area averaging -- this anti-aliasing is where MNIST's grey
+   stroke edges come from;
+4. paste into a 28x28 frame so that the centre of mass of the ink lands on
+   pixel (14, 14), by a whole-pixel shift, as MNIST did;
+5. stretch the grey levels so the brightest pixel is 1.0.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .imaging import resize_area
+
+SIZE = 28  # side of the output frame
+BOX = 20  # the longer side of the digit is fitted to this
+CENTRE = 14.0  # where MNIST puts the centre of mass (row and column index)
+INK_THRESHOLD = 0.05  # grey level above which a pixel counts for the bounding box
+DEFAULT_MIN_INK = 5.0  # in 28x28-pixel units; the faintest MNIST digit has ~22
+
+_LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights for R, G, B
+
+
+def center_of_mass(img: np.ndarray) -> tuple[float, float]:
+    """Intensity-weighted mean (row, column) of a 2-D image, in pixel indices.
+
+    Pixel (r, c) sits at (r, c), so a 28x28 MNIST digit has its centre of mass
+    within half a pixel of (14, 14). An all-zero image has no centre: ValueError.
+    """
+    img = np.asarray(img, dtype=np.float64)
+    if img.ndim != 2:
+        raise ValueError(f"expected a 2-D image, got shape {img.shape}")
+    total = img.sum()
+    if total <= 0:
+        raise ValueError("the image has no ink, so no centre of mass")
+    rows = img.sum(axis=1) @ np.arange(img.shape[0]) / total
+    cols = img.sum(axis=0) @ np.arange(img.shape[1]) / total
+    return float(rows), float(cols)
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """Grey levels in [0, 1] (float32, (H, W)) from a grey, RGB or RGBA image.
+
+    Integer images are read as 0-255, float images must already be in [0, 1].
+    For RGBA only the colours count, except that fully transparent pixels are
+    background whatever their colour.
+    """
+    image = np.asarray(image)
+    if image.ndim not in (2, 3):
+        raise ValueError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {image.shape}")
+    if image.ndim == 3 and image.shape[2] not in (1, 3, 4):
+        raise ValueError(f"expected 1, 3 (RGB) or 4 (RGBA) channels, got {image.shape[2]}")
+    if image.size == 0:
+        raise ValueError(f"the image is empty (shape {image.shape})")
+
+    if image.dtype == np.bool_ or np.issubdtype(image.dtype, np.integer):
+        scale = np.float32(1 / 255) if image.dtype != np.bool_ else np.float32(1)
+    elif np.issubdtype(image.dtype, np.floating):
+        scale = np.float32(1)
+        lo, hi = float(image.min()), float(image.max())
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError("the image contains NaN or infinite values")
+        if lo < -1e-3 or hi > 1 + 1e-3:
+            raise ValueError(f"a float image must hold values in [0, 1], got [{lo:g}, {hi:g}]")
+    else:
+        raise ValueError(f"unsupported pixel type {image.dtype}")
+
+    if image.ndim == 2 or image.shape[2] == 1:
+        grey = image.reshape(image.shape[:2]).astype(np.float32) * scale
+    else:
+        # Three scalar multiply-adds are ~2x faster than a (H, W, 3) @ (3,) product.
+        r, g, b = (image[..., k] * np.float32(w * scale) for k, w in enumerate(_LUMA))
+        grey = r + g + b
+        if image.shape[2] == 4:
+            grey[image[..., 3] == 0] = 0.0
+    return np.clip(grey, 0.0, 1.0, out=grey)
+
+
+def to_mnist(image: np.ndarray, *, min_ink: float = DEFAULT_MIN_INK) -> np.ndarray | None:
+    """Make a 28x28 float32 MNIST-style image in [0, 1] from a drawing, or None.
+
+    ``image``: white ink on black, (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA,
+    uint8 0-255 or float 0-1, any size.
+
+    Returns None when there is too little ink to be a digit (an empty canvas,
+    a stray click): total ink below ``min_ink``, measured in pixels of a 28x28
+    frame -- as if the whole canvas were shrunk to 28x28 -- so the threshold
+    means the same on any canvas size (images smaller than 28x28 count their
+    own pixels). A brush dot is a few such pixels; a real digit has 20 or more.
+
+    Centring uses MNIST's own rule: a whole-pixel shift that brings the centre
+    of mass within half a pixel of (14, 14). A sub-pixel (interpolated) shift
+    would centre exactly but blur the strokes, which MNIST digits are not.
+    When centring would push ink out of the frame, the shift is limited so
+    the whole 20-pixel box stays inside.
+    """
+    grey = to_grey(image)
+    h, w = grey.shape
+    ink = float(grey.sum()) * SIZE * SIZE / max(h * w, SIZE * SIZE)
+    if ink < min_ink:
+        return None
+    inked = grey > INK_THRESHOLD
+    rows = np.flatnonzero(inked.any(axis=1))
+    cols = np.flatnonzero(inked.any(axis=0))
+    if rows.size == 0:  # all ink is fainter than the threshold: nothing drawn
+        return None
+    crop = grey[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+    ch, cw = crop.shape
+    factor = BOX / max(ch, cw)
+    small = resize_area(crop, max(1, round(ch * factor)), max(1, round(cw * factor)))
+
+    sh, sw = small.shape
+    cy, cx = center_of_mass(small)
+    top = min(max(_nearest_int(CENTRE - cy), 0), SIZE - sh)
+    left = min(max(_nearest_int(CENTRE - cx), 0), SIZE - sw)
+    out = np.zeros((SIZE, SIZE), dtype=np.float32)
+    out[top : top + sh, left : left + sw] = small / small.max()
+    return out
+
+
+def _nearest_int(v: float) -> int:
+    """Round half up, with ties decided the same way despite float noise.
+
+    A symmetric drawing often has its centre of mass exactly half-way between
+    two pixels; without the tolerance, grey, colour and float versions of the
+    same drawing could be placed one pixel apart.
+    """
+    return int(np.floor(v + 0.5 + 1e-6))

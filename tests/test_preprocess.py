@@ -1,0 +1,184 @@
+"""to_mnist must turn canvas drawings into images that look like MNIST digits."""
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+
+from mlp.imaging import area_resize_matrix, resize_area
+from mlp.preprocess import center_of_mass, to_mnist
+
+N_MNIST = 20  # how many real test digits to re-process
+
+
+def blank_canvas(size: int = 280) -> np.ndarray:
+    """What the drawing canvas returns before anything is drawn: opaque black RGBA."""
+    canvas = np.zeros((size, size, 4), dtype=np.uint8)
+    canvas[..., 3] = 255
+    return canvas
+
+
+def paint(canvas: np.ndarray, rows: slice, cols: slice) -> np.ndarray:
+    canvas[rows, cols, :3] = 255
+    return canvas
+
+
+def bbox_size(img: np.ndarray) -> tuple[int, int]:
+    rows = np.flatnonzero(img.any(axis=1))
+    cols = np.flatnonzero(img.any(axis=0))
+    return int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
+
+
+def seven(top: int, left: int) -> np.ndarray:
+    """A '7' of two thick strokes, 150 px tall, with its corner at (top, left)."""
+    canvas = paint(blank_canvas(), slice(top, top + 20), slice(left, left + 100))
+    for k in range(130):  # the diagonal, one canvas row at a time (test set-up only)
+        c = left + 80 - k * 60 // 130
+        canvas[top + 20 + k, c : c + 20, :3] = 255
+    return canvas
+
+
+def assert_centred(img: np.ndarray) -> None:
+    cy, cx = center_of_mass(img)
+    # whole-pixel shift, like MNIST: within half a pixel of (14, 14)
+    assert abs(cy - 14) <= 0.5 + 1e-6 and abs(cx - 14) <= 0.5 + 1e-6, (cy, cx)
+
+
+def test_tall_bar_in_a_corner_is_fitted_and_centred():
+    out = to_mnist(paint(blank_canvas(), slice(5, 65), slice(210, 230)))  # 60 x 20 bar
+    assert out is not None
+    assert out.shape == (28, 28) and out.dtype == np.float32
+    assert out.min() >= 0.0 and out.max() == 1.0
+    height, width = bbox_size(out)
+    assert height == 20
+    assert abs(width - 7) <= 1  # 20 * 20 / 60, keeping the aspect ratio
+    assert_centred(out)
+
+
+def test_wide_shape_is_fitted_by_its_width():
+    out = to_mnist(paint(blank_canvas(), slice(200, 220), slice(10, 70)))  # 20 x 60 bar
+    height, width = bbox_size(out)
+    assert width == 20 and abs(height - 7) <= 1
+    assert_centred(out)
+
+
+def test_seven_is_centred_and_peaks_at_one():
+    out = to_mnist(seven(10, 10))
+    assert bbox_size(out)[0] == 20
+    assert out.max() == 1.0
+    assert_centred(out)
+
+
+def test_position_on_the_canvas_does_not_matter():
+    np.testing.assert_allclose(to_mnist(seven(10, 10)), to_mnist(seven(110, 150)), atol=1e-6)
+
+
+def test_thin_strokes_on_a_big_canvas_still_reach_full_intensity():
+    canvas = paint(blank_canvas(560), slice(50, 500), slice(300, 308))  # 450 x 8 px line
+    out = to_mnist(canvas)
+    assert out.max() == 1.0
+    assert bbox_size(out)[0] == 20
+
+
+def test_grey_rgb_rgba_uint8_and_float_inputs_agree():
+    rgba = seven(30, 60)
+    expected = to_mnist(rgba)
+    grey = rgba[..., 0]
+    for variant in (rgba[..., :3], grey, grey[..., None], grey / 255.0, rgba / np.float32(255)):
+        np.testing.assert_allclose(to_mnist(variant), expected, atol=1e-5)
+
+
+def test_coloured_ink_counts_by_its_brightness():
+    canvas = seven(30, 60)
+    canvas[..., 1:3] = 0  # pure red ink: luminance 0.299
+    out = to_mnist(canvas)
+    np.testing.assert_allclose(out, to_mnist(seven(30, 60)), atol=1e-5)  # max rescaled to 1
+
+
+def test_fully_transparent_pixels_are_background():
+    canvas = seven(30, 60)
+    canvas[..., 3] = np.where(canvas[..., 0] > 0, 255, 0)  # transparent background...
+    canvas[canvas[..., 3] == 0, :3] = 255  # ...even though its colour is white
+    np.testing.assert_allclose(to_mnist(canvas), to_mnist(seven(30, 60)), atol=1e-6)
+
+
+def test_ink_that_would_fall_off_the_frame_is_kept_inside():
+    # A heavy top bar with a hair-thin stem: the centre of mass sits near the
+    # top of the 20 px box, so centring it would push the stem off the bottom.
+    canvas = paint(blank_canvas(), slice(20, 60), slice(40, 240))
+    paint(canvas, slice(60, 240), slice(139, 141))
+    out = to_mnist(canvas)
+    assert bbox_size(out)[0] == 20
+    assert out[-1].max() > 0  # the stem reaches the bottom row instead of vanishing
+    assert center_of_mass(out)[0] < 13.5  # centring was limited, on purpose
+
+
+@pytest.mark.parametrize(
+    "canvas",
+    [
+        blank_canvas(),
+        paint(blank_canvas(), slice(140, 141), slice(140, 141)),  # one pixel
+        np.zeros((1, 1), dtype=np.uint8) + 255,  # a 1x1 canvas, fully inked
+        np.zeros((280, 280)),  # float, empty
+    ],
+)
+def test_empty_drawings_give_none(canvas):
+    assert to_mnist(canvas) is None
+
+
+def test_a_single_brush_dot_gives_none():
+    yy, xx = np.mgrid[:280, :280]
+    canvas = blank_canvas()
+    canvas[(yy - 100) ** 2 + (xx - 200) ** 2 <= 10**2, :3] = 255  # a click with a 20 px brush
+    assert to_mnist(canvas) is None
+    assert to_mnist(canvas, min_ink=1.0) is not None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros(280, dtype=np.uint8),
+        np.zeros((2, 28, 28, 4), dtype=np.uint8),
+        np.zeros((280, 280, 2), dtype=np.uint8),
+        np.zeros((280, 280, 5), dtype=np.uint8),
+        np.zeros((0, 280, 4), dtype=np.uint8),
+        np.full((28, 28), 255.0),  # float must be 0-1
+        np.full((28, 28), np.nan),
+        np.full((28, 28), "x"),
+    ],
+)
+def test_bad_input_raises_value_error(bad):
+    with pytest.raises(ValueError):
+        to_mnist(bad)
+
+
+def test_center_of_mass_uses_pixel_indices():
+    img = np.zeros((5, 7))
+    img[1, 2] = 1.0
+    img[3, 6] = 3.0
+    assert center_of_mass(img) == pytest.approx((2.5, 5.0))
+    with pytest.raises(ValueError):
+        center_of_mass(np.zeros((3, 3)))
+
+
+def test_area_resize_rows_sum_to_one_both_ways():
+    for n_in, n_out in [(280, 20), (60, 20), (7, 20), (3, 3), (150, 7)]:
+        r = area_resize_matrix(n_in, n_out)
+        assert r.shape == (n_out, n_in)
+        np.testing.assert_allclose(r.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_area_resize_undoes_block_upscaling():
+    img = np.random.default_rng(0).random((20, 14)).astype(np.float32)
+    np.testing.assert_allclose(resize_area(np.kron(img, np.ones((10, 10))), 20, 14), img, atol=1e-5)
+
+
+def test_real_mnist_digits_come_back_nearly_unchanged(mnist_dir):
+    with gzip.open(mnist_dir / "t10k-images-idx3-ubyte.gz") as f:
+        digits = np.frombuffer(f.read(16 + 784 * N_MNIST), np.uint8, offset=16).reshape(-1, 28, 28)
+    for digit in digits:
+        canvas = np.kron(digit, np.ones((10, 10), dtype=np.uint8))  # as if drawn on 280x280
+        out = to_mnist(canvas)
+        assert out is not None
+        assert np.corrcoef(out.ravel(), digit.ravel())[0, 1] > 0.99
