@@ -1,0 +1,86 @@
+"""Diagnosis rules on made-up histories: each rule fires on its measurement, and only there."""
+import pytest
+
+from mlp.config import TrainConfig
+from mlp.diagnosis import diagnose
+from mlp.diagnostics import LayerStats
+from mlp.trainer import DiagnosticPoint, EvalPoint, History, TrainPoint
+
+
+def layer(dead=0.0, saturated=0.0, ratio=1e-3) -> LayerStats:
+    return LayerStats(dead=dead, saturated=saturated, grad_norm=1.0, weight_norm=10.0, update_ratio=ratio)
+
+
+def history(losses, accuracies=(0.1, 0.9), start_loss=2.3, hidden=None, ratio=1e-3) -> History:
+    hidden = hidden or [layer(ratio=ratio), layer(ratio=ratio)]
+    h = History()
+    for step, loss in enumerate(losses, start=1):
+        h.train.append(TrainPoint(step * 10, step / 10, loss, 0.5, 1e-3))
+        h.diagnostics.append(DiagnosticPoint(step * 10, step / 10, (*hidden, layer(ratio=ratio))))
+    h.heldout.append(EvalPoint(0, 0.0, start_loss, accuracies[0]))
+    h.heldout.append(EvalPoint(len(losses) * 10, len(losses) / 10, losses[-1], accuracies[1]))
+    return h
+
+
+def codes(config, hist, **kw):
+    return [f.code for f in diagnose(config, hist, **kw)]
+
+
+HEALTHY = [2.0, 1.0, 0.5, 0.3, 0.2, 0.15]
+
+
+def test_healthy_run_has_no_findings():
+    assert codes(TrainConfig(), history(HEALTHY)) == []
+
+
+def test_diverged_run_blames_the_learning_rate():
+    config = TrainConfig(optimizer="sgd", lr=5.0)
+    found = diagnose(config, history(HEALTHY[:3]), status="failed", reason="The loss became NaN at step 12.")
+    assert found[0].code == "exploded" and found[0].fix == {"lr": 0.5}
+    assert "NaN" in found[0].message
+
+
+def test_rising_loss_without_nan_is_an_explosion_too():
+    assert "exploded" in codes(TrainConfig(lr=0.5), history([2.3, 3, 8, 20, 40, 60]))
+
+
+def test_huge_starting_loss_blames_the_initial_weights():
+    found = diagnose(TrainConfig(init="normal"), history(HEALTHY, start_loss=1000.0))
+    assert found[0].code == "overconfident-start" and found[0].fix == {"init": "he"}
+    assert "1e+03" in found[0].message
+
+
+def test_saturated_sigmoids_suggest_xavier():
+    hist = history(HEALTHY, hidden=[layer(saturated=0.8), layer(saturated=0.3)])
+    found = diagnose(TrainConfig(activation="sigmoid", init="normal"), hist)
+    assert [f.code for f in found] == ["saturated"] and found[0].fix == {"init": "xavier"}
+    assert "80%" in found[0].title
+    # the same numbers under ReLU mean nothing: saturation is a sigmoid/tanh matter
+    assert codes(TrainConfig(activation="relu"), hist) == []
+
+
+def test_dead_relus_suggest_leaky_relu():
+    hist = history(HEALTHY, hidden=[layer(dead=0.9), layer()])
+    found = diagnose(TrainConfig(activation="relu", lr=0.1), hist)
+    assert found[0].code == "dead-relus" and found[0].fix["activation"] == "leaky-relu"
+    assert codes(TrainConfig(activation="relu"), history(HEALTHY, hidden=[layer(dead=0.3), layer()])) == []
+
+
+def test_tiny_updates_mean_the_learning_rate_is_too_small():
+    hist = history([2.31, 2.30, 2.30, 2.30], accuracies=(0.1, 0.11), ratio=1e-7)
+    found = diagnose(TrainConfig(optimizer="sgd", lr=1e-6), hist)
+    assert [f.code for f in found] == ["lr-too-small"] and found[0].fix == {"lr": 0.1}
+    # tiny updates once the loss is ~0 are just convergence
+    assert codes(TrainConfig(), history([0.01, 0.001, 0.0001, 0.0], ratio=1e-9)) == []
+
+
+def test_one_class_makes_accuracy_meaningless():
+    found = diagnose(TrainConfig(classes=(1,)), history(HEALTHY, accuracies=(0.0, 1.0)))
+    assert found[0].code == "single-class" and found[0].fix == {"classes": tuple(range(10))}
+
+
+@pytest.mark.parametrize("classes, final, expected", [((0, 1, 2, 3, 4, 5, 6, 7, 8, 9), 0.12, True),
+                                                      ((1, 9), 0.52, True), ((1, 9), 0.9, False)])
+def test_chance_level_is_relative_to_the_number_of_classes(classes, final, expected):
+    found = codes(TrainConfig(classes=classes), history(HEALTHY, accuracies=(0.1, final)))
+    assert ("chance" in found) is expected
