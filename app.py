@@ -1,0 +1,41 @@
+"""Home: what this app is, which data it uses, and where to start.  Run: streamlit run app.py"""
+import streamlit as st
+
+from mlp.mnist import DATA_DIR_ENV
+from ui import data, state
+from ui.layout import setup_page
+
+dataset = setup_page("Home", "🧠")
+st.title("MLP playground: teach a network to read handwritten digits")
+st.markdown(
+    "A small neural network (a *multilayer perceptron*) learns to recognise the digits 0 to 9 from "
+    "thousands of handwritten examples. You choose how it is built and how it learns, watch it learn, "
+    "then draw your own digits for it to read."
+)
+if dataset is not None:
+    st.success(f"**Data:** {dataset.description}.")
+    if dataset.source == "sample":
+        st.warning("This is only a small offline sample: accuracies will be lower than with the full MNIST set.")
+
+st.markdown("### Where to start")
+train, draw = st.columns(2, gap="large")
+with train:
+    with st.container(border=True):
+        st.page_link("pages/1_Train.py", label="**Train** a network", icon=":material/show_chart:")
+        st.markdown("Pick a preset or change the settings, press **Start training**, and watch the loss fall "
+                    "and the accuracy rise. If a run goes wrong, the app says why and what to change.")
+with draw:
+    with st.container(border=True):
+        st.page_link("pages/2_Draw.py", label="**Draw** a digit", icon=":material/draw:")
+        st.markdown("Draw with a mouse, pen or finger and see what the network sees (28 × 28 pixels) and "
+                    "how sure it is of each digit. No network yet? One button trains a quick one.")
+
+
+def _use_folder() -> None:
+    state.set_data_folder(st.session_state["data_folder_input"])
+
+
+with st.expander("Use MNIST from another folder"):
+    st.text_input("Folder holding the four MNIST files (train-images-idx3-ubyte.gz and the others)",
+                  value=data.folder_in_use(), key="data_folder_input", on_change=_use_folder,
+                  help=f"Leave empty for the server's default ({DATA_DIR_ENV}, else the download cache).")

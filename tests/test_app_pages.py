@@ -1,0 +1,167 @@
+"""Each page run by Streamlit's AppTest: settings apply, training runs and reports, nothing ends in a traceback."""
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui.state import RUN_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN, DRAW = "pages/1_Train.py", "pages/2_Draw.py"
+
+
+@pytest.fixture
+def app(mnist_dir, monkeypatch):
+    """The app as a fresh session sees it: the home page first, MNIST from the shared folder."""
+    monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "success", "warning", "error") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def finish(at: AppTest, timeout: float = 120) -> None:
+    """Wait on the session's run (AppTest never fires run_every), then redraw."""
+    run = at.session_state[RUN_KEY]
+    assert run.wait(timeout), "training did not end in time"
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_home_says_what_the_app_is_and_which_data_is_loaded(app):
+    assert "MLP playground" in app.title[0].value
+    assert any("Full MNIST" in s.value and "60,000" in s.value for s in app.success)
+    assert "Where to start" in texts(app)
+    assert any("MLP playground" in m.value for m in app.sidebar.markdown)
+
+
+def test_a_named_data_folder_that_is_wrong_gets_a_message_not_a_traceback(app, tmp_path):
+    app.text_input(key="data_folder_input").set_value(str(tmp_path)).run()
+    assert not app.exception
+    assert any("could not be read" in e.value for e in app.error)
+
+
+def test_a_preset_loads_in_one_click_with_its_story(app):
+    open_page(app, TRAIN)
+    app.button(key="preset_notebook-one-nine").click().run()
+    assert not app.exception
+    assert app.button_group(key="setting_classes").value == [1, 9]
+    assert app.selectbox(key="setting_init").value == "normal"
+    assert any("ones and nines" in i.value and "separates them" in i.value for i in app.info)
+
+
+def test_settings_apply_and_survive_a_visit_to_another_page(app):
+    open_page(app, TRAIN)
+    app.text_input(key="setting_hidden").set_value("64, 32").run()
+    app.selectbox(key="setting_optimizer").set_value("momentum").run()
+    assert app.number_input(key="setting_momentum").value == 0.9  # the optimiser's own setting appears
+    open_page(app, DRAW)
+    open_page(app, TRAIN)
+    assert app.text_input(key="setting_hidden").value == "64, 32"
+    assert app.selectbox(key="setting_optimizer").value == "momentum"
+
+
+@pytest.mark.parametrize("widget, key, value, words", [
+    ("text_input", "setting_hidden", "", "Hidden layers"),
+    ("text_input", "setting_hidden", "wide", "not a whole number"),
+    ("button_group", "setting_classes", [], "at least one digit"),
+])
+def test_bad_settings_show_a_message_and_cannot_start(app, widget, key, value, words):
+    open_page(app, TRAIN)
+    getattr(app, widget)(key=key).set_value(value).run()
+    assert not app.exception
+    assert any(words in e.value for e in app.error)
+    assert app.button(key="start").disabled
+
+
+def test_a_short_training_runs_and_its_results_render(app):
+    open_page(app, TRAIN)
+    app.button_group(key="setting_classes").set_value([1, 9]).run()
+    app.number_input(key="setting_per_class").set_value(300).run()
+    app.number_input(key="setting_epochs").set_value(1).run()
+    app.button(key="start").click().run()
+    assert not app.exception
+    finish(app)
+    page = texts(app)
+    assert "Finished:" in page and "Result on the test digits" in page
+    accuracy = next(m for m in app.metric if m.label == "Test accuracy")
+    assert float(accuracy.value.rstrip("%")) > 90
+    assert any(m.label == "Test loss" for m in app.metric)
+    assert not app.button(key="start").disabled  # ready for the next run
+    assert "Run 1" in "\n".join(c.value for c in app.sidebar.caption)
+
+
+def test_a_failing_run_is_explained_and_its_fix_applies_in_one_click(app):
+    open_page(app, TRAIN)
+    app.button(key="preset_notebook-one").click().run()
+    app.number_input(key="setting_per_class").set_value(200).run()
+    app.button(key="start").click().run()
+    finish(app)
+    page = texts(app)
+    assert "What went wrong" in page and "One class only" in page
+    app.button(key="fix_0").click().run()
+    assert not app.exception
+    assert app.button_group(key="setting_classes").value == list(range(10))
+    assert any("Use all ten digits" in i.value for i in app.info)
+
+
+def test_pause_resume_and_stop_from_the_page(app):
+    open_page(app, TRAIN)
+    app.number_input(key="setting_epochs").set_value(50).run()
+    app.button(key="start").click().run()
+    run = app.session_state[RUN_KEY]
+    deadline = time.monotonic() + 30
+    while run.state != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    app.run()
+    app.button(key="pause").click().run()
+    assert run.state == "paused" and "Paused at epoch" in texts(app)
+    app.button(key="resume").click().run()
+    assert run.state == "running"
+    app.button(key="stop").click().run()
+    finish(app, timeout=60)
+    assert run.state == "stopped"
+    assert any("Stopped by the user" in w.value for w in app.warning)
+
+
+def test_changing_a_setting_or_the_page_does_not_stop_training(app):
+    open_page(app, TRAIN)
+    app.number_input(key="setting_epochs").set_value(50).run()
+    app.button(key="start").click().run()
+    run = app.session_state[RUN_KEY]
+    app.text_input(key="setting_hidden").set_value("32").run()
+    open_page(app, DRAW)
+    assert "The answer follows the network as it learns" in texts(app)
+    open_page(app, "app.py")
+    assert run.active and run.config.hidden == (256, 128)  # the run keeps the settings it started with
+    open_page(app, TRAIN)
+    assert app.button(key="start").disabled  # one training per session at a time
+    app.button(key="stop").click().run()
+    finish(app, timeout=60)
+    assert run.state == "stopped"
+
+
+def test_draw_page_without_a_network_offers_a_quick_one_then_waits_for_a_drawing(app):
+    open_page(app, DRAW)
+    assert "no trained network" in texts(app)
+    assert any("Draw a digit in the black square" in i.value for i in app.info)
+    app.button(key="quick_train").click().run()
+    assert not app.exception
+    finish(app)
+    page = texts(app)
+    assert "no trained network" not in page
+    assert "Lift the pen" in page  # an empty canvas gets a hint, not a prediction
+    assert not [b for b in app.button if b.key == "quick_train"]
+    assert "quick model" in "\n".join(c.value for c in app.sidebar.caption)

@@ -1,0 +1,213 @@
+"""The app in a real browser: Debian's Chromium, driven by Playwright, against `streamlit run app.py`.
+
+Train a network and watch the curve grow, draw a digit with the mouse and get an answer, and open
+a deep link on a freshly started server. Screenshots land in screenshots/ (git-ignored).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PLOT_POINTS = "() => { const d = document.querySelector('.js-plotly-plot'); return d && d.data ? d.data[0].x.length : 0 }"
+BARS = "() => { const d = document.querySelector('.js-plotly-plot'); return d && d.data ? d.data[0].y.length : 0 }"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`streamlit run app.py` on a free port, as the README starts it; stopped by `close()`."""
+
+    def __init__(self, mnist_dir: Path, log: Path, **env_vars: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "MLP_DATA_DIR": str(mnist_dir), "OPENBLAS_NUM_THREADS": "1", **env_vars}
+        self.log = log
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless=true", "--server.fileWatcherType=none",
+             "--browser.gatherUsageStats=false"],
+            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        self._wait_healthy()
+
+    def _wait_healthy(self, timeout: float = 60) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited early:\n{self.log.read_text()}")
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as answer:
+                    if answer.read().decode().strip() == "ok":
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.close()
+        raise RuntimeError(f"streamlit did not answer on {self.url}:\n{self.log.read_text()}")
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(mnist_dir, tmp_path_factory):
+    running = Server(mnist_dir, tmp_path_factory.mktemp("server") / "streamlit.log")
+    yield running
+    running.close()
+
+
+def new_page(browser, width: int = 1600, height: int = 1300) -> Page:
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.set_default_timeout(60_000)
+    return page
+
+
+def shoot(page: Page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def set_epochs(page: Page, epochs: int) -> None:
+    page.get_by_role("tab", name="Run").click()
+    field = page.get_by_role("spinbutton", name="Epochs")
+    field.fill(str(epochs))
+    field.press("Enter")
+
+
+def wait_for_points(page: Page, more_than: int, timeout: float = 60) -> int:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        points = page.evaluate(PLOT_POINTS)
+        if points > more_than:
+            return points
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the training curve did not grow past {more_than} points")
+
+
+def test_home_page_names_the_data_and_where_to_start(browser, server):
+    page = new_page(browser)
+    page.goto(server.url + "/")
+    page.get_by_text("Where to start").wait_for()
+    assert page.get_by_text("Full MNIST (60,000 training").first.is_visible()
+    shoot(page, "home")
+    page.close()
+
+
+def test_train_watch_the_curve_grow_then_draw_a_digit(browser, server):
+    page = new_page(browser)
+    page.goto(server.url + "/Train")
+    page.get_by_role("heading", name="Presets").wait_for()
+    page.get_by_role("button", name="Modern: ReLU").click()
+    page.get_by_text("Press Start training to run it").wait_for()
+    set_epochs(page, 3)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("3 epochs, all digits").wait_for()
+
+    first = wait_for_points(page, 3)  # two readings of the live chart while it trains
+    second = wait_for_points(page, first)
+    assert second > first
+    page.get_by_text("Training: epoch").first.wait_for()
+    assert page.get_by_text("steps/s").first.is_visible()
+    shoot(page, "train_running")
+
+    page.get_by_text("Result on the test digits").wait_for(timeout=120_000)
+    page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy").wait_for()
+    page.get_by_text("Nothing looks wrong with this run").wait_for()
+    shoot(page, "train_finished")
+
+    page.get_by_test_id("stSidebarUserContent").get_by_role("link", name="Draw").click()
+    page.get_by_text("Your drawing").wait_for()
+    canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 80, y + 60)  # a 7: a bar, then the long stroke down
+    page.mouse.down()
+    page.mouse.move(x + 200, y + 60, steps=15)
+    page.mouse.move(x + 120, y + 240, steps=15)
+    page.mouse.up()
+
+    page.locator("#predicted-digit").wait_for()
+    assert page.get_by_test_id("stImage").first.is_visible()  # the 28x28 the network receives
+    assert page.get_by_text("28 × 28 pixels").is_visible()
+    assert page.get_by_text("% sure").is_visible()
+    assert page.evaluate(BARS) == 10
+    assert page.locator("#predicted-digit").inner_text().strip() == "7"
+    shoot(page, "draw")
+    page.close()
+
+
+def test_a_deep_link_on_a_fresh_server_shows_the_whole_app(browser, mnist_dir, tmp_path):
+    fresh = Server(mnist_dir, tmp_path / "streamlit.log")
+    try:
+        page = new_page(browser)
+        page.goto(fresh.url + "/Draw")
+        page.get_by_role("heading", name="Draw a digit").wait_for()
+        sidebar = page.get_by_test_id("stSidebarUserContent")
+        for label in ("Home", "Train", "Draw"):
+            assert sidebar.get_by_role("link", name=label).is_visible()
+        assert sidebar.get_by_text("Full MNIST").is_visible()
+        assert page.title().startswith("Draw · MLP playground")
+        assert not page.get_by_test_id("stSidebarNav").is_visible()  # Streamlit's own list, which says "app"
+        assert page.get_by_role("button", name="Train a quick model").is_visible()
+        page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas").wait_for()
+        page.get_by_text("Lift the pen to see what the network thinks you drew").wait_for()
+        shoot(page, "deep_link_draw")
+        page.close()
+    finally:
+        fresh.close()
+
+
+def test_a_closed_tab_stops_its_training_and_the_next_in_line_starts(browser, mnist_dir, tmp_path):
+    one_slot = Server(mnist_dir, tmp_path / "streamlit.log", MLP_MAX_TRAININGS="1")
+    try:
+        first = new_page(browser)
+        first.goto(one_slot.url + "/Train")
+        first.get_by_role("heading", name="Presets").wait_for()
+        set_epochs(first, 50)  # minutes of work, unless it stops when its tab closes
+        first.get_by_role("button", name="Start training").click()
+        first.get_by_text("Training: epoch").first.wait_for()
+
+        second = new_page(browser)
+        second.goto(one_slot.url + "/Draw")
+        second.get_by_role("button", name="Train a quick model").click()
+        second.get_by_text("Waiting for a free slot: 1st in line").first.wait_for()
+        shoot(second, "draw_waiting_in_line")
+
+        first.close()
+        closed = time.monotonic()
+        second.get_by_text("Training: epoch").first.wait_for(timeout=40_000)
+        waited = time.monotonic() - closed
+        assert waited < 30, f"the closed tab's training held its slot for {waited:.0f} s"  # heartbeat: 10 s
+        second.close()
+    finally:
+        one_slot.close()

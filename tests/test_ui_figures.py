@@ -1,0 +1,76 @@
+"""Figures built from plain data: what a student sees on the charts, checked without a browser."""
+import math
+
+import numpy as np
+import pytest
+
+from mlp.trainer import EvalPoint, History, TrainPoint
+from ui.figures import PREDICTED_COLOUR, pixelated, probability_figure, training_figure
+
+
+def history(n_train=20, n_held=3, diverged=False):
+    train = [TrainPoint(i * 10, i / 10, 2.0 / (i + 1), min(1.0, i / 20), 1e-3) for i in range(1, n_train + 1)]
+    if diverged:
+        train.append(TrainPoint(999, 2.1, math.inf, 0.1, 1e-3))
+    held = [EvalPoint(i * 100, float(i), 1.0 / (i + 1), 0.5 + i / 10) for i in range(n_held)]
+    return History(train=train, heldout=held, heldout_name="validation")
+
+
+def test_training_figure_has_labelled_loss_and_accuracy_panels():
+    fig = training_figure(history(), total_epochs=5)
+    names = [t.name for t in fig.data]
+    assert names.count("training digits") == 2 and sum("validation" in n for n in names) == 2
+    assert [t.mode for t in fig.data] == ["lines", "lines+markers"] * 2
+    titles = [a.text for a in fig.layout.annotations]
+    assert any("Loss" in t for t in titles) and any("Accuracy" in t for t in titles)
+    assert "epochs" in fig.layout.xaxis2.title.text  # the stacked panels share it, written once below
+    assert fig.layout.yaxis.title.text == "loss" and fig.layout.yaxis2.title.text == "accuracy"
+    assert fig.layout.yaxis2.tickformat == ".0%"
+    assert fig.layout.font.size >= 16  # readable from the back of a room
+
+
+def test_curves_follow_the_history_in_epochs_on_an_axis_fixed_to_the_whole_run():
+    h = history(n_train=20, n_held=3)
+    fig = training_figure(h, total_epochs=5)
+    train_loss, held_loss, train_acc, held_acc = fig.data
+    assert list(train_loss.x) == [p.epoch for p in h.train] and list(train_loss.y) == [p.loss for p in h.train]
+    assert list(held_acc.y) == [p.accuracy for p in h.heldout]
+    assert fig.layout.xaxis.range[1] >= 5  # the run's end is on screen from the start
+
+
+def test_side_by_side_layout_and_an_empty_history_both_render():
+    fig = training_figure(History(), total_epochs=None, stacked=False)
+    assert all(len(t.x) == 0 for t in fig.data)
+    assert fig.layout.xaxis2.domain[0] > fig.layout.xaxis.domain[1]  # two columns
+    fig.to_json()
+
+
+def test_non_finite_losses_become_gaps_not_invalid_json():
+    fig = training_figure(history(diverged=True), total_epochs=3)
+    assert fig.data[0].y[-1] is None
+    assert "Infinity" not in fig.to_json() and "NaN" not in fig.to_json()
+
+
+def test_probability_bars_highlight_the_predicted_digit():
+    probs = np.full(10, 0.02)
+    probs[7] = 0.82
+    fig = probability_figure(probs)
+    bar = fig.data[0]
+    assert list(bar.x) == [str(d) for d in range(10)] and np.allclose(bar.y, probs)
+    assert bar.marker.color[7] == PREDICTED_COLOUR and bar.marker.color.count(PREDICTED_COLOUR) == 1
+    assert bar.text[7] == "82%"
+    assert fig.layout.yaxis.title.text == "probability" and fig.layout.xaxis.title.text == "digit"
+
+
+def test_probability_figure_rejects_a_wrong_number_of_values():
+    with pytest.raises(ValueError, match="10 probabilities"):
+        probability_figure([0.5, 0.5])
+
+
+def test_pixelated_keeps_each_pixel_as_a_sharp_square():
+    img = np.zeros((28, 28), dtype=np.float32)
+    img[3, 5] = 1.0
+    big = pixelated(img, scale=10)
+    assert big.shape == (280, 280) and big.dtype == np.uint8
+    assert big[35, 55] == 255 and big[36:40, 56:60].min() == 255  # inside the lit pixel
+    assert big[45, 65] == 0  # inside a dark one

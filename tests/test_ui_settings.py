@@ -1,0 +1,51 @@
+"""Settings as the widgets hold them, and their translation to the engine's TrainConfig."""
+import pytest
+
+from mlp.config import ConfigError, TrainConfig
+from mlp.presets import PRESETS
+from ui.settings import (FIELDS, GROUPS, apply_changes, config_from_settings, default_settings, describe,
+                         parse_hidden, settings_from_config)
+
+
+def test_every_engine_setting_has_a_widget_with_a_one_line_help():
+    import dataclasses
+
+    names = {f.name for f in FIELDS}
+    assert names == {f.name for f in dataclasses.fields(TrainConfig)}
+    for spec in FIELDS:
+        assert spec.group in GROUPS and spec.label and spec.help and "\n" not in spec.help
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_presets_round_trip_through_the_widgets(name):
+    config = PRESETS[name].config()
+    assert config_from_settings(settings_from_config(config)) == config
+
+
+@pytest.mark.parametrize("text, widths", [("256, 128", (256, 128)), ("64", (64,)), (" 32 16 ", (32, 16)),
+                                          ("none", ()), ("100,", (100,))])
+def test_hidden_layers_are_typed_as_text(text, widths):
+    assert parse_hidden(text) == widths
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"hidden": ""}, "Hidden layers"), ({"hidden": "256, lots"}, "not a whole number"),
+    ({"hidden": "0, 5"}, "hidden layer needs"), ({"classes": []}, "at least one digit"),
+    ({"lr": 0.0}, "learning rate"), ({"epochs": None}, "Epochs"), ({"lr": None}, "Learning rate"),
+    ({"validation_share": 0.9}, "validation share"),
+])
+def test_bad_settings_raise_a_config_error_in_words(change, words):
+    with pytest.raises(ConfigError, match=words):
+        config_from_settings({**default_settings(), **change})
+
+
+def test_a_diagnosis_fix_lands_in_widget_form():
+    settings = apply_changes(default_settings(), {"classes": (3, 1), "lr": 0.1, "hidden": (64,)})
+    assert settings["classes"] == [1, 3] and settings["hidden"] == "64" and settings["lr"] == 0.1
+    assert config_from_settings(settings).classes == (1, 3)
+
+
+def test_describe_names_the_run_in_one_line():
+    line = describe(TrainConfig(classes=(1, 9), per_class=300, epochs=1))
+    assert line.startswith("784-256-128-10 network") and "digits 1, 9" in line and "300 per digit" in line
+    assert "1 epoch," in line

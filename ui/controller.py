@@ -1,0 +1,296 @@
+"""One training run in a background thread, the server-wide cap on runs at once, and a run's record.
+
+Pure Python (no Streamlit): the page only calls `start`, `pause`, `resume`, `stop`, `beat` and reads
+`state`, `progress()`, `history()`. The thread never touches Streamlit; it stops by itself when the
+page stops beating (a closed tab), also while it waits for a slot or is paused.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+from mlp.config import TrainConfig
+from mlp.diagnosis import Finding, diagnose
+from mlp.model import Model
+from mlp.trainer import History, Progress, SplitLike, Trainer, TrainResult
+
+RunState = Literal["ready", "queued", "running", "paused", "finished", "stopped", "failed"]
+ACTIVE_STATES = ("queued", "running", "paused")
+HEARTBEAT_SECONDS = 10.0  # no beat for this long (and no open connection): the page is gone
+MAX_TRAININGS_ENV = "MLP_MAX_TRAININGS"
+LEFT_REASON = "Stopped because nobody is watching any more (the page was closed)."
+
+
+def ordinal(n: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 11 -> '11th'."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+class SlotLimiter:
+    """At most `limit` trainings at once; the others wait in line, first come first served."""
+
+    def __init__(self, limit: int):
+        self.limit = max(1, int(limit))
+        self._cond = threading.Condition()
+        self._running = 0
+        self._line: list[object] = []
+
+    def acquire(self, ticket: object, give_up: Callable[[], bool], poll: float = 0.2) -> bool:
+        """Wait for a slot; False (and out of the line) as soon as `give_up()` is true."""
+        with self._cond:
+            self._line.append(ticket)
+            try:
+                while not (self._line[0] is ticket and self._running < self.limit):
+                    if give_up():
+                        return False
+                    self._cond.wait(poll)
+                self._running += 1
+                return True
+            finally:
+                self._line.remove(ticket)
+                self._cond.notify_all()
+
+    def release(self) -> None:
+        with self._cond:
+            self._running = max(0, self._running - 1)
+            self._cond.notify_all()
+
+    def place(self, ticket: object) -> int:
+        """1 for the next in line, 0 when not waiting."""
+        with self._cond:
+            return self._line.index(ticket) + 1 if ticket in self._line else 0
+
+    @property
+    def running(self) -> int:
+        with self._cond:
+            return self._running
+
+
+def _limit_from_env() -> int:
+    try:
+        return max(1, int(os.environ.get(MAX_TRAININGS_ENV, "2")))
+    except ValueError:
+        return 2
+
+
+SLOTS = SlotLimiter(_limit_from_env())  # one per server process, shared by every session
+
+
+@dataclass
+class Run:
+    """A finished (or stopped, or failed) run, kept for drawing, inspecting and comparing."""
+    name: str
+    config: TrainConfig
+    history: History
+    status: str
+    reason: str
+    model: Model | None
+    test_accuracy: float | None
+    test_loss: float | None
+    seconds: float
+    epochs: float
+    findings: list[Finding] = field(default_factory=list)
+
+
+def evals_per_epoch(epochs: int) -> int:
+    """Held-out checks per epoch: every epoch, more often when the run is too short for a curve."""
+    return 5 if epochs <= 1 else 2 if epochs <= 3 else 1
+
+
+_run_numbers = itertools.count(1)
+
+
+class TrainingRun:
+    """Owns one Trainer and the thread that runs it; safe to read and control from any thread."""
+
+    def __init__(self, config: TrainConfig, split: SplitLike, *, name: str = "",
+                 limiter: SlotLimiter | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
+                 connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic):
+        """Raises ValueError (worded for users) when the split has no training examples.
+        `connected` may report that the user's page is still open even when beats are late
+        (a browser slows timers in a background tab)."""
+        self.config = config
+        self.name = name or f"Run {next(_run_numbers)}"
+        self.trainer = Trainer(config, split, evals_per_epoch=evals_per_epoch(config.epochs),
+                               keep_going=self.keep_going)
+        self._limiter = limiter if limiter is not None else SLOTS
+        self._heartbeat = heartbeat_seconds
+        self._connected = connected
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last_beat = clock()
+        self._phase: RunState = "ready"  # ready, queued, then the trainer's, then the final state
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.result: TrainResult | None = None
+        self.record: Run | None = None
+        self.error = ""
+
+    # ----- control -----
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._phase = "queued"
+            self._last_beat = self._clock()
+            self._thread = threading.Thread(target=self._main, name=f"training {self.name}", daemon=True)
+        self._thread.start()
+
+    def pause(self) -> None:
+        self.trainer.pause()
+
+    def resume(self) -> None:
+        self.trainer.resume()
+
+    def stop(self, reason: str = "Stopped by the user.") -> None:
+        self._cancel.set()
+        self.trainer.stop(reason)
+
+    def beat(self) -> None:
+        """Called by the page while it is open; without beats the run stops itself."""
+        with self._lock:
+            self._last_beat = self._clock()
+
+    def keep_going(self) -> bool:
+        with self._lock:
+            fresh = self._clock() - self._last_beat < self._heartbeat
+        if fresh:
+            return True
+        try:
+            return bool(self._connected and self._connected())
+        except Exception:  # a probe that breaks must not keep an orphan alive
+            return False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the thread has ended (tests, shutdown); True if it has."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.done
+
+    # ----- reading -----
+    @property
+    def state(self) -> RunState:
+        with self._lock:
+            phase = self._phase
+        if phase in ("ready", "queued", "finished", "stopped", "failed"):
+            return phase
+        trainer_state = self.trainer.state
+        return "paused" if trainer_state == "paused" else "running"
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("finished", "stopped", "failed")
+
+    @property
+    def slot_limit(self) -> int:
+        return self._limiter.limit
+
+    def place_in_line(self) -> int:
+        return self._limiter.place(self) if self.state == "queued" else 0
+
+    def progress(self) -> Progress:
+        return self.trainer.progress()
+
+    def history(self) -> History:
+        return self.trainer.history()
+
+    def model(self) -> Model | None:
+        """The latest weights: a snapshot while training, the final model afterwards."""
+        if self.state in ("ready", "queued"):
+            return None
+        if self.record is not None:
+            return self.record.model
+        return self.trainer.snapshot()
+
+    # ----- the thread -----
+    def _main(self) -> None:
+        try:
+            if not self._limiter.acquire(self, give_up=self._give_up):
+                self._end_unstarted()
+                return
+            try:
+                with self._lock:
+                    self._phase = "running"
+                result = self.trainer.run()
+            finally:
+                self._limiter.release()
+            self._finish(result)
+        except Exception as error:  # anything at all: the student sees words, not a traceback
+            self._fail(error)
+
+    def _give_up(self) -> bool:
+        return self._cancel.is_set() or not self.keep_going()
+
+    def _end_unstarted(self) -> None:
+        reason = "Stopped before it started." if self._cancel.is_set() else LEFT_REASON
+        self.trainer.stop(reason)
+        with self._lock:
+            self.record = Run(self.name, self.config, self.trainer.history(), "stopped", reason, None,
+                              None, None, 0.0, 0.0)
+            self._phase = "stopped"
+
+    def _finish(self, result: TrainResult) -> None:
+        findings = diagnose(self.config, result.history, status=result.status, reason=result.reason)
+        record = Run(self.name, self.config, result.history, result.status, result.reason, result.model,
+                     result.test_accuracy, result.test_loss, result.seconds, result.epochs, findings)
+        with self._lock:
+            self.result, self.record = result, record
+            self._phase = result.status
+
+    def _fail(self, error: Exception) -> None:
+        if isinstance(error, MemoryError):
+            message = "The computer ran out of memory: try fewer or narrower hidden layers, or a smaller batch."
+        else:
+            message = f"Training stopped because of an unexpected error ({type(error).__name__}: {error})."
+        try:
+            model = self.trainer.snapshot()
+            history = self.trainer.history()
+        except Exception:
+            model, history = None, History()
+        with self._lock:
+            self.error = message
+            self.record = Run(self.name, self.config, history, "failed", message, model, None, None, 0.0, 0.0)
+            self._phase = "failed"
+
+
+def format_seconds(seconds: float) -> str:
+    """'about 12 s', 'about 3 min'; '' when unknown."""
+    if not seconds or seconds != seconds or seconds == float("inf"):
+        return ""
+    if seconds < 90:
+        return f"about {max(1, round(seconds))} s"
+    return f"about {round(seconds / 60)} min"
+
+
+def status_text(run: TrainingRun) -> str:
+    """One plain line on where a run stands, for the page and the sidebar."""
+    state = run.state
+    if state == "ready":
+        return "Ready to start."
+    if state == "queued":
+        place = run.place_in_line()
+        where = f"{ordinal(place)} in line" if place else "starting"
+        return f"Waiting for a free slot: {where} (the server trains {run.slot_limit} at a time)."
+    p = run.progress()
+    of = f"epoch {p.epoch:.1f} of {run.config.epochs}"
+    if state == "running":
+        left = format_seconds(p.seconds_left)
+        return f"Training: {of} · {p.steps_per_second:.0f} steps/s" + (f" · {left} left." if left else ".")
+    if state == "paused":
+        return f"Paused at {of}."
+    record = run.record
+    if state == "failed":
+        return f"Failed: {record.reason if record else run.error}"
+    accuracy = f"{record.test_accuracy:.1%} test accuracy" if record and record.test_accuracy is not None else ""
+    if state == "finished":
+        return f"Finished: {accuracy}." if accuracy else "Finished."
+    return f"Stopped at {of}" + (f": {accuracy}." if accuracy else ".")

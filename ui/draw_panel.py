@@ -1,0 +1,109 @@
+"""The Draw page's parts: the canvas, the 28x28 image the network receives, and its answer.
+
+Imports streamlit_drawable_canvas, which only works under `streamlit run` or AppTest: keep this
+module out of unit tests.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from mlp.config import TrainConfig
+from mlp.preprocess import to_mnist
+from mlp.presets import get_preset
+from ui import state
+from ui.controller import status_text
+from ui.figures import pixelated, probability_figure
+from ui.train_panel import start_training
+
+CANVAS_SIDE = 280
+PREVIEW_SCALE = 8  # 28 x 8 = 224 pixels: every input pixel a clear square
+BRUSH = 20
+QUICK_LABEL = "quick model"
+POLL_SECONDS = 1.0
+
+
+def quick_config() -> TrainConfig:
+    """A few seconds of training that already reads hand-drawn digits well (wiggled training digits)."""
+    return get_preset("modern").config(epochs=2, augment=True)
+
+
+def no_model_yet() -> None:
+    """With no network in the session and none training: say so, and offer a one-click quick training."""
+    st.info("There is no trained network in this session yet. Train one on the **Train** page, "
+            "or let a quick one learn here in a few seconds:")
+    st.button("Train a quick model (a few seconds)", icon=":material/bolt:", type="primary", key="quick_train",
+              on_click=start_training, args=(quick_config(), QUICK_LABEL))
+
+
+def _canvas() -> np.ndarray | None:
+    """The drawing as the network's 28x28 input, or None while the canvas is empty."""
+    result = st_canvas(stroke_width=BRUSH, stroke_color="#FFFFFF", background_color="#000000",
+                       height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw",
+                       return_image_data=True, key=f"canvas_{state.canvas_generation()}")
+    st.caption("Use a mouse, a pen or a finger.")
+    st.button("Clear the drawing", icon=":material/delete:", on_click=state.clear_canvas, key="clear_canvas")
+    image = result.image_data
+    if image is None or int(np.asarray(image).sum()) == 0:  # the toolbar's reset gives all black
+        return None
+    return to_mnist(image)
+
+
+def _big_answer(probabilities: np.ndarray) -> None:
+    digit = int(probabilities.argmax())
+    st.markdown(f'<div class="big-digit" id="predicted-digit">{digit}</div>'
+                f'<div class="big-digit-caption">{probabilities[digit]:.0%} sure</div>', unsafe_allow_html=True)
+
+
+def draw_area() -> None:
+    """Canvas, what the network sees, and its answer, side by side (wrapping on a narrow screen).
+
+    While the session's network trains, the whole area reruns every second so the answer follows
+    the network as it learns. Every element keeps its place from one run to the next: if the
+    canvas moved in the page, the browser would mount a new one and the drawing would vanish.
+    """
+    run = state.current_run()
+    polling = run is not None and run.active
+
+    def body() -> None:
+        if polling:
+            run.beat()
+        status = st.container()  # a fixed slot above the row, whatever it holds
+        model, source = state.latest_model()
+        probabilities = None
+        with st.container(horizontal=True, gap="medium"):
+            with st.container(width=CANVAS_SIDE + 10):
+                st.markdown("#### 1. Your drawing")
+                image = _canvas()
+            if image is not None and model is not None:
+                probabilities = model.predict_proba(image.reshape(1, -1).astype(np.float32))[0]
+            with st.container(width=28 * PREVIEW_SCALE + 10):
+                st.markdown("#### 2. What it sees")
+                if image is None:
+                    st.info("Draw a digit in the black square.")
+                else:
+                    st.image(pixelated(image, PREVIEW_SCALE), width=28 * PREVIEW_SCALE,
+                             caption="28 × 28 pixels, cropped and centred like MNIST")
+                st.markdown("#### 3. Its answer")
+                if probabilities is not None:
+                    _big_answer(probabilities)
+                elif image is not None:
+                    st.info("The answer appears once there is a network.")
+                else:
+                    st.info("Lift the pen to see what the network thinks you drew.")
+            with st.container(width=420):
+                st.markdown("#### How sure, digit by digit")
+                if probabilities is not None:
+                    st.plotly_chart(probability_figure(probabilities), use_container_width=True,
+                                    key="probabilities", config={"displaylogo": False, "staticPlot": True})
+                    st.caption(f"Network: {source}")
+                else:
+                    st.caption("The ten probabilities appear here, the highest in red.")
+        with status:
+            if polling:
+                st.info(f"**{run.name}** — {status_text(run)} The answer follows the network as it learns.")
+        if polling and not run.active:
+            st.rerun(scope="app")
+
+    st.fragment(body, run_every=POLL_SECONDS if polling else None)()

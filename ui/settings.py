@@ -1,0 +1,168 @@
+"""Every engine setting as the app shows it: label, one-line help, group, and when it applies.
+
+The app keeps the settings as a plain dict of widget values (hidden layers as the text the
+student typed, for instance). TrainConfig stays the single judge of what is valid: turning
+the dict into a config raises ConfigError with a message worded for the student.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from mlp import activations, initializers, losses, optimizers, schedules
+from mlp.config import ConfigError, TrainConfig
+
+Settings = dict[str, Any]
+
+GROUPS = ("Network", "Learning", "Run", "Data")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # the TrainConfig field
+    label: str
+    help: str
+    group: str
+    kind: str  # text, select, int, float, bool, classes, optional-int
+    options: tuple = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    fmt: str | None = None
+    applies: Callable[[Mapping[str, Any]], bool] = field(default=lambda s: True)
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("hidden", "Hidden layers (units per layer)",
+          "Units in each hidden layer, input side first, separated by commas, e.g. 256, 128 ('none' for no hidden layer).",
+          "Network", "text"),
+    Field("activation", "Activation", "What each hidden unit does with its weighted input.",
+          "Network", "select", activations.NAMES),
+    Field("leaky_slope", "Leaky ReLU slope", "How much of a negative input leaky ReLU lets through (0.01 = 1%).",
+          "Network", "float", minimum=0.0, maximum=1.0, step=0.01, fmt="%g",
+          applies=lambda s: s.get("activation") == "leaky-relu"),
+    Field("dropout", "Dropout", "Share of hidden units switched off at random at each step, against overfitting (0 = off).",
+          "Network", "float", minimum=0.0, maximum=1.0, step=0.05, fmt="%g"),
+    Field("init", "Starting weights", "How the first weights are drawn: He suits ReLU, Xavier suits sigmoid and tanh, "
+          "normal uses the spread you choose.", "Network", "select", initializers.NAMES),
+    Field("init_std", "Spread of the normal start", "Standard deviation of the starting weights (the notebook used 1).",
+          "Network", "float", minimum=0.0, maximum=100.0, step=0.1, fmt="%g",
+          applies=lambda s: s.get("init") == "normal"),
+    Field("loss", "Loss", "What training makes small: cross-entropy suits classifying, mse is mean squared error.",
+          "Learning", "select", losses.NAMES),
+    Field("optimizer", "Optimiser", "The rule that turns gradients into weight updates.",
+          "Learning", "select", optimizers.NAMES),
+    Field("lr", "Learning rate", "Size of each update step: too large and the loss explodes, too small and nothing moves.",
+          "Learning", "float", minimum=0.0, maximum=100.0, step=0.0001, fmt="%g"),
+    Field("momentum", "Momentum", "Share of the previous update carried into the next one.",
+          "Learning", "float", minimum=0.0, maximum=1.0, step=0.05, fmt="%g",
+          applies=lambda s: s.get("optimizer") in ("momentum", "nesterov")),
+    Field("beta1", "Adam beta 1", "How long Adam's running average of the gradients remembers (0.9 is usual).",
+          "Learning", "float", minimum=0.0, maximum=1.0, step=0.01, fmt="%g",
+          applies=lambda s: s.get("optimizer") == "adam"),
+    Field("beta2", "Adam beta 2", "How long Adam's running average of squared gradients remembers (0.999 is usual).",
+          "Learning", "float", minimum=0.0, maximum=1.0, step=0.001, fmt="%g",
+          applies=lambda s: s.get("optimizer") == "adam"),
+    Field("rho", "RMSprop rho", "How long RMSprop's running average of squared gradients remembers (0.9 is usual).",
+          "Learning", "float", minimum=0.0, maximum=1.0, step=0.01, fmt="%g",
+          applies=lambda s: s.get("optimizer") == "rmsprop"),
+    Field("schedule", "Learning-rate schedule",
+          "How the learning rate changes: constant, cut in steps, or a smooth cosine glide down to 0.",
+          "Learning", "select", schedules.NAMES),
+    Field("step_epochs", "Epochs between cuts", "Step schedule: how many epochs pass between two cuts.",
+          "Learning", "int", minimum=1, maximum=500, step=1, applies=lambda s: s.get("schedule") == "step"),
+    Field("gamma", "Cut factor", "Step schedule: the learning rate is multiplied by this at each cut.",
+          "Learning", "float", minimum=0.0, maximum=1.0, step=0.05, fmt="%g",
+          applies=lambda s: s.get("schedule") == "step"),
+    Field("weight_decay", "Weight decay", "Pulls every weight a little towards 0 at each step, against overfitting (0 = off).",
+          "Learning", "float", minimum=0.0, maximum=1.0, step=0.0001, fmt="%g"),
+    Field("epochs", "Epochs", "How many times training goes through all its examples.",
+          "Run", "int", minimum=1, maximum=500, step=1),
+    Field("batch_size", "Batch size", "How many examples are averaged for each update of the weights.",
+          "Run", "int", minimum=1, maximum=60_000, step=16),
+    Field("augment", "Wiggle the training digits",
+          "Shift, turn and resize training digits slightly at random, so hand-drawn digits are recognised better.",
+          "Run", "bool"),
+    Field("seed", "Random seed", "Fixes every random choice: the same seed and settings give the same run.",
+          "Run", "int", minimum=0, maximum=2**32 - 1, step=1),
+    Field("classes", "Digits to learn", "Which digits the network is trained and tested on.",
+          "Data", "classes", tuple(range(10))),
+    Field("per_class", "Training examples per digit", "Leave empty to use them all (about 6,000 per digit).",
+          "Data", "optional-int", minimum=1, maximum=10_000, step=100),
+    Field("validation_share", "Held out for checking",
+          "Share of the training examples kept aside to check the network on digits it never trained on.",
+          "Data", "float", minimum=0.0, maximum=0.5, step=0.05, fmt="%g"),
+)
+FIELD_BY_NAME = {f.name: f for f in FIELDS}
+
+
+def format_hidden(hidden: tuple[int, ...] | list[int]) -> str:
+    return ", ".join(str(h) for h in hidden) if hidden else "none"
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'256, 128' -> (256, 128); 'none' -> (); anything else is a ConfigError in plain words."""
+    cleaned = (text or "").strip()
+    if cleaned.lower() in ("none", "0", "-"):
+        return ()
+    if not cleaned:
+        raise ConfigError("Hidden layers: type the number of units in each layer, e.g. 256, 128 "
+                          "(or 'none' for a network without hidden layers).")
+    widths = []
+    for part in cleaned.replace(";", ",").replace(" ", ",").split(","):
+        if not part:
+            continue
+        if not part.isdigit():
+            raise ConfigError(f"Hidden layers: '{part}' is not a whole number. Write widths like 256, 128.")
+        widths.append(int(part))
+    return tuple(widths)
+
+
+def settings_from_config(config: TrainConfig) -> Settings:
+    """The widget values that show `config`."""
+    values = config.to_dict()
+    values["hidden"] = format_hidden(config.hidden)
+    return values
+
+
+def default_settings() -> Settings:
+    return settings_from_config(TrainConfig())
+
+
+def config_from_settings(settings: Mapping[str, Any]) -> TrainConfig:
+    """The TrainConfig the settings describe; ConfigError (worded for students) when they are not valid."""
+    values = dict(settings)
+    values["hidden"] = parse_hidden(str(values.get("hidden", "")))
+    if not values.get("classes"):
+        raise ConfigError("Choose at least one digit to learn.")
+    for name in ("epochs", "batch_size", "seed", "step_epochs"):
+        if values.get(name) is None:
+            raise ConfigError(f"{FIELD_BY_NAME[name].label}: please enter a whole number.")
+        values[name] = int(values[name])
+    for name, spec in FIELD_BY_NAME.items():
+        if spec.kind == "float" and values.get(name) is None:
+            raise ConfigError(f"{spec.label}: please enter a number.")
+    if values.get("per_class") is not None:
+        values["per_class"] = int(values["per_class"])
+    return TrainConfig.from_dict(values)
+
+
+def apply_changes(settings: Mapping[str, Any], changes: Mapping[str, Any]) -> Settings:
+    """Settings with some engine values replaced (a diagnosis fix, for instance), in widget form."""
+    updated = dict(settings)
+    for name, value in changes.items():
+        if name == "hidden":
+            value = format_hidden(value)
+        elif name == "classes":
+            value = sorted(int(c) for c in value)
+        updated[name] = value
+    return updated
+
+
+def describe(config: TrainConfig) -> str:
+    """One line naming what a run trains: shape, activation, optimiser, rate, data."""
+    shape = "-".join(str(s) for s in config.sizes)
+    digits = "all digits" if len(config.classes) == 10 else "digits " + ", ".join(map(str, config.classes))
+    per = f", {config.per_class:,} per digit" if config.per_class else ""
+    return (f"{shape} network, {config.activation}, {config.init} start, {config.optimizer} at learning rate "
+            f"{config.lr:g}, {config.epochs} epoch{'s' if config.epochs != 1 else ''}, {digits}{per}")

@@ -1,0 +1,132 @@
+"""The Train page's parts: presets, start, the live curves, and the result with its diagnosis."""
+from __future__ import annotations
+
+import streamlit as st
+
+from mlp.config import ConfigError, TrainConfig
+from mlp.diagnosis import Finding
+from mlp.presets import PRESETS
+from ui import data, state
+from ui.controller import Run, TrainingRun, status_text
+from ui.figures import training_figure
+from ui.settings import apply_changes, config_from_settings, describe, settings_from_config
+
+POLL_SECONDS = 0.5
+
+
+# ----- presets -----
+def _load_preset(name: str) -> None:
+    preset = PRESETS[name]
+    state.replace_settings(settings_from_config(preset.config()))
+    state.set_notice(f"**Loaded “{preset.title}”.** {preset.story} Press **Start training** to run it.")
+
+
+def preset_picker() -> None:
+    """One button per engine preset: its story as the tooltip, and shown again once loaded."""
+    st.markdown("#### Presets", help="One click sets every setting; hover a preset to read what it shows.")
+    with st.container(key="presets"):  # the key gives a CSS class: these labels may wrap (ui.layout)
+        for name, preset in PRESETS.items():
+            st.button(preset.title, key=f"preset_{name}", on_click=_load_preset, args=(name,), help=preset.story,
+                      use_container_width=True)
+
+
+# ----- starting a run -----
+def start_training(config: TrainConfig | None = None, label: str = "") -> TrainingRun | None:
+    """Start a run of `config` (default: the session's settings); on a problem, leave a notice instead."""
+    current = state.current_run()
+    if current is not None and current.active:
+        state.set_notice("A training is already going on: stop it first.")
+        return None
+    try:
+        config = config or config_from_settings(state.settings())
+    except ConfigError as error:
+        state.set_notice(str(error))
+        return None
+    if data.dataset() is None:
+        state.set_notice("There is no data to train on: see the message at the top of the page.")
+        return None
+    try:
+        split = data.split_for(config)
+        run = TrainingRun(config, split, name=state.next_run_name(label), connected=state.connection_probe())
+    except (ValueError, MemoryError) as error:
+        state.set_notice(f"Training could not start: {error}")
+        return None
+    run.start()
+    state.set_current_run(run)
+    return run
+
+
+def start_button(config: TrainConfig | None) -> None:
+    run = state.current_run()
+    busy = run is not None and run.active
+    st.button("Start training", icon=":material/play_arrow:", type="primary", on_click=start_training,
+              disabled=busy or config is None, key="start", help="Train a new network with the settings on the left.")
+
+
+# ----- the live view -----
+def _controls(run: TrainingRun) -> None:
+    with st.container(horizontal=True):
+        if run.state == "paused":
+            st.button("Resume", icon=":material/play_arrow:", on_click=run.resume, key="resume")
+        else:
+            st.button("Pause", icon=":material/pause:", on_click=run.pause, key="pause",
+                      disabled=run.state != "running")
+        st.button("Stop", icon=":material/stop:", on_click=run.stop, key="stop")
+
+
+def live_view() -> None:
+    """Status, progress and curves of the session's run; polls while the run is active."""
+    run = state.current_run()
+    if run is None:
+        st.info("Choose a preset or settings on the left, press **Start training**, and the loss and accuracy "
+                "curves will grow here while the network learns.")
+        return
+    polling = run.active
+
+    def body() -> None:
+        run.beat()
+        st.caption(f"**{run.name}** — {describe(run.config)}")
+        if run.active:
+            _controls(run)
+        st.markdown(f"### {status_text(run)}")
+        progress = run.progress()
+        if run.state != "queued":
+            st.progress(progress.fraction, text=f"step {progress.step:,} of {progress.total_steps:,}")
+        st.plotly_chart(training_figure(run.history(), run.config.epochs), use_container_width=True,
+                        key="training_chart", config={"displaylogo": False})
+        if polling and not run.active:
+            st.rerun(scope="app")
+
+    st.fragment(body, run_every=POLL_SECONDS if polling else None)()
+
+
+# ----- after the run -----
+def _apply_fix(finding: Finding) -> None:
+    state.replace_settings(apply_changes(state.settings(), finding.fix))
+    state.set_notice(f"Settings changed: {finding.fix_label}. Press Start training to try again.")
+
+
+def result_view() -> None:
+    """Test accuracy and loss of the ended run, and the engine's diagnosis in plain words."""
+    run = state.current_run()
+    record: Run | None = run.record if run is not None and run.done else None
+    if record is None:
+        return
+    st.markdown("#### Result on the test digits (never seen in training)")
+    if record.test_accuracy is not None:
+        a, b, c = st.columns(3)
+        a.metric("Test accuracy", f"{record.test_accuracy:.1%}")
+        b.metric("Test loss", f"{record.test_loss:,.0f}" if record.test_loss >= 100 else f"{record.test_loss:.3g}")
+        c.metric("Training time", f"{record.seconds:.1f} s", help=f"{record.epochs:.2f} epochs")
+    if record.status != "finished" and record.reason:
+        (st.error if record.status == "failed" else st.warning)(record.reason)
+    if record.findings:
+        st.markdown("#### What went wrong, and what to change")
+        for i, finding in enumerate(record.findings):
+            with st.container(border=True):
+                st.markdown(f"**{finding.title}**")
+                st.markdown(finding.message)
+                if finding.fix:
+                    st.button(f"Apply: {finding.fix_label}", key=f"fix_{i}", on_click=_apply_fix, args=(finding,))
+    elif record.status == "finished":
+        st.success("Nothing looks wrong with this run. Try the Draw page to test it on your own handwriting.")
