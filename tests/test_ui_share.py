@@ -1,0 +1,39 @@
+"""Set-ups in links: round trips, short links, and tampered parameters dropped with a note."""
+import pytest
+
+from mlp.config import TrainConfig
+from mlp.presets import PRESETS
+from ui.share import decode, encode, query_string
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_survives_a_round_trip(name):
+    config = PRESETS[name].config(seed=123)
+    decoded, notes = decode(encode(config))
+    assert decoded == config and notes == []
+
+
+def test_odd_values_round_trip():
+    config = TrainConfig(hidden=(), per_class=37, lr=3.3e-5, augment=True, classes=(0, 9), validation_share=0.0)
+    assert decode(encode(config)) == (config, [])
+
+
+def test_defaults_make_an_empty_link_and_changes_only_what_differs():
+    assert encode(TrainConfig()) == {}
+    assert query_string(TrainConfig(lr=0.01, classes=(1, 9))) == "lr=0.01&classes=1%2C9"
+
+
+def test_streamlit_gives_lists_and_the_last_value_wins():
+    config, notes = decode({"lr": ["0.5", "0.01"], "embed": "true"})
+    assert config.lr == 0.01 and notes == []
+
+
+@pytest.mark.parametrize("params, bad", [
+    ({"lr": "fast"}, "lr"), ({"lr": "-1"}, "lr"), ({"lr": "nan"}, "lr"), ({"hidden": "256,x"}, "hidden"),
+    ({"classes": "1,12"}, "classes"), ({"activation": "swish"}, "activation"), ({"augment": "maybe"}, "augment"),
+    ({"bogus": "1"}, "bogus"), ({"epochs": "2.5"}, "epochs"), ({"classes": ""}, "classes"),
+])
+def test_tampered_parameters_fall_back_with_a_note(params, bad):
+    config, notes = decode({**params, "seed": "7"})
+    assert len(notes) == 1 and bad in notes[0]
+    assert config == TrainConfig(seed=7)  # the good parameter still applies
