@@ -10,7 +10,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Protocol
+from typing import Callable, Literal
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from .config import TrainConfig
 from .diagnostics import LayerStats, measure
 from .losses import get_loss
 from .metrics import evaluate
+from .mnist import Split, load_mnist, make_split
 from .model import Model
 from .optimizers import make_optimizer
 from .schedules import learning_rate
@@ -26,15 +27,6 @@ from .seeding import random_streams
 
 State = Literal["ready", "running", "paused", "finished", "stopped", "failed"]
 POINTS_PER_EPOCH = 50  # training-curve points logged per epoch
-
-
-class SplitLike(Protocol):
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -107,7 +99,7 @@ class TrainResult:
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, split: SplitLike, *, evals_per_epoch: int = 1,
+    def __init__(self, config: TrainConfig, split: Split, *, evals_per_epoch: int = 1,
                  keep_going: Callable[[], bool] | None = None,
                  on_progress: Callable[["Trainer"], None] | None = None):
         """`keep_going` is asked every step (and while paused): returning False stops training,
@@ -340,8 +332,6 @@ def _divergence_reason(loss: float, step: int, epoch: int, cfg: TrainConfig) -> 
 def train(config: TrainConfig, data=None, *, data_dir=None, evals_per_epoch: int = 1,
           on_progress: Callable[[Trainer], None] | None = None) -> TrainResult:
     """Load MNIST (unless `data`, a Dataset, is given), select what `config` asks for, and train."""
-    from .mnist import load_mnist, make_split
-
     data = data if data is not None else load_mnist(data_dir)
     split = make_split(data, classes=config.classes, per_class=config.per_class,
                        validation_share=config.validation_share, seed=config.seed)

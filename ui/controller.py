@@ -16,7 +16,8 @@ from typing import Callable, Literal
 from mlp.config import TrainConfig
 from mlp.diagnosis import Finding, diagnose
 from mlp.model import Model
-from mlp.trainer import History, Progress, SplitLike, Trainer, TrainResult
+from mlp.mnist import Split
+from mlp.trainer import History, Progress, Trainer, TrainResult
 
 RunState = Literal["ready", "queued", "running", "paused", "finished", "stopped", "failed"]
 ACTIVE_STATES = ("queued", "running", "paused")
@@ -108,7 +109,7 @@ _run_numbers = itertools.count(1)
 class TrainingRun:
     """Owns one Trainer and the thread that runs it; safe to read and control from any thread."""
 
-    def __init__(self, config: TrainConfig, split: SplitLike, *, name: str = "",
+    def __init__(self, config: TrainConfig, split: Split, *, name: str = "",
                  limiter: SlotLimiter | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
                  connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic):
         """Raises ValueError (worded for users) when the split has no training examples.
