@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--save", type=Path, metavar="PATH", help="write the trained model here (.npz)")
     out.add_argument("--json", action="store_true", help="print the final metrics as one JSON object")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--threads", type=int, default=1,
+                     help="BLAS threads for the matrix products (default 1: on a small shared machine more "
+                          "threads than free cores is many times slower)")
 
     p = commands.add_parser("predict", help="print the ten digit probabilities for an image")
     p.add_argument("model", type=Path)
@@ -108,6 +111,15 @@ class ProgressBar:
 
 
 def train_command(args: argparse.Namespace) -> int:
+    from threadpoolctl import threadpool_limits  # a command-line concern: the engine itself sets no threads
+
+    if args.threads < 1:
+        raise ValueError("--threads must be at least 1")
+    with threadpool_limits(limits=args.threads, user_api="blas"):
+        return _train(args)
+
+
+def _train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     data = load_mnist(args.data_dir, progress=None if args.quiet else _download_progress)
     split = make_split(data, classes=config.classes, per_class=config.per_class,

@@ -60,6 +60,7 @@ def test_preset_with_override_and_env_data_dir(mnist_dir):
 
 @pytest.mark.parametrize("args, words", [
     (["train", "--lr", "0"], "learning rate"),
+    (["train", "--threads", "0"], "--threads"),
     (["train", "--classes", "3", "12", "--epochs", "1"], "0 to 9"),
     (["train", "--data-dir", "/nonexistent/folder"], "nonexistent"),
     (["predict", "/nonexistent/model.npz", "x.png"], "no model file"),
