@@ -41,8 +41,15 @@ def diagnose(config: TrainConfig, history: History, *, status: str = "finished",
             "The network has learned nothing about telling digits apart.",
             {"classes": tuple(range(10))}, "Use all ten digits"))
 
-    if status == "failed" or _loss_blew_up(train):
-        measured = reason or (f"The training loss rose from {train[0].loss:.3g} to {train[-1].loss:.3g}.")
+    rose, spike = _loss_blew_up(train), _loss_spike(train, heldout)
+    if status == "failed" or rose or spike:
+        if reason:
+            measured = reason
+        elif rose:
+            measured = f"The training loss rose from {train[0].loss:.3g} to {train[-1].loss:.3g}."
+        else:
+            measured = (f"The training loss shot up to {spike:,.3g} in the first steps, from {heldout[0].loss:.3g} "
+                        "before training: the large steps threw the weights far away.")
         findings.append(Finding(
             "exploded", "The loss exploded: the learning rate is too large",
             f"{measured} Each update overshoots the minimum it aims at, by more every time.",
@@ -77,7 +84,8 @@ def diagnose(config: TrainConfig, history: History, *, status: str = "finished",
                 {"activation": "leaky-relu", **({"lr": _round_lr(config.lr / 10)} if config.lr > 0.01 else {})},
                 "Use leaky ReLU, which keeps a small slope below 0"))
 
-    if diag and heldout and len(train) >= 2 and status != "failed":
+    stalled_by_other_cause = any(f.code in ("exploded", "dead-relus") for f in findings)  # tiny steps as a symptom
+    if diag and heldout and len(train) >= 2 and status != "failed" and not stalled_by_other_cause:
         ratio = float(np.median([p.layers[0].update_ratio for p in diag]))
         change = abs(train[0].loss - train[-1].loss) / max(abs(train[0].loss), 1e-12)
         if ratio < 1e-5 and train[-1].loss > 0.05:  # a tiny step with nothing left to learn is fine
@@ -104,6 +112,16 @@ def _loss_blew_up(train) -> bool:
         return False
     late = np.mean([p.loss for p in train[-max(2, len(train) // 4):]])
     return late > 2 * train[0].loss and late > CHANCE_LOSS
+
+
+def _loss_spike(train, heldout) -> float:
+    """The training loss's peak when it shot far above where it started (0.0 otherwise): a learning rate
+    so large that the first steps throw the weights away, even if the loss settles back later."""
+    finite = [p.loss for p in train if math.isfinite(p.loss)]
+    if not finite or not heldout:
+        return 0.0
+    peak = max(finite)
+    return peak if peak > 10 * max(heldout[0].loss, CHANCE_LOSS) else 0.0
 
 
 def _good_init(config: TrainConfig) -> dict[str, Any]:

@@ -84,3 +84,14 @@ def test_one_class_makes_accuracy_meaningless():
 def test_chance_level_is_relative_to_the_number_of_classes(classes, final, expected):
     found = codes(TrainConfig(classes=classes), history(HEALTHY, accuracies=(0.1, final)))
     assert ("chance" in found) is expected
+
+
+def test_an_early_spike_is_an_explosion_and_the_stall_after_it_is_not_a_small_learning_rate():
+    # Adam at learning rate 1: the loss shoots up in the first steps, every ReLU dies, then nothing moves
+    hist = history([21401.0, 613.0, 14.7, 2.4, 2.34, 2.33], accuracies=(0.09, 0.1), start_loss=2.47,
+                   hidden=[layer(dead=1.0, ratio=1e-9), layer(dead=1.0, ratio=1e-9)], ratio=1e-9)
+    found = diagnose(TrainConfig(lr=1.0), hist)
+    assert [f.code for f in found] == ["exploded", "dead-relus"]
+    assert "2.14e+04" in found[0].message and found[0].fix == {"lr": 0.1}
+    # a loss that starts high and only falls is no spike
+    assert "exploded" not in codes(TrainConfig(init="normal"), history(HEALTHY, start_loss=1000.0))
