@@ -80,16 +80,25 @@ def load_model(source: str | Path | Any) -> Model:
     """Read a model file (a path or a binary file object), validating everything; never unpickles."""
     name = getattr(source, "name", str(source))
     try:
-        with np.load(source, allow_pickle=False) as archive:
+        loaded = np.load(source, allow_pickle=False)
+        if not hasattr(loaded, "files"):
+            raise ModelFileError(f"{name} holds a single array, not a .npz model file")
+        with loaded as archive:
             arrays = {key: archive[key] for key in archive.files}
     except FileNotFoundError:
         raise ModelFileError(f"no model file at {name}") from None
+    except ModelFileError:
+        raise
     except ValueError as error:
         if "pickle" in str(error).lower():
             raise ModelFileError(f"{name} holds pickled Python objects; a model file holds only arrays and is never unpickled") from None
         raise ModelFileError(f"{name} is not a model file: {error}") from None
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise ModelFileError(f"{name} is not a readable .npz model file ({error})") from None
+    odd = sorted(key for key, value in arrays.items() if not isinstance(value, np.ndarray))
+    if odd:  # NumPy hands back raw bytes for an archive member that is not an .npy array
+        raise ModelFileError(f"{name} holds entries that are not NumPy arrays ({', '.join(odd)}): "
+                             "it was not written by this program")
     return _from_arrays(arrays, name)
 
 
@@ -114,9 +123,11 @@ def _from_arrays(arrays: dict[str, np.ndarray], name: str) -> Model:
     if not isinstance(metrics, dict):
         raise ModelFileError(f"{name}: 'metrics' should be a JSON object")
 
-    network = Network(config.sizes, config.activation, config.leaky_slope)
-    expected = {f"W{i}": w.shape for i, w in enumerate(network.weights)}
-    expected.update({f"b{i}": b.shape for i, b in enumerate(network.biases)})
+    # Shapes come from the settings, checked before the network is allocated: a small file whose settings
+    # claim eight layers of 4,096 units must be refused without reserving half a gigabyte first.
+    layers = list(zip(config.sizes[:-1], config.sizes[1:]))
+    expected = {f"W{i}": (n_in, n_out) for i, (n_in, n_out) in enumerate(layers)}
+    expected.update({f"b{i}": (n_out,) for i, (_, n_out) in enumerate(layers)})
     extra = sorted(set(arrays) - set(expected) - {"format", "config", "metrics"})
     if extra:
         raise ModelFileError(f"{name} has unexpected entries {extra} for a network of sizes {list(config.sizes)}")
@@ -130,6 +141,7 @@ def _from_arrays(arrays: dict[str, np.ndarray], name: str) -> Model:
             raise ModelFileError(f"{name}: '{key}' holds {value.dtype}, expected floating-point numbers")
         if not np.isfinite(value).all():
             raise ModelFileError(f"{name}: '{key}' holds NaN or infinite values")
+    network = Network(config.sizes, config.activation, config.leaky_slope)
     for i, (w, b) in enumerate(zip(network.weights, network.biases)):
         w[...], b[...] = arrays[f"W{i}"], arrays[f"b{i}"]
     return Model(network, config, metrics)

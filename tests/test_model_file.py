@@ -103,3 +103,27 @@ def test_save_failure_leaves_no_partial_file(model, tmp_path, monkeypatch):
         model.save(target)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def test_shapes_are_checked_before_the_network_is_allocated(model, tmp_path, monkeypatch):
+    huge = json.dumps({"hidden": [4096] * 8})  # about 480 MB of weights, claimed by a tiny file
+    path = rewrite(model, tmp_path, config=np.array(huge))
+
+    def no_allocation(*args, **kwargs):
+        raise AssertionError("a network was allocated for a file that does not hold it")
+
+    monkeypatch.setattr("mlp.model.Network", no_allocation)
+    with pytest.raises(ModelFileError, match="W0.*shape"):
+        load_model(path)
+
+
+def test_archive_members_that_are_not_arrays_and_single_arrays_are_refused(tmp_path):
+    odd = tmp_path / "odd.npz"
+    with zipfile.ZipFile(odd, "w") as archive:
+        archive.writestr("format.npy", b"junk")  # NumPy returns such a member as raw bytes
+    with pytest.raises(ModelFileError, match="not NumPy arrays"):
+        load_model(odd)
+    single = tmp_path / "single.npy"
+    np.save(single, np.zeros(3))
+    with pytest.raises(ModelFileError, match="single array"):
+        load_model(single)
