@@ -3,10 +3,11 @@ import streamlit as st
 
 from mlp.mnist import DATA_DIR_ENV
 from ui import data, state
-from ui.layout import setup_page
+from ui.layout import setup_page, show_notice
 
 dataset = setup_page("Home", "🧠")
 st.title("MLP playground: teach a network to read handwritten digits")
+show_notice()
 st.markdown(
     "A small neural network (a *multilayer perceptron*) learns to recognise the digits 0 to 9 from "
     "thousands of handwritten examples. You choose how it is built and how it learns, watch it learn, "
@@ -18,17 +19,27 @@ if dataset is not None:
         st.warning("This is only a small offline sample: accuracies will be lower than with the full MNIST set.")
 
 st.markdown("### Where to start")
-train, draw = st.columns(2, gap="large")
-with train:
-    with st.container(border=True):
-        st.page_link("pages/1_Train.py", label="**Train** a network", icon=":material/show_chart:")
-        st.markdown("Pick a preset or change the settings, press **Start training**, and watch the loss fall "
-                    "and the accuracy rise. If a run goes wrong, the app says why and what to change.")
-with draw:
-    with st.container(border=True):
-        st.page_link("pages/2_Draw.py", label="**Draw** a digit", icon=":material/draw:")
-        st.markdown("Draw with a mouse, pen or finger and see what the network sees (28 × 28 pixels) and "
-                    "how sure it is of each digit. No network yet? One button trains a quick one.")
+CARDS = (
+    ("pages/1_Train.py", "**Train** a network", ":material/show_chart:",
+     "Pick a preset or change the settings, press **Start training**, and watch the loss fall and the accuracy "
+     "rise. If a run goes wrong, the app says why and fixes it in one click."),
+    ("pages/2_Draw.py", "**Draw** a digit", ":material/draw:",
+     "Draw with a mouse, pen or finger and see what the network sees (28 × 28 pixels) and how sure it is of each "
+     "digit. No network yet? One button trains a quick one."),
+    ("pages/3_Inspect.py", "**Inspect** a network", ":material/biotech:",
+     "Which digits does it confuse? Which mistakes is it surest of? What did its first layer learn, and how does "
+     "each layer answer your drawing? Download the network, or upload one."),
+    ("pages/4_Compare.py", "**Compare** runs", ":material/compare_arrows:",
+     "Every training is kept: overlay the curves of a learning rate of 0.000001, 0.001 and 1 (or 50 against 256 "
+     "hidden units) and see their settings and results side by side."),
+)
+for row in (CARDS[:2], CARDS[2:]):
+    for column, (page, label, icon, text) in zip(st.columns(2, gap="large"), row):
+        with column, st.container(border=True):
+            st.page_link(page, label=label, icon=icon)
+            st.markdown(text)
+st.caption("A teacher can hand the whole class the same experiment: the Train page's link holds every setting "
+           "and the seed.")
 
 
 def _use_folder() -> None:

@@ -1,9 +1,9 @@
-"""Train: every setting, presets, start/pause/stop, live curves, and the result explained."""
+"""Train: every setting, presets, start/pause/stop, live curves, the result explained, and a link to share."""
 import streamlit as st
 
-from ui import state
-from ui.layout import setup_page
+from ui.layout import setup_page, show_notice
 from ui.settings_form import settings_form
+from ui.share_panel import share_box, sync_address
 from ui.train_panel import live_view, preset_picker, result_view, start_button
 
 setup_page("Train", "📈")
@@ -14,12 +14,12 @@ settings_column, run_column = st.columns([2, 3], gap="large")
 with settings_column:
     preset_picker()
     with st.container():  # always present, so what follows keeps its place in the page
-        notice = state.pop_notice()
-        if notice:
-            st.info(notice)
+        show_notice()
     st.markdown("#### Settings")
     config = settings_form()
+    sync_address(config)  # the address bar always holds these settings: copying it shares them
     result_view()
+    share_box(config)
 with run_column:
     start_button(config)
     live_view()

@@ -3,7 +3,8 @@ import streamlit as st
 
 from ui import state
 from ui.draw_panel import draw_area, no_model_yet
-from ui.layout import setup_page
+from ui.layout import setup_page, show_notice
+from ui.models_panel import model_picker
 
 setup_page("Draw", "✏️")
 st.title(":material/draw: Draw a digit")
@@ -11,9 +12,11 @@ st.markdown("Draw one digit, 0 to 9, as large as the square. When you lift the p
 with st.container():  # a fixed slot, so the drawing area below never moves (see draw_area)
     model, _ = state.latest_model()
     run = state.current_run()
-    if model is None and (run is None or not run.active):
+    training = run is not None and run.active
+    if model is None and not training:
         no_model_yet()
-    notice = state.pop_notice()
-    if notice:
-        st.warning(notice)
+    elif not training and len(state.model_runs()) > 1:
+        with st.container(width=560):
+            model_picker("draw_model", "Network that reads your digit")
+    show_notice()
 draw_area()

@@ -103,18 +103,23 @@ def test_a_short_training_runs_and_its_results_render(app):
     assert "Run 1" in "\n".join(c.value for c in app.sidebar.caption)
 
 
-def test_a_failing_run_is_explained_and_its_fix_applies_in_one_click(app):
+def test_a_failing_run_is_explained_and_its_fix_applies_and_reruns_in_one_click(app):
     open_page(app, TRAIN)
     app.button(key="preset_notebook-one").click().run()
     app.number_input(key="setting_per_class").set_value(200).run()
     app.button(key="start").click().run()
     finish(app)
+    failed = app.session_state[RUN_KEY]
     page = texts(app)
     assert "What went wrong" in page and "One class only" in page
     app.button(key="fix_0").click().run()
     assert not app.exception
     assert app.button_group(key="setting_classes").value == list(range(10))
-    assert any("Use all ten digits" in i.value for i in app.info)
+    assert any("Use all ten digits" in s.value for s in app.success)
+    rerun = app.session_state[RUN_KEY]
+    assert rerun is not failed and rerun.config.classes == tuple(range(10))  # the same click started it
+    finish(app)
+    assert "One class only" not in texts(app)
 
 
 def test_pause_resume_and_stop_from_the_page(app):

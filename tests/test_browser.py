@@ -1,7 +1,8 @@
 """The app in a real browser: Debian's Chromium, driven by Playwright, against `streamlit run app.py`.
 
-Train a network and watch the curve grow, draw a digit with the mouse and get an answer, and open
-a deep link on a freshly started server. Screenshots land in screenshots/ (git-ignored).
+Train a network and watch the curve grow, draw a digit with the mouse and follow it through the layers,
+open a shared link and find the Train page set up as it says, download the network and see its confusion
+matrix, and open a deep link on a freshly started server. Screenshots land in screenshots/ (git-ignored).
 """
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
+
+from mlp.model import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "screenshots"
@@ -113,6 +116,21 @@ def wait_for_points(page: Page, more_than: int, timeout: float = 60) -> int:
     raise AssertionError(f"the training curve did not grow past {more_than} points")
 
 
+def figure_titles(page: Page) -> list[str]:
+    """The subplot titles and trace types of every Plotly chart on the page."""
+    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(d =>
+        [...(d.layout && d.layout.annotations || []).map(a => a.text), ...(d.data || []).map(t => t.type)])""")
+
+
+def wait_for_figure(page: Page, text: str, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if any(text in t for t in figure_titles(page)):
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"no chart with {text!r}: {figure_titles(page)}")
+
+
 def test_home_page_names_the_data_and_where_to_start(browser, server):
     page = new_page(browser)
     page.goto(server.url + "/")
@@ -163,6 +181,42 @@ def test_train_watch_the_curve_grow_then_draw_a_digit(browser, server):
     assert page.evaluate(BARS) == 10
     assert page.locator("#predicted-digit").inner_text().strip() == "7"
     shoot(page, "draw")
+
+    page.get_by_role("link", name="Follow it through every layer").click()  # the digit goes along
+    page.get_by_role("tab", name="Your drawing, layer by layer").click()
+    page.get_by_role("heading", name="Every layer's output for your digit").wait_for()
+    wait_for_figure(page, "Output: the network answers 7")
+    shoot(page, "inspect_drawing_browser")
+    page.close()
+
+
+def test_a_shared_link_sets_up_the_train_page_and_its_network_can_be_inspected(browser, server, tmp_path):
+    page = new_page(browser)
+    page.goto(server.url + "/Train?hidden=32&lr=0.005&seed=11&epochs=1&per_class=100")
+    page.get_by_text("Settings loaded from the link").wait_for()
+    expect(page.get_by_role("textbox", name="Hidden layers")).to_have_value("32")
+    for tab, field, value in (("Learning", "Learning rate", "0.005"), ("Run", "Random seed", "11"),
+                              ("Run", "Epochs", "1"), ("Data", "Training examples per digit", "100")):
+        page.get_by_role("tab", name=tab, exact=True).click()  # a tab's widgets fill in once it is shown
+        expect(page.get_by_role("spinbutton", name=field, exact=True)).to_have_value(value)
+    link = page.locator(".st-key-share_link").inner_text()
+    assert link.startswith(server.url + "/Train?") and "hidden=32" in link and "seed=11" in link
+    assert page.locator(".st-key-share_link").get_by_role("button", name="Copy to clipboard").is_visible()
+    shoot(page, "share_link")
+
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Result on the test digits").wait_for(timeout=120_000)
+    with page.expect_download() as download:  # the network as a file, written when asked for
+        page.get_by_role("button", name="Download this network").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name.endswith(".npz") and load_model(saved).config.hidden == (32,)
+
+    page.get_by_test_id("stSidebarUserContent").get_by_role("link", name="Inspect").click()
+    page.get_by_role("heading", name="Inspect a network").wait_for()
+    wait_for_figure(page, "heatmap")  # the confusion matrix
+    assert page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy").is_visible()
+    shoot(page, "inspect_confusion_browser")
     page.close()
 
 
@@ -173,7 +227,7 @@ def test_a_deep_link_on_a_fresh_server_shows_the_whole_app(browser, mnist_dir, t
         page.goto(fresh.url + "/Draw")
         page.get_by_role("heading", name="Draw a digit").wait_for()
         sidebar = page.get_by_test_id("stSidebarUserContent")
-        for label in ("Home", "Train", "Draw"):
+        for label in ("Home", "Train", "Draw", "Inspect", "Compare"):
             assert sidebar.get_by_role("link", name=label).is_visible()
         assert sidebar.get_by_text("Full MNIST").is_visible()
         assert page.title().startswith("Draw · MLP playground")

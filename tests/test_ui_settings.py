@@ -49,3 +49,15 @@ def test_describe_names_the_run_in_one_line():
     line = describe(TrainConfig(classes=(1, 9), per_class=300, epochs=1))
     assert line.startswith("784-256-128-10 network") and "digits 1, 9" in line and "300 per digit" in line
     assert "1 epoch," in line
+
+
+def test_short_labels_tell_runs_apart_in_a_legend():
+    from ui.settings import short_label
+
+    assert short_label(TrainConfig()) == "default settings"
+    assert short_label(TrainConfig(lr=1e-6)) == "lr 1e-06"
+    assert short_label(TrainConfig(hidden=(50,), lr=1.0)) == "hidden 50, lr 1"
+    assert short_label(PRESETS["notebook-all"].config()) == "notebook-all"
+    assert short_label(PRESETS["notebook-all"].config(seed=4)) == "notebook-all, seed 4"
+    long = short_label(TrainConfig(hidden=(32,), epochs=1, classes=(1, 9), per_class=100))
+    assert long == "hidden 32, epochs 1, classes 1,9, +1 more"

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
+import numpy as np
+
 from mlp.config import TrainConfig
 from mlp.diagnosis import Finding, diagnose
 from mlp.model import Model
@@ -82,13 +84,16 @@ def _limit_from_env() -> int:
 SLOTS = SlotLimiter(_limit_from_env())  # one per server process, shared by every session
 
 
-@dataclass
+_record_ids = itertools.count(1)
+
+
+@dataclass(eq=False)  # a record is itself: two runs with equal settings and results are still two runs
 class Run:
-    """A finished (or stopped, or failed) run, kept for drawing, inspecting and comparing."""
+    """A finished (or stopped, failed, or uploaded) run, kept for drawing, inspecting and comparing."""
     name: str
     config: TrainConfig
     history: History
-    status: str
+    status: str  # finished, stopped, failed, or uploaded (a model file with no training history)
     reason: str
     model: Model | None
     test_accuracy: float | None
@@ -96,6 +101,11 @@ class Run:
     seconds: float
     epochs: float
     findings: list[Finding] = field(default_factory=list)
+    uid: int = field(default_factory=lambda: next(_record_ids))  # stable across renames, for widgets
+
+    def __post_init__(self) -> None:
+        # Checked once: a run whose loss exploded may keep NaN weights, which nothing can read or draw with.
+        self.usable = self.model is not None and bool(np.isfinite(self.model.network.params).all())
 
 
 def evals_per_epoch(epochs: int) -> int:

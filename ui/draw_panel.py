@@ -47,7 +47,9 @@ def _canvas() -> np.ndarray | None:
     image = result.image_data
     if image is None or int(np.asarray(image).sum()) == 0:  # the toolbar's reset gives all black
         return None
-    return to_mnist(image)
+    digit = to_mnist(image)
+    state.set_drawn_digit(digit)  # the Inspect page follows this digit through the layers
+    return digit
 
 
 def _big_answer(probabilities: np.ndarray) -> None:
@@ -95,9 +97,11 @@ def draw_area() -> None:
             with st.container(width=420):
                 st.markdown("#### How sure, digit by digit")
                 if probabilities is not None:
-                    st.plotly_chart(probability_figure(probabilities), use_container_width=True,
+                    st.plotly_chart(probability_figure(probabilities), width="stretch",
                                     key="probabilities", config={"displaylogo": False, "staticPlot": True})
                     st.caption(f"Network: {source}")
+                    st.page_link("pages/3_Inspect.py", label="Follow it through every layer",
+                                 icon=":material/biotech:")
                 else:
                     st.caption("The ten probabilities appear here, the highest in red.")
         with status:

@@ -20,9 +20,23 @@ BAR_COLOUR = "#9db4cc"
 PREDICTED_COLOUR = "#d62728"
 
 
-def _finite(values: Sequence[float]) -> list[float | None]:
+def finite_values(values: Sequence[float]) -> list[float | None]:
     """NaN and infinity become gaps: JSON has no NaN, and a diverged point would squash the axis."""
     return [v if math.isfinite(v) else None for v in values]
+
+
+def readable_axes(fig: go.Figure) -> go.Figure:
+    """Axis titles and tick labels at projector size. Streamlit's chart theme sets its own small sizes
+    unless each axis names one, so every axis gets one here (sizes already chosen are kept)."""
+    def enlarge(axis) -> None:
+        if axis.title.font.size is None:
+            axis.title.font.size = FONT_SIZE
+        if axis.tickfont.size is None:
+            axis.tickfont.size = FONT_SIZE - 2
+
+    fig.for_each_xaxis(enlarge)
+    fig.for_each_yaxis(enlarge)
+    return fig
 
 
 def training_figure(history: History, total_epochs: float | None = None, *, stacked: bool = True,
@@ -41,10 +55,10 @@ def training_figure(history: History, total_epochs: float | None = None, *, stac
     held_x = [p.epoch for p in history.heldout]
     for (row, col), attr in zip(cells, ("loss", "accuracy")):
         first = attr == "loss"
-        fig.add_trace(go.Scatter(x=train_x, y=_finite([getattr(p, attr) for p in history.train]),
+        fig.add_trace(go.Scatter(x=train_x, y=finite_values([getattr(p, attr) for p in history.train]),
                                  mode="lines", name="training digits", legendgroup="training", showlegend=first,
                                  line=dict(color=TRAIN_COLOUR, width=3)), row=row, col=col)
-        fig.add_trace(go.Scatter(x=held_x, y=_finite([getattr(p, attr) for p in history.heldout]),
+        fig.add_trace(go.Scatter(x=held_x, y=finite_values([getattr(p, attr) for p in history.heldout]),
                                  mode="lines+markers", name=heldout_label, legendgroup="heldout",
                                  showlegend=first, line=dict(color=HELDOUT_COLOUR, width=3),
                                  marker=dict(size=11)), row=row, col=col)
@@ -63,7 +77,7 @@ def training_figure(history: History, total_epochs: float | None = None, *, stac
         legend=dict(orientation="h", yanchor="bottom", y=1.06, xanchor="left", x=0, font=dict(size=FONT_SIZE)),
         hovermode="x unified", uirevision="training",  # keep a zoom while the curves grow
     )
-    return fig
+    return readable_axes(fig)
 
 
 def probability_figure(probabilities: Sequence[float], *, height: int = 360) -> go.Figure:
@@ -83,7 +97,7 @@ def probability_figure(probabilities: Sequence[float], *, height: int = 360) -> 
     fig.update_yaxes(title_text="probability", range=[0, 1.15], tickformat=".0%")
     fig.update_layout(height=height, font=dict(size=FONT_SIZE), margin=dict(l=70, r=10, t=20, b=60),
                       showlegend=False, bargap=0.25)
-    return fig
+    return readable_axes(fig)
 
 
 def pixelated(image: np.ndarray, scale: int = 10) -> np.ndarray:

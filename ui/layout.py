@@ -11,11 +11,13 @@ from threadpoolctl import threadpool_limits
 from mlp.mnist import Dataset
 from ui import data, state
 from ui.controller import status_text
+from ui.share_panel import apply_link_once
 
 APP_NAME = "MLP playground"
 # Material icons come with Streamlit's own font: they show even where no emoji font is installed.
 PAGES = (("app.py", "Home", ":material/home:"), ("pages/1_Train.py", "Train", ":material/show_chart:"),
-         ("pages/2_Draw.py", "Draw", ":material/draw:"))
+         ("pages/2_Draw.py", "Draw", ":material/draw:"), ("pages/3_Inspect.py", "Inspect", ":material/biotech:"),
+         ("pages/4_Compare.py", "Compare", ":material/compare_arrows:"))
 
 _CSS = """
 <style>
@@ -35,6 +37,13 @@ _CSS = """
 /* the Draw page's answer, readable from the back of a room */
 div.big-digit { font-size: 8.5rem; font-weight: 800; line-height: 1; text-align: center; color: #d62728; }
 div.big-digit-caption { font-size: 2rem; font-weight: 600; text-align: center; margin-bottom: 0.5rem; }
+/* small digit images blown up by the browser: sharp squares, not a blur */
+[class*="st-key-digits_"] img, .st-key-weights img { image-rendering: pixelated; }
+[class*="st-key-digits_"] [data-testid="stImageCaption"] p { font-size: 1.05rem; color: inherit; line-height: 1.3; }
+/* the share link: its copy button always shown, not only on hover */
+.st-key-share_link [data-testid="stCode"] div,
+.st-key-share_link button { opacity: 1 !important; visibility: visible !important; }
+.st-key-share_link code { font-size: 1rem; }
 </style>
 """
 
@@ -52,6 +61,7 @@ def setup_page(title: str, icon: str = "🧠") -> Dataset | None:
                        initial_sidebar_state="expanded")
     _limit_blas_threads()
     st.markdown(_CSS, unsafe_allow_html=True)
+    apply_link_once()
     state.collect_finished()
     with st.sidebar:
         st.markdown(f"## :material/neurology: {APP_NAME}")
@@ -84,3 +94,10 @@ def _training_status() -> None:
             st.rerun(scope="app")  # the run ended: redraw every page part once, and stop polling
 
     st.fragment(body, run_every=1.0 if polling else None)()
+
+
+def show_notice() -> None:
+    """The message left for this render (a loaded preset, a link's settings, why Start did nothing), once."""
+    text, kind = state.pop_notice()
+    if text:
+        {"info": st.info, "warning": st.warning, "success": st.success, "error": st.error}[kind](text)

@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping
 
 from mlp import activations, initializers, losses, optimizers, schedules
 from mlp.config import ConfigError, TrainConfig
+from mlp.presets import PRESETS
 
 Settings = dict[str, Any]
 
@@ -166,3 +167,29 @@ def describe(config: TrainConfig) -> str:
     per = f", {config.per_class:,} per digit" if config.per_class else ""
     return (f"{shape} network, {config.activation}, {config.init} start, {config.optimizer} at learning rate "
             f"{config.lr:g}, {config.epochs} epoch{'s' if config.epochs != 1 else ''}, {digits}{per}")
+
+
+def short_label(config: TrainConfig, most: int = 3) -> str:
+    """A few words telling a run apart in a legend: its preset's name, else what differs from the defaults.
+
+    'lr 1e-06', 'hidden 50, lr 0.01', 'notebook-all'; 'default settings' when nothing differs.
+    """
+    for name, preset in PRESETS.items():
+        if preset.config(seed=config.seed) == config:
+            return name if config.seed == preset.config().seed else f"{name}, seed {config.seed}"
+    defaults = TrainConfig()
+    changed = [f"{name} {_short_value(getattr(config, name))}" for name in FIELD_BY_NAME
+               if getattr(config, name) != getattr(defaults, name)]
+    if not changed:
+        return "default settings"
+    return ", ".join(changed[:most]) + (f", +{len(changed) - most} more" if len(changed) > most else "")
+
+
+def _short_value(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value) if value else "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "all" if value is None else str(value)

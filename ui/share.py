@@ -77,7 +77,10 @@ def _from_text(name: str, text: str) -> Any:
     if isinstance(default, int):
         return _integer(text)
     if isinstance(default, float):
-        number = float(text)
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number") from None
         if not math.isfinite(number):
             raise ValueError("not a finite number")
         return number

@@ -4,8 +4,9 @@ Pages call these accessors instead of reading `st.session_state` by string, so t
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
+import numpy as np
 import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -21,6 +22,14 @@ _DATA_FOLDER = "data_folder"
 _NOTICE = "notice"
 _CANVAS = "canvas_generation"
 _COUNTER = "run_counter"
+_COLLECTED = "collected_run"
+_CHOSEN = "chosen_run"
+DIGIT_KEY = "drawn_digit"  # public: tests leave a digit as the Draw page would
+_COMPARED = "compared_runs"
+_LINK_READ = "link_read"
+_UPLOADS = "uploads_read"
+
+NoticeKind = Literal["info", "warning", "success", "error"]
 
 
 def settings() -> Settings:
@@ -43,21 +52,72 @@ def current_run() -> TrainingRun | None:
 
 
 def set_current_run(run: TrainingRun) -> None:
+    """A new training: Draw and Inspect follow it again, whatever model was picked before."""
     st.session_state[RUN_KEY] = run
+    st.session_state.pop(_CHOSEN, None)
 
 
 def finished_runs() -> list[Run]:
-    """Every run of this session that has ended, oldest first (with its model, for comparing)."""
+    """Every run of this session that has ended, and every uploaded model, oldest first."""
     return st.session_state.setdefault(_RUNS, [])
 
 
 def collect_finished() -> None:
-    """Move the current run's record into the finished list once, when it has ended."""
+    """Move the current run's record into the finished list once, when it has ended (once only, so a
+    run the user deleted stays deleted)."""
     run = current_run()
-    if run is not None and run.done and run.record is not None:
-        runs = finished_runs()
-        if not any(r is run.record for r in runs):
-            runs.append(run.record)
+    if run is not None and run.done and run.record is not None and st.session_state.get(_COLLECTED) is not run:
+        st.session_state[_COLLECTED] = run
+        finished_runs().append(run.record)
+
+
+def add_run(record: Run) -> None:
+    """Keep a run made outside training (an uploaded model) and make it the one Draw and Inspect use."""
+    finished_runs().append(record)
+    choose_run(record.uid)
+
+
+def find_run(uid: int | None) -> Run | None:
+    return next((r for r in finished_runs() if r.uid == uid), None)
+
+
+def rename_run(uid: int, name: str) -> None:
+    record = find_run(uid)
+    if record is not None and name.strip():
+        record.name = name.strip()
+        run = current_run()
+        if run is not None and run.record is record:
+            run.name = record.name  # the sidebar names the current run too
+
+
+def delete_run(uid: int) -> None:
+    runs = finished_runs()
+    runs[:] = [r for r in runs if r.uid != uid]
+
+
+def model_runs() -> list[Run]:
+    """The runs whose network can be used (none whose weights turned into NaN), newest first."""
+    return [r for r in reversed(finished_runs()) if r.usable]
+
+
+def chosen_run() -> Run | None:
+    """The run whose network Inspect shows and Draw uses when nothing trains: the one picked, else the newest."""
+    runs = model_runs()
+    picked = st.session_state.get(_CHOSEN)
+    return next((r for r in runs if r.uid == picked), runs[0] if runs else None)
+
+
+def choose_run(uid: int | None) -> None:
+    st.session_state[_CHOSEN] = uid
+
+
+def compared_runs() -> list[int] | None:
+    """The runs picked on the Compare page (their uids), or None before any choice."""
+    return st.session_state.get(_COMPARED)
+
+
+def set_compared_runs(uids: list[int]) -> None:
+    st.session_state[_COMPARED] = list(uids)
 
 
 def next_run_name(label: str) -> str:
@@ -68,17 +128,25 @@ def next_run_name(label: str) -> str:
 
 
 def latest_model() -> tuple[Model | None, str]:
-    """The model to draw with, and a few words on where it comes from."""
+    """The model to draw with, and a few words on where it comes from: the network training now
+    (so the answer follows it as it learns), else the chosen run's."""
+    collect_finished()
     run = current_run()
-    if run is not None:
+    if run is not None and run.active:
         model = run.model()
         if model is not None:
-            where = "still training" if run.active else run.state
-            return model, f"{run.name} ({where})"
-    for record in reversed(finished_runs()):
-        if record.model is not None:
-            return record.model, record.name
-    return None, ""
+            return model, f"{run.name} (still training)"
+    record = chosen_run()
+    return (record.model, record.name) if record is not None else (None, "")
+
+
+def drawn_digit() -> np.ndarray | None:
+    """The last digit drawn on the Draw page, as the 28x28 image the network receives."""
+    return st.session_state.get(DIGIT_KEY)
+
+
+def set_drawn_digit(image: np.ndarray) -> None:
+    st.session_state[DIGIT_KEY] = np.asarray(image, dtype=np.float32).reshape(28, 28)
 
 
 def data_folder() -> str:
@@ -90,13 +158,31 @@ def set_data_folder(folder: str) -> None:
     st.session_state[_DATA_FOLDER] = folder.strip()
 
 
-def set_notice(text: str) -> None:
+def set_notice(text: str, kind: NoticeKind = "info") -> None:
     """A message for the next render (e.g. why Start did nothing), shown once."""
-    st.session_state[_NOTICE] = text
+    st.session_state[_NOTICE] = (text, kind)
 
 
-def pop_notice() -> str:
-    return st.session_state.pop(_NOTICE, "")
+def pop_notice() -> tuple[str, NoticeKind]:
+    return st.session_state.pop(_NOTICE, ("", "info"))
+
+
+def link_read() -> bool:
+    """Whether this session has already taken its settings from the page address (done once, on arrival)."""
+    return st.session_state.get(_LINK_READ, False)
+
+
+def mark_link_read() -> None:
+    st.session_state[_LINK_READ] = True
+
+
+def upload_outcome(file_id: str) -> tuple[str, NoticeKind] | None:
+    """What became of an uploaded file already read (the uploader keeps offering it on every rerun)."""
+    return st.session_state.setdefault(_UPLOADS, {}).get(file_id)
+
+
+def set_upload_outcome(file_id: str, message: str, kind: NoticeKind) -> None:
+    st.session_state.setdefault(_UPLOADS, {})[file_id] = (message, kind)
 
 
 def canvas_generation() -> int:

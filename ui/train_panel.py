@@ -9,7 +9,8 @@ from mlp.presets import PRESETS
 from ui import data, state
 from ui.controller import Run, TrainingRun, status_text
 from ui.figures import training_figure
-from ui.settings import apply_changes, config_from_settings, describe, settings_from_config
+from ui.models_panel import model_download
+from ui.settings import apply_changes, config_from_settings, describe, settings_from_config, short_label
 
 POLL_SECONDS = 0.5
 
@@ -27,7 +28,7 @@ def preset_picker() -> None:
     with st.container(key="presets"):  # the key gives a CSS class: these labels may wrap (ui.layout)
         for name, preset in PRESETS.items():
             st.button(preset.title, key=f"preset_{name}", on_click=_load_preset, args=(name,), help=preset.story,
-                      use_container_width=True)
+                      width="stretch")
 
 
 # ----- starting a run -----
@@ -35,21 +36,22 @@ def start_training(config: TrainConfig | None = None, label: str = "") -> Traini
     """Start a run of `config` (default: the session's settings); on a problem, leave a notice instead."""
     current = state.current_run()
     if current is not None and current.active:
-        state.set_notice("A training is already going on: stop it first.")
+        state.set_notice("A training is already going on: stop it first.", "warning")
         return None
     try:
         config = config or config_from_settings(state.settings())
     except ConfigError as error:
-        state.set_notice(str(error))
+        state.set_notice(str(error), "warning")
         return None
     if data.dataset() is None:
-        state.set_notice("There is no data to train on: see the message at the top of the page.")
+        state.set_notice("There is no data to train on: see the message at the top of the page.", "warning")
         return None
     try:
         split = data.split_for(config)
-        run = TrainingRun(config, split, name=state.next_run_name(label), connected=state.connection_probe())
+        run = TrainingRun(config, split, name=state.next_run_name(label or short_label(config)),
+                          connected=state.connection_probe())
     except (ValueError, MemoryError) as error:
-        state.set_notice(f"Training could not start: {error}")
+        state.set_notice(f"Training could not start: {error}", "warning")
         return None
     run.start()
     state.set_current_run(run)
@@ -92,7 +94,7 @@ def live_view() -> None:
         progress = run.progress()
         if run.state != "queued":
             st.progress(progress.fraction, text=f"step {progress.step:,} of {progress.total_steps:,}")
-        st.plotly_chart(training_figure(run.history(), run.config.epochs), use_container_width=True,
+        st.plotly_chart(training_figure(run.history(), run.config.epochs), width="stretch",
                         key="training_chart", config={"displaylogo": False})
         if polling and not run.active:
             st.rerun(scope="app")
@@ -101,9 +103,12 @@ def live_view() -> None:
 
 
 # ----- after the run -----
-def _apply_fix(finding: Finding) -> None:
+def _fix_and_rerun(finding: Finding) -> None:
+    """One click: the fix goes into the settings and a new run starts with them (kept beside the old one)."""
     state.replace_settings(apply_changes(state.settings(), finding.fix))
-    state.set_notice(f"Settings changed: {finding.fix_label}. Press Start training to try again.")
+    if start_training() is not None:
+        state.set_notice(f"**Settings changed: {finding.fix_label}.** Training again with the fix; "
+                         "compare the two runs on the Compare page afterwards.", "success")
 
 
 def result_view() -> None:
@@ -127,6 +132,12 @@ def result_view() -> None:
                 st.markdown(f"**{finding.title}**")
                 st.markdown(finding.message)
                 if finding.fix:
-                    st.button(f"Apply: {finding.fix_label}", key=f"fix_{i}", on_click=_apply_fix, args=(finding,))
+                    st.button(f"Fix and train again: {finding.fix_label}", key=f"fix_{i}", icon=":material/build:",
+                              on_click=_fix_and_rerun, args=(finding,), type="primary" if i == 0 else "secondary")
     elif record.status == "finished":
         st.success("Nothing looks wrong with this run. Try the Draw page to test it on your own handwriting.")
+    if record.usable:
+        with st.container(horizontal=True):
+            st.page_link("pages/3_Inspect.py", label="Look inside this network", icon=":material/biotech:")
+            st.page_link("pages/4_Compare.py", label="Compare it with other runs", icon=":material/compare_arrows:")
+            model_download(record, key="download_result")

@@ -1,0 +1,14 @@
+"""Inspect: where a network goes wrong, what its first layer learned, and how it reads your digit."""
+import streamlit as st
+
+from ui.inspect_panel import inspect_view, network_choice
+from ui.layout import setup_page, show_notice
+
+dataset = setup_page("Inspect", "🔬")
+st.title(":material/biotech: Inspect a network")
+st.markdown("Look inside a trained network: which digits it confuses, the mistakes it is surest of, what its "
+            "first layer learned, and how each layer answers the digit you drew.")
+show_notice()
+run = network_choice()
+if run is not None and dataset is not None:
+    inspect_view(run, dataset)

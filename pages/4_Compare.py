@@ -1,0 +1,12 @@
+"""Compare: the curves of several runs on the same axes, their settings and results, as CSV too."""
+import streamlit as st
+
+from ui.compare_panel import compare_view
+from ui.layout import setup_page, show_notice
+
+setup_page("Compare", "📊")
+st.title(":material/compare_arrows: Compare runs")
+st.markdown("Every training of this session is kept. Pick a few to see their curves on the same axes, "
+            "with the settings in which they differ and their results.")
+show_notice()
+compare_view()

@@ -1,0 +1,200 @@
+"""Inspect, Compare, diagnosis cards with their one-click rerun, links and network files, run by AppTest."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui.inspect_panel
+from mlp.config import TrainConfig
+from mlp.model import Model
+from test_app_pages import ROOT, TRAIN, app, finish, open_page, texts  # noqa: F401  (app is a fixture)
+from ui.share import encode
+from ui.state import DIGIT_KEY, RUN_KEY
+
+DRAW, INSPECT, COMPARE = "pages/2_Draw.py", "pages/3_Inspect.py", "pages/4_Compare.py"
+TINY = {"hidden": "32", "per_class": "100", "epochs": "1"}  # about a second of training
+
+
+def open_link(mnist_dir, monkeypatch, page: str, params: dict[str, str]) -> AppTest:
+    """A fresh session that arrives through a link: `page` with these query parameters."""
+    monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(params)
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def train(at: AppTest) -> None:
+    at.button(key="start").click().run()
+    assert not at.exception, at.exception
+    finish(at)
+
+
+def train_tiny(at: AppTest, lr: float | None = None) -> None:
+    open_page(at, TRAIN)
+    at.text_input(key="setting_hidden").set_value("32").run()
+    at.number_input(key="setting_per_class").set_value(100).run()
+    at.number_input(key="setting_epochs").set_value(1).run()
+    if lr is not None:
+        at.number_input(key="setting_lr").set_value(lr).run()
+    train(at)
+
+
+def charts(at: AppTest) -> dict[str, dict]:
+    """Every Plotly chart on the page, by its key, as the figure's JSON."""
+    found = {}
+    for element in at.get("plotly_chart"):
+        key = next((k for k in ("confusion", "class_accuracy", "activations", "compare_chart", "training_chart")
+                    if k in element.proto.id), element.proto.id)
+        found[key] = json.loads(element.proto.spec)
+    return found
+
+
+def image_captions(at: AppTest) -> list[str]:
+    return [caption for element in at.get("image") for caption in element.captions]
+
+
+def a_drawn_one() -> np.ndarray:
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 13:16] = 1.0
+    return image
+
+
+def test_every_inspect_panel_renders_for_a_trained_model_and_is_computed_once(app, monkeypatch):
+    calls = []
+    read = ui.inspect_panel.read_test_digits
+    monkeypatch.setattr(ui.inspect_panel, "read_test_digits", lambda *a: calls.append(1) or read(*a))
+    train_tiny(app)
+    app.session_state[DIGIT_KEY] = a_drawn_one()  # as the Draw page leaves it
+    open_page(app, INSPECT)
+    page = texts(app)
+    assert any(m.label == "Test accuracy" for m in app.metric) and any(m.label == "Mistakes" for m in app.metric)
+    figures = charts(app)
+    assert [t["type"] for t in figures["confusion"]["data"]] == ["heatmap", "heatmap"]
+    assert len(figures["class_accuracy"]["data"][0]["y"]) == 10
+    assert len(figures["activations"]["data"]) == 2  # one hidden layer, then the answer
+    assert "Blue" in page and "Red" in page  # the first layer's colours explained
+    assert "most like yours" in page and "Closest as the network sees them" in page
+    captions = image_captions(app)
+    assert sum(" read as " in c for c in captions) == 12  # the surest mistakes
+    assert sum("distance" in c for c in captions) == 8  # the closest training digits
+    assert sum(c.endswith(" sure") and " read as " not in c for c in captions) >= 1  # the digits in a cell
+    assert len(captions) >= 12 + 8 + 1 + 1 + 1  # ... and the weight grid and the digit itself
+    app.selectbox(key=next(s.key for s in app.selectbox if s.key.startswith("cell_true"))).set_value(1).run()
+    app.selectbox(key=next(s.key for s in app.selectbox if s.key.startswith("cell_answer"))).set_value(1).run()
+    assert any("test digits 1 were read correctly" in c.value for c in app.caption)
+    app.button_group(key="confusion_show").set_value("rates").run()
+    assert not app.exception
+    assert len(calls) <= 1  # the test set is read once per network, not on every rerun
+
+
+def test_inspect_without_a_network_says_how_to_get_one(app):
+    open_page(app, INSPECT)
+    assert "no trained network" in texts(app)
+    assert app.file_uploader(key="model_upload")
+
+
+def test_a_bad_upload_gets_a_message_and_a_good_one_serves_draw_and_inspect(app):
+    open_page(app, INSPECT)
+    app.file_uploader(key="model_upload").set_value(("broken.npz", b"not an archive", "application/octet-stream")).run()
+    assert not app.exception
+    assert any("cannot be used" in e.value and "broken.npz" in e.value for e in app.error)
+    good = Model.create(TrainConfig(hidden=(16,), seed=5)).to_bytes()
+    app.file_uploader(key="model_upload").set_value(("class-net.npz", good, "application/octet-stream")).run()
+    assert not app.exception
+    assert any("class-net.npz" in s.value and "loaded" in s.value for s in app.success)
+    assert any(m.label == "Test accuracy" for m in app.metric)  # inspected straight away
+    assert app.selectbox(key="inspect_model").format_func(app.selectbox(key="inspect_model").value).startswith(
+        "class-net.npz")
+    open_page(app, DRAW)
+    assert "no trained network" not in texts(app)
+
+
+def test_compare_two_then_three_runs_then_rename_and_delete(app):
+    train_tiny(app, lr=1e-6)
+    train_tiny(app, lr=1e-3)
+    open_page(app, COMPARE)
+    assert len(app.multiselect(key="compare_runs").value) == 2
+    assert len(charts(app)["compare_chart"]["data"]) == 4  # loss and accuracy of each run
+    table = app.dataframe[0].value
+    assert list(table["lr"]) == [1e-6, 1e-3] and "test accuracy" in table.columns
+    train_tiny(app, lr=1.0)
+    open_page(app, COMPARE)
+    assert len(app.multiselect(key="compare_runs").value) == 3
+    assert len(charts(app)["compare_chart"]["data"]) == 6
+    assert list(app.dataframe[0].value["lr"]) == [1e-6, 1e-3, 1.0]
+    assert len(app.get("download_button")) == 2  # the table and the curves, as CSV
+
+    first = app.multiselect(key="compare_runs").value[0]
+    app.selectbox(key="manage_run").set_value(first).run()
+    app.text_input(key="rename_to").set_value("too slow").run()
+    app.button(key="rename").click().run()
+    assert app.dataframe[0].value["run"][0] == "too slow"
+
+    app.selectbox(key="manage_run").set_value(app.multiselect(key="compare_runs").value[2]).run()
+    app.button(key="delete").click().run()
+    assert not app.exception
+    assert len(app.dataframe[0].value) == 2 and any("Deleted" in s.value for s in app.success)
+    open_page(app, COMPARE)  # the deleted run (the session's latest) does not come back
+    assert len(app.dataframe[0].value) == 2
+
+
+def test_a_link_sets_up_the_train_page(mnist_dir, monkeypatch):
+    at = open_link(mnist_dir, monkeypatch, TRAIN, {"hidden": "64,32", "lr": "0.05", "seed": "7", "classes": "1,9"})
+    assert at.text_input(key="setting_hidden").value == "64, 32"
+    assert at.number_input(key="setting_lr").value == 0.05
+    assert at.number_input(key="setting_seed").value == 7
+    assert at.button_group(key="setting_classes").value == [1, 9]
+    assert any("Settings loaded from the link" in s.value for s in at.success)
+    config = TrainConfig(hidden=(64, 32), lr=0.05, seed=7, classes=(1, 9))
+    assert at.query_params == encode(config)  # the address keeps following the settings
+    assert "hidden=64%2C32" in at.code[0].value and "seed=7" in at.code[0].value  # the link to copy
+    at.number_input(key="setting_epochs").set_value(2).run()
+    assert at.query_params["epochs"] == "2"
+
+
+def test_bad_link_parameters_fall_back_to_defaults_with_a_note(mnist_dir, monkeypatch):
+    at = open_link(mnist_dir, monkeypatch, TRAIN, {"lr": "fast", "hidden": "64", "bogus": "1", "classes": "1,12"})
+    note = "\n".join(w.value for w in at.warning)
+    assert "could not be used" in note and "lr" in note and "bogus" in note and "classes" in note
+    assert at.number_input(key="setting_lr").value == 0.001  # the default
+    assert at.button_group(key="setting_classes").value == list(range(10))
+    assert at.text_input(key="setting_hidden").value == "64"  # the good part still applies
+    assert at.query_params == {"hidden": "64"}
+
+
+def test_the_link_applies_once_per_session(mnist_dir, monkeypatch):
+    at = open_link(mnist_dir, monkeypatch, "app.py", {"lr": "0.02"})
+    open_page(at, TRAIN)
+    assert at.number_input(key="setting_lr").value == 0.02
+    at.number_input(key="setting_lr").set_value(0.005).run()
+    open_page(at, "app.py")
+    open_page(at, TRAIN)
+    assert at.number_input(key="setting_lr").value == 0.005
+
+
+@pytest.mark.parametrize("params, titles, fix, setting, fixed", [
+    ({"hidden": "256,128", "init": "normal", "optimizer": "sgd", "lr": "1e-06", "batch_size": "64"},
+     ["starting weights are far too large", "learning rate is too small"], 0, "setting_init", "he"),
+    ({"optimizer": "sgd", "lr": "5.0"}, ["loss exploded", "ReLUs are dead"], 0, "setting_lr", 0.5),
+    ({"activation": "sigmoid", "init": "normal"}, ["sigmoid units are saturated"], 1, "setting_init", "xavier"),
+], ids=["notebook-all", "sgd-lr-5", "sigmoid-normal-start"])
+def test_a_failing_set_up_gets_its_diagnosis_card_and_the_fix_reruns(mnist_dir, monkeypatch, params, titles, fix,
+                                                                     setting, fixed):
+    at = open_link(mnist_dir, monkeypatch, TRAIN, {"per_class": "200", "epochs": "1", **params})
+    train(at)
+    cards = "\n".join(m.value for m in at.markdown)
+    for title in titles:
+        assert title in cards
+    failed = at.session_state[RUN_KEY]
+    at.button(key=f"fix_{fix}").click().run()
+    assert not at.exception
+    widget = at.selectbox(key=setting) if isinstance(fixed, str) else at.number_input(key=setting)
+    assert widget.value == fixed
+    rerun = at.session_state[RUN_KEY]
+    assert rerun is not failed  # the same click started the rerun
+    finish(at)

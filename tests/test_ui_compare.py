@@ -1,0 +1,75 @@
+"""Runs side by side: the overlay figure, the table of settings and results, and the CSV files."""
+import csv
+import io
+import math
+
+from mlp.config import TrainConfig
+from mlp.diagnosis import Finding
+from mlp.trainer import EvalPoint, History, TrainPoint
+from ui.compare import (RUN_COLOURS, compare_figure, default_selection, differing_settings, histories_csv,
+                        loss_spread_is_wide, runs_csv, runs_table)
+from ui.controller import Run
+
+
+def run(name, lr=1e-3, losses=(2.3, 1.0, 0.5), accuracy=0.9, findings=()):
+    train = [TrainPoint(10 * (i + 1), (i + 1) / len(losses), loss, 0.5, lr) for i, loss in enumerate(losses)]
+    held = [EvalPoint(0, 0.0, 2.4, 0.1), EvalPoint(30, 1.0, losses[-1], accuracy)]
+    return Run(name, TrainConfig(lr=lr), History(train, held), "finished", "", None, accuracy, losses[-1], 3.2, 1.0,
+               list(findings))
+
+
+def test_each_run_has_its_colour_in_both_panels():
+    runs = [run("slow", 1e-6), run("good"), run("wild", 1.0)]
+    fig = compare_figure(runs)
+    assert len(fig.data) == 6  # loss and accuracy for each run
+    names = [t.name for t in fig.data]
+    assert names == ["slow", "slow", "good", "good", "wild", "wild"]
+    assert [t.showlegend for t in fig.data] == [True, False] * 3  # one legend entry per run
+    assert [fig.data[i].line.color for i in (0, 2, 4)] == list(RUN_COLOURS[:3])
+    assert list(fig.data[1].y) == [0.1, 0.9]  # held-out accuracy by default
+    assert fig.layout.yaxis2.tickformat == ".0%" and "epochs" in fig.layout.xaxis2.title.text
+
+
+def test_training_curves_and_a_log_loss_axis_on_request():
+    fig = compare_figure([run("a", losses=(2.3, math.nan, 0.4))], curve="training", log_loss=True)
+    assert list(fig.data[0].y) == [2.3, None, 0.4]  # a diverged point is a gap, not invalid JSON
+    assert fig.layout.yaxis.type == "log" and "log" in fig.layout.yaxis.title.text
+    assert "NaN" not in fig.to_json()
+
+
+def test_a_log_scale_is_suggested_when_losses_are_far_apart():
+    assert not loss_spread_is_wide([run("a"), run("b")])
+    assert loss_spread_is_wide([run("a"), run("b", losses=(2.3, 5000.0, 3000.0))], curve="training")
+
+
+def test_the_newest_three_runs_with_curves_are_chosen_first():
+    runs = [run(str(i)) for i in range(5)]
+    runs[4].history = History()  # an uploaded network: nothing to draw
+    assert default_selection(runs) == [runs[1].uid, runs[2].uid, runs[3].uid]
+
+
+def test_the_table_shows_results_and_only_the_settings_that_differ():
+    runs = [run("slow", 1e-6, findings=[Finding("lr-too-small", "Too small", "...")]), run("good")]
+    assert differing_settings(runs) == ["lr"]
+    rows = runs_table(runs)
+    assert [r["run"] for r in rows] == ["slow", "good"] and rows[0]["lr"] == 1e-6
+    assert rows[0]["what went wrong"] == "Too small" and rows[1]["what went wrong"] == ""
+    assert rows[1]["test accuracy"] == 0.9 and "hidden" not in rows[0]
+    assert "hidden" in runs_table([run("alone")])[0]  # nothing differs: the key settings
+
+
+def test_the_csv_table_has_every_setting_of_every_run():
+    text = runs_csv([run("slow", 1e-6), run("good")])
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["run"] for r in rows] == ["slow", "good"]
+    assert rows[0]["lr"] == "1e-06" and rows[0]["hidden"] == "256, 128" and rows[0]["classes"].startswith("0, 1")
+    assert rows[0]["per_class"] == "all" and rows[1]["test accuracy"] == "0.9"
+
+
+def test_the_curves_csv_has_every_logged_point():
+    rows = list(csv.DictReader(io.StringIO(histories_csv([run("a"), run("b", losses=(2.0, 1.0))]))))
+    assert len(rows) == (3 + 2) + (2 + 2)
+    assert {r["curve"] for r in rows} == {"training", "validation"}
+    first = rows[0]
+    assert first["run"] == "a" and first["step"] == "10" and float(first["loss"]) == 2.3
+    assert next(r for r in rows if r["curve"] == "validation")["learning rate"] == ""

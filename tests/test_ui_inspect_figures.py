@@ -1,0 +1,99 @@
+"""The Inspect page's pictures, built from plain arrays and checked without a browser."""
+import json
+
+import numpy as np
+
+from ui.figures import FONT_SIZE, PREDICTED_COLOUR
+from ui.inspect_figures import (GAP_RGB, activations_figure, class_accuracy_figure, confusion_figure, row_rates,
+                                weight_colours, weight_grid)
+
+
+def counts():
+    c = np.zeros((10, 10), dtype=np.int64)
+    np.fill_diagonal(c, 90)
+    c[3, 5] = 10  # the most frequent mistake: 3 read as 5
+    c[4, 9] = 2
+    return c
+
+
+def test_confusion_matrix_has_correct_cells_in_green_and_mistakes_in_red_on_their_own_scale():
+    fig = confusion_figure(counts(), range(10), range(10))
+    correct, mistakes = fig.data
+    assert correct.type == mistakes.type == "heatmap"
+    assert correct.z[3][3] == 0.9 and correct.z[3][5] is None  # each trace holds only its own cells
+    assert mistakes.z[3][5] == 0.1 and mistakes.z[3][3] is None
+    assert mistakes.zmax == 0.1  # the worst mistake is the darkest red, however rare
+    assert correct.text[3][3] == "90" and mistakes.text[3][5] == "10" and mistakes.text[0][1] == ""
+    assert list(correct.x) == [str(d) for d in range(10)]
+    assert fig.layout.yaxis.autorange == "reversed" and fig.layout.yaxis.title.text == "true digit"
+    assert fig.layout.xaxis.title.text == "the network's answer"
+    assert fig.layout.yaxis.tickfont.size > FONT_SIZE  # digits readable from the back of the room
+    assert "NaN" not in fig.to_json()
+
+
+def test_confusion_matrix_in_rates_says_the_share_of_each_true_digit():
+    fig = confusion_figure(counts(), range(10), range(10), show="rates")
+    correct, mistakes = fig.data
+    assert correct.text[3][3] == "90%" and mistakes.text[3][5] == "10%" and mistakes.text[4][9] == "2%"
+    hover = json.loads(fig.to_json())["data"][1]["customdata"][3][5]
+    assert hover == [10, 0.1]
+
+
+def test_confusion_matrix_of_a_few_classes_shows_only_those_rows():
+    c = np.zeros((10, 10), dtype=np.int64)
+    c[1, 1], c[9, 9], c[9, 4] = 50, 40, 10
+    fig = confusion_figure(c, rows=(1, 9), cols=(1, 4, 9))
+    assert list(fig.data[0].y) == ["1", "9"] and list(fig.data[0].x) == ["1", "4", "9"]
+    assert fig.data[1].z[1][1] == 0.2  # a 9 read as 4: 10 of 50
+
+
+def test_row_rates_leave_an_empty_row_at_zero():
+    c = counts()
+    c[7] = 0
+    rates = row_rates(c)
+    assert rates[7].sum() == 0 and np.isclose(rates[3].sum(), 1.0)
+
+
+def test_class_accuracy_bars_mark_the_weakest_digit():
+    fig = class_accuracy_figure(counts(), range(10))
+    bar = fig.data[0]
+    assert list(bar.y) == [str(d) for d in range(10)] and bar.orientation == "h"
+    assert np.isclose(bar.x[3], 0.9) and bar.x[0] == 1.0
+    assert bar.marker.color[3] == PREDICTED_COLOUR and bar.marker.color.count(PREDICTED_COLOUR) == 1
+    assert bar.text[3] == "90.0%" and fig.layout.xaxis.tickformat == ".0%"
+
+
+def test_weight_colours_run_from_red_through_white_to_blue():
+    rgb = weight_colours(np.array([-1.0, 0.0, 1.0, 5.0]))
+    red, white, blue, clipped = rgb
+    assert red[0] > 150 and red[2] < 60
+    assert white.min() > 240
+    assert blue[2] > 150 and blue[0] < 60
+    assert (clipped == blue).all() and rgb.dtype == np.uint8
+
+
+def test_weight_grid_lays_units_out_in_rows_with_lines_between():
+    images = np.zeros((5, 28, 28), np.float32)
+    images[4] = 1.0  # the fifth unit: all blue
+    grid = weight_grid(images, columns=3, gap=1)
+    assert grid.shape == (2 * 29 - 1, 3 * 29 - 1, 3)
+    assert tuple(grid[28, 0]) == GAP_RGB and tuple(grid[0, 28]) == GAP_RGB  # the lines
+    assert (grid[29:57, 29:57] == weight_colours(np.float32(1.0))).all()  # unit 5: row 2, column 2
+    assert tuple(grid[40, 70]) == GAP_RGB  # no sixth unit: the empty place stays dark
+    assert weight_grid(images[:2], columns=16).shape[1] == 2 * 29 - 1  # never wider than the units
+
+
+def test_activations_have_one_panel_per_layer_then_the_answer():
+    hidden = [np.array([0.0, 2.0, 0.0, 1.5]), np.array([0.3, 0.0])]
+    probs = np.full(10, 0.01)
+    probs[7] = 0.91
+    fig = activations_figure(hidden, probs, "relu")
+    titles = [a.text for a in fig.layout.annotations]
+    assert len(fig.data) == 3 and len(titles) == 3
+    assert "Hidden layer 1" in titles[0] and "2 active" in titles[0] and "units 1 to 4" in titles[0]
+    assert "1 active" in titles[1]
+    assert "answers 7" in titles[2] and "91%" in titles[2]
+    assert list(fig.data[0].y) == [0.0, 2.0, 0.0, 1.5]
+    assert fig.data[2].marker.color[7] == PREDICTED_COLOUR
+    sigmoid = activations_figure([np.array([0.2, 0.7, 0.9])], probs, "sigmoid")
+    assert "2 active" in sigmoid.layout.annotations[0].text  # above 0.5 for a sigmoid

@@ -1,0 +1,129 @@
+"""Runs side by side: overlaid curves, a table of settings and results, and both as CSV.
+
+Pure: no Streamlit here, so all of it is checked in a unit test (tests/test_ui_compare.py).
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import math
+from typing import Any, Literal, Sequence
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from mlp.config import TrainConfig
+from ui.controller import Run
+from ui.figures import FONT_SIZE, finite_values, readable_axes
+
+# Ten colours told apart in print and by most colour-blind eyes (Plotly's "D3" set, green and red apart).
+RUN_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+               "#bcbd22", "#17becf")
+SETTING_NAMES = tuple(f.name for f in dataclasses.fields(TrainConfig))
+KEY_SETTINGS = ("hidden", "activation", "init", "optimizer", "lr", "epochs")  # shown when nothing differs
+Curve = Literal["held-out", "training"]
+
+
+def default_selection(runs: Sequence[Run], most: int = 3) -> list[int]:
+    """The newest runs that have curves to show (uids), oldest first: what a student just compared."""
+    with_curves = [r.uid for r in runs if r.history.train or r.history.heldout]
+    return with_curves[-most:]
+
+
+def _points(run: Run, curve: Curve) -> list:
+    return run.history.heldout if curve == "held-out" else run.history.train
+
+
+def loss_spread_is_wide(runs: Sequence[Run], curve: Curve = "held-out") -> bool:
+    """True when the curves' losses differ by more than 100 times: only a log scale shows them all."""
+    losses = [p.loss for r in runs for p in _points(r, curve) if math.isfinite(p.loss) and p.loss > 0]
+    return bool(losses) and max(losses) / min(losses) > 100
+
+
+def compare_figure(runs: Sequence[Run], curve: Curve = "held-out", *, log_loss: bool = False,
+                   height: int = 620) -> go.Figure:
+    """Loss above accuracy against epochs, one colour per run, every run's curves on the same axes."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        subplot_titles=("Loss: lower is better", "Accuracy: higher is better"))
+    for i, run in enumerate(runs):
+        points = _points(run, curve)
+        colour = RUN_COLOURS[i % len(RUN_COLOURS)]
+        x = [p.epoch for p in points]
+        for row, attr in ((1, "loss"), (2, "accuracy")):
+            fig.add_trace(go.Scatter(
+                x=x, y=finite_values([getattr(p, attr) for p in points]), name=run.name, legendgroup=str(run.uid),
+                showlegend=row == 1, mode="lines+markers" if curve == "held-out" else "lines",
+                line=dict(color=colour, width=3), marker=dict(size=9),
+                hovertemplate=f"{run.name}<br>epoch %{{x:.2f}}: {attr} %{{y:.3g}}<extra></extra>"), row=row, col=1)
+    which = "held-out digits (unseen in training)" if curve == "held-out" else "training digits"
+    fig.update_xaxes(title_text=f"epochs · curves on the {which}", row=2, col=1)
+    fig.update_yaxes(title_text="loss" + (" (log scale)" if log_loss else ""), type="log" if log_loss else "linear",
+                     row=1, col=1)
+    fig.update_yaxes(title_text="accuracy", range=[0, 1.02], tickformat=".0%", row=2, col=1)
+    fig.update_annotations(font_size=FONT_SIZE + 2)
+    fig.update_layout(height=height, font=dict(size=FONT_SIZE), margin=dict(l=80, r=20, t=60, b=60),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.08, xanchor="left", x=0,
+                                  font=dict(size=FONT_SIZE)),
+                      hovermode="closest")
+    return readable_axes(fig)
+
+
+def _setting_text(value: Any) -> Any:
+    """Settings as a table shows them: tuples as '256, 128', None as 'all'."""
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value) if value else "none"
+    return "all" if value is None else value
+
+
+def differing_settings(runs: Sequence[Run]) -> list[str]:
+    """The settings in which the runs differ, in the order of TrainConfig; a few key ones if none do."""
+    names = [n for n in SETTING_NAMES if len({getattr(r.config, n) for r in runs}) > 1]
+    return names or list(KEY_SETTINGS)
+
+
+def runs_table(runs: Sequence[Run], settings: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """One row per run: its name, results, what went wrong, then the settings (by default those that differ)."""
+    settings = differing_settings(runs) if settings is None else settings
+    rows = []
+    for run in runs:
+        row: dict[str, Any] = {
+            "run": run.name, "status": run.status, "test accuracy": run.test_accuracy, "test loss": run.test_loss,
+            "epochs done": round(run.epochs, 2), "seconds": round(run.seconds, 1),
+            "what went wrong": "; ".join(f.title for f in run.findings),
+        }
+        for name in settings:
+            row[name] = _setting_text(getattr(run.config, name))
+        rows.append(row)
+    return rows
+
+
+def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return out.getvalue()
+
+
+def runs_csv(runs: Sequence[Run]) -> str:
+    """Every run with every setting and its results: the table, complete, for a spreadsheet."""
+    rows = runs_table(runs, SETTING_NAMES)
+    return _csv(rows, rows[0].keys() if rows else ["run"])
+
+
+HISTORY_COLUMNS = ("run", "curve", "step", "epoch", "loss", "accuracy", "learning rate")
+
+
+def histories_csv(runs: Sequence[Run]) -> str:
+    """Every logged point of every run, one per line: training points and held-out checks."""
+    rows = []
+    for run in runs:
+        for p in run.history.train:
+            rows.append({"run": run.name, "curve": "training", "step": p.step, "epoch": p.epoch, "loss": p.loss,
+                         "accuracy": p.accuracy, "learning rate": p.lr})
+        for p in run.history.heldout:
+            rows.append({"run": run.name, "curve": run.history.heldout_name, "step": p.step, "epoch": p.epoch,
+                         "loss": p.loss, "accuracy": p.accuracy, "learning rate": None})
+    return _csv(rows, HISTORY_COLUMNS)

@@ -1,0 +1,136 @@
+"""What the Inspect page computes from a network and MNIST, as plain arrays (no Streamlit).
+
+The two expensive parts, the test set read by the network and the training set as the network
+sees it, are built once per network by ui.inspect_panel's caches, keyed by `fingerprint`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlp.inspection import confident_mistakes, embed, nearest
+from mlp.metrics import CHUNK, confusion_matrix, predict_proba
+from mlp.model import Model
+from mlp.network import CLASSES, Network
+
+NEIGHBOUR_MEMORY = 64 * 2**20  # bytes of training-set embeddings kept per network
+
+
+def fingerprint(model: Model) -> str:
+    """A short hash of the weights and settings: equal networks share cached results, changed ones never do."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(json.dumps(model.config.to_dict(), sort_keys=True).encode())
+    digest.update(np.ascontiguousarray(model.network.params).data)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The test digits of the network's classes, as the network reads them."""
+    rows: np.ndarray  # positions in the dataset's test set
+    labels: np.ndarray
+    probs: np.ndarray  # (n, 10) softmax outputs
+    counts: np.ndarray  # counts[true, predicted]
+    classes: tuple[int, ...]
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self.probs.argmax(axis=1)
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.trace(self.counts) / max(self.counts.sum(), 1))
+
+    def answered(self) -> tuple[int, ...]:
+        """Digits to show as answers: the classes, and any other digit the network answered."""
+        return tuple(sorted(set(self.classes) | set(np.flatnonzero(self.counts.sum(axis=0)).tolist())))
+
+    def cell(self, true: int, predicted: int, limit: int = 24) -> np.ndarray:
+        """Positions (in this result) of test digits `true` read as `predicted`, the surest first."""
+        found = np.flatnonzero((self.labels == true) & (self.predicted == predicted))
+        order = np.argsort(-self.probs[found, predicted], kind="stable")
+        return found[order[:limit]]
+
+    def worst_cell(self) -> tuple[int, int]:
+        """The most frequent mistake (true, predicted); the first class read as itself when there is none."""
+        mistakes = self.counts.copy()
+        np.fill_diagonal(mistakes, 0)
+        if mistakes.max() == 0:
+            return self.classes[0], self.classes[0]
+        true, predicted = np.unravel_index(int(mistakes.argmax()), mistakes.shape)
+        return int(true), int(predicted)
+
+    def surest_mistakes(self, k: int = 12) -> np.ndarray:
+        return confident_mistakes(self.probs, self.labels, k)
+
+
+def read_test_digits(model: Model, x_test: np.ndarray, y_test: np.ndarray) -> Reading:
+    """Read every test digit of the network's classes (in chunks, so memory stays flat)."""
+    classes = tuple(model.config.classes)
+    rows = np.flatnonzero(np.isin(y_test, classes))
+    x = x_test if len(rows) == len(y_test) else x_test[rows]
+    with np.errstate(over="ignore", invalid="ignore"):
+        probs = predict_proba(model.network, x)
+    labels = np.asarray(y_test[rows])
+    return Reading(rows, labels, probs, confusion_matrix(labels, probs.argmax(axis=1), CLASSES), classes)
+
+
+@dataclass(frozen=True)
+class TrainingView:
+    """Training digits as the network sees them just before deciding: its last hidden layer's output."""
+    rows: np.ndarray  # positions in the dataset's training set
+    embeddings: np.ndarray  # (n, width of the last hidden layer)
+    available: int  # training digits of the network's classes (more than `rows` when memory capped them)
+
+
+def training_view(model: Model, x_train: np.ndarray, y_train: np.ndarray,
+                  memory: int = NEIGHBOUR_MEMORY) -> TrainingView:
+    """Embed the training digits of the network's classes; beyond `memory` bytes, an even random share."""
+    rows = np.flatnonzero(np.isin(y_train, model.config.classes))
+    available = len(rows)
+    width = model.config.hidden[-1] if model.config.hidden else x_train.shape[1]
+    cap = max(1000, memory // (4 * width))
+    if available > cap:
+        rows = np.sort(np.random.default_rng(0).choice(rows, cap, replace=False))
+    parts = [embed(model.network, x_train[rows[i:i + CHUNK]]) for i in range(0, len(rows), CHUNK)]
+    embeddings = np.concatenate(parts) if parts else np.zeros((0, width), np.float32)
+    return TrainingView(rows, embeddings.astype(np.float32, copy=False), available)
+
+
+def closest_training_digits(model: Model, view: TrainingView, image: np.ndarray,
+                            k: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Training-set positions and distances of the k digits the network finds most like `image`."""
+    query = embed(model.network, np.asarray(image, np.float32).reshape(1, -1))[0]
+    found, distances = nearest(query, view.embeddings, k)
+    return view.rows[found], distances
+
+
+def learned_change(model: Model) -> Network:
+    """The network with each weight minus its random starting value (rebuilt from the settings and seed):
+    what training added, without the starting noise that hides it in the weights themselves."""
+    change = model.network.copy()
+    change.params -= Model.create(model.config).network.params
+    return change
+
+
+def layer_outputs(model: Model, image: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Every hidden layer's output for one image, and the ten probabilities at the end."""
+    x = np.asarray(image, np.float32).reshape(1, -1)
+    forward = model.network.forward(x)
+    return [h[0] for h in forward.hidden], model.predict_proba(x)[0]
+
+
+def mistake_caption(true: int, probs: np.ndarray) -> str:
+    """'a 4 read as 9, 97% sure': what went wrong, and how sure the network was."""
+    predicted = int(np.argmax(probs))
+    return f"a {true} read as {predicted}, {sure(float(probs[predicted]))} sure"
+
+
+def sure(p: float) -> str:
+    """A probability as a student reads it: '97%', '>99%' rather than a rounded '100%', '<1%'."""
+    if p > 0.99:
+        return ">99%"
+    return f"{p:.0%}" if p >= 0.01 else "<1%"

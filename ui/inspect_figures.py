@@ -1,0 +1,153 @@
+"""The Inspect page's pictures, built from plain arrays and sized for a projector.
+
+Pure: no Streamlit here, so every figure is checked in a unit test (tests/test_ui_inspect_figures.py).
+"""
+from __future__ import annotations
+
+from typing import Literal, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ui.figures import BAR_COLOUR, FONT_SIZE, PREDICTED_COLOUR, TRAIN_COLOUR, readable_axes
+from ui.inspect_data import sure
+
+CORRECT_SCALE = [[0.0, "#f7fcf5"], [1.0, "#1a7d36"]]  # pale to deep green
+MISTAKE_SCALE = [[0.0, "#fff5f0"], [1.0, "#c0181f"]]  # pale to deep red
+NEGATIVE_RGB = np.array([178, 24, 43], np.float32)  # red: ink there holds the unit back
+ZERO_RGB = np.array([247, 247, 247], np.float32)
+POSITIVE_RGB = np.array([33, 102, 172], np.float32)  # blue: ink there makes the unit fire
+GAP_RGB = (60, 60, 60)
+ACTIVE_ABOVE = {"relu": 0.0, "leaky-relu": 0.0, "sigmoid": 0.5, "tanh": 0.0}
+
+
+def row_rates(counts: np.ndarray) -> np.ndarray:
+    """Each row of a confusion matrix as shares of that true digit's examples (0 for an empty row)."""
+    counts = np.asarray(counts, dtype=float)
+    totals = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+
+
+def confusion_figure(counts: np.ndarray, rows: Sequence[int], cols: Sequence[int],
+                     show: Literal["counts", "rates"] = "counts", *, height: int = 640) -> go.Figure:
+    """True digit down, the network's answer across: correct readings in green, mistakes in red.
+
+    Mistakes get their own colour scale (darkest = the most frequent mistake), so a 1% confusion is
+    still visible next to a 99% diagonal. Each cell says its count or its share of the true digit.
+    """
+    counts = np.asarray(counts)
+    rows, cols = [int(r) for r in rows], [int(c) for c in cols]
+    sub = counts[np.ix_(rows, cols)]
+    rates = row_rates(counts)[np.ix_(rows, cols)]
+    diagonal = np.array([[r == c for c in cols] for r in rows])
+    worst = float(rates[~diagonal].max()) if (~diagonal).any() and rates[~diagonal].max() > 0 else 1.0
+    labels_x, labels_y = [str(c) for c in cols], [str(r) for r in rows]
+    custom = np.dstack([sub, rates])
+    fig = go.Figure()
+    for correct, scale, zmax in ((True, CORRECT_SCALE, 1.0), (False, MISTAKE_SCALE, worst)):
+        mine = diagonal if correct else ~diagonal
+        z = np.where(mine, rates, np.nan)
+        if show == "counts":
+            text = np.where(mine & ((sub > 0) | diagonal), sub.astype(str), "")
+        else:
+            text = np.where(mine & ((sub > 0) | diagonal), np.vectorize(_rate_text)(rates), "")
+        fig.add_trace(go.Heatmap(
+            z=_gaps(z), x=labels_x, y=labels_y, text=text.tolist(), texttemplate="%{text}",
+            textfont=dict(size=FONT_SIZE - 1), customdata=custom.tolist(), colorscale=scale, zmin=0, zmax=zmax,
+            showscale=False, xgap=2, ygap=2, name="read correctly" if correct else "mistakes",
+            hovertemplate=("%{y} read correctly" if correct else "a %{y} read as %{x}")
+            + ": %{customdata[0]:,} test digits<br>(%{customdata[1]:.1%} of the %{y}s)<extra></extra>"))
+    fig.update_xaxes(title_text="the network's answer", type="category", side="top", tickfont=dict(size=FONT_SIZE + 4))
+    fig.update_yaxes(title_text="true digit", type="category", autorange="reversed", scaleanchor="x",
+                     tickfont=dict(size=FONT_SIZE + 4))
+    fig.update_layout(height=height, font=dict(size=FONT_SIZE), margin=dict(l=80, r=20, t=80, b=20),
+                      plot_bgcolor="white")
+    return readable_axes(fig)
+
+
+def _rate_text(rate: float) -> str:
+    if rate == 0:
+        return "0"
+    return "<1%" if rate < 0.005 else f"{rate:.0%}"
+
+
+def _gaps(z: np.ndarray) -> list[list[float | None]]:
+    """NaN as None: an empty cell for this trace (JSON has no NaN)."""
+    return [[None if np.isnan(v) else float(v) for v in row] for row in z]
+
+
+def class_accuracy_figure(counts: np.ndarray, classes: Sequence[int], *, height: int = 460) -> go.Figure:
+    """How often each digit is read correctly: one bar per digit, in the confusion matrix's row order,
+    the weakest in red."""
+    rates = row_rates(counts)
+    classes = [int(c) for c in classes]
+    accuracy = [float(rates[c, c]) for c in classes]
+    weakest = int(np.argmin(accuracy)) if len(classes) > 1 else -1
+    fig = go.Figure(go.Bar(
+        y=[str(c) for c in classes], x=accuracy, orientation="h", text=[f"{a:.1%}" for a in accuracy],
+        textposition="outside", textfont=dict(size=FONT_SIZE), constraintext="none", cliponaxis=False,
+        name="accuracy", marker_color=[PREDICTED_COLOUR if i == weakest else BAR_COLOUR for i in range(len(classes))],
+        hovertemplate="digit %{y}: %{x:.1%} read correctly<extra></extra>"))
+    fig.update_yaxes(title_text="true digit", type="category", autorange="reversed", tickfont=dict(size=FONT_SIZE + 4))
+    fig.update_xaxes(title_text="read correctly", range=[0, 1.2], tickformat=".0%", tickvals=[0, 0.25, 0.5, 0.75, 1])
+    fig.update_layout(height=height, font=dict(size=FONT_SIZE), margin=dict(l=80, r=10, t=20, b=60),
+                      showlegend=False, bargap=0.25)
+    return readable_axes(fig)
+
+
+def weight_colours(values: np.ndarray) -> np.ndarray:
+    """Values in [-1, 1] as RGB: red below 0, white at 0, blue above (uint8, one more axis of 3)."""
+    v = np.clip(np.asarray(values, np.float32), -1.0, 1.0)[..., None]
+    rgb = np.where(v < 0, ZERO_RGB + (NEGATIVE_RGB - ZERO_RGB) * -v, ZERO_RGB + (POSITIVE_RGB - ZERO_RGB) * v)
+    return rgb.round().astype(np.uint8)
+
+
+def weight_grid(images: np.ndarray, columns: int = 16, gap: int = 1) -> np.ndarray:
+    """Unit images (n, 28, 28) scaled to [-1, 1] as one RGB mosaic, `columns` per row, dark lines between.
+
+    One pixel per weight: the page lets the browser enlarge it without blurring (image-rendering).
+    """
+    images = np.asarray(images, np.float32)
+    n, side = len(images), images.shape[1]
+    columns = max(1, min(columns, n))
+    rows = -(-n // columns)
+    step = side + gap
+    mosaic = np.empty((rows * step - gap, columns * step - gap, 3), np.uint8)
+    mosaic[...] = GAP_RGB
+    for i, tile in enumerate(weight_colours(images)):
+        r, c = divmod(i, columns)
+        mosaic[r * step:r * step + side, c * step:c * step + side] = tile
+    return mosaic
+
+
+def activations_figure(hidden: Sequence[np.ndarray], probabilities: Sequence[float], activation: str,
+                       *, row_height: int = 230) -> go.Figure:
+    """One panel per layer, input side first: each hidden unit's output as a bar, then the ten probabilities."""
+    probs = np.asarray(probabilities, dtype=float)
+    threshold = ACTIVE_ABOVE.get(activation, 0.0)
+    titles = []
+    for i, h in enumerate(hidden, start=1):
+        active = int((np.asarray(h) > threshold).sum())
+        titles.append(f"Hidden layer {i}, units 1 to {len(h)}: {active} active "
+                      f"({activation} output above {threshold:g})")
+    best = int(probs.argmax())
+    titles.append(f"Output: the network answers {best}, {sure(float(probs[best]))} sure")
+    fig = make_subplots(rows=len(titles), cols=1, subplot_titles=titles, vertical_spacing=min(0.6 / len(titles), 0.1))
+    for i, h in enumerate(hidden, start=1):
+        values = np.asarray(h, dtype=float)
+        fig.add_trace(go.Bar(x=np.arange(1, len(values) + 1), y=values, marker_color=TRAIN_COLOUR, marker_line_width=0,
+                             name=f"layer {i}", hovertemplate="unit %{x}: %{y:.3g}<extra></extra>"), row=i, col=1)
+        fig.update_yaxes(title_text="output", row=i, col=1)
+    last = len(titles)
+    fig.add_trace(go.Bar(x=[str(d) for d in range(len(probs))], y=probs.tolist(), name="probability",
+                         marker_color=[PREDICTED_COLOUR if d == best else BAR_COLOUR for d in range(len(probs))],
+                         text=[f"{p:.0%}" if p >= 0.005 else "" for p in probs], textposition="outside",
+                         textfont=dict(size=FONT_SIZE), constraintext="none", cliponaxis=False,
+                         hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"), row=last, col=1)
+    fig.update_xaxes(title_text="digit", type="category", row=last, col=1)
+    fig.update_yaxes(title_text="probability", range=[0, 1.2], tickformat=".0%", row=last, col=1)
+    fig.update_annotations(font_size=FONT_SIZE)
+    fig.update_layout(height=row_height * len(titles) + 60, font=dict(size=FONT_SIZE - 2), showlegend=False,
+                      margin=dict(l=80, r=20, t=50, b=40), bargap=0.1)
+    return readable_axes(fig)
