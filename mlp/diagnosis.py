@@ -50,10 +50,11 @@ def diagnose(config: TrainConfig, history: History, *, status: str = "finished",
         else:
             measured = (f"The training loss shot up to {spike:,.3g} in the first steps, from {heldout[0].loss:.3g} "
                         "before training: the large steps threw the weights far away.")
+        smaller = _round_lr(min(config.lr / 10, SUGGESTED_LR[config.optimizer]))
         findings.append(Finding(
             "exploded", "The loss exploded: the learning rate is too large",
             f"{measured} Each update overshoots the minimum it aims at, by more every time.",
-            {"lr": _round_lr(config.lr / 10)}, f"Divide the learning rate by 10 ({_round_lr(config.lr / 10):g})"))
+            {"lr": smaller}, f"Lower the learning rate to {smaller:g}"))
 
     if heldout and heldout[0].loss > 4 * CHANCE_LOSS:
         findings.append(Finding(

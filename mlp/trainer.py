@@ -326,7 +326,7 @@ class _Window:
 def _divergence_reason(loss: float, step: int, epoch: int, cfg: TrainConfig) -> str:
     what = "not a number (NaN)" if math.isnan(loss) else "infinite"
     return (f"The loss became {what} at step {step} (epoch {epoch + 1}): the updates grew without bound. "
-            f"A learning rate of {cfg.lr:g} is too large for {cfg.optimizer}; try {cfg.lr / 10:g}.")
+            f"A learning rate of {cfg.lr:g} is too large for {cfg.optimizer}.")
 
 
 def train(config: TrainConfig, data=None, *, data_dir=None, evals_per_epoch: int = 1,

@@ -180,7 +180,7 @@ def test_the_link_applies_once_per_session(mnist_dir, monkeypatch):
 @pytest.mark.parametrize("params, titles, fix, setting, fixed", [
     ({"hidden": "256,128", "init": "normal", "optimizer": "sgd", "lr": "1e-06", "batch_size": "64"},
      ["starting weights are far too large", "learning rate is too small"], 0, "setting_init", "he"),
-    ({"optimizer": "sgd", "lr": "5.0"}, ["loss exploded", "ReLUs are dead"], 0, "setting_lr", 0.5),
+    ({"optimizer": "sgd", "lr": "5.0"}, ["loss exploded", "ReLUs are dead"], 0, "setting_lr", 0.1),
     ({"activation": "sigmoid", "init": "normal"}, ["sigmoid units are saturated"], 1, "setting_init", "xavier"),
 ], ids=["notebook-all", "sgd-lr-5", "sigmoid-normal-start"])
 def test_a_failing_set_up_gets_its_diagnosis_card_and_the_fix_reruns(mnist_dir, monkeypatch, params, titles, fix,

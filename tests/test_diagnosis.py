@@ -36,8 +36,15 @@ def test_healthy_run_has_no_findings():
 def test_diverged_run_blames_the_learning_rate():
     config = TrainConfig(optimizer="sgd", lr=5.0)
     found = diagnose(config, history(HEALTHY[:3]), status="failed", reason="The loss became NaN at step 12.")
-    assert found[0].code == "exploded" and found[0].fix == {"lr": 0.5}
+    assert found[0].code == "exploded" and found[0].fix == {"lr": 0.1}  # sgd's sensible rate, below 5 / 10
     assert "NaN" in found[0].message
+
+
+def test_explosion_fix_is_one_click_to_a_working_rate():
+    found = diagnose(TrainConfig(optimizer="adam", lr=1.0), history(HEALTHY[:3]), status="failed")
+    assert found[0].fix == {"lr": 0.001}  # not 0.1, which still explodes with Adam
+    found = diagnose(TrainConfig(optimizer="sgd", lr=0.5), history(HEALTHY[:3]), status="failed")
+    assert found[0].fix == {"lr": 0.05}
 
 
 def test_rising_loss_without_nan_is_an_explosion_too():
@@ -92,6 +99,6 @@ def test_an_early_spike_is_an_explosion_and_the_stall_after_it_is_not_a_small_le
                    hidden=[layer(dead=1.0, ratio=1e-9), layer(dead=1.0, ratio=1e-9)], ratio=1e-9)
     found = diagnose(TrainConfig(lr=1.0), hist)
     assert [f.code for f in found] == ["exploded", "dead-relus"]
-    assert "2.14e+04" in found[0].message and found[0].fix == {"lr": 0.1}
+    assert "2.14e+04" in found[0].message and found[0].fix == {"lr": 0.001}
     # a loss that starts high and only falls is no spike
     assert "exploded" not in codes(TrainConfig(init="normal"), history(HEALTHY, start_loss=1000.0))

@@ -74,3 +74,20 @@ def test_pixelated_keeps_each_pixel_as_a_sharp_square():
     assert big.shape == (280, 280) and big.dtype == np.uint8
     assert big[35, 55] == 255 and big[36:40, 56:60].min() == 255  # inside the lit pixel
     assert big[45, 65] == 0  # inside a dark one
+
+
+def test_loss_axis_turns_logarithmic_when_losses_span_orders_of_magnitude():
+    from mlp.trainer import EvalPoint, History, TrainPoint
+    from ui.figures import needs_log_scale, training_figure
+
+    def history(losses):
+        h = History()
+        h.train = [TrainPoint(i, i / 10, loss, 0.1, 1e-3) for i, loss in enumerate(losses, 1)]
+        h.heldout = [EvalPoint(0, 0.0, losses[0], 0.1)]
+        return h
+
+    spiky = training_figure(history([2.3, 21000.0, 2.4, 2.3]), 1)
+    assert spiky.layout.yaxis.type == "log" and "log" in spiky.layout.yaxis.title.text
+    calm = training_figure(history([2.3, 1.0, 0.5, 0.2]), 1)
+    assert calm.layout.yaxis.type != "log" and calm.layout.yaxis.title.text == "loss"
+    assert not needs_log_scale([float("nan"), 0.0, 5.0]) and needs_log_scale([0.01, 2.0])

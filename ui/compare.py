@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import math
 from typing import Any, Literal, Sequence
 
 import plotly.graph_objects as go
@@ -15,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from mlp.config import TrainConfig
 from ui.controller import Run
-from ui.figures import FONT_SIZE, finite_values, readable_axes
+from ui.figures import FONT_SIZE, finite_values, needs_log_scale, readable_axes
 
 # Ten colours told apart in print and by most colour-blind eyes (Plotly's "D3" set, green and red apart).
 RUN_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -37,8 +36,7 @@ def _points(run: Run, curve: Curve) -> list:
 
 def loss_spread_is_wide(runs: Sequence[Run], curve: Curve = "held-out") -> bool:
     """True when the curves' losses differ by more than 100 times: only a log scale shows them all."""
-    losses = [p.loss for r in runs for p in _points(r, curve) if math.isfinite(p.loss) and p.loss > 0]
-    return bool(losses) and max(losses) / min(losses) > 100
+    return needs_log_scale(p.loss for r in runs for p in _points(r, curve))
 
 
 def compare_figure(runs: Sequence[Run], curve: Curve = "held-out", *, log_loss: bool = False,

@@ -5,7 +5,7 @@ Pure: no Streamlit here, so every figure can be checked in a unit test.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -23,6 +23,13 @@ PREDICTED_COLOUR = "#d62728"
 def finite_values(values: Sequence[float]) -> list[float | None]:
     """NaN and infinity become gaps: JSON has no NaN, and a diverged point would squash the axis."""
     return [v if math.isfinite(v) else None for v in values]
+
+
+def needs_log_scale(losses: Iterable[float]) -> bool:
+    """True when the positive losses differ by more than 100 times: on a linear axis everything but
+    the largest would look flat (an N(0, 1) start, or a spike from a huge learning rate)."""
+    positive = [v for v in losses if math.isfinite(v) and v > 0]
+    return bool(positive) and max(positive) / min(positive) > 100
 
 
 def readable_axes(fig: go.Figure) -> go.Figure:
@@ -68,7 +75,10 @@ def training_figure(history: History, total_epochs: float | None = None, *, stac
     for row, col in cells:  # stacked panels share the x axis: its title once, under the lower one
         title = "" if stacked and row == 1 else "epochs (passes over the training digits)"
         fig.update_xaxes(title_text=title, range=x_range, row=row, col=col)
-    fig.update_yaxes(title_text="loss", rangemode="tozero", row=loss_row, col=loss_col)
+    if needs_log_scale(p.loss for p in (*history.train, *history.heldout)):
+        fig.update_yaxes(title_text="loss (log scale)", type="log", row=loss_row, col=loss_col)
+    else:
+        fig.update_yaxes(title_text="loss", rangemode="tozero", row=loss_row, col=loss_col)
     fig.update_yaxes(title_text="accuracy", range=[0, 1.02], tickformat=".0%", row=acc_row, col=acc_col)
     fig.update_annotations(font_size=FONT_SIZE + 2)
     fig.update_layout(
