@@ -8,11 +8,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.inspect_panel
+import ui.state
 from mlp.config import TrainConfig
 from mlp.model import Model
 from test_app_pages import ROOT, TRAIN, app, finish, open_page, texts  # noqa: F401  (app is a fixture)
 from ui.share import encode
-from ui.state import DIGIT_KEY, RUN_KEY
+from ui.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
 
 DRAW, INSPECT, COMPARE = "pages/2_Draw.py", "pages/3_Inspect.py", "pages/4_Compare.py"
 TINY = {"hidden": "32", "per_class": "100", "epochs": "1"}  # about a second of training
@@ -112,6 +113,62 @@ def test_a_bad_upload_gets_a_message_and_a_good_one_serves_draw_and_inspect(app)
         "class-net.npz")
     open_page(app, DRAW)
     assert "no trained network" not in texts(app)
+
+
+def canvas_start(at: AppTest) -> list:
+    """The strokes the Draw page's canvas was told to start from."""
+    return json.loads(at.get("bidi_component")[0].proto.json)["initialDrawing"]["objects"]
+
+
+def test_the_last_drawing_and_its_answer_come_back_to_the_draw_page_until_cleared(app):
+    open_page(app, INSPECT)
+    good = Model.create(TrainConfig(hidden=(16,), seed=5)).to_bytes()
+    app.file_uploader(key="model_upload").set_value(("class-net.npz", good, "application/octet-stream")).run()
+    stroke = {"type": "Path", "path": [["M", 140, 40], ["L", 140, 240]], "stroke": "#FFFFFF"}
+    app.session_state[DIGIT_KEY] = a_drawn_one()  # as the Draw page leaves them, before a visit elsewhere
+    app.session_state[DRAWING_KEY] = {"objects": [stroke]}
+    open_page(app, DRAW)
+    assert canvas_start(app) == [stroke]
+    assert any("28 × 28 pixels" in c for c in image_captions(app))  # what it sees, and its answer, at once
+    assert any('id="predicted-digit"' in m.value for m in app.markdown)
+    app.session_state[DRAWING_KEY] = {"objects": [stroke, stroke]}  # a second stroke, sent by the canvas
+    app.run()
+    assert canvas_start(app) == [stroke]  # unchanged while the canvas stays on screen: no reload, no rerun loop
+    app.button(key="clear_canvas").click().run()
+    assert not app.exception
+    assert canvas_start(app) == [] and DRAWING_KEY not in app.session_state
+    assert any("Draw a digit in the black square" in i.value for i in app.info)
+    assert not any('id="predicted-digit"' in m.value for m in app.markdown)
+
+
+def upload(at: AppTest, name: str, seed: int) -> None:
+    network = Model.create(TrainConfig(hidden=(16,), seed=seed)).to_bytes()
+    at.file_uploader(key="model_upload").set_value((name, network, "application/octet-stream")).run()
+    assert not at.exception, at.exception
+
+
+def kept_runs(at: AppTest) -> list[str]:
+    """The session's runs, oldest first, as the Compare page's rename-or-delete menu lists them."""
+    open_page(at, COMPARE)
+    return at.selectbox(key="manage_run").options[::-1]
+
+
+def test_past_the_cap_the_oldest_run_not_in_use_makes_room_with_a_notice_once(app, monkeypatch):
+    monkeypatch.setattr(ui.state, "MAX_RUNS", 3)
+    open_page(app, INSPECT)
+    for seed, name in enumerate(("one.npz", "two.npz", "three.npz")):
+        upload(app, name, seed)
+    app.selectbox(key="inspect_model").select_index(2).run()  # newest first: Inspect and Draw now use one.npz
+    upload(app, "four.npz", 3)
+    notice = "\n".join(w.value for w in app.warning)
+    assert "**two.npz** was removed to make room: a session keeps at most 3 runs" in notice  # one.npz is in use
+    assert "download a network you want to keep" in notice
+    assert kept_runs(app) == ["one.npz", "three.npz", "four.npz"]
+    assert not any("removed to make room" in w.value for w in app.warning)  # said once
+    open_page(app, INSPECT)
+    upload(app, "five.npz", 4)  # four.npz is in use now (the newest upload): one.npz is the oldest to go
+    assert any("**one.npz** was removed" in w.value for w in app.warning)
+    assert kept_runs(app) == ["three.npz", "four.npz", "five.npz"]
 
 
 def test_compare_two_then_three_runs_then_rename_and_delete(app):

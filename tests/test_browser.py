@@ -1,8 +1,9 @@
 """The app in a real browser: Debian's Chromium, driven by Playwright, against `streamlit run app.py`.
 
-Train a network and watch the curve grow, draw a digit with the mouse and follow it through the layers,
-open a shared link and find the Train page set up as it says, download the network and see its confusion
-matrix, and open a deep link on a freshly started server. Screenshots land in screenshots/ (git-ignored).
+Train a network and watch the curve grow (its legend clear of the chart titles), draw a digit with the mouse,
+follow it through the layers and find it again back on the Draw page, open a shared link and find the Train
+page set up as it says, download the network and see its confusion matrix, and open a deep link on a freshly
+started server. Screenshots land in screenshots/ (git-ignored).
 """
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PLOT_POINTS = "() => { const d = document.querySelector('.js-plotly-plot'); return d && d.data ? d.data[0].x.length : 0 }"
+INKED = """c => { const rgba = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   let white = 0;
+                   for (let i = 0; i < rgba.length; i += 4) white += rgba[i] > 200;
+                   return white > 500 }"""  # a canvas with strokes on it: hundreds of white pixels
 BARS = "() => { const d = document.querySelector('.js-plotly-plot'); return d && d.data ? d.data[0].y.length : 0 }"
 
 
@@ -122,6 +127,15 @@ def figure_titles(page: Page) -> list[str]:
         [...(d.layout && d.layout.annotations || []).map(a => a.text), ...(d.data || []).map(t => t.type)])""")
 
 
+def legend_gap(page: Page) -> float:
+    """Pixels between the first chart's legend and the subplot title under it (negative: they overlap)."""
+    return page.evaluate("""() => {
+        const chart = document.querySelector('.js-plotly-plot');
+        const legend = chart.querySelector('g.legend').getBoundingClientRect();
+        const titles = [...chart.querySelectorAll('g.annotation')].map(a => a.getBoundingClientRect());
+        return Math.min(...titles.map(t => t.top - legend.bottom)) }""")
+
+
 def wait_for_figure(page: Page, text: str, timeout: float = 60) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -161,6 +175,10 @@ def test_train_watch_the_curve_grow_then_draw_a_digit(browser, server):
     page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy").wait_for()
     page.get_by_text("Nothing looks wrong with this run").wait_for()
     shoot(page, "train_finished")
+    for width, height in ((1600, 1300), (1280, 800), (1600, 1300)):  # narrower and back: the legend stays clear
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(500)
+        assert legend_gap(page) > 5, f"the legend covers a chart title at {width} px wide"
 
     page.get_by_test_id("stSidebarUserContent").get_by_role("link", name="Draw").click()
     page.get_by_text("Your drawing").wait_for()
@@ -187,6 +205,17 @@ def test_train_watch_the_curve_grow_then_draw_a_digit(browser, server):
     page.get_by_role("heading", name="Every layer's output for your digit").wait_for()
     wait_for_figure(page, "Output: the network answers 7")
     shoot(page, "inspect_drawing_browser")
+
+    page.get_by_test_id("stSidebarUserContent").get_by_role("link", name="Draw").click()  # back: the 7 is still there
+    drawing = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.dc-canvas.lower-canvas")
+    page.locator("#predicted-digit").wait_for()
+    assert page.locator("#predicted-digit").inner_text().strip() == "7"
+    assert page.get_by_text("28 × 28 pixels").is_visible()
+    page.wait_for_function(INKED, arg=drawing.element_handle(), timeout=10_000)  # white strokes, not redrawn
+    shoot(page, "draw_after_a_visit_to_inspect")
+    page.get_by_role("button", name="Clear the drawing").click()
+    page.get_by_text("Draw a digit in the black square").wait_for()
+    assert page.locator("#predicted-digit").count() == 0
     page.close()
 
 

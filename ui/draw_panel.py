@@ -14,7 +14,7 @@ from mlp.preprocess import to_mnist
 from mlp.presets import get_preset
 from ui import state
 from ui.controller import status_text
-from ui.figures import pixelated, probability_figure
+from ui.figures import pixelated, probability_figure, sure
 from ui.train_panel import start_training
 
 CANVAS_SIDE = 280
@@ -38,15 +38,24 @@ def no_model_yet() -> None:
 
 
 def _canvas() -> np.ndarray | None:
-    """The drawing as the network's 28x28 input, or None while the canvas is empty."""
+    """The drawing as the network's 28x28 input, or None while the canvas is empty.
+
+    The canvas comes back with the last drawing after a visit to another page (its widget state is
+    gone then: Streamlit drops it when a page does not show the widget)."""
+    key = f"canvas_{state.canvas_generation()}"
+    start = state.canvas_start(fresh=key not in st.session_state)
     result = st_canvas(stroke_width=BRUSH, stroke_color="#FFFFFF", background_color="#000000",
-                       height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw",
-                       return_image_data=True, key=f"canvas_{state.canvas_generation()}")
+                       height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", initial_drawing=start,
+                       return_image_data=True, key=key)
     st.caption("Use a mouse, a pen or a finger.")
     st.button("Clear the drawing", icon=":material/delete:", on_click=state.clear_canvas, key="clear_canvas")
     image = result.image_data
-    if image is None or int(np.asarray(image).sum()) == 0:  # the toolbar's reset gives all black
+    if image is None:  # nothing sent since the canvas appeared: it shows the drawing it started from, if any
+        return state.drawn_digit() if start else None
+    if int(np.asarray(image).sum()) == 0:  # the toolbar's reset (or deleting every stroke) gives all black
+        state.set_drawing(None)
         return None
+    state.set_drawing(result.json_data)
     digit = to_mnist(image)
     state.set_drawn_digit(digit)  # the Inspect page follows this digit through the layers
     return digit
@@ -55,7 +64,7 @@ def _canvas() -> np.ndarray | None:
 def _big_answer(probabilities: np.ndarray) -> None:
     digit = int(probabilities.argmax())
     st.markdown(f'<div class="big-digit" id="predicted-digit">{digit}</div>'
-                f'<div class="big-digit-caption">{probabilities[digit]:.0%} sure</div>', unsafe_allow_html=True)
+                f'<div class="big-digit-caption">{sure(float(probabilities[digit]))} sure</div>', unsafe_allow_html=True)
 
 
 def draw_area() -> None:

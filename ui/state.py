@@ -25,11 +25,14 @@ _COUNTER = "run_counter"
 _COLLECTED = "collected_run"
 _CHOSEN = "chosen_run"
 DIGIT_KEY = "drawn_digit"  # public: tests leave a digit as the Draw page would
+DRAWING_KEY = "canvas_drawing"  # public: tests leave a drawing as the canvas would
+_CANVAS_START = "canvas_start"
 _COMPARED = "compared_runs"
 _LINK_READ = "link_read"
 _UPLOADS = "uploads_read"
 
 NoticeKind = Literal["info", "warning", "success", "error"]
+MAX_RUNS = 30  # runs a session keeps, each with its network (about 1 MB for 784-256-128-10)
 
 
 def settings() -> Settings:
@@ -62,18 +65,31 @@ def finished_runs() -> list[Run]:
     return st.session_state.setdefault(_RUNS, [])
 
 
+def _keep(record: Run) -> None:
+    """Add a run to the session's; past MAX_RUNS the oldest run that Draw and Inspect are not using makes room,
+    and the next page shown says so once."""
+    in_use = chosen_run()
+    runs = finished_runs()
+    runs.append(record)
+    if len(runs) > MAX_RUNS:
+        dropped = next(r for r in runs if r is not in_use and r is not record)
+        delete_run(dropped.uid)
+        set_notice(f"**{dropped.name}** was removed to make room: a session keeps at most {MAX_RUNS} runs; "
+                   "download a network you want to keep.", "warning")
+
+
 def collect_finished() -> None:
     """Move the current run's record into the finished list once, when it has ended (once only, so a
     run the user deleted stays deleted)."""
     run = current_run()
     if run is not None and run.done and run.record is not None and st.session_state.get(_COLLECTED) is not run:
         st.session_state[_COLLECTED] = run
-        finished_runs().append(run.record)
+        _keep(run.record)
 
 
 def add_run(record: Run) -> None:
     """Keep a run made outside training (an uploaded model) and make it the one Draw and Inspect use."""
-    finished_runs().append(record)
+    _keep(record)
     choose_run(record.uid)
 
 
@@ -185,13 +201,29 @@ def set_upload_outcome(file_id: str, message: str, kind: NoticeKind) -> None:
     st.session_state.setdefault(_UPLOADS, {})[file_id] = (message, kind)
 
 
+def set_drawing(json_data: dict | None) -> None:
+    """Keep the canvas's last drawing (its fabric.js objects), to show it again after a visit to another page."""
+    st.session_state[DRAWING_KEY] = json_data
+
+
+def canvas_start(fresh: bool) -> dict | None:
+    """The drawing the canvas starts from: the last one when the canvas appears anew (`fresh`: the student
+    comes back from another page), then that same one for as long as it stays on screen. A different
+    starting drawing would make the canvas reload it, forget its undo history and send it back again."""
+    if fresh:
+        st.session_state[_CANVAS_START] = st.session_state.get(DRAWING_KEY)
+    return st.session_state.get(_CANVAS_START)
+
+
 def canvas_generation() -> int:
     return st.session_state.get(_CANVAS, 0)
 
 
 def clear_canvas() -> None:
-    """A new key gives a fresh, empty canvas."""
+    """A new key gives a fresh, empty canvas, and the drawing is no longer kept."""
     st.session_state[_CANVAS] = canvas_generation() + 1
+    st.session_state.pop(DRAWING_KEY, None)
+    st.session_state.pop(_CANVAS_START, None)
 
 
 def connection_probe() -> Callable[[], bool]:
