@@ -9,6 +9,7 @@ from mlp.trainer import EvalPoint, History, TrainPoint
 from ui.compare import (RUN_COLOURS, compare_figure, default_selection, differing_settings, histories_csv,
                         loss_spread_is_wide, runs_csv, runs_table)
 from ui.controller import Run
+from ui.figures import LEGEND_LINE
 
 
 def run(name, lr=1e-3, losses=(2.3, 1.0, 0.5), accuracy=0.9, findings=()):
@@ -28,6 +29,13 @@ def test_each_run_has_its_colour_in_both_panels():
     assert [fig.data[i].line.color for i in (0, 2, 4)] == list(RUN_COLOURS[:3])
     assert list(fig.data[1].y) == [0.1, 0.9]  # held-out accuracy by default
     assert fig.layout.yaxis2.tickformat == ".0%" and "epochs" in fig.layout.xaxis2.title.text
+
+
+def test_the_legend_lists_one_run_per_line_in_a_band_that_grows_with_the_runs():
+    one, ten = compare_figure([run("a")]), compare_figure([run(f"Run {i}: a long name, lr 1e-06") for i in range(10)])
+    assert ten.layout.legend.orientation == "v" and ten.layout.legend.yref == "container"  # never wraps
+    assert ten.layout.margin.t - one.layout.margin.t == 9 * LEGEND_LINE  # room above the panels' titles
+    assert ten.layout.height - ten.layout.margin.t == one.layout.height - one.layout.margin.t  # panels keep their size
 
 
 def test_training_curves_and_a_log_loss_axis_on_request():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mlp.trainer import EvalPoint, History, TrainPoint
-from ui.figures import PREDICTED_COLOUR, pixelated, probability_figure, training_figure
+from ui.figures import LEGEND_LINE, PREDICTED_COLOUR, TITLE_ROOM, pixelated, probability_figure, training_figure
 
 
 def history(n_train=20, n_held=3, diverged=False):
@@ -27,6 +27,13 @@ def test_training_figure_has_labelled_loss_and_accuracy_panels():
     assert fig.layout.yaxis.title.text == "loss" and fig.layout.yaxis2.title.text == "accuracy"
     assert fig.layout.yaxis2.tickformat == ".0%"
     assert fig.layout.font.size >= 16  # readable from the back of a room
+
+
+def test_the_legend_has_a_band_of_its_own_above_the_panel_titles():
+    for fig in (training_figure(history(), 5), training_figure(history(), 5, stacked=False)):
+        legend = fig.layout.legend
+        assert (legend.orientation, legend.yref, legend.y, legend.yanchor) == ("v", "container", 1, "top")
+        assert fig.layout.margin.t >= 2 * LEGEND_LINE + TITLE_ROOM  # two entries, one per line, then the titles
 
 
 def test_curves_follow_the_history_in_epochs_on_an_axis_fixed_to_the_whole_run():

@@ -7,7 +7,8 @@ from conftest import synthetic_split
 from mlp.config import TrainConfig
 from mlp.model import Model
 from ui.inspect_data import (closest_training_digits, fingerprint, layer_outputs, mistake_caption, read_test_digits,
-                             sure, training_view)
+                             training_view)
+from ui.figures import sure
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from mlp.config import TrainConfig
 from ui.controller import Run
-from ui.figures import FONT_SIZE, finite_values, needs_log_scale, readable_axes
+from ui.figures import FONT_SIZE, finite_values, legend_above, needs_log_scale, readable_axes
 
 # Ten colours told apart in print and by most colour-blind eyes (Plotly's "D3" set, green and red apart).
 RUN_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -40,8 +40,10 @@ def loss_spread_is_wide(runs: Sequence[Run], curve: Curve = "held-out") -> bool:
 
 
 def compare_figure(runs: Sequence[Run], curve: Curve = "held-out", *, log_loss: bool = False,
-                   height: int = 620) -> go.Figure:
-    """Loss above accuracy against epochs, one colour per run, every run's curves on the same axes."""
+                   height: int = 560) -> go.Figure:
+    """Loss above accuracy against epochs, one colour per run, every run's curves on the same axes.
+
+    `height` is the panels' part: the legend, one run per line, comes on top of it."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         subplot_titles=("Loss: lower is better", "Accuracy: higher is better"))
     for i, run in enumerate(runs):
@@ -60,10 +62,8 @@ def compare_figure(runs: Sequence[Run], curve: Curve = "held-out", *, log_loss: 
                      row=1, col=1)
     fig.update_yaxes(title_text="accuracy", range=[0, 1.02], tickformat=".0%", row=2, col=1)
     fig.update_annotations(font_size=FONT_SIZE + 2)
-    fig.update_layout(height=height, font=dict(size=FONT_SIZE), margin=dict(l=80, r=20, t=60, b=60),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.08, xanchor="left", x=0,
-                                  font=dict(size=FONT_SIZE)),
-                      hovermode="closest")
+    fig.update_layout(font=dict(size=FONT_SIZE), margin=dict(l=80, r=20, b=60), hovermode="closest")
+    legend_above(fig, entries=len(runs), height=height)
     return readable_axes(fig)
 
 

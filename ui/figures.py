@@ -18,11 +18,20 @@ TRAIN_COLOUR = "#1f77b4"  # blue
 HELDOUT_COLOUR = "#ff7f0e"  # orange
 BAR_COLOUR = "#9db4cc"
 PREDICTED_COLOUR = "#d62728"
+LEGEND_LINE = 30  # pixels per legend entry at FONT_SIZE (Chromium drew n entries in 26 n + 11 pixels)
+TITLE_ROOM = 45  # between the legend and the top panel: its title (FONT_SIZE + 2) and a gap
 
 
 def finite_values(values: Sequence[float]) -> list[float | None]:
     """NaN and infinity become gaps: JSON has no NaN, and a diverged point would squash the axis."""
     return [v if math.isfinite(v) else None for v in values]
+
+
+def sure(p: float) -> str:
+    """A probability as a student reads it: '97%', '>99%' rather than a rounded '100%', '<1%'."""
+    if p > 0.99:
+        return ">99%"
+    return f"{p:.0%}" if p >= 0.01 else "<1%"
 
 
 def needs_log_scale(losses: Iterable[float]) -> bool:
@@ -46,12 +55,27 @@ def readable_axes(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def legend_above(fig: go.Figure, entries: int, height: int) -> go.Figure:
+    """The legend at the very top, one entry per line, in a band of its own above the panels' titles.
+
+    A horizontal legend wraps onto more lines as the chart narrows (the sidebar, a smaller screen), and
+    Plotly's automatic margin makes room for it but not for the titles under it, so the two collided.
+    One entry per line, the legend's height is known whatever the width: `entries` lines always fit the
+    band. `height` is the panels' part (with the axes below them); the band comes on top of it."""
+    top = entries * LEGEND_LINE + TITLE_ROOM
+    fig.update_layout(height=height + top, margin_t=top,
+                      legend=dict(orientation="v", yref="container", y=1, yanchor="top", xanchor="left", x=0,
+                                  tracegroupgap=0, font=dict(size=FONT_SIZE)))
+    return fig
+
+
 def training_figure(history: History, total_epochs: float | None = None, *, stacked: bool = True,
                     height: int | None = None) -> go.Figure:
     """Loss and accuracy against epochs: training as a line, held-out as dots on a line.
 
     `stacked` puts accuracy under loss (each panel as wide as the column, for a projector);
-    `total_epochs` fixes the x axis to the whole run, so the curves visibly grow from left to right.
+    `total_epochs` fixes the x axis to the whole run, so the curves visibly grow from left to right;
+    `height` is the panels' part, the legend's band above them comes on top.
     """
     heldout_label = f"{history.heldout_name} digits (unseen)"
     rows, cols = (2, 1) if stacked else (1, 2)
@@ -81,12 +105,9 @@ def training_figure(history: History, total_epochs: float | None = None, *, stac
         fig.update_yaxes(title_text="loss", rangemode="tozero", row=loss_row, col=loss_col)
     fig.update_yaxes(title_text="accuracy", range=[0, 1.02], tickformat=".0%", row=acc_row, col=acc_col)
     fig.update_annotations(font_size=FONT_SIZE + 2)
-    fig.update_layout(
-        height=height or (580 if stacked else 430), font=dict(size=FONT_SIZE),
-        margin=dict(l=80, r=20, t=80, b=60),
-        legend=dict(orientation="h", yanchor="bottom", y=1.06, xanchor="left", x=0, font=dict(size=FONT_SIZE)),
-        hovermode="x unified", uirevision="training",  # keep a zoom while the curves grow
-    )
+    fig.update_layout(font=dict(size=FONT_SIZE), margin=dict(l=80, r=20, b=60),
+                      hovermode="x unified", uirevision="training")  # keep a zoom while the curves grow
+    legend_above(fig, entries=2, height=height or (500 if stacked else 350))
     return readable_axes(fig)
 
 

@@ -15,6 +15,7 @@ from mlp.inspection import confident_mistakes, embed, nearest
 from mlp.metrics import CHUNK, confusion_matrix, predict_proba
 from mlp.model import Model
 from mlp.network import CLASSES, Network
+from ui.figures import sure
 
 NEIGHBOUR_MEMORY = 64 * 2**20  # bytes of training-set embeddings kept per network
 
@@ -128,9 +129,3 @@ def mistake_caption(true: int, probs: np.ndarray) -> str:
     predicted = int(np.argmax(probs))
     return f"a {true} read as {predicted}, {sure(float(probs[predicted]))} sure"
 
-
-def sure(p: float) -> str:
-    """A probability as a student reads it: '97%', '>99%' rather than a rounded '100%', '<1%'."""
-    if p > 0.99:
-        return ">99%"
-    return f"{p:.0%}" if p >= 0.01 else "<1%"

@@ -17,9 +17,9 @@ from mlp.mnist import Dataset
 from mlp.model import Model
 from ui import data, state
 from ui.controller import Run
-from ui.figures import pixelated
+from ui.figures import pixelated, sure
 from ui.inspect_data import (Reading, TrainingView, closest_training_digits, fingerprint, layer_outputs,
-                             learned_change, mistake_caption, read_test_digits, sure, training_view)
+                             learned_change, mistake_caption, read_test_digits, training_view)
 from ui.inspect_figures import activations_figure, class_accuracy_figure, confusion_figure, weight_grid
 from ui.models_panel import model_download, model_picker, model_upload
 from ui.settings import describe
