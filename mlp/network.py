@@ -16,7 +16,6 @@ from .activations import Activation, get_activation
 from .initializers import init_std
 from .losses import softmax
 
-INPUTS = 28 * 28
 CLASSES = 10
 
 
