@@ -23,7 +23,7 @@ from .trainer import Trainer
 # flag -> TrainConfig field, for every setting that has a flag of its own
 SETTINGS = {
     "hidden": "hidden", "activation": "activation", "leaky_slope": "leaky_slope", "init": "init",
-    "init_std": "init_std", "loss": "loss", "optimizer": "optimizer", "lr": "lr", "momentum": "momentum",
+    "init_std": "init_std", "bias_init": "bias_init", "loss": "loss", "optimizer": "optimizer", "lr": "lr", "momentum": "momentum",
     "beta1": "beta1", "beta2": "beta2", "rho": "rho", "weight_decay": "weight_decay", "dropout": "dropout",
     "schedule": "schedule", "step_epochs": "step_epochs", "gamma": "gamma", "batch_size": "batch_size",
     "epochs": "epochs", "augment": "augment", "seed": "seed", "classes": "classes", "per_class": "per_class",
@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     arch.add_argument("--leaky-slope", type=float, help="slope of leaky ReLU below 0")
     arch.add_argument("--init", choices=initializers.NAMES, help="initial weights: normal(0, --init-std), Xavier or He")
     arch.add_argument("--init-std", type=float, help="standard deviation for --init normal (default 1.0)")
+    arch.add_argument("--bias-init", type=float, help="value every bias starts at (default 0)")
     opt = t.add_argument_group("objective and optimiser")
     opt.add_argument("--loss", choices=losses.NAMES)
     opt.add_argument("--optimizer", choices=optimizers.NAMES)

@@ -24,6 +24,7 @@ class TrainConfig:
     leaky_slope: float = 0.01
     init: str = "he"
     init_std: float = 1.0  # only for init="normal"
+    bias_init: float = 0.0  # every bias starts here: 0 unless asked (0.01 keeps ReLUs firing at first)
     # objective and optimiser
     loss: str = "cross-entropy"
     optimizer: str = "adam"
@@ -68,6 +69,7 @@ class TrainConfig:
         check(0 < finite("leaky_slope") < 1, "the leaky ReLU slope must be between 0 and 1")
         check(self.init in initializers.NAMES, f"init must be one of {', '.join(initializers.NAMES)}")
         check(0 < finite("init_std") <= 100, "the initial standard deviation must be above 0 and at most 100")
+        check(-1 <= finite("bias_init") <= 1, "the starting bias must be between -1 and 1")
         check(self.loss in losses.NAMES, f"loss must be one of {', '.join(losses.NAMES)}")
         check(self.optimizer in optimizers.NAMES, f"optimizer must be one of {', '.join(optimizers.NAMES)}")
         check(0 < finite("lr") <= 100, "the learning rate must be above 0 and at most 100")

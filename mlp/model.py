@@ -41,7 +41,7 @@ class Model:
     def create(cls, config: TrainConfig) -> "Model":
         """An untrained model, with weights drawn as the config says from its seed."""
         network = Network(config.sizes, config.activation, config.leaky_slope)
-        network.initialize(random_streams(config.seed).init, config.init, config.init_std)
+        network.initialize(random_streams(config.seed).init, config.init, config.init_std, config.bias_init)
         return cls(network, config)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:

@@ -57,12 +57,13 @@ class Network:
     def layers(self) -> int:
         return len(self.weights)
 
-    def initialize(self, rng: np.random.Generator, init: str = "he", std: float = 1.0) -> "Network":
-        """Draw every weight from N(0, s^2), s chosen per layer by `init`; biases start at zero."""
+    def initialize(self, rng: np.random.Generator, init: str = "he", std: float = 1.0,
+                   bias: float = 0.0) -> "Network":
+        """Draw every weight from N(0, s^2), s chosen per layer by `init`; every bias starts at `bias`."""
         for w, b in zip(self.weights, self.biases):
             n_in, n_out = w.shape
             w[...] = rng.standard_normal(w.shape, dtype=np.float32) * np.float32(init_std(init, n_in, n_out, std))
-            b[...] = 0.0
+            b[...] = bias
         return self
 
     def forward(self, x: np.ndarray, *, dropout: float = 0.0, rng: np.random.Generator | None = None) -> ForwardPass:

@@ -132,3 +132,13 @@ def test_bad_settings_are_refused_in_words(changes, words):
 def test_any_depth_trains(tiny_split, layers):
     result = Trainer(TrainConfig(hidden=(64,) * layers, epochs=3, lr=1e-3), tiny_split).run()
     assert result.status == "finished" and result.test_accuracy > 0.5
+
+
+def test_biases_start_at_zero_unless_asked():
+    from mlp.model import Model
+
+    zero = Model.create(TrainConfig(hidden=(8,)))
+    assert all(not b.any() for b in zero.network.biases)
+    asked = Model.create(TrainConfig(hidden=(8,), bias_init=0.01))
+    assert all(np.allclose(b, 0.01) for b in asked.network.biases)
+    np.testing.assert_array_equal(zero.network.weights[0], asked.network.weights[0])

@@ -49,6 +49,8 @@ FIELDS: tuple[Field, ...] = (
     Field("init_std", "Spread of the normal start", "Standard deviation of the starting weights (the notebook used 1).",
           "Network", "float", minimum=0.0, maximum=100.0, step=0.1, fmt="%g",
           applies=lambda s: s.get("init") == "normal"),
+    Field("bias_init", "Starting bias", "Value every bias starts at: 0 is usual; a small positive value such as "
+          "0.01 keeps ReLUs firing at first.", "Network", "float", minimum=-1.0, maximum=1.0, step=0.01, fmt="%g"),
     Field("loss", "Loss", "What training makes small: cross-entropy suits classifying, mse is mean squared error.",
           "Learning", "select", losses.NAMES),
     Field("optimizer", "Optimiser", "The rule that turns gradients into weight updates.",
