@@ -1,6 +1,8 @@
 """Diagnosis rules on made-up histories: each rule fires on its measurement, and only there."""
+import numpy as np
 import pytest
 
+from mlp.activations import ReLU, Sigmoid
 from mlp.config import TrainConfig
 from mlp.diagnosis import diagnose
 from mlp.diagnostics import LayerStats
@@ -62,8 +64,9 @@ def test_saturated_sigmoids_suggest_xavier():
     found = diagnose(TrainConfig(activation="sigmoid", init="normal"), hist)
     assert [f.code for f in found] == ["saturated"] and found[0].fix == {"init": "xavier"}
     assert "80%" in found[0].title
-    # the same numbers under ReLU mean nothing: saturation is a sigmoid/tanh matter
-    assert codes(TrainConfig(activation="relu"), hist) == []
+    # saturation is a sigmoid/tanh matter: a ReLU has no flat tails, so its outputs measure 0 saturated
+    outputs = np.array([[0.001, 0.999, 0.3, 0.5]])
+    assert Sigmoid().saturated(outputs) == 0.5 and ReLU().saturated(outputs) == 0.0
 
 
 def test_dead_relus_suggest_leaky_relu():
