@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from mlp import optimizers
 from mlp.activations import ReLU, Sigmoid
 from mlp.config import TrainConfig
 from mlp.diagnosis import diagnose
@@ -14,7 +15,7 @@ def layer(dead=0.0, saturated=0.0, ratio=1e-3) -> LayerStats:
 
 
 def history(losses, accuracies=(0.1, 0.9), start_loss=2.3, hidden=None, ratio=1e-3) -> History:
-    hidden = hidden or [layer(ratio=ratio), layer(ratio=ratio)]
+    hidden = [layer(ratio=ratio), layer(ratio=ratio)] if hidden is None else hidden
     h = History()
     for step, loss in enumerate(losses, start=1):
         h.train.append(TrainPoint(step * 10, step / 10, loss, 0.5, 1e-3))
@@ -105,3 +106,50 @@ def test_an_early_spike_is_an_explosion_and_the_stall_after_it_is_not_a_small_le
     assert "2.14e+04" in found[0].message and found[0].fix == {"lr": 0.001}
     # a loss that starts high and only falls is no spike
     assert "exploded" not in codes(TrainConfig(init="normal"), history(HEALTHY, start_loss=1000.0))
+
+
+@pytest.mark.parametrize("optimizer", optimizers.NAMES)
+def test_every_optimizer_has_a_learning_rate_to_propose(optimizer):
+    """The fix comes from the optimiser's registry entry: a new optimiser cannot end a diagnosis in KeyError."""
+    found = diagnose(TrainConfig(optimizer=optimizer, lr=50.0), history(HEALTHY[:3]), status="failed")
+    assert found[0].code == "exploded" and found[0].fix == {"lr": optimizers.REGISTRY[optimizer].suggested_lr}
+
+
+def test_no_hidden_layer_is_diagnosed_without_crashing():
+    hist = history([2.31, 2.30, 2.30, 2.30], accuracies=(0.1, 0.11), hidden=[], ratio=1e-7)  # the output layer only
+    assert codes(TrainConfig(hidden=(), optimizer="sgd", lr=1e-6), hist) == ["lr-too-small"]
+
+
+# dropout 0.99 (measured): the training loss, taken with dropout on, jumps to 30 while the held-out
+# loss stays near chance; half the units of a layer look dead because their inputs were switched off
+DROPOUT_RUN = dict(losses=[29.8, 28.9, 25.2, 17.7, 15.6, 11.0, 7.0, 10.9, 7.4], accuracies=(0.1, 0.085),
+                   start_loss=2.48, hidden=[layer(), layer(dead=0.54)])
+
+
+def test_very_high_dropout_is_the_cause_not_the_learning_rate():
+    found = diagnose(TrainConfig(dropout=0.99), history(**DROPOUT_RUN))
+    assert [f.code for f in found] == ["dropout-too-high"] and found[0].fix == {"dropout": 0.2}
+    assert "99%" in found[0].message and "100" in found[0].message
+    # the same curves without dropout are an explosion
+    assert codes(TrainConfig(dropout=0.0), history(**DROPOUT_RUN))[0] == "exploded"
+    # moderate dropout that still learns is fine, and without a hidden layer dropout does nothing
+    assert codes(TrainConfig(dropout=0.9), history(HEALTHY)) == []
+    assert "dropout-too-high" not in codes(TrainConfig(hidden=(), dropout=0.99), history(**DROPOUT_RUN))
+
+
+def test_a_nan_under_high_dropout_still_blames_the_learning_rate_too():
+    found = codes(TrainConfig(dropout=0.95, optimizer="sgd", lr=50.0), history(**DROPOUT_RUN), status="failed")
+    assert found == ["dropout-too-high", "exploded"]
+
+
+def test_an_overconfident_start_is_recognised_under_mean_squared_error():
+    """Under mse a network certain of random answers scores about 0.18 (chance: 0.09): the notebook's N(0, 1)
+    start measured 0.177, and cross-entropy's threshold of 9 would never see it."""
+    found = diagnose(TrainConfig(loss="mse", init="normal"), history([0.18, 0.18, 0.18], start_loss=0.177))
+    assert found[0].code == "overconfident-start" and found[0].fix == {"init": "he"}
+    assert codes(TrainConfig(loss="mse"), history([0.09, 0.05, 0.03], start_loss=0.093)) == []
+
+
+def test_one_class_explains_silent_relus():
+    hist = history(HEALTHY, accuracies=(0.0, 1.0), hidden=[layer(dead=0.9), layer()])
+    assert codes(TrainConfig(classes=(1,)), hist) == ["single-class"]
