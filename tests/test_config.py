@@ -30,7 +30,7 @@ from mlp.trainer import Trainer
     (dict(lr=float("inf")), "lr must be a finite number"),
     (dict(dropout=None), "dropout must be a finite number"),
     (dict(activation=["relu"]), "activation must be a name"),
-    (dict(optimizer="adagrad"), "optimizer must be one of sgd, momentum, nesterov, rmsprop, adam, got 'adagrad'"),
+    (dict(optimizer="adma"), "optimizer must be one of sgd, momentum, .*, got 'adma'"),
     (dict(schedule="x" * 10_000), "schedule must be one of"),
 ])
 def test_bad_values_are_config_errors_in_words(changes, words):

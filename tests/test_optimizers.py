@@ -93,8 +93,8 @@ def test_first_adam_step_is_lr_times_sign():
 
 
 def test_unknown_parts_are_named_with_the_choices():
-    with pytest.raises(ValueError, match="unknown optimiser 'adagrad': choose one of sgd, momentum"):
-        optimizers.REGISTRY.build("adagrad", 3)
+    with pytest.raises(ValueError, match="unknown optimiser 'adma': choose one of sgd, momentum"):
+        optimizers.REGISTRY.build("adma", 3)
     with pytest.raises(ValueError, match="unknown schedule 'warmup'"):
         schedules.REGISTRY["warmup"]
 
