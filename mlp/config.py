@@ -20,17 +20,19 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """The one place of defaults. A part (activation, optimiser, schedule...) reads the fields it names in
+    its `settings`; the comments below say which part does, as of writing."""
     # architecture
     hidden: tuple[int, ...] = (256, 128)
     activation: str = "relu"
-    leaky_slope: float = 0.01
+    leaky_slope: float = 0.01  # leaky-relu
     init: str = "he"
-    init_std: float = 1.0  # only for init="normal"
+    init_std: float = 1.0  # normal
     bias_init: float = 0.0  # every bias starts here: 0 unless asked (0.01 keeps ReLUs firing at first)
     # objective and optimiser
     loss: str = "cross-entropy"
     optimizer: str = "adam"
-    lr: float = 1e-3
+    lr: float = 1e-3  # every schedule starts here
     momentum: float = 0.9  # momentum and nesterov
     beta1: float = 0.9  # adam
     beta2: float = 0.999  # adam
@@ -38,8 +40,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     dropout: float = 0.0
     schedule: str = "constant"
-    step_epochs: int = 1  # schedule="step"
-    gamma: float = 0.5  # schedule="step"
+    step_epochs: int = 1  # step
+    gamma: float = 0.5  # step
     # the run
     batch_size: int = 128
     epochs: int = 5
@@ -57,7 +59,8 @@ class TrainConfig:
         self.validate()
 
     def validate(self) -> None:
-        """Check every value's range; each value's type was checked when the record was made."""
+        """Check every value's range (the one place that does): each value's type was checked when the
+        record was made, so that a bad value is a ConfigError in words, never a TypeError."""
         def check(ok: bool, message: str) -> None:
             if not ok:
                 raise ConfigError(message)
