@@ -121,7 +121,7 @@ def _exploded(run: _Run) -> Finding | None:
     else:
         measured = (f"The training loss shot up to {spike:,.3g} in the first steps, from {heldout[0].loss:.3g} "
                     "before training: the large steps threw the weights far away.")
-    smaller = _round_lr(min(run.config.lr / 10, optimizers.REGISTRY[run.config.optimizer].suggested_lr))
+    smaller = _round(min(run.config.lr / 10, optimizers.REGISTRY[run.config.optimizer].suggested_lr))
     return Finding(
         "exploded", "The loss exploded: the learning rate is too large",
         f"{measured} Each update overshoots the minimum it aims at, by more every time.",
@@ -161,7 +161,7 @@ def _dead_relus(run: _Run) -> Finding | None:
         "dead-relus", f"{dead:.0%} of a layer's ReLUs are dead",
         f"At the end, {dead:.0%} of a hidden layer's ReLUs gave 0 for every example of a batch. A ReLU "
         "that never fires passes no gradient, so it never recovers: that part of the network is lost.",
-        {"activation": "leaky-relu", **({"lr": _round_lr(run.config.lr / 10)} if run.config.lr > 0.01 else {})},
+        {"activation": "leaky-relu", **({"lr": _round(run.config.lr / 10)} if run.config.lr > 0.01 else {})},
         "Use leaky ReLU, which keeps a small slope below 0")
 
 
@@ -183,8 +183,27 @@ def _lr_too_small(run: _Run) -> Finding | None:
         {"lr": better}, f"Use a learning rate of {better:g}")
 
 
+def _too_much_weight_decay(run: _Run) -> Finding | None:
+    """Decay pulls each weight towards 0; too strong, it shrinks the weights while the loss stays high."""
+    train, diagnostics, decay = run.train, run.history.diagnostics, run.config.weight_decay
+    if not decay or len(train) < 2 or not diagnostics or run.status == "failed" or run.found:
+        return None
+    first, last = diagnostics[0].layers[0].weight_norm, diagnostics[-1].layers[0].weight_norm
+    if train[-1].loss < 0.5 * run.levels[0] or last > 0.75 * first:
+        return None
+    weaker = _round(decay / 100)
+    return Finding(
+        "weight-decay-too-strong", f"Weight decay {decay:g} holds the weights back",
+        f"Weight decay pulls every weight towards 0 in proportion to its size. Here it shrank the first layer's "
+        f"weights from a size of {first:.3g} to {last:.3g}, while the training loss only came down to "
+        f"{train[-1].loss:.3g} (a network that knows nothing scores {run.levels[0]:.2g}): the pull towards 0 "
+        "outweighs what the data asks of the weights.",
+        {"weight_decay": weaker}, f"Lower weight decay to {weaker:g}")
+
+
 def _no_better_than_chance(run: _Run) -> Finding | None:
-    explained = {"exploded", "overconfident-start", "lr-too-small", "dropout-too-high"} & set(run.found)
+    explained = {"exploded", "overconfident-start", "lr-too-small", "dropout-too-high",
+                 "weight-decay-too-strong"} & set(run.found)
     heldout, chance = run.heldout, run.chance
     if len(run.config.classes) < 2 or not heldout or heldout[-1].accuracy >= chance + 0.05:
         return None
@@ -199,7 +218,7 @@ def _no_better_than_chance(run: _Run) -> Finding | None:
 
 RULES: tuple[Callable[[_Run], Finding | None], ...] = (
     _single_class, _too_much_dropout, _exploded, _overconfident_start, _saturated, _dead_relus, _lr_too_small,
-    _no_better_than_chance)
+    _too_much_weight_decay, _no_better_than_chance)
 
 
 def _loss_blew_up(train, chance_loss: float) -> bool:
@@ -230,5 +249,6 @@ def _init_words(config: TrainConfig) -> str:
     return f"N(0, {config.init_std:g})" if "init_std" in initializers.REGISTRY[config.init].settings else config.init
 
 
-def _round_lr(lr: float) -> float:
-    return float(f"{lr:.2g}")
+def _round(value: float) -> float:
+    """Two significant digits: a value a person would type."""
+    return float(f"{value:.2g}")

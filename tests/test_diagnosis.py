@@ -1,4 +1,6 @@
 """Diagnosis rules on made-up histories: each rule fires on its measurement, and only there."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -153,3 +155,21 @@ def test_an_overconfident_start_is_recognised_under_mean_squared_error():
 def test_one_class_explains_silent_relus():
     hist = history(HEALTHY, accuracies=(0.0, 1.0), hidden=[layer(dead=0.9), layer()])
     assert codes(TrainConfig(classes=(1,)), hist) == ["single-class"]
+
+
+def shrinking(hist: History, norms) -> History:
+    """The same history, with the first layer's weights of these sizes at the diagnostic points."""
+    hist.diagnostics = [
+        DiagnosticPoint(p.step, p.epoch, (dataclasses.replace(p.layers[0], weight_norm=n), *p.layers[1:]))
+        for p, n in zip(hist.diagnostics, norms)]
+    return hist
+
+
+def test_weight_decay_that_shrinks_the_weights_while_the_loss_stays_high_is_named():
+    # weight decay 1 (measured): the first layer's weights shrank from 22 to 11, the loss stayed near chance
+    found = diagnose(TrainConfig(weight_decay=1.0), shrinking(history([2.42, 2.3, 2.2, 2.1]), (22, 16, 12, 10.8)))
+    assert [f.code for f in found] == ["weight-decay-too-strong"] and found[0].fix == {"weight_decay": 0.01}
+    assert "22" in found[0].message and "10.8" in found[0].message
+    # the same shrinking while the loss falls is decay doing its job; without decay it is not decay's doing
+    assert codes(TrainConfig(weight_decay=0.01), shrinking(history([2.42, 1.0, 0.4, 0.1]), (22, 18, 16, 15))) == []
+    assert codes(TrainConfig(), shrinking(history([2.42, 2.3, 2.2, 2.1]), (22, 16, 12, 10.8))) == []
