@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable
 
 import numpy as np
@@ -50,7 +51,7 @@ class _Run:
     def heldout(self):
         return self.history.heldout
 
-    @property
+    @cached_property
     def levels(self) -> tuple[float, float]:
         """(chance, certain): the loss of a network that spreads its bets evenly over the digits, and the
         loss of one that is certain of a random digit. Both come from the run's own loss function."""
@@ -66,7 +67,7 @@ class _Run:
         return max((getattr(layer, what) for layer in self.history.diagnostics[point].layers[:-1]), default=0.0)
 
     @property
-    def chance(self) -> float:
+    def chance_accuracy(self) -> float:
         return 1 / len(self.config.classes)
 
 
@@ -97,7 +98,7 @@ def _too_much_dropout(run: _Run) -> Finding | None:
     drop, chance_loss = run.config.dropout, run.levels[0]
     went_badly = (_loss_blew_up(run.train, chance_loss) or _loss_spike(run.train, run.heldout, chance_loss)
                   or run.hidden_share("dead", -1) > 0.5
-                  or (run.heldout and run.heldout[-1].accuracy < run.chance + 0.05))
+                  or (run.heldout and run.heldout[-1].accuracy < run.chance_accuracy + 0.05))
     if drop <= MOST_DROPOUT or not run.config.hidden or not went_badly:
         return None
     last = f" The held-out accuracy ended at {run.heldout[-1].accuracy:.0%}." if run.heldout else ""
@@ -204,7 +205,7 @@ def _too_much_weight_decay(run: _Run) -> Finding | None:
 def _no_better_than_chance(run: _Run) -> Finding | None:
     explained = {"exploded", "overconfident-start", "lr-too-small", "dropout-too-high",
                  "weight-decay-too-strong"} & set(run.found)
-    heldout, chance = run.heldout, run.chance
+    heldout, chance = run.heldout, run.chance_accuracy
     if len(run.config.classes) < 2 or not heldout or heldout[-1].accuracy >= chance + 0.05:
         return None
     if run.status == "failed" or explained:
