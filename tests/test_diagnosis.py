@@ -13,7 +13,7 @@ from mlp.trainer import DiagnosticPoint, EvalPoint, History, TrainPoint
 
 
 def layer(dead=0.0, saturated=0.0, ratio=1e-3) -> LayerStats:
-    return LayerStats(dead=dead, saturated=saturated, grad_norm=1.0, weight_norm=10.0, update_ratio=ratio)
+    return LayerStats(dead=dead, saturated=saturated, weight_norm=10.0, update_ratio=ratio)
 
 
 def history(losses, accuracies=(0.1, 0.9), start_loss=2.3, hidden=None, ratio=1e-3) -> History:
