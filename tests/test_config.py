@@ -1,5 +1,6 @@
 """TrainConfig refuses every bad value with a ConfigError in words, and converts nothing silently."""
 import inspect
+import io
 import json
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from mlp import activations, initializers, optimizers, schedules
 from mlp.config import ConfigError, TrainConfig
 from mlp.diagnosis import diagnose
+from mlp.model import load_model
 from mlp.trainer import Trainer
 
 
@@ -69,3 +71,4 @@ def test_no_hidden_layer_trains_and_is_diagnosed(tiny_split):
     assert result.status == "finished" and result.test_accuracy > 0.8
     assert all(len(p.layers) == 1 for p in result.history.diagnostics)
     assert diagnose(config, result.history, status=result.status) == []
+    assert load_model(io.BytesIO(result.model.to_bytes())).network.sizes == (784, 10)
