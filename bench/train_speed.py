@@ -133,7 +133,7 @@ class BareEngine:
     def __init__(self, split):
         cfg = config(1)
         self.net = Model.create(cfg).network
-        self.optimizer = make_optimizer("adam", self.net.params.size)
+        self.optimizer = make_optimizer(cfg, self.net.params.size)
         self.order = random_streams(SEED).order
         self.x, self.y = split.x_train, split.y_train
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
+import reprlib
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -18,17 +20,19 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """The one place of defaults. A part (activation, optimiser, schedule...) reads the fields it names in
+    its `settings`; the comments below say which part does, as of writing."""
     # architecture
     hidden: tuple[int, ...] = (256, 128)
     activation: str = "relu"
-    leaky_slope: float = 0.01
+    leaky_slope: float = 0.01  # leaky-relu
     init: str = "he"
-    init_std: float = 1.0  # only for init="normal"
+    init_std: float = 1.0  # normal
     bias_init: float = 0.0  # every bias starts here: 0 unless asked (0.01 keeps ReLUs firing at first)
     # objective and optimiser
     loss: str = "cross-entropy"
     optimizer: str = "adam"
-    lr: float = 1e-3
+    lr: float = 1e-3  # every schedule starts here
     momentum: float = 0.9  # momentum and nesterov
     beta1: float = 0.9  # adam
     beta2: float = 0.999  # adam
@@ -36,8 +40,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     dropout: float = 0.0
     schedule: str = "constant"
-    step_epochs: int = 1  # schedule="step"
-    gamma: float = 0.5  # schedule="step"
+    step_epochs: int = 1  # step
+    gamma: float = 0.5  # step
     # the run
     batch_size: int = 128
     epochs: int = 5
@@ -49,47 +53,44 @@ class TrainConfig:
     validation_share: float = 0.1
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        object.__setattr__(self, "classes", tuple(sorted(int(c) for c in self.classes)))
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, _KINDS[f.type](f.name, getattr(self, f.name)))
+        object.__setattr__(self, "classes", tuple(sorted(self.classes)))
         self.validate()
 
     def validate(self) -> None:
+        """Check every value's range (the one place that does): each value's type was checked when the
+        record was made, so that a bad value is a ConfigError in words, never a TypeError."""
         def check(ok: bool, message: str) -> None:
             if not ok:
                 raise ConfigError(message)
 
-        def finite(name: str) -> float:
-            value = getattr(self, name)
-            check(isinstance(value, (int, float)) and math.isfinite(value), f"{name} must be a number, got {value!r}")
-            return value
-
         check(len(self.hidden) <= MAX_HIDDEN_LAYERS, f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(self.hidden)}")
         check(all(1 <= h <= MAX_WIDTH for h in self.hidden), f"each hidden layer needs 1 to {MAX_WIDTH} units, got {list(self.hidden)}")
-        check(self.activation in activations.NAMES, f"activation must be one of {', '.join(activations.NAMES)}")
-        check(0 < finite("leaky_slope") < 1, "the leaky ReLU slope must be between 0 and 1")
-        check(self.init in initializers.NAMES, f"init must be one of {', '.join(initializers.NAMES)}")
-        check(0 < finite("init_std") <= 100, "the initial standard deviation must be above 0 and at most 100")
-        check(-1 <= finite("bias_init") <= 1, "the starting bias must be between -1 and 1")
-        check(self.loss in losses.NAMES, f"loss must be one of {', '.join(losses.NAMES)}")
-        check(self.optimizer in optimizers.NAMES, f"optimizer must be one of {', '.join(optimizers.NAMES)}")
-        check(0 < finite("lr") <= 100, "the learning rate must be above 0 and at most 100")
-        check(0 <= finite("momentum") < 1, "momentum must be at least 0 and below 1")
-        check(0 <= finite("beta1") < 1 and 0 <= finite("beta2") < 1, "Adam's betas must be at least 0 and below 1")
-        check(0 <= finite("rho") < 1, "RMSprop's rho must be at least 0 and below 1")
-        check(0 <= finite("weight_decay") <= 1, "weight decay must be between 0 and 1")
-        check(0 <= finite("dropout") < 1, "dropout must be at least 0 and below 1")
-        check(self.schedule in schedules.NAMES, f"schedule must be one of {', '.join(schedules.NAMES)}")
-        check(isinstance(self.step_epochs, int) and self.step_epochs >= 1, "the step schedule needs a whole number of epochs, at least 1")
-        check(0 < finite("gamma") <= 1, "the step schedule's factor must be above 0 and at most 1")
-        check(isinstance(self.batch_size, int) and 1 <= self.batch_size <= 60_000, "the batch size must be a whole number from 1 to 60,000")
-        check(isinstance(self.epochs, int) and 1 <= self.epochs <= 500, "epochs must be a whole number from 1 to 500")
-        check(isinstance(self.seed, int) and 0 <= self.seed < 2**32, "the seed must be a whole number from 0 to 4,294,967,295")
+        for name, kind in (("activation", activations), ("init", initializers), ("loss", losses),
+                           ("optimizer", optimizers), ("schedule", schedules)):
+            value = getattr(self, name)
+            check(value in kind.NAMES, f"{name} must be one of {', '.join(kind.NAMES)}, got {_shown(value)}")
+        check(0 < self.leaky_slope < 1, "the leaky ReLU slope must be between 0 and 1")
+        check(0 < self.init_std <= 100, "the initial standard deviation must be above 0 and at most 100")
+        check(-1 <= self.bias_init <= 1, "the starting bias must be between -1 and 1")
+        check(0 < self.lr <= 100, "the learning rate must be above 0 and at most 100")
+        check(0 <= self.momentum < 1, "momentum must be at least 0 and below 1")
+        check(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "Adam's betas must be at least 0 and below 1")
+        check(0 <= self.rho < 1, "RMSprop's rho must be at least 0 and below 1")
+        check(0 <= self.weight_decay <= 1, "weight decay must be between 0 and 1")
+        check(0 <= self.dropout < 1, "dropout must be at least 0 and below 1")
+        check(self.step_epochs >= 1, "the step schedule needs a whole number of epochs, at least 1")
+        check(0 < self.gamma <= 1, "the step schedule's factor must be above 0 and at most 1")
+        check(1 <= self.batch_size <= 60_000, "the batch size must be a whole number from 1 to 60,000")
+        check(1 <= self.epochs <= 500, "epochs must be a whole number from 1 to 500")
+        check(0 <= self.seed < 2**32, "the seed must be a whole number from 0 to 4,294,967,295")
         check(len(self.classes) >= 1, "choose at least one digit class")
         check(all(0 <= c <= 9 for c in self.classes), "digit classes must be 0 to 9")
         check(len(set(self.classes)) == len(self.classes), "each digit class may be chosen once")
-        check(self.per_class is None or (isinstance(self.per_class, int) and self.per_class >= 1),
+        check(self.per_class is None or self.per_class >= 1,
               "examples per class must be a whole number, at least 1 (or none for all)")
-        check(0 <= finite("validation_share") <= 0.5, "the validation share must be between 0 and 0.5")
+        check(0 <= self.validation_share <= 0.5, "the validation share must be between 0 and 0.5")
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -108,14 +109,63 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":
         """Build from a mapping; unknown keys are an error, missing ones take their defaults."""
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"the settings must be a mapping of names to values, got {_shown(values)}")
         known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
+        unknown = sorted(set(map(str, values)) - known)
         if unknown:
-            raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
-        try:
-            return cls(**values)
-        except (TypeError, ValueError) as error:
-            if isinstance(error, ConfigError):
-                raise
-            raise ConfigError(str(error)) from error
+            raise ConfigError(f"unknown setting(s): {_shown(', '.join(unknown))}")
+        return cls(**values)
+
+
+def _shown(value: Any) -> str:
+    """A value as it may appear in a message: shortened, so a hostile value cannot flood it."""
+    return reprlib.repr(value)
+
+
+def _number(name: str, value: Any) -> float:
+    try:  # float() refuses an int beyond 1e308 with OverflowError
+        number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else math.nan
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ConfigError(f"{name} must be a finite number, got {_shown(value)}")
+    return number
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _whole(name: str, value: Any) -> int:
+    if not _is_whole(value):
+        raise ConfigError(f"{name} must be a whole number, got {_shown(value)}")
+    return int(value)
+
+
+def _whole_or_none(name: str, value: Any) -> int | None:
+    return None if value is None else _whole(name, value)
+
+
+def _wholes(name: str, value: Any) -> tuple[int, ...]:
+    if not isinstance(value, (list, tuple)) or not all(_is_whole(v) for v in value):
+        raise ConfigError(f"{name} must be a list of whole numbers, got {_shown(value)}")
+    return tuple(int(v) for v in value)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be true or false, got {_shown(value)}")
+    return value
+
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be a name, got {_shown(value)}")
+    return value
+
+
+# Each field's annotation (a string, see `from __future__ import annotations`) names the check for its type.
+_KINDS = {"float": _number, "int": _whole, "int | None": _whole_or_none, "tuple[int, ...]": _wholes,
+          "bool": _flag, "str": _text}
 

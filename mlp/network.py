@@ -12,8 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .activations import Activation, get_activation
-from .initializers import init_std
+from . import activations, initializers
+from .config import TrainConfig
 from .losses import softmax
 
 CLASSES = 10
@@ -29,14 +29,15 @@ class ForwardPass:
 
 
 class Network:
-    def __init__(self, sizes: Sequence[int], activation: str = "relu", leaky_slope: float = 0.01,
-                 dtype: type = np.float32):
-        """`dtype` is float32 for training; float64 serves gradient checks."""
+    def __init__(self, sizes: Sequence[int], activation: str = TrainConfig.activation,
+                 leaky_slope: float = TrainConfig.leaky_slope, dtype: type = np.float32):
+        """`dtype` is float32 for training; float64 serves gradient checks. `sizes` may be just
+        (784, 10): no hidden layer, a softmax regression."""
         sizes = tuple(int(s) for s in sizes)
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"a network needs at least an input and an output size, all positive; got {sizes}")
         self.sizes = sizes
-        self.activation: Activation = get_activation(activation, leaky_slope)
+        self.activation: activations.Activation = activations.REGISTRY.build(activation, leaky_slope=leaky_slope)
         shapes = [(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         self.params = np.zeros(sum(i * o + o for i, o in shapes), dtype=dtype)
         self.grads = np.zeros_like(self.params)
@@ -57,12 +58,13 @@ class Network:
     def layers(self) -> int:
         return len(self.weights)
 
-    def initialize(self, rng: np.random.Generator, init: str = "he", std: float = 1.0,
-                   bias: float = 0.0) -> "Network":
-        """Draw every weight from N(0, s^2), s chosen per layer by `init`; every bias starts at `bias`."""
+    def initialize(self, rng: np.random.Generator, init: str = TrainConfig.init, std: float = TrainConfig.init_std,
+                   bias: float = TrainConfig.bias_init) -> "Network":
+        """Draw every weight from N(0, s^2), s chosen per layer by `init` (`std` is the normal one's s);
+        every bias starts at `bias`."""
+        spread = initializers.REGISTRY.build(init, init_std=std)
         for w, b in zip(self.weights, self.biases):
-            n_in, n_out = w.shape
-            w[...] = rng.standard_normal(w.shape, dtype=np.float32) * np.float32(init_std(init, n_in, n_out, std))
+            w[...] = rng.standard_normal(w.shape, dtype=np.float32) * np.float32(spread.std(*w.shape))
             b[...] = bias
         return self
 
@@ -118,6 +120,7 @@ class Network:
         return softmax(self.forward(x).logits)
 
     def copy(self) -> "Network":
-        twin = Network(self.sizes, self.activation.name, self.activation.slope, self.params.dtype)
+        twin = Network(self.sizes, dtype=self.params.dtype)
+        twin.activation = self.activation  # it holds no state, so the twin may share it
         twin.params[...] = self.params
         return twin

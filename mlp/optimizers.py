@@ -6,12 +6,22 @@ an update allocates nothing and touches each number a few times only.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
+from .registry import Registry
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
+
+EPS = 1e-8  # added to a root-mean-square before dividing by it: a gradient that was always 0 stays finite
 
 
 class Optimizer:
+    settings: tuple[str, ...] = ()  # its hyper-parameters: the TrainConfig fields it reads
+    suggested_lr = 1e-3  # a learning rate that trains the default network well: where a fix starts
+
     def __init__(self, size: int):
         self.t = 0  # steps taken
         self._scratch = np.empty(size, dtype=np.float32)
@@ -26,6 +36,7 @@ class Optimizer:
 
 class SGD(Optimizer):
     """w <- w - lr * g"""
+    suggested_lr = 0.1
 
     def _update(self, params, grads, lr):
         np.multiply(grads, lr, out=self._scratch)
@@ -35,7 +46,10 @@ class SGD(Optimizer):
 class Momentum(Optimizer):
     """v <- mu v - lr g;  w <- w + v   (the notebook's form: a velocity that remembers past steps)"""
 
-    def __init__(self, size: int, momentum: float = 0.9):
+    settings = ("momentum",)
+    suggested_lr = 0.01
+
+    def __init__(self, size: int, momentum: float):
         super().__init__(size)
         self.mu = np.float32(momentum)
         self.velocity = np.zeros(size, dtype=np.float32)
@@ -60,9 +74,11 @@ class Nesterov(Momentum):
 class RMSprop(Optimizer):
     """s <- rho s + (1 - rho) g^2;  w <- w - lr g / (sqrt(s) + eps): each weight gets its own step size."""
 
-    def __init__(self, size: int, rho: float = 0.9, eps: float = 1e-7):
+    settings = ("rho",)
+
+    def __init__(self, size: int, rho: float):
         super().__init__(size)
-        self.rho, self.eps = np.float32(rho), np.float32(eps)
+        self.rho = np.float32(rho)
         self.square_avg = np.zeros(size, dtype=np.float32)
 
     def _update(self, params, grads, lr):
@@ -72,7 +88,7 @@ class RMSprop(Optimizer):
         s *= np.float32(1.0) - self.rho
         self.square_avg += s  # s_avg + (1 - rho)(g^2 - s_avg) = rho s_avg + (1 - rho) g^2
         np.sqrt(self.square_avg, out=s)
-        s += self.eps
+        s += np.float32(EPS)
         np.divide(grads, s, out=s)
         s *= lr
         params -= s
@@ -88,9 +104,11 @@ class Adam(Optimizer):
     every parameter per step and gives the same update.
     """
 
-    def __init__(self, size: int, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+    settings = ("beta1", "beta2")
+
+    def __init__(self, size: int, beta1: float, beta2: float):
         super().__init__(size)
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.beta1, self.beta2 = float(beta1), float(beta2)
         self.m = np.zeros(size, dtype=np.float32)
         self.v = np.zeros(size, dtype=np.float32)
 
@@ -99,7 +117,7 @@ class Adam(Optimizer):
         c1 = (1 - b1) / (1 - b1 ** t)  # m_hat = c1 m'
         c2 = (1 - b2) / (1 - b2 ** t)  # v_hat = c2 v'
         step = np.float32(lr * c1 / np.sqrt(c2))
-        eps = np.float32(self.eps / np.sqrt(c2))
+        eps = np.float32(EPS / np.sqrt(c2))
         s = self._scratch
         self.m *= np.float32(b1)
         self.m += grads
@@ -113,17 +131,16 @@ class Adam(Optimizer):
         params -= s
 
 
-def make_optimizer(name: str, size: int, *, momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999,
-                   rho: float = 0.9, eps: float = 1e-8) -> Optimizer:
-    """The optimiser called `name` for `size` parameters."""
-    if name == "sgd":
-        return SGD(size)
-    if name == "momentum":
-        return Momentum(size, momentum)
-    if name == "nesterov":
-        return Nesterov(size, momentum)
-    if name == "rmsprop":
-        return RMSprop(size, rho, eps)
-    if name == "adam":
-        return Adam(size, beta1, beta2, eps)
-    raise ValueError(f"unknown optimiser {name!r}: choose one of {', '.join(NAMES)}")
+REGISTRY = Registry("optimiser", {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+})
+NAMES = tuple(REGISTRY)
+
+
+def make_optimizer(config: TrainConfig, size: int) -> Optimizer:
+    """The optimiser `config.optimizer` for `size` parameters, with the hyper-parameters it reads from `config`."""
+    return REGISTRY.build(config.optimizer, size, **vars(config))

@@ -1,24 +1,61 @@
-"""Learning-rate schedules: the rate as a function of training progress."""
+"""Learning-rate schedules: the rate as a function of training progress.
+
+A schedule is made once per run from the settings it reads, then called at
+every step with the progress in epochs (a float: 1.5 is half-way through epoch 2).
+"""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-NAMES = ("constant", "step", "cosine")
+from .registry import Registry
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 
-def learning_rate(base: float, progress: float, *, schedule: str = "constant", total_epochs: int = 1,
-                  step_epochs: int = 1, gamma: float = 0.1, final_share: float = 0.0) -> float:
-    """The learning rate at `progress` epochs into training (a float: 1.5 is half-way through epoch 2).
+class Constant:
+    """The same rate throughout."""
+    settings = ("lr",)
 
-    step: multiply by `gamma` every `step_epochs` epochs.
-    cosine: glide from `base` down to `final_share * base` along half a cosine over all epochs.
-    """
-    if schedule == "constant":
-        return base
-    if schedule == "step":
-        return base * gamma ** int(progress // step_epochs)
-    if schedule == "cosine":
-        done = min(progress / total_epochs, 1.0)
-        floor = base * final_share
-        return floor + (base - floor) * 0.5 * (1.0 + math.cos(math.pi * done))
-    raise ValueError(f"unknown schedule {schedule!r}: choose one of {', '.join(NAMES)}")
+    def __init__(self, lr: float):
+        self.lr = lr
+
+    def __call__(self, progress: float) -> float:
+        return self.lr
+
+
+class Step:
+    """Multiply the rate by `gamma` every `step_epochs` epochs."""
+    settings = ("lr", "step_epochs", "gamma")
+
+    def __init__(self, lr: float, step_epochs: int, gamma: float):
+        self.lr, self.step_epochs, self.gamma = lr, step_epochs, gamma
+
+    def __call__(self, progress: float) -> float:
+        return self.lr * self.gamma ** int(progress // self.step_epochs)
+
+
+class Cosine:
+    """Glide from the rate down to 0 along half a cosine over all `epochs`: big steps first, fine ones last."""
+    settings = ("lr", "epochs")
+
+    def __init__(self, lr: float, epochs: int):
+        self.lr, self.epochs = lr, epochs
+
+    def __call__(self, progress: float) -> float:
+        done = min(progress / self.epochs, 1.0)
+        return self.lr * 0.5 * (1.0 + math.cos(math.pi * done))
+
+
+REGISTRY = Registry("schedule", {
+    "constant": Constant,
+    "step": Step,
+    "cosine": Cosine,
+})
+NAMES = tuple(REGISTRY)
+
+
+def make_schedule(config: TrainConfig):
+    """The schedule `config.schedule`, made from the settings it reads: call it with the progress in epochs."""
+    return REGISTRY.build(config.schedule, **vars(config))

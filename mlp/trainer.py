@@ -17,12 +17,12 @@ import numpy as np
 from .augment import augment_batch
 from .config import TrainConfig
 from .diagnostics import LayerStats, measure
-from .losses import get_loss
+from .losses import add_weight_decay, get_loss
 from .metrics import evaluate
 from .mnist import Split, load_mnist, make_split
 from .model import Model
 from .optimizers import make_optimizer
-from .schedules import learning_rate
+from .schedules import make_schedule
 from .seeding import random_streams
 
 State = Literal["ready", "running", "paused", "finished", "stopped", "failed"]
@@ -115,8 +115,8 @@ class Trainer:
         self._on_progress = on_progress
         self._streams = random_streams(config.seed)
         self._loss = get_loss(config.loss)
-        self._optimizer = make_optimizer(config.optimizer, self.model.network.params.size, momentum=config.momentum,
-                                         beta1=config.beta1, beta2=config.beta2, rho=config.rho)
+        self._optimizer = make_optimizer(config, self.model.network.params.size)
+        self._schedule = make_schedule(config)
         n = len(split.x_train)
         self.steps_per_epoch = math.ceil(n / config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
@@ -208,8 +208,7 @@ class Trainer:
                         raise _Stopped
                     step = self._step + 1
                     progress = epoch + first / n
-                    lr = learning_rate(cfg.lr, progress, schedule=cfg.schedule, total_epochs=cfg.epochs,
-                                       step_epochs=cfg.step_epochs, gamma=cfg.gamma)
+                    lr = self._schedule(progress)
                     idx = order[first:first + batch]
                     xb, yb = x[idx], y[idx]
                     if cfg.augment:
@@ -271,9 +270,7 @@ class Trainer:
         if not math.isfinite(loss):
             return loss, 0
         net.backward(fp, dlogits)
-        if cfg.weight_decay:
-            for w, g in zip(net.weights, net.weight_grads):
-                g += np.float32(cfg.weight_decay) * w  # gradient of (decay/2) ||W||^2
+        add_weight_decay(net.weights, net.weight_grads, cfg.weight_decay)
         before = [w.copy() for w in net.weights] if diagnose_step is not None else None
         self._optimizer.step(net.params, net.grads, lr)
         if before is not None:

@@ -1,6 +1,11 @@
 """Diagnosis rules on made-up histories: each rule fires on its measurement, and only there."""
+import dataclasses
+
+import numpy as np
 import pytest
 
+from mlp import optimizers
+from mlp.activations import ReLU, Sigmoid
 from mlp.config import TrainConfig
 from mlp.diagnosis import diagnose
 from mlp.diagnostics import LayerStats
@@ -8,11 +13,11 @@ from mlp.trainer import DiagnosticPoint, EvalPoint, History, TrainPoint
 
 
 def layer(dead=0.0, saturated=0.0, ratio=1e-3) -> LayerStats:
-    return LayerStats(dead=dead, saturated=saturated, grad_norm=1.0, weight_norm=10.0, update_ratio=ratio)
+    return LayerStats(dead=dead, saturated=saturated, weight_norm=10.0, update_ratio=ratio)
 
 
 def history(losses, accuracies=(0.1, 0.9), start_loss=2.3, hidden=None, ratio=1e-3) -> History:
-    hidden = hidden or [layer(ratio=ratio), layer(ratio=ratio)]
+    hidden = [layer(ratio=ratio), layer(ratio=ratio)] if hidden is None else hidden
     h = History()
     for step, loss in enumerate(losses, start=1):
         h.train.append(TrainPoint(step * 10, step / 10, loss, 0.5, 1e-3))
@@ -62,8 +67,9 @@ def test_saturated_sigmoids_suggest_xavier():
     found = diagnose(TrainConfig(activation="sigmoid", init="normal"), hist)
     assert [f.code for f in found] == ["saturated"] and found[0].fix == {"init": "xavier"}
     assert "80%" in found[0].title
-    # the same numbers under ReLU mean nothing: saturation is a sigmoid/tanh matter
-    assert codes(TrainConfig(activation="relu"), hist) == []
+    # saturation is a sigmoid/tanh matter: a ReLU has no flat tails, so its outputs measure 0 saturated
+    outputs = np.array([[0.001, 0.999, 0.3, 0.5]])
+    assert Sigmoid().saturated(outputs) == 0.5 and ReLU().saturated(outputs) == 0.0
 
 
 def test_dead_relus_suggest_leaky_relu():
@@ -102,3 +108,68 @@ def test_an_early_spike_is_an_explosion_and_the_stall_after_it_is_not_a_small_le
     assert "2.14e+04" in found[0].message and found[0].fix == {"lr": 0.001}
     # a loss that starts high and only falls is no spike
     assert "exploded" not in codes(TrainConfig(init="normal"), history(HEALTHY, start_loss=1000.0))
+
+
+@pytest.mark.parametrize("optimizer", optimizers.NAMES)
+def test_every_optimizer_has_a_learning_rate_to_propose(optimizer):
+    """The fix comes from the optimiser's registry entry: a new optimiser cannot end a diagnosis in KeyError."""
+    found = diagnose(TrainConfig(optimizer=optimizer, lr=50.0), history(HEALTHY[:3]), status="failed")
+    assert found[0].code == "exploded" and found[0].fix == {"lr": optimizers.REGISTRY[optimizer].suggested_lr}
+
+
+def test_no_hidden_layer_is_diagnosed_without_crashing():
+    hist = history([2.31, 2.30, 2.30, 2.30], accuracies=(0.1, 0.11), hidden=[], ratio=1e-7)  # the output layer only
+    assert codes(TrainConfig(hidden=(), optimizer="sgd", lr=1e-6), hist) == ["lr-too-small"]
+
+
+# dropout 0.99 (measured): the training loss, taken with dropout on, jumps to 30 while the held-out
+# loss stays near chance; half the units of a layer look dead because their inputs were switched off
+DROPOUT_RUN = dict(losses=[29.8, 28.9, 25.2, 17.7, 15.6, 11.0, 7.0, 10.9, 7.4], accuracies=(0.1, 0.085),
+                   start_loss=2.48, hidden=[layer(), layer(dead=0.54)])
+
+
+def test_very_high_dropout_is_the_cause_not_the_learning_rate():
+    found = diagnose(TrainConfig(dropout=0.99), history(**DROPOUT_RUN))
+    assert [f.code for f in found] == ["dropout-too-high"] and found[0].fix == {"dropout": 0.2}
+    assert "99%" in found[0].message and "100" in found[0].message
+    # the same curves without dropout are an explosion
+    assert codes(TrainConfig(dropout=0.0), history(**DROPOUT_RUN))[0] == "exploded"
+    # moderate dropout that still learns is fine, and without a hidden layer dropout does nothing
+    assert codes(TrainConfig(dropout=0.9), history(HEALTHY)) == []
+    assert "dropout-too-high" not in codes(TrainConfig(hidden=(), dropout=0.99), history(**DROPOUT_RUN))
+
+
+def test_a_nan_under_high_dropout_still_blames_the_learning_rate_too():
+    found = codes(TrainConfig(dropout=0.95, optimizer="sgd", lr=50.0), history(**DROPOUT_RUN), status="failed")
+    assert found == ["dropout-too-high", "exploded"]
+
+
+def test_an_overconfident_start_is_recognised_under_mean_squared_error():
+    """Under mse a network certain of random answers scores about 0.18 (chance: 0.09): the notebook's N(0, 1)
+    start measured 0.177, and cross-entropy's threshold of 9 would never see it."""
+    found = diagnose(TrainConfig(loss="mse", init="normal"), history([0.18, 0.18, 0.18], start_loss=0.177))
+    assert found[0].code == "overconfident-start" and found[0].fix == {"init": "he"}
+    assert codes(TrainConfig(loss="mse"), history([0.09, 0.05, 0.03], start_loss=0.093)) == []
+
+
+def test_one_class_explains_silent_relus():
+    hist = history(HEALTHY, accuracies=(0.0, 1.0), hidden=[layer(dead=0.9), layer()])
+    assert codes(TrainConfig(classes=(1,)), hist) == ["single-class"]
+
+
+def shrinking(hist: History, norms) -> History:
+    """The same history, with the first layer's weights of these sizes at the diagnostic points."""
+    hist.diagnostics = [
+        DiagnosticPoint(p.step, p.epoch, (dataclasses.replace(p.layers[0], weight_norm=n), *p.layers[1:]))
+        for p, n in zip(hist.diagnostics, norms)]
+    return hist
+
+
+def test_weight_decay_that_shrinks_the_weights_while_the_loss_stays_high_is_named():
+    # weight decay 1 (measured): the first layer's weights shrank from 22 to 11, the loss stayed near chance
+    found = diagnose(TrainConfig(weight_decay=1.0), shrinking(history([2.42, 2.3, 2.2, 2.1]), (22, 16, 12, 10.8)))
+    assert [f.code for f in found] == ["weight-decay-too-strong"] and found[0].fix == {"weight_decay": 0.01}
+    assert "22" in found[0].message and "10.8" in found[0].message
+    # the same shrinking while the loss falls is decay doing its job; without decay it is not decay's doing
+    assert codes(TrainConfig(weight_decay=0.01), shrinking(history([2.42, 1.0, 0.4, 0.1]), (22, 18, 16, 15))) == []
+    assert codes(TrainConfig(), shrinking(history([2.42, 2.3, 2.2, 2.1]), (22, 16, 12, 10.8))) == []

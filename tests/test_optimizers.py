@@ -1,69 +1,129 @@
-"""Each optimiser takes the step its textbook formula gives, several steps in a row."""
+"""Each optimiser takes the step its textbook formula gives, reads the settings it names, and descends;
+each schedule gives the rate its formula gives."""
+import dataclasses
+import math
+
 import numpy as np
 import pytest
 
+from mlp import optimizers, schedules
+from mlp.config import TrainConfig
 from mlp.optimizers import NAMES, make_optimizer
-from mlp.schedules import learning_rate
+from mlp.schedules import make_schedule
 
 P0 = np.array([1.0, -2.0, 0.5], dtype=np.float32)
 GRADS = [np.array(g, dtype=np.float32) for g in ([0.5, -0.25, 0.0], [0.3, 0.1, -1.0], [-0.2, 0.4, 2.0])]
 LR = 0.1
+MU = 0.7
 
 
-def textbook(name: str) -> np.ndarray:
-    """The update rules as written in a textbook, in float64."""
-    p = P0.astype(np.float64)
-    v = np.zeros(3)
-    m = np.zeros(3)
-    s = np.zeros(3)
-    for t, g in enumerate(GRADS, start=1):
-        g = g.astype(np.float64)
-        if name == "sgd":
-            p = p - LR * g
-        elif name == "momentum":
-            v = 0.7 * v - LR * g
-            p = p + v
-        elif name == "nesterov":
-            v = 0.7 * v - LR * g
-            p = p + 0.7 * v - LR * g
-        elif name == "rmsprop":
-            s = 0.9 * s + 0.1 * g * g
-            p = p - LR * g / (np.sqrt(s) + 1e-8)
-        elif name == "adam":
-            m = 0.9 * m + 0.1 * g
-            s = 0.999 * s + 0.001 * g * g
-            p = p - LR * (m / (1 - 0.9 ** t)) / (np.sqrt(s / (1 - 0.999 ** t)) + 1e-8)
+def _sgd(p, g, t, state):
+    return p - LR * g
+
+
+def _momentum(p, g, t, state):
+    state["v"] = MU * state.get("v", 0) - LR * g
+    return p + state["v"]
+
+
+def _nesterov(p, g, t, state):
+    state["v"] = MU * state.get("v", 0) - LR * g
+    return p + MU * state["v"] - LR * g
+
+
+def _rmsprop(p, g, t, state):
+    state["s"] = 0.9 * state.get("s", 0) + 0.1 * g * g
+    return p - LR * g / (np.sqrt(state["s"]) + 1e-8)
+
+
+def _adam(p, g, t, state):
+    state["m"] = 0.9 * state.get("m", 0) + 0.1 * g
+    state["s"] = 0.999 * state.get("s", 0) + 0.001 * g * g
+    return p - LR * (state["m"] / (1 - 0.9 ** t)) / (np.sqrt(state["s"] / (1 - 0.999 ** t)) + 1e-8)
+
+
+TEXTBOOK = {"sgd": _sgd, "momentum": _momentum, "nesterov": _nesterov, "rmsprop": _rmsprop, "adam": _adam}
+
+
+def run(config: TrainConfig, grads=GRADS, p0=P0, lr=LR) -> np.ndarray:
+    opt = make_optimizer(config, p0.size)
+    p = p0.copy()
+    for g in grads:
+        opt.step(p, g, lr)
     return p
 
 
+@pytest.mark.parametrize("name", TEXTBOOK)
+def test_optimizer_follows_its_formula_in_float64(name):
+    p, state = P0.astype(np.float64), {}
+    for t, g in enumerate(GRADS, start=1):
+        p = TEXTBOOK[name](p, g.astype(np.float64), t, state)
+    ours = run(TrainConfig(optimizer=name, momentum=MU))
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, p, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_optimizer_follows_its_formula(name):
-    opt = make_optimizer(name, 3, momentum=0.7)
-    p = P0.copy()
-    for g in GRADS:
-        opt.step(p, g, LR)
-    assert p.dtype == np.float32
-    np.testing.assert_allclose(p, textbook(name), rtol=1e-5, atol=1e-6)
-    assert not np.allclose(p, P0)
+def test_every_optimizer_descends_a_quadratic_at_its_suggested_rate(name):
+    """f(w) = 1/2 sum a w^2, with curvatures a tenfold apart: 500 steps must bring f down tenfold."""
+    curvature = np.array([0.2, 0.5, 1.0, 2.0], dtype=np.float32)
+    w = np.array([0.5, -0.4, 0.3, -0.2], dtype=np.float32)
+    f0 = 0.5 * float(np.sum(curvature * w * w))
+    opt = make_optimizer(TrainConfig(optimizer=name), w.size)
+    for _ in range(500):
+        opt.step(w, curvature * w, optimizers.REGISTRY[name].suggested_lr)
+    assert 0.5 * float(np.sum(curvature * w * w)) < f0 / 10
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_optimizer_reads_the_settings_it_names(name):
+    part = optimizers.REGISTRY[name]
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    assert set(part.settings) <= fields
+    assert 0 < part.suggested_lr and TrainConfig(optimizer=name, lr=part.suggested_lr)
+    base = TrainConfig(optimizer=name)
+    for setting in part.settings:  # halving a setting it names changes the steps it takes
+        assert not np.allclose(run(base), run(base.replace(**{setting: getattr(base, setting) / 2})))
 
 
 def test_first_adam_step_is_lr_times_sign():
     """Bias correction makes Adam's first step lr * sign(g), whatever the gradient's size."""
-    p = P0.copy()
-    make_optimizer("adam", 3).step(p, np.array([1e-3, -50.0, 0.0], dtype=np.float32), LR)
+    p = run(TrainConfig(optimizer="adam"), grads=[np.array([1e-3, -50.0, 0.0], dtype=np.float32)])
     np.testing.assert_allclose(p, P0 + [-LR, LR, 0.0], atol=1e-4)
 
 
-def test_unknown_optimizer_is_named():
-    with pytest.raises(ValueError, match="adagrad"):
-        make_optimizer("adagrad", 3)
+def test_unknown_parts_are_named_with_the_choices():
+    with pytest.raises(ValueError, match="unknown optimiser 'adma': choose one of sgd, momentum"):
+        optimizers.REGISTRY.build("adma", 3)
+    with pytest.raises(ValueError, match="unknown schedule 'warmup'"):
+        schedules.REGISTRY["warmup"]
 
 
-def test_schedules():
-    assert learning_rate(0.1, 2.5) == 0.1
-    assert learning_rate(0.1, 2.5, schedule="step", step_epochs=1, gamma=0.5) == pytest.approx(0.025)
-    assert learning_rate(0.1, 0.0, schedule="cosine", total_epochs=4) == pytest.approx(0.1)
-    assert learning_rate(0.1, 2.0, schedule="cosine", total_epochs=4) == pytest.approx(0.05)
-    assert learning_rate(0.1, 4.0, schedule="cosine", total_epochs=4) == pytest.approx(0.0)
-    with pytest.raises(ValueError, match="warmup"):
-        learning_rate(0.1, 1.0, schedule="warmup")
+SCHEDULE_AT = {  # progress in epochs -> rate, for lr 0.1 over 4 epochs, halved every epoch
+    "constant": {0.0: 0.1, 2.5: 0.1, 4.0: 0.1},
+    "step": {0.0: 0.1, 0.99: 0.1, 1.0: 0.05, 2.5: 0.025},
+    "cosine": {0.0: 0.1, 2.0: 0.05, 4.0: 0.0},
+}
+
+
+@pytest.mark.parametrize("name", SCHEDULE_AT)
+def test_schedule_follows_its_formula(name):
+    schedule = make_schedule(TrainConfig(schedule=name, lr=0.1, epochs=4, step_epochs=1, gamma=0.5))
+    for progress, rate in SCHEDULE_AT[name].items():
+        assert schedule(progress) == pytest.approx(rate, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", schedules.NAMES)
+def test_every_schedule_starts_at_the_rate_and_never_rises(name):
+    schedule = make_schedule(TrainConfig(schedule=name, lr=0.1, epochs=4))
+    rates = [schedule(e / 10) for e in range(41)]
+    assert rates[0] == pytest.approx(0.1)
+    assert all(0 <= b <= a for a, b in zip(rates, rates[1:]))
+    assert set(schedules.REGISTRY[name].settings) <= {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+def test_the_step_schedule_takes_its_factor_from_the_config():
+    """TrainConfig holds the one default: the step schedule's factor is 0.5 unless set."""
+    schedule = make_schedule(TrainConfig(schedule="step", lr=1.0))
+    assert schedule(1.0) == TrainConfig.gamma == 0.5
+    assert math.isclose(make_schedule(TrainConfig(schedule="step", lr=1.0, gamma=0.1))(2.0), 0.01)
