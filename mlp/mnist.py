@@ -162,11 +162,12 @@ def load_mnist(
         try:
             download_mnist(cache, mirrors=MIRRORS if mirrors is None else mirrors, progress=progress)
         except DownloadError as err:
-            reason = f"MNIST could not be downloaded.\n{err}"
+            reason = err.one_line()
         else:
             return Dataset(*read_mnist_folder(cache), source="download", location=str(cache))
     else:
-        reason = f"no data folder was named ({DATA_DIR_ENV} is not set), the cache {cache} is empty and downloading is off."
+        reason = (f"no data folder was named ({DATA_DIR_ENV} is not set) and the cache {cache} does not hold "
+                  "the four MNIST files")
 
     warnings.warn(
         f"Using the offline 5,000-digit MNIST sample instead of the full set: {reason}",
