@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import logging
 import os
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
@@ -180,6 +181,8 @@ def _explain(err: BaseException, timeout: float) -> str:
         if not isinstance(err.reason, BaseException):
             return f"could not connect ({err.reason})"
         err = err.reason  # the underlying socket error
+    if isinstance(err, socket.gaierror):
+        return "could not find the server's address (no network, or no name service)"
     if isinstance(err, TimeoutError):
         return f"no answer within {timeout:g} s (timed out)"
     if isinstance(err, ConnectionRefusedError):

@@ -332,3 +332,11 @@ def test_download_error_fits_on_one_line(tmp_path: Path, dead_url: str) -> None:
     line = caught.value.one_line()
     assert "\n" not in line and line.count("connection refused") == 2
     assert line.startswith("Could not download train-images-idx3-ubyte.gz from any mirror: http://127.0.0.1")
+
+
+def test_no_network_is_said_in_words() -> None:
+    from mlp.download import _explain
+    import urllib.error
+
+    reason = _explain(urllib.error.URLError(socket.gaierror(-2, "Name or service not known")), 10)
+    assert reason == "could not find the server's address (no network, or no name service)"
