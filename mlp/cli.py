@@ -64,7 +64,9 @@ def hidden_width(text: str) -> int | str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m mlp", description="A from-scratch NumPy MLP for MNIST.")
+    installed = Path(sys.argv[0]).name == "mlp-playground"  # the console command pip installs
+    parser = OneLineParser(prog="mlp-playground" if installed else "python -m mlp",
+                           description="A from-scratch NumPy MLP for MNIST.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     t = commands.add_parser("train", help="train a network and report its test accuracy",
