@@ -12,7 +12,7 @@ import pytest
 
 import mlp
 from mlp.config import TrainConfig
-from mlp.model import Model, ModelFileError, ModelOutputError, load_model
+from mlp.model import Model, ModelFileError, load_model
 
 
 @pytest.fixture
@@ -196,5 +196,5 @@ def test_a_network_computing_nan_says_so_instead_of_reading_zero(weight):
     model = Model.create(TrainConfig(hidden=(12, 8), activation="relu"))
     for w in model.network.weights:
         w[...] = weight  # 1e30 is finite, but 784 x 12 x 8 such products overflow float32 to inf, then NaN
-    with pytest.raises(ModelOutputError, match=r"not numbers \(NaN\) for 2 of 2 images"):
+    with pytest.raises(mlp.ModelOutputError, match=r"not numbers \(NaN\) for 2 of 2 images"):
         model.predict_proba(np.full((2, 784), 0.5, np.float32))
