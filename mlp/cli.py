@@ -1,21 +1,32 @@
-"""Command line: `python -m mlp train …`, `python -m mlp predict model.npz image.png`, `python -m mlp download`."""
+"""Command line: `python -m mlp train …`, `python -m mlp predict model.npz image.png`, `python -m mlp download`.
+
+Exit codes (README.md lists them too): 0 done; 1 the run diverged or exploded; 2 bad input (arguments,
+settings, data, model or picture files, paths), one line on standard error; 3 MNIST could not be
+downloaded; 130 interrupted with Ctrl+C.
+"""
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import math
+import os
 import sys
 import time
+import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from . import activations, initializers, losses, optimizers, schedules
+from . import activations, download, initializers, losses, optimizers, schedules
+from .atomic import check_writable
 from .config import ConfigError, TrainConfig
 from .diagnosis import diagnose
+from .download import DownloadError
 from .idx import IdxError
-from .mnist import DataError, load_mnist, make_split
-from .model import ModelFileError, load_model
+from .mnist import DATA_DIR_ENV, DataError, Dataset, load_mnist, make_split
+from .model import ModelFileError, load_model, npy_header
 from .preprocess import to_mnist
 from .presets import PRESETS
 from .trainer import Trainer
@@ -31,15 +42,39 @@ SETTINGS = {
 }
 
 
+EXIT_OK, EXIT_DIVERGED, EXIT_BAD_INPUT, EXIT_DOWNLOAD_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+MAX_IMAGE_PIXELS = 4096 * 4096  # a photo of a digit needs far fewer; a bigger picture is refused unread
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a mistake costs one line on standard error (exit 2), not the whole usage text."""
+
+    def error(self, message: str) -> None:
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def hidden_width(text: str) -> int | str:
+    """A width for --hidden; `none` stands for no hidden layer at all."""
+    if text.strip().lower() == "none":
+        return "none"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of units (or none)") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mlp", description="A from-scratch NumPy MLP for MNIST.")
+    installed = Path(sys.argv[0]).name == "mlp-playground"  # the console command pip installs
+    parser = OneLineParser(prog="mlp-playground" if installed else "python -m mlp",
+                           description="A from-scratch NumPy MLP for MNIST.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     t = commands.add_parser("train", help="train a network and report its test accuracy",
                             description="Settings not given come from --preset, else from the defaults.")
     t.add_argument("--preset", choices=sorted(PRESETS), help="start from a named set-up; other flags override it")
     arch = t.add_argument_group("architecture")
-    arch.add_argument("--hidden", type=int, nargs="*", metavar="WIDTH", help="hidden layer widths, e.g. 256 128 (none: no hidden layer)")
+    arch.add_argument("--hidden", type=hidden_width, nargs="*", metavar="WIDTH",
+                      help="hidden layer widths, e.g. 256 128; none (or no width) for no hidden layer: 784-10")
     arch.add_argument("--activation", choices=activations.NAMES)
     arch.add_argument("--leaky-slope", type=float, help="slope of leaky ReLU below 0")
     arch.add_argument("--init", choices=initializers.NAMES, help="initial weights: normal(0, --init-std), Xavier or He")
@@ -92,6 +127,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         value = getattr(args, flag)
         if value is not None:
             settings[name] = value
+    if args.hidden is not None:
+        settings["hidden"] = [width for width in args.hidden if width != "none"]
+        if "none" in args.hidden and settings["hidden"]:
+            raise ConfigError("--hidden none means no hidden layer: give it alone, without widths")
     return TrainConfig(**settings)
 
 
@@ -122,7 +161,9 @@ def train_command(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    data = load_mnist(args.data_dir, progress=None if args.quiet else _download_progress)
+    if args.save:
+        check_writable(args.save)  # now, not after a long training
+    data = load_data(args.data_dir, quiet=args.quiet)
     split = make_split(data, classes=config.classes, per_class=config.per_class,
                        validation_share=config.validation_share, seed=config.seed)
     if not args.quiet:
@@ -134,10 +175,16 @@ def _train(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     if args.save:
         result.model.save(args.save)
+    return report(args, config, data, len(split.x_train), result)
+
+
+def report(args: argparse.Namespace, config: TrainConfig, data: Dataset, train_examples: int, result) -> int:
+    """Print the result (text or JSON) and return the exit code: 1 for a run that diverged or exploded."""
     findings = diagnose(config, result.history, status=result.status, reason=result.reason)
     if args.json:
-        print(json.dumps({**result.metrics(), "train_examples": len(split.x_train), "dataset": data.source,
-                          "diagnosis": [f.code for f in findings], "config": config.to_dict()}))
+        print(json.dumps(json_safe({**result.metrics(), "train_examples": train_examples, "dataset": data.source,
+                                    "diagnosis": [f.code for f in findings], "config": config.to_dict()}),
+                         allow_nan=False))
     else:
         print(f"{result.status}: test accuracy {result.test_accuracy:.2%}, test loss {result.test_loss:.4f}, "
               f"{result.epochs:g} epochs in {result.seconds:.2f} s")
@@ -147,29 +194,72 @@ def _train(args: argparse.Namespace) -> int:
             print(f"- {finding.title}. {finding.message} Fix: {finding.fix_label}.")
         if args.save:
             print(f"model saved to {args.save}")
-    return 1 if result.status == "failed" else 0
+    exploded = result.status == "failed" or any(f.code == "exploded" for f in findings)
+    return EXIT_DIVERGED if exploded else EXIT_OK
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with every NaN or infinity replaced by None (null): JSON has no NaN."""
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def load_data(data_dir: str | None, *, quiet: bool) -> Dataset:
+    """MNIST as load_mnist finds it; when it falls back to the offline sample, one line says why."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = load_mnist(data_dir, progress=None if quiet else DownloadBar())
+    for warning in caught:
+        print(f"note: {warning.message}", file=sys.stderr)
+    return data
 
 
 def read_image(path: Path) -> np.ndarray:
     """A grey image with light ink on a dark background, as MNIST; dark ink on paper is inverted."""
-    if path.suffix.lower() == ".npy":
-        grey = np.load(path, allow_pickle=False)
-    else:
-        from PIL import Image  # only the command line reads picture files
-
-        with Image.open(path) as image:
-            grey = np.asarray(image.convert("L"))
+    grey = _read_npy_image(path) if path.suffix.lower() == ".npy" else _read_picture(path)
     if grey.ndim == 2 and grey.dtype == np.uint8 and grey.mean() > 127:
         grey = 255 - grey
     return grey
 
 
+def _read_npy_image(path: Path) -> np.ndarray:
+    with open(path, "rb") as f:
+        shape, _ = npy_header(f, path.stat().st_size, str(path))
+    _check_pixels(path, shape)
+    return np.load(path, allow_pickle=False)
+
+
+def _read_picture(path: Path) -> np.ndarray:
+    from PIL import Image  # only the command line reads picture files
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(path) as image:
+                _check_pixels(path, image.size)  # read from the header: nothing is unpacked yet
+                return np.asarray(image.convert("L"))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValueError(f"{path} is a picture of more than {MAX_IMAGE_PIXELS:,} pixels") from None
+
+
+def _check_pixels(path: Path, shape: Sequence[int]) -> None:
+    if len(shape) not in (2, 3) or math.prod(shape[:2]) > MAX_IMAGE_PIXELS:
+        raise ValueError(f"{path} holds an array shaped {tuple(shape)}; a picture of at most "
+                         f"{MAX_IMAGE_PIXELS:,} pixels is expected")
+
+
 def predict_command(args: argparse.Namespace) -> int:
-    model = load_model(args.model)
     try:
-        image = read_image(args.image)
-    except (OSError, ValueError) as error:
-        raise ValueError(f"cannot read the image {args.image}: {error}") from None
+        model = load_model(args.model)
+    except ModelFileError as error:
+        swapped = args.image.suffix.lower() == ".npz"
+        raise ModelFileError(f"{error}{' (the model comes first: predict MODEL.npz IMAGE)' if swapped else ''}") from None
+    image = _image_or_error(args.image)
     started = time.perf_counter()
     x = to_mnist(image)
     if x is None:
@@ -183,30 +273,69 @@ def predict_command(args: argparse.Namespace) -> int:
         for d, p in enumerate(probs):
             print(f"{d}: {p:.4f} {'#' * int(round(40 * p))}")
         print(f"prediction: {digit} ({probs[digit]:.1%})")
-    return 0
+    return EXIT_OK
+
+
+def _image_or_error(path: Path) -> np.ndarray:
+    if not path.is_file():
+        raise ValueError(f"no picture file at {path.absolute()}" + (" (it is a folder)" if path.is_dir() else ""))
+    try:
+        return read_image(path)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read the image {path}: {error}") from None
+
+
+class DownloadFailed(Exception):
+    """MNIST could not be downloaded: exit code 3, not the 2 of a mistake in the command."""
 
 
 def download_command(args: argparse.Namespace) -> int:
-    print(load_mnist(args.data_dir, progress=_download_progress).description)
-    return 0
+    """Fill the cache (or check the named folder) and say what is there; never settle for the sample."""
+    if args.data_dir or os.environ.get(DATA_DIR_ENV):
+        print(load_mnist(args.data_dir).description)
+        return EXIT_OK
+    bar = DownloadBar()
+    try:
+        folder = download.download_mnist(download.default_cache_dir(), mirrors=download.MIRRORS, progress=bar)
+    except DownloadError as error:
+        bar.end_line()
+        raise DownloadFailed(f"MNIST could not be downloaded: {error.one_line()}") from None
+    print(load_mnist(cache_dir=folder).description)
+    return EXIT_OK
 
 
-def _download_progress(name: str, done: int, total: int | None) -> None:
-    size = f"{done / total:6.1%}" if total else f"{done / 1e6:6.1f} MB"
-    sys.stderr.write(f"\rdownloading {name}: {size}")
-    if total and done >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+class DownloadBar:
+    """`downloading NAME: 42.0%` redrawn on one line of standard error; the line ends with the file."""
+
+    def __init__(self) -> None:
+        self.open = False
+
+    def __call__(self, name: str, done: int, total: int | None) -> None:
+        size = f"{done / total:6.1%}" if total else f"{done / 1e6:6.1f} MB"
+        sys.stderr.write(f"\rdownloading {name}: {size}")
+        self.open = True
+        if total and done >= total:
+            self.end_line()
+        sys.stderr.flush()
+
+    def end_line(self) -> None:
+        if self.open:
+            sys.stderr.write("\n")
+            self.open = False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = {"train": train_command, "predict": predict_command, "download": download_command}[args.command]
+    logging.getLogger("mlp").addHandler(logging.NullHandler())  # failures are reported below, in one line
     try:
         return command(args)
-    except (ConfigError, DataError, IdxError, ModelFileError, ValueError, FileNotFoundError) as error:
+    except (ConfigError, DataError, IdxError, ModelFileError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except DownloadFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_DOWNLOAD_FAILED
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED

@@ -95,7 +95,7 @@ def read_mnist_folder(folder: str | Path) -> tuple[np.ndarray, np.ndarray, np.nd
     int64 labels. Raises DataError or IdxError, naming the file, if anything
     is missing or malformed.
     """
-    folder = Path(folder).expanduser()
+    folder = Path(folder).expanduser().absolute()  # messages name the whole path, not just "data"
     if not folder.is_dir():
         raise DataError(f"The MNIST data folder {folder} does not exist (or is not a folder)")
     missing = [name for name in (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS) if _find(folder, name) is None]
@@ -162,11 +162,12 @@ def load_mnist(
         try:
             download_mnist(cache, mirrors=MIRRORS if mirrors is None else mirrors, progress=progress)
         except DownloadError as err:
-            reason = f"MNIST could not be downloaded.\n{err}"
+            reason = err.one_line()
         else:
             return Dataset(*read_mnist_folder(cache), source="download", location=str(cache))
     else:
-        reason = f"no data folder was named ({DATA_DIR_ENV} is not set), the cache {cache} is empty and downloading is off."
+        reason = (f"no data folder was named ({DATA_DIR_ENV} is not set) and the cache {cache} does not hold "
+                  "the four MNIST files")
 
     warnings.warn(
         f"Using the offline 5,000-digit MNIST sample instead of the full set: {reason}",
@@ -233,21 +234,17 @@ def make_split(
     digit, so a digit's examples do not change when other digits are added.
     """
     digits = _check_classes(classes)
-    if per_class is not None and (
-        isinstance(per_class, bool) or not isinstance(per_class, (int, np.integer)) or per_class < 1
-    ):
-        raise ValueError(f"per_class must be a whole number of at least 1 (or None for all), got {per_class!r}")
-    if not 0 <= validation_share < 1:  # written this way round it also rejects NaN
-        raise ValueError(f"validation_share must be at least 0 and below 1, got {validation_share!r}")
-
+    _check_limits(per_class, validation_share)
     all_digits = len(digits) == N_CLASSES
     x_test, y_test = data.x_test, data.y_test
     if not all_digits:
         keep = np.isin(y_test, digits)
         x_test, y_test = x_test[keep], y_test[keep]
+    _check_not_empty("test", len(y_test), digits, data.location)
 
     if all_digits and per_class is None and validation_share == 0:
         # Nothing to choose: share the loaded arrays instead of copying them.
+        _check_not_empty("training", len(data.y_train), digits, data.location)
         return Split(data.x_train, data.y_train, data.x_train[:0], data.y_train[:0], x_test, y_test)
 
     train_parts, val_parts = [], []
@@ -260,7 +257,25 @@ def make_split(
     # Sorted, so examples keep the order they had in the data.
     train = np.sort(np.concatenate(train_parts))
     val = np.sort(np.concatenate(val_parts))
+    _check_not_empty("training", len(train), digits, data.location)
     return Split(data.x_train[train], data.y_train[train], data.x_train[val], data.y_train[val], x_test, y_test)
+
+
+def _check_limits(per_class: int | None, validation_share: float) -> None:
+    if per_class is not None and (
+        isinstance(per_class, bool) or not isinstance(per_class, (int, np.integer)) or per_class < 1
+    ):
+        raise ValueError(f"per_class must be a whole number of at least 1 (or None for all), got {per_class!r}")
+    if not 0 <= validation_share < 1:  # written this way round it also rejects NaN
+        raise ValueError(f"validation_share must be at least 0 and below 1, got {validation_share!r}")
+
+
+def _check_not_empty(which: str, count: int, digits: list[int], location: str) -> None:
+    """An empty set would train on nothing, or measure "nan%" and call it a result."""
+    if count == 0:
+        purpose = "to learn from" if which == "training" else "to measure the network on"
+        raise DataError(f"the {which} set of {location} holds no images of the digits "
+                        f"{', '.join(map(str, digits))}: there is nothing {purpose}")
 
 
 def _check_classes(classes: Sequence[int] | None) -> list[int]:

@@ -1,12 +1,25 @@
 """The command line, as scripts outside the project call it."""
+import io
 import json
 import os
+import signal
+import socket
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
+from test_mnist import write_folder
+
+from mlp import download, mnist
+from mlp.cli import build_parser, config_from_args, main
+from mlp.config import TrainConfig
+from mlp.mnist import DATA_DIR_ENV
+from mlp.model import Model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,3 +87,162 @@ def test_bad_input_gets_one_clear_line(args, words):
 def test_unknown_choice_is_refused_by_argparse():
     done = run_cli("train", "--activation", "swish")
     assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG announcing width x height grey pixels but holding one row: Pillow opens it, and would unpack it all."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    row = zlib.compress(bytes(width + 1))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", row) + chunk(b"IEND", b"")
+
+
+@pytest.fixture
+def small_model(tmp_path) -> Path:
+    return Model.create(TrainConfig(hidden=(8,))).save(tmp_path / "model.npz")
+
+
+def test_exploded_run_exits_1_though_its_loss_stayed_finite(mnist_dir):
+    done = run_cli("train", "--hidden", "32", "--optimizer", "adam", "--lr", "1", "--epochs", "1", "--per-class", "100",
+                   "--quiet", "--json", env_dir=mnist_dir)
+    metrics = json.loads(done.stdout)
+    assert metrics["status"] == "finished" and "exploded" in metrics["diagnosis"]
+    assert done.returncode == 1
+
+
+def test_json_output_is_json_when_the_loss_is_nan(mnist_dir):
+    done = run_cli("train", "--hidden", "256", "256", "--activation", "leaky-relu", "--init", "normal", "--init-std", "10",
+                   "--optimizer", "momentum", "--lr", "100", "--epochs", "1", "--per-class", "200", "--quiet", "--json",
+                   env_dir=mnist_dir)
+    assert done.returncode == 1, done.stderr
+
+    def no_nan(word: str):
+        raise AssertionError(f"{word} is not JSON")
+
+    metrics = json.loads(done.stdout, parse_constant=no_nan)
+    assert metrics["status"] == "failed" and metrics["test_loss"] is None
+
+
+@pytest.mark.parametrize("args", [
+    ["train", "--activation", "swish"], [], ["train", "--lr", "fast"], ["predict"], ["train", "--hidden", "wide"],
+], ids=["choice", "no-command", "not-a-number", "missing-argument", "bad-width"])
+def test_usage_mistakes_cost_one_line_and_exit_2(args):
+    done = run_cli(*args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: python -m mlp"), done.stderr
+    assert "--help" in done.stderr
+
+
+@pytest.mark.parametrize("hidden", [[], ["none"], ["NONE"]], ids=["no-width", "none", "NONE"])
+def test_hidden_with_no_width_or_none_means_no_hidden_layer(hidden):
+    args = build_parser().parse_args(["train", "--hidden", *hidden, "--epochs", "1"])
+    assert config_from_args(args).sizes == (784, 10)
+
+
+def test_a_network_without_hidden_layer_trains_from_the_command_line(mnist_dir):
+    done = run_cli("train", "--hidden", "--activation", "leaky-relu", "--epochs", "1", "--classes", "0", "1",
+                   "--per-class", "50", "--quiet", "--json", env_dir=mnist_dir)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["config"]["hidden"] == []
+    mixed = run_cli("train", "--hidden", "none", "64")
+    assert mixed.returncode == 2 and "give it alone" in mixed.stderr
+
+
+def test_predict_with_its_arguments_swapped_says_which_file_is_what(tmp_path, small_model):
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "digit.png")
+    done = run_cli("predict", str(tmp_path / "digit.png"), str(small_model))
+    assert done.returncode == 2 and "pickle" not in done.stderr
+    assert "digit.png is not a model file (a PNG image)" in done.stderr
+    assert "the model comes first: predict MODEL.npz IMAGE" in done.stderr
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda p: p.write_bytes(png_header_only(100_000, 100_000)), "more than 16,777,216 pixels"),
+    (lambda p: p.write_bytes(png_header_only(5_000, 5_000)), "shaped (5000, 5000)"),
+], ids=["pillow-bomb", "too-many-pixels"])
+def test_picture_bombs_are_refused_in_one_line(tmp_path, small_model, make, words):
+    make(tmp_path / "bomb.png")
+    done = run_cli("predict", str(small_model), str(tmp_path / "bomb.png"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "Warning" not in done.stderr
+    assert words in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_a_crafted_npy_header_is_refused_before_reading(tmp_path, small_model):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": (200_000, 200_000)})
+    (tmp_path / "digit.npy").write_bytes(header.getvalue() + bytes(100))
+    done = run_cli("predict", str(small_model), str(tmp_path / "digit.npy"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "claims shape (200000, 200000) of uint8" in done.stderr
+
+
+def test_save_to_a_folder_or_an_unwritable_place_fails_before_training(tmp_path, mnist_dir):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    for target, words in ((tmp_path, f"{tmp_path} is a folder"),
+                          (tmp_path / "notes.txt" / "model.npz", f"cannot write in the folder {tmp_path / 'notes.txt'}")):
+        done = run_cli("train", "--epochs", "1", "--save", str(target), env_dir=mnist_dir)
+        assert done.returncode == 2 and words in done.stderr
+        assert "Training" not in done.stderr and "epoch" not in done.stderr  # refused before the data was read
+
+
+def test_an_empty_test_set_is_an_error_not_nan_percent(tmp_path):
+    one_zero = write_folder(tmp_path / "data", n_test=1)
+    done = run_cli("train", "--classes", "1", "--epochs", "1", "--quiet", env_dir=one_zero)
+    assert done.returncode == 2 and "nan" not in done.stdout
+    assert "the test set of" in done.stderr and "holds no images of the digits 1" in done.stderr
+
+
+def test_path_errors_name_the_whole_folder():
+    done = run_cli("train", "--data-dir", "no-such-data")
+    assert done.returncode == 2 and str(ROOT / "no-such-data") in done.stderr
+    done = run_cli("predict", "model.npz", "digit.png")
+    assert done.returncode == 2 and f"no model file at {ROOT / 'model.npz'}" in done.stderr
+
+
+def offline(monkeypatch, tmp_path, dead_url: str) -> None:
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    monkeypatch.setenv("MLP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(download, "MIRRORS", (dead_url, dead_url + "second/"))
+    monkeypatch.setattr(mnist, "MIRRORS", download.MIRRORS)
+
+
+@pytest.fixture
+def dead_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}/mnist/"
+
+
+def test_offline_download_fails_in_one_line_with_every_mirror_s_reason(monkeypatch, tmp_path, capsys, dead_url):
+    offline(monkeypatch, tmp_path, dead_url)
+    assert main(["download"]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Warning" not in err
+    assert err.startswith("error: MNIST could not be downloaded: Could not download train-images-idx3-ubyte.gz")
+    assert f"{dead_url}train-images-idx3-ubyte.gz: connection refused" in err
+    assert f"{dead_url}second/train-images-idx3-ubyte.gz: connection refused" in err
+
+
+def test_offline_training_says_in_one_note_why_it_uses_the_sample(monkeypatch, tmp_path, capsys, dead_url):
+    offline(monkeypatch, tmp_path, dead_url)
+    assert main(["train", "--hidden", "8", "--epochs", "1", "--classes", "0", "1", "--per-class", "20",
+                 "--quiet", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["dataset"] == "sample"
+    assert err.count("\n") == 1 and "Warning" not in err
+    assert err.startswith("note: Using the offline 5,000-digit MNIST sample") and "connection refused" in err
+
+
+def test_ctrl_c_exits_130(mnist_dir):
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MLP_DATA_DIR": str(mnist_dir)}
+    child = subprocess.Popen([sys.executable, "-m", "mlp", "train", "--epochs", "50"], cwd=ROOT, env=env,
+                             stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "Training" in child.stderr.readline()  # the data is read and the loop is about to start
+        child.send_signal(signal.SIGINT)
+        assert child.wait(60) == 130
+    finally:
+        child.kill()
+    assert child.stderr.read().endswith("interrupted\n")

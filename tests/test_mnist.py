@@ -234,3 +234,26 @@ def test_default_split_covers_everything(data: Dataset) -> None:
 def test_bad_arguments(data: Dataset, kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make_split(data, **kwargs)
+
+
+def test_an_empty_test_set_is_an_error_not_nan(tmp_path: Path) -> None:
+    data = load_mnist(write_folder(tmp_path / "one-test", n_test=1))  # its test set holds one 0 and nothing else
+    with pytest.raises(DataError, match=rf"the test set of {tmp_path / 'one-test'} holds no images of the digits 1, 9: "
+                                        "there is nothing to measure the network on"):
+        make_split(data, classes=(1, 9))
+    assert len(make_split(data, classes=(0,)).y_test) == 1
+    no_test = load_mnist(write_folder(tmp_path / "no-test", n_test=0))
+    with pytest.raises(DataError, match=r"the test set .* digits 0, 1, 2"):
+        make_split(no_test, validation_share=0)  # the shortcut that shares the arrays checks too
+
+
+def test_an_empty_training_set_is_an_error(tmp_path: Path) -> None:
+    data = load_mnist(write_folder(tmp_path, n_train=1, labels_train=np.array([3], np.uint8)))
+    with pytest.raises(DataError, match=r"the training set of .* holds no images of the digits 4: .*learn from"):
+        make_split(data, classes=(4,))
+
+
+def test_a_relative_folder_is_named_in_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError, match=rf"The MNIST data folder {tmp_path / 'data'} does not exist"):
+        load_mnist("data")

@@ -1,7 +1,10 @@
 """Models on disk: a round trip, and every kind of bad file refused with a reason."""
 import io
 import json
+import os
 import pickle
+import stat
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -127,3 +130,71 @@ def test_archive_members_that_are_not_arrays_and_single_arrays_are_refused(tmp_p
     np.save(single, np.zeros(3))
     with pytest.raises(ModelFileError, match="single array"):
         load_model(single)
+
+
+def npy_member(shape: tuple[int, ...]) -> bytes:
+    """An .npy header announcing a float32 array of `shape`, with none of its data."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": shape})
+    return header.getvalue()
+
+
+def test_saved_files_get_the_usual_permissions_and_stay_atomic(model, tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = model.save(tmp_path / "m.npz")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644  # was 0600 (tempfile), unreadable by the class
+        os.umask(0o077)
+        assert stat.S_IMODE(model.save(tmp_path / "private.npz").stat().st_mode) == 0o600  # the umask rules
+    finally:
+        os.umask(old)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz", "private.npz"]
+
+
+def test_a_zip_bomb_is_refused_from_its_table_of_contents(model, tmp_path):
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("W0.npy", "w", force_zip64=True) as member:
+            member.write(npy_member((300 * 2**18,)))
+            for _ in range(300):
+                member.write(bytes(2**20))
+    assert path.stat().st_size < 2 * 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match="bomb.npz unpacks to 300 MB; model files up to 256 MB"):
+            load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2**20
+
+
+def test_an_array_header_claiming_more_than_the_file_holds_is_refused_before_reading(tmp_path):
+    path = tmp_path / "crafted.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("W0.npy", npy_member((100_000, 100_000)) + bytes(16))  # claims 40 GB
+    with pytest.raises(ModelFileError, match=r"'W0' claims shape \(100000, 100000\) of float32"):
+        load_model(path)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("W0.npy", np.lib.format.magic(1, 0) + b"\x20\x00{'descr': ")
+    with pytest.raises(ModelFileError, match="'W0' has a damaged array header"):
+        load_model(path)
+
+
+def test_a_picture_given_as_a_model_is_named_for_what_it_is(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "digit.png")
+    with pytest.raises(ModelFileError) as error:
+        load_model(tmp_path / "digit.png")
+    assert "digit.png is not a model file (a PNG image)" in str(error.value)
+    assert "pickle" not in str(error.value)
+
+
+@pytest.mark.parametrize("weight", [np.nan, 1e30], ids=["nan-weights", "overflowing-weights"])
+def test_a_network_computing_nan_says_so_instead_of_reading_zero(weight):
+    model = Model.create(TrainConfig(hidden=(12, 8), activation="relu"))
+    for w in model.network.weights:
+        w[...] = weight  # 1e30 is finite, but 784 x 12 x 8 such products overflow float32 to inf, then NaN
+    with pytest.raises(mlp.ModelOutputError, match=r"not numbers \(NaN\) for 2 of 2 images"):
+        model.predict_proba(np.full((2, 784), 0.5, np.float32))

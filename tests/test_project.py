@@ -1,7 +1,12 @@
 """Standing rules of the project that a script can check."""
 import ast
+import os
 import re
+import shutil
+import subprocess
 import sys
+import tomllib
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,26 +38,55 @@ def test_engine_has_no_top_level_import_of_optional_packages():
         assert not top & {"mlxtend", "PIL", "threadpoolctl"}, f"{path.name} imports an optional package at module level"
 
 
-def readme_command(heading: str) -> str:
-    """The single command in the ```sh block that follows a README heading."""
+def readme_commands(heading: str) -> list[str]:
+    """The commands of the ```sh blocks in a README section, one line each, in order."""
+    section = readme_section(heading)
+    blocks = re.findall(r"```sh\n(.+?)\n```", section, re.S)
+    assert blocks, f"README.md has no ```sh block under the heading {heading!r}"
+    commands = []
+    for block in blocks:
+        lines = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+        assert len(lines) == 1, f"a ```sh block under {heading!r} gives {len(lines)} lines; it must be one command"
+        commands.append(lines[0])
+    return commands
+
+
+def readme_section(heading: str) -> str:
+    """The text of a README section, up to the next heading of the same or a higher level."""
     text = (ROOT / "README.md").read_text()
-    match = re.search(rf"#+ {re.escape(heading)}.*?```sh\n(.+?)\n```", text, re.S)
-    assert match, f"README.md has no ```sh block after the heading {heading!r}"
-    lines = [line for line in match.group(1).splitlines() if line.strip() and not line.startswith("#")]
-    assert len(lines) == 1, f"README.md gives {len(lines)} lines under {heading!r}; it must be one command"
-    return lines[0]
+    match = re.search(rf"^(#+) {re.escape(heading)}$", text, re.M)
+    assert match, f"README.md has no heading {heading!r}"
+    rest = text[match.end():]
+    end = re.search(rf"^#{{1,{len(match.group(1))}}} ", rest, re.M)
+    return rest[:end.start()] if end else rest
 
 
 def test_ci_runs_exactly_the_readme_test_command():
-    command = readme_command("Run the tests")
+    [command] = readme_commands("Run the tests")
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert ci_lines[-1] == command
 
 
-def test_readme_run_command_installs_and_starts_the_app():
-    command = readme_command("Install and run")
-    assert "pip install -r requirements.txt" in command and "streamlit run app.py" in command
-    assert "OPENBLAS_NUM_THREADS=1" in command
+def test_readme_makes_a_virtual_environment_before_installing():
+    venv, install_and_run = readme_commands("Install and run")
+    assert venv == "python3 -m venv .venv && . .venv/bin/activate"
+    assert "pip install -r requirements.txt" in install_and_run and "streamlit run app.py" in install_and_run
+    assert "OPENBLAS_NUM_THREADS=1" in install_and_run
+    # this machine only, and no outside service asked for the machine's address at each start
+    assert install_and_run.endswith("--server.address 127.0.0.1")
+    [tests] = readme_commands("Run the tests")
+    assert tests.index("python3 -m venv .venv && . .venv/bin/activate") < tests.index("pip install")
+
+
+def test_readme_notebook_example_runs_as_written(mnist_dir, tmp_path):
+    [example] = re.findall(r"```python\n(.+?)\n```", readme_section("The engine from a notebook"), re.S)
+    env = {**os.environ, "MLP_DATA_DIR": str(mnist_dir), "OPENBLAS_NUM_THREADS": "1",
+           "PYTHONPATH": str(ROOT)}  # installed or not: the packaging test checks the installed one
+    done = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "test accuracy" in done.stdout and "the drawing reads as 1" in done.stdout
+    assert (tmp_path / "model.npz").is_file()
 
 
 def test_no_dataset_files_in_the_repository():
@@ -60,3 +94,51 @@ def test_no_dataset_files_in_the_repository():
 
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     assert not [f for f in tracked if re.search(r"ubyte|\.npz$|mnist.*\.(npy|csv)", f)]
+
+
+def test_the_package_declares_the_engine_its_command_and_every_dependency():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["scripts"] == {"mlp-playground": "mlp.cli:main"}
+    declared = {re.split(r"[<>=!~\[ ]", requirement)[0].lower() for requirement in project["dependencies"]}
+    imported_as = {"PIL": "pillow"}
+    assert {imported_as.get(name, name).lower() for name in ENGINE_MAY_IMPORT} <= declared
+    app = {re.split(r"[<>=!~\[ ]", requirement)[0].lower() for requirement in project["optional-dependencies"]["app"]}
+    app_imports = set().union(*(imported_modules(path) for path in [ROOT / "app.py", *ROOT.glob("ui/**/*.py")]))
+    third_party = app_imports - set(sys.stdlib_module_names) - {"__future__", "mlp", "ui"}
+    assert {name.replace("_", "-") for name in third_party} <= app | declared | {"streamlit-drawable-canvas"}
+    # requirements.txt installs this project (editable, with the app) rather than listing packages again
+    lines = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if not line.startswith("#")]
+    assert lines == ["-e .[app]"]
+
+
+def test_a_built_wheel_holds_the_engine_and_installs_mlp_and_its_command(tmp_path):
+    source = tmp_path / "source"  # a copy: building writes build/ and *.egg-info beside the sources
+    shutil.copytree(ROOT / "mlp", source / "mlp", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    built = subprocess.run([*pip, "wheel", "--no-deps", "-w", str(tmp_path / "dist"), "."],
+                           cwd=source, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    [wheel] = (tmp_path / "dist").glob("mlp_playground-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "mlp/cli.py" in names and "mlp/trainer.py" in names
+    assert not [n for n in names if n.startswith(("ui/", "tests/", "pages/", "bench/"))]
+    assert "mlp-playground = mlp.cli:main" in entry_points
+
+    site = tmp_path / "site"
+    installed = subprocess.run([*pip, "install", "--no-deps", "--no-index", "--target", str(site), str(wheel)],
+                               capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0, installed.stderr
+    elsewhere = tmp_path / "elsewhere"  # not the project folder: mlp comes from the installed wheel
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    where = subprocess.run([sys.executable, "-c", "import mlp; print(mlp.__file__)"], cwd=elsewhere, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert where.stdout.strip() == str(site / "mlp" / "__init__.py")
+    command = subprocess.run([str(site / "bin" / "mlp-playground"), "train", "--epochs", "0"], cwd=elsewhere, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert command.returncode == 2 and command.stderr.startswith("error: ")
+    assert "epochs" in command.stderr
