@@ -88,7 +88,8 @@ def table(r: dict, threads: int, torch) -> None:
 def ratios(r: dict, threads: int, torch) -> None:
     """The targets (ours / torch <= 1, notebook / ours >= 2) on median epochs, fastest epochs and CPU time."""
     ours, notebook = r["ours"], r["notebook"]
-    pairs = ((("ours / torch", ours, r["torch"]),) if torch is not None else ()) + (("notebook / ours", notebook, ours),)
+    pairs = [("ours / torch", ours, r["torch"])] if torch is not None else []
+    pairs.append(("notebook / ours", notebook, ours))
     print("\n== ratios ==")
     if torch is not None:
         q = ratio(ours.median, r["torch"].median)

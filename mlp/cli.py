@@ -106,9 +106,9 @@ class ProgressBar:
         total, point = self.trainer.total_steps, step.point
         rate = step.step / max(time.perf_counter() - self.started, 1e-9)
         done = int(self.width * step.step / total)
-        self.stream.write(f"\repoch {step.epoch:5.2f}/{self.trainer.config.epochs} [{'#' * done}{'.' * (self.width - done)}]"
-                          f" loss {point.loss:.4f} acc {point.accuracy:6.1%} {rate:5.0f} steps/s"
-                          f" {(total - step.step) / rate:4.0f}s left ")
+        bar = "#" * done + "." * (self.width - done)
+        self.stream.write(f"\repoch {step.epoch:5.2f}/{self.trainer.config.epochs} [{bar}] loss {point.loss:.4f} "
+                          f"acc {point.accuracy:6.1%} {rate:5.0f} steps/s {(total - step.step) / rate:4.0f}s left ")
         self.stream.flush()
 
 

@@ -50,6 +50,7 @@ class EvalPoint:
 
 @dataclass(frozen=True)
 class DiagnosticPoint:
+    """Every layer's health (dead and saturated units, gradient, weight and update sizes) at one logged step."""
     step: int
     epoch: float
     layers: tuple[LayerStats, ...]
@@ -57,6 +58,7 @@ class DiagnosticPoint:
 
 @dataclass
 class History:
+    """Everything a run logged, in step order: what the pages plot and the diagnosis reads."""
     train: list[TrainPoint] = field(default_factory=list)
     heldout: list[EvalPoint] = field(default_factory=list)
     diagnostics: list[DiagnosticPoint] = field(default_factory=list)
@@ -170,12 +172,13 @@ class Trainer:
                     return
                 net.backward(fp, dlogits)  # backward
                 self._add_weight_decay()
-                measured = self._logs_at(self.steps_taken + 1)
-                before = [w.copy() for w in net.weights] if measured else None  # to measure the update
+                logging = self._logs_at(self.steps_taken + 1)
+                before = [w.copy() for w in net.weights] if logging else None  # to measure the update
                 self._optimizer.step(net.params, net.grads, lr)  # update
                 self.steps_taken += 1
-                yield self._log(loss, int((probs.argmax(axis=1) == yb).sum()), len(yb), lr,  # log
-                                (done, fp, before) if measured else None)
+                if logging:  # log
+                    self.history.diagnostics.append(DiagnosticPoint(self.steps_taken, done, measure(net, fp, before)))
+                yield self._log(loss, int((probs.argmax(axis=1) == yb).sum()), len(yb), lr, logging)
         self.status = "finished"
 
     def _batch(self, x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -200,18 +203,15 @@ class Trainer:
         return in_epoch == self.steps_per_epoch or (in_epoch % self.eval_every == 0 and
                                                     self.steps_per_epoch - in_epoch >= self.eval_every // 2)
 
-    def _log(self, loss: float, correct: int, count: int, lr: float, measured) -> Step:
-        """Sum this batch into the next training point. At a logging step (`measured` is then the
-        epochs done, the forward pass and the weights before the update) record the point and the
-        layer statistics; score the held-out set when it is due."""
+    def _log(self, loss: float, correct: int, count: int, lr: float, logging: bool) -> Step:
+        """Sum this batch into the next training point; record the point at a logging step, and score
+        the held-out set when it is due."""
         step, point, heldout = self.steps_taken, None, None
         self._sums += (loss * count, correct, count)
-        if measured is not None:
-            done, fp, before = measured
+        if logging:
             loss_sum, correct_sum, seen = self._sums
             point = TrainPoint(step, step / self.steps_per_epoch, float(loss_sum / seen), float(correct_sum / seen), lr)
             self.history.train.append(point)
-            self.history.diagnostics.append(DiagnosticPoint(step, done, measure(self.model.network, fp, before)))
             self._sums[:] = 0
         if self._evaluates_at(step):
             heldout = self._evaluate()
