@@ -4,8 +4,11 @@ No test sleeps to show that nothing happened: the run's thread reads the test's 
 test's `connected` probe) at every check between two steps and at every poll while paused or queued,
 so a test waits for the thread to have looked, and then asserts what it decided.
 """
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -111,6 +114,7 @@ def test_pause_resume_and_stop(split):
     wait_until(lambda: run.progress().step > held)
     assert run.state == "running" and status_text(run).startswith("Training: epoch")
     run.stop()
+    assert status_text(run).startswith(("Stopping at epoch", "Stopped at epoch"))  # never "Training" again
     assert run.wait(30)
     assert run.state == "stopped" and run.record.reason == "Stopped by the user."
     assert run.record.model is not None and run.record.test_accuracy is not None
@@ -241,3 +245,12 @@ def test_small_words():
         ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"]
     assert format_seconds(12.4) == "about 12 s" and format_seconds(600) == "about 10 min"
     assert format_seconds(float("nan")) == "" and format_seconds(0) == ""
+
+
+def test_the_controller_imports_no_streamlit():
+    """It runs in a plain thread and is tested without a browser: Streamlit stays out of it."""
+    done = subprocess.run([sys.executable, "-c", "import sys, ui.controller; print(sorted(m for m in sys.modules "
+                           "if m.split('.')[0] in ('streamlit', 'plotly')))"],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

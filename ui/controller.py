@@ -238,6 +238,12 @@ class TrainingRun:
         return self.state in ACTIVE_STATES
 
     @property
+    def stopping(self) -> bool:
+        """Stop was asked (or the page left) but the thread is still finishing its step and the test scores."""
+        with self._cond:
+            return bool(self._stop_reason) and self._phase in ("running", "paused")
+
+    @property
     def done(self) -> bool:
         return self.state in ("finished", "stopped", "failed")
 
@@ -369,6 +375,8 @@ def status_text(run: TrainingRun) -> str:
         return f"Waiting for a free slot: {where} (the server trains {run.slot_limit} at a time)."
     p = run.progress()
     of = f"epoch {p.epoch:.1f} of {run.config.epochs}"
+    if run.stopping:
+        return f"Stopping at {of}…"
     if state == "running":
         left = format_seconds(p.seconds_left)
         return f"Training: {of} · {p.steps_per_second:.0f} steps/s" + (f" · {left} left." if left else ".")
