@@ -29,7 +29,7 @@ from .mnist import DATA_DIR_ENV, DataError, Dataset, load_mnist, make_split
 from .model import ModelFileError, load_model, npy_header
 from .preprocess import to_mnist
 from .presets import PRESETS
-from .trainer import Trainer
+from .trainer import Step, Trainer
 
 # flag -> TrainConfig field, for every setting that has a flag of its own
 SETTINGS = {
@@ -135,18 +135,19 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 class ProgressBar:
-    def __init__(self, stream=sys.stderr, width: int = 30):
-        self.stream, self.width = stream, width
+    """One line on standard error, redrawn at each training point: epoch, loss, accuracy, speed."""
 
-    def __call__(self, trainer: Trainer) -> None:
-        p = trainer.progress()
-        history = trainer.history()
-        done = int(self.width * p.fraction)
-        last = history.train[-1] if history.train else None
-        loss = f" loss {last.loss:.4f} acc {last.accuracy:6.1%}" if last else ""
-        eta = f" {p.seconds_left:4.0f}s left" if p.seconds_left == p.seconds_left else ""
-        self.stream.write(f"\repoch {p.epoch:5.2f}/{trainer.config.epochs} [{'#' * done}{'.' * (self.width - done)}]"
-                          f"{loss} {p.steps_per_second:5.0f} steps/s{eta} ")
+    def __init__(self, trainer: Trainer, stream=sys.stderr, width: int = 30):
+        self.trainer, self.stream, self.width = trainer, stream, width
+        self.started = time.perf_counter()
+
+    def show(self, step: Step) -> None:
+        total, point = self.trainer.total_steps, step.point
+        rate = step.step / max(time.perf_counter() - self.started, 1e-9)
+        done = int(self.width * step.step / total)
+        bar = "#" * done + "." * (self.width - done)
+        self.stream.write(f"\repoch {step.epoch:5.2f}/{self.trainer.config.epochs} [{bar}] loss {point.loss:.4f} "
+                          f"acc {point.accuracy:6.1%} {rate:5.0f} steps/s {(total - step.step) / rate:4.0f}s left ")
         self.stream.flush()
 
 
@@ -169,9 +170,13 @@ def _train(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"{data.description}. Training {'-'.join(map(str, config.sizes))} on {len(split.x_train):,} images.",
               file=sys.stderr)
-    trainer = Trainer(config, split, on_progress=None if args.quiet else ProgressBar())
-    result = trainer.run()
-    if not args.quiet:
+    trainer = Trainer(config, split)
+    bar = None if args.quiet else ProgressBar(trainer)
+    for step in trainer.steps():
+        if bar is not None and step.point is not None:
+            bar.show(step)
+    result = trainer.result()
+    if bar is not None:
         print(file=sys.stderr)
     if args.save:
         result.model.save(args.save)

@@ -1,16 +1,15 @@
 """The training loop: epochs of shuffled mini-batches, with a history to plot.
 
-`Trainer.run()` blocks in the thread that calls it. `pause()`, `resume()` and
-`stop()` may be called from any other thread; `progress()` and `history()`
-return consistent copies at any moment, so a UI can poll them while it runs.
+`Trainer.steps()` is the loop itself, a generator: for each epoch, for each batch,
+forward, loss, backward, update, log, and yield a `Step`. The command line, the
+benchmark and the app all iterate it; `mlp.train` simply runs it to the end.
 """
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Iterator, Literal
 
 import numpy as np
 
@@ -25,7 +24,7 @@ from .optimizers import make_optimizer
 from .schedules import make_schedule
 from .seeding import random_streams
 
-State = Literal["ready", "running", "paused", "finished", "stopped", "failed"]
+State = Literal["ready", "running", "finished", "stopped", "failed"]
 POINTS_PER_EPOCH = 50  # training-curve points logged per epoch
 
 
@@ -50,6 +49,7 @@ class EvalPoint:
 
 @dataclass(frozen=True)
 class DiagnosticPoint:
+    """Every layer's health (dead and saturated units, gradient, weight and update sizes) at one logged step."""
     step: int
     epoch: float
     layers: tuple[LayerStats, ...]
@@ -57,6 +57,7 @@ class DiagnosticPoint:
 
 @dataclass
 class History:
+    """Everything a run logged, in step order: what the pages plot and the diagnosis reads."""
     train: list[TrainPoint] = field(default_factory=list)
     heldout: list[EvalPoint] = field(default_factory=list)
     diagnostics: list[DiagnosticPoint] = field(default_factory=list)
@@ -64,21 +65,6 @@ class History:
 
     def copy(self) -> "History":
         return History(list(self.train), list(self.heldout), list(self.diagnostics), self.heldout_name)
-
-
-@dataclass(frozen=True)
-class Progress:
-    state: State
-    step: int
-    total_steps: int
-    epoch: float
-    steps_per_second: float
-    seconds_left: float
-    reason: str = ""
-
-    @property
-    def fraction(self) -> float:
-        return self.step / self.total_steps if self.total_steps else 0.0
 
 
 @dataclass(frozen=True)
@@ -98,226 +84,143 @@ class TrainResult:
                 "test_loss": self.test_loss, "epochs": self.epochs, "steps": self.steps, "seconds": self.seconds}
 
 
+@dataclass(frozen=True)
+class Step:
+    """One update, as the loop yields it: this batch's loss and accuracy, and what was logged at it."""
+    step: int  # updates made so far, 1 for the first
+    epoch: float  # epochs done, as a float
+    loss: float
+    accuracy: float
+    lr: float
+    point: TrainPoint | None  # the training point logged at this step, if one was
+    heldout: EvalPoint | None  # the held-out evaluation made at this step, if one was
+
+
 class Trainer:
-    def __init__(self, config: TrainConfig, split: Split, *, evals_per_epoch: int = 1,
-                 keep_going: Callable[[], bool] | None = None,
-                 on_progress: Callable[["Trainer"], None] | None = None):
-        """`keep_going` is asked every step (and while paused): returning False stops training,
-        which lets an app stop the runs of users who have left. `on_progress` is called at
-        every logged point, from the training thread."""
+    """Trains one model, once, on one split. `steps()` is the loop; `result()` scores the test set.
+
+    Whoever iterates `steps()` decides what happens between two steps (a progress bar, a pause
+    button, a benchmark's clock); to stop early, it stops iterating and asks for the result.
+    """
+
+    def __init__(self, config: TrainConfig, split: Split, *, evals_per_epoch: int = 1):
         if len(split.x_train) == 0:
             raise ValueError("no training examples: choose more classes or more examples per class")
         self.config = config
         self.split = split
         self.model = Model.create(config)
-        self.evals_per_epoch = max(1, int(evals_per_epoch))
-        self._keep_going = keep_going
-        self._on_progress = on_progress
+        self.steps_per_epoch = math.ceil(len(split.x_train) / config.batch_size)
+        self.total_steps = self.steps_per_epoch * config.epochs
+        self.log_every = max(1, self.steps_per_epoch // POINTS_PER_EPOCH)
+        self.eval_every = max(1, self.steps_per_epoch // max(1, int(evals_per_epoch)))
+        validation = len(split.x_val) > 0
+        self._heldout = (split.x_val, split.y_val) if validation else (split.x_test, split.y_test)
+        self.history = History(heldout_name="validation" if validation else "test")
+        self.status: State = "ready"
+        self.reason = ""  # why the run stopped or failed, in plain words
+        self.steps_taken = 0
+        self.seconds = 0.0  # spent in the loop; what a consumer does between steps is not counted
         self._streams = random_streams(config.seed)
         self._loss = get_loss(config.loss)
         self._optimizer = make_optimizer(config, self.model.network.params.size)
-        self._schedule = make_schedule(config)
-        n = len(split.x_train)
-        self.steps_per_epoch = math.ceil(n / config.batch_size)
-        self.total_steps = self.steps_per_epoch * config.epochs
-        self.log_every = max(1, self.steps_per_epoch // POINTS_PER_EPOCH)
-        self.eval_every = max(1, self.steps_per_epoch // self.evals_per_epoch)
-        heldout = "validation" if len(split.x_val) else "test"
-        self._heldout = (split.x_val, split.y_val) if len(split.x_val) else (split.x_test, split.y_test)
-
-        self._lock = threading.Lock()
-        self._resume = threading.Event()
-        self._resume.set()
-        self._stop = threading.Event()
-        self._history = History(heldout_name=heldout)
-        self._state: State = "ready"
-        self._reason = ""
-        self._step = 0
-        self._rate = 0.0
-        self._published: Model | None = None  # a copy of the weights for readers, refreshed per point
-
-    # ----- control, from any thread -----
-    def pause(self) -> None:
-        with self._lock:
-            if self._state == "running":
-                self._resume.clear()
-                self._state = "paused"
-
-    def resume(self) -> None:
-        with self._lock:
-            if self._state == "paused":
-                self._state = "running"
-                self._resume.set()
-
-    def stop(self, reason: str = "Stopped by the user.") -> None:
-        with self._lock:
-            if self._state in ("ready", "running", "paused") and not self._stop.is_set():
-                self._reason = reason
-                self._stop.set()
-                self._resume.set()
-
-    # ----- reading, from any thread -----
-    @property
-    def state(self) -> State:
-        return self._state
-
-    def progress(self) -> Progress:
-        with self._lock:
-            left = (self.total_steps - self._step) / self._rate if self._rate > 0 else float("nan")
-            return Progress(self._state, self._step, self.total_steps, self._step / self.steps_per_epoch,
-                            self._rate, left, self._reason)
-
-    def history(self) -> History:
-        with self._lock:
-            return self._history.copy()
-
-    def snapshot(self) -> Model:
-        """A copy of the model as of the last logged point: safe to use while training goes on."""
-        with self._lock:
-            return (self._published or self.model).copy()
+        self._schedule = make_schedule(config)  # the learning rate as a function of epochs done
+        self._sums = np.zeros(3)  # loss x examples, correct, examples since the last training point
 
     # ----- the loop -----
-    def run(self) -> TrainResult:
-        """Train for the configured epochs (or until stopped); returns the result, never raises for
-        a diverging loss: that ends the run as 'failed' with the reason in words."""
-        with self._lock:
-            if self._state != "ready":
-                raise RuntimeError("a Trainer runs once; create a new one for another run")
-            self._state = "running"
-        cfg, net = self.config, self.model.network
-        x, y = self.split.x_train, self.split.y_train
-        n, batch = len(x), cfg.batch_size
-        status: State = "finished"
-        start = time.perf_counter()
-        paused_seconds = 0.0
-        window = _Window()
-        self._evaluate(0)
-        self._publish()
+    def steps(self) -> Iterator[Step]:
+        """Train, yielding after every update. Ends after the last epoch, or as soon as the loss is
+        not finite (status 'failed', with the reason in words): it never raises for a diverging run."""
+        if self.status != "ready":
+            raise RuntimeError("a Trainer runs once; create a new one for another run")
+        self.status = "running"
+        loop = self._loop()
+        while True:  # the clock runs only inside the loop, so pauses between steps are not counted
+            began = time.perf_counter()
+            step = next(loop, None)
+            self.seconds += time.perf_counter() - began
+            if step is None:
+                return
+            yield step
 
-        sums = np.zeros(2)  # loss, correct since the last point
-        seen = 0
-        try:
-            for epoch in range(cfg.epochs):
-                order = self._streams.order.permutation(n)
-                for first in range(0, n, batch):
-                    if not self._resume.is_set():
-                        paused_seconds += self._wait_while_paused()
-                    if self._stop.is_set() or (self._keep_going is not None and not self._keep_going()):
-                        if not self._stop.is_set():
-                            self.stop("Stopped because nobody is watching any more (the page was closed).")
-                        raise _Stopped
-                    step = self._step + 1
-                    progress = epoch + first / n
-                    lr = self._schedule(progress)
-                    idx = order[first:first + batch]
-                    xb, yb = x[idx], y[idx]
-                    if cfg.augment:
-                        xb = augment_batch(xb, self._streams.noise)
-                    in_epoch = step - epoch * self.steps_per_epoch  # 1 .. steps_per_epoch
-                    epoch_end = in_epoch == self.steps_per_epoch
-                    logged = step % self.log_every == 0 or epoch_end
-                    loss, correct = self._train_step(xb, yb, lr, diagnose_step=step if logged else None,
-                                                     epoch=progress)
-                    if not math.isfinite(loss):
-                        status = "failed"
-                        self._reason = _divergence_reason(loss, step, epoch, cfg)
-                        break
-                    sums += (loss * len(yb), correct)
-                    seen += len(yb)
-                    with self._lock:
-                        self._step = step
-                        self._rate = window.tick(step)
-                    if logged:
-                        point = TrainPoint(step, step / self.steps_per_epoch, float(sums[0] / seen),
-                                           float(sums[1] / seen), lr)
-                        with self._lock:
-                            self._history.train.append(point)
-                        sums[:] = 0
-                        seen = 0
-                    if epoch_end or (in_epoch % self.eval_every == 0
-                                     and self.steps_per_epoch - in_epoch >= self.eval_every // 2):
-                        self._evaluate(step)
-                    if logged:
-                        self._publish()
-                        if self._on_progress is not None:
-                            self._on_progress(self)
-                if status == "failed":
-                    break
-        except _Stopped:
-            status = "stopped"
-        seconds = time.perf_counter() - start - paused_seconds
-        test_loss, test_accuracy = evaluate(net, self.split.x_test, self.split.y_test, cfg.loss)
-        with self._lock:
-            self._state = status
-            if status == "finished":
-                self._reason = ""
-            steps = self._step
-        result = TrainResult(status, self._reason, self.model, self.history(), test_loss, test_accuracy,
-                             steps / self.steps_per_epoch, steps, seconds)
+    def _loop(self) -> Iterator[Step]:
+        cfg, net = self.config, self.model.network
+        x, y, n = self.split.x_train, self.split.y_train, len(self.split.x_train)
+        self._evaluate()  # where the held-out curve starts
+        for epoch in range(cfg.epochs):
+            order = self._streams.order.permutation(n)
+            for first in range(0, n, cfg.batch_size):
+                xb, yb = self._batch(x, y, order[first:first + cfg.batch_size])
+                done = epoch + first / n  # epochs done before this step
+                lr = self._schedule(done)
+                with np.errstate(over="ignore", invalid="ignore"):  # a diverging loss is caught just below
+                    fp = net.forward(xb, dropout=cfg.dropout, rng=self._streams.noise)  # forward
+                    loss, probs, dlogits = self._loss(fp.logits, yb)  # loss
+                if not math.isfinite(loss):
+                    self.status, self.reason = "failed", _divergence_reason(loss, self.steps_taken + 1, epoch, cfg)
+                    return
+                net.backward(fp, dlogits)  # backward
+                add_weight_decay(net.weights, net.weight_grads, cfg.weight_decay)
+                logging = self._logs_at(self.steps_taken + 1)
+                before = [w.copy() for w in net.weights] if logging else None  # to measure the update
+                self._optimizer.step(net.params, net.grads, lr)  # update
+                self.steps_taken += 1
+                if logging:  # log
+                    self.history.diagnostics.append(DiagnosticPoint(self.steps_taken, done, measure(net, fp, before)))
+                yield self._log(loss, int((probs.argmax(axis=1) == yb).sum()), len(yb), lr, logging)
+        self.status = "finished"
+
+    def _batch(self, x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        xb = x[idx]
+        return (augment_batch(xb, self._streams.noise) if self.config.augment else xb), y[idx]
+
+    def _logs_at(self, step: int) -> bool:
+        """A training point every `log_every` steps, and at the end of every epoch."""
+        return step % self.log_every == 0 or step % self.steps_per_epoch == 0
+
+    def _evaluates_at(self, step: int) -> bool:
+        """At every epoch end, and every `eval_every` steps unless an epoch end is closer than half that."""
+        in_epoch = (step - 1) % self.steps_per_epoch + 1
+        return in_epoch == self.steps_per_epoch or (in_epoch % self.eval_every == 0 and
+                                                    self.steps_per_epoch - in_epoch >= self.eval_every // 2)
+
+    def _log(self, loss: float, correct: int, count: int, lr: float, logging: bool) -> Step:
+        """Sum this batch into the next training point; record the point at a logging step, and score
+        the held-out set when it is due."""
+        step, point, heldout = self.steps_taken, None, None
+        self._sums += (loss * count, correct, count)
+        if logging:
+            loss_sum, correct_sum, seen = self._sums
+            point = TrainPoint(step, step / self.steps_per_epoch, float(loss_sum / seen), float(correct_sum / seen), lr)
+            self.history.train.append(point)
+            self._sums[:] = 0
+        if self._evaluates_at(step):
+            heldout = self._evaluate()
+        return Step(step, step / self.steps_per_epoch, loss, correct / count, lr, point, heldout)
+
+    def _evaluate(self) -> EvalPoint:
+        loss, accuracy = evaluate(self.model.network, *self._heldout, self.config.loss)
+        point = EvalPoint(self.steps_taken, self.steps_taken / self.steps_per_epoch, loss, accuracy)
+        self.history.heldout.append(point)
+        return point
+
+    # ----- after the loop -----
+    def result(self, reason: str = "Stopped before the last epoch.") -> TrainResult:
+        """Score the test set and wrap up. Asked before the loop ran out (its consumer stopped
+        iterating), the run ends as 'stopped', for `reason`."""
+        if self.status in ("ready", "running"):
+            self.status, self.reason = "stopped", reason
+        test_loss, test_accuracy = evaluate(self.model.network, self.split.x_test, self.split.y_test,
+                                            self.config.loss)
+        result = TrainResult(self.status, self.reason, self.model, self.history, test_loss, test_accuracy,
+                             self.steps_taken / self.steps_per_epoch, self.steps_taken, self.seconds)
         self.model.metrics = result.metrics()
-        self._publish()
-        if self._on_progress is not None:
-            self._on_progress(self)
         return result
 
-    def _train_step(self, xb: np.ndarray, yb: np.ndarray, lr: float, *, diagnose_step: int | None,
-                    epoch: float) -> tuple[float, int]:
-        """forward, loss, backward, update: one step of gradient descent on one batch."""
-        cfg, net = self.config, self.model.network
-        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught by the loss check
-            fp = net.forward(xb, dropout=cfg.dropout, rng=self._streams.noise)
-            loss, probs, dlogits = self._loss(fp.logits, yb)
-        if not math.isfinite(loss):
-            return loss, 0
-        net.backward(fp, dlogits)
-        add_weight_decay(net.weights, net.weight_grads, cfg.weight_decay)
-        before = [w.copy() for w in net.weights] if diagnose_step is not None else None
-        self._optimizer.step(net.params, net.grads, lr)
-        if before is not None:
-            point = DiagnosticPoint(diagnose_step, epoch, measure(net, fp, before))
-            with self._lock:
-                self._history.diagnostics.append(point)
-        return loss, int((probs.argmax(axis=1) == yb).sum())
-
-    def _evaluate(self, step: int) -> None:
-        loss, accuracy = evaluate(self.model.network, *self._heldout, self.config.loss)
-        with self._lock:
-            self._history.heldout.append(EvalPoint(step, step / self.steps_per_epoch, loss, accuracy))
-
-    def _publish(self) -> None:
-        copy = self.model.copy()
-        with self._lock:
-            self._published = copy
-
-    def _wait_while_paused(self) -> float:
-        began = time.perf_counter()
-        while not self._resume.wait(0.2):
-            if self._keep_going is not None and not self._keep_going():
-                self.stop("Stopped because nobody is watching any more (the page was closed).")
-        with self._lock:
-            if self._state == "paused":
-                self._state = "running"
-        return time.perf_counter() - began
-
-
-class _Stopped(Exception):
-    pass
-
-
-class _Window:
-    """Steps per second over the last few seconds, so a pause or a busy moment fades out."""
-
-    def __init__(self, seconds: float = 3.0):
-        self.seconds = seconds
-        self.marks: list[tuple[float, int]] = []
-
-    def tick(self, step: int) -> float:
-        now = time.perf_counter()
-        self.marks.append((now, step))
-        while len(self.marks) > 2 and now - self.marks[0][0] > self.seconds:
-            self.marks.pop(0)
-        (t0, s0), (t1, s1) = self.marks[0], self.marks[-1]
-        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+    def run(self) -> TrainResult:
+        """Every step, then the result: for when nothing needs doing between steps."""
+        for _ in self.steps():
+            pass
+        return self.result()
 
 
 def _divergence_reason(loss: float, step: int, epoch: int, cfg: TrainConfig) -> str:
@@ -326,10 +229,9 @@ def _divergence_reason(loss: float, step: int, epoch: int, cfg: TrainConfig) -> 
             f"A learning rate of {cfg.lr:g} is too large for {cfg.optimizer}.")
 
 
-def train(config: TrainConfig, data=None, *, data_dir=None, evals_per_epoch: int = 1,
-          on_progress: Callable[[Trainer], None] | None = None) -> TrainResult:
+def train(config: TrainConfig, data=None, *, data_dir=None, evals_per_epoch: int = 1) -> TrainResult:
     """Load MNIST (unless `data`, a Dataset, is given), select what `config` asks for, and train."""
     data = data if data is not None else load_mnist(data_dir)
     split = make_split(data, classes=config.classes, per_class=config.per_class,
                        validation_share=config.validation_share, seed=config.seed)
-    return Trainer(config, split, evals_per_epoch=evals_per_epoch, on_progress=on_progress).run()
+    return Trainer(config, split, evals_per_epoch=evals_per_epoch).run()

@@ -1,6 +1,5 @@
-"""The training loop on a tiny synthetic problem: learning, determinism, control from another thread."""
-import threading
-import time
+"""The training loop on a tiny synthetic problem: learning, determinism, stopping, weight decay."""
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ def test_learns_and_records_history(tiny_split):
     assert result.status == "finished" and result.reason == ""
     assert result.test_accuracy > 0.9
     h = result.history
-    assert h.train[-1].loss < h.train[0].loss / 3
+    assert h.train[-1].loss < h.train[0].loss / 3 and result.seconds > 0
     assert [p.step for p in h.train] == sorted(p.step for p in h.train)
     assert h.heldout[0].step == 0  # the starting point is measured too
     assert len(h.heldout) == 1 + 3 * 2
@@ -42,80 +41,71 @@ def test_no_validation_share_uses_the_test_set(tiny_split):
     assert result.history.heldout[-1].accuracy == pytest.approx(result.test_accuracy)
 
 
-def test_exploding_loss_stops_with_a_reason(tiny_split):
+def test_the_loop_yields_one_record_per_update(tiny_split):
+    trainer = Trainer(TrainConfig(**{**FAST, "epochs": 2}), tiny_split, evals_per_epoch=2)
+    steps = list(trainer.steps())
+    assert [s.step for s in steps] == list(range(1, 2 * 19 + 1))
+    assert steps[18].epoch == 1.0 and steps[-1].epoch == 2.0
+    assert all(0 <= s.accuracy <= 1 and s.loss > 0 and s.lr == 3e-3 for s in steps)
+    assert [s.point for s in steps if s.point] == trainer.history.train  # what was logged is what was yielded
+    assert [s.heldout for s in steps if s.heldout] == trainer.history.heldout[1:]  # after the starting point
+    assert steps[18].point is not None and steps[18].heldout is not None  # every epoch end logs and evaluates
+    assert trainer.status == "finished"
+
+
+def test_a_consumer_stops_by_no_longer_iterating(tiny_split):
+    trainer = Trainer(TrainConfig(**FAST), tiny_split)
+    for step in trainer.steps():
+        if step.step == 5:
+            break
+    result = trainer.result("Stopped by the user.")
+    assert result.status == "stopped" and result.reason == "Stopped by the user."
+    assert result.steps == 5 and result.epochs == 5 / 19
+    assert 0 <= result.test_accuracy <= 1 and result.model.metrics["status"] == "stopped"
+
+
+def test_a_diverging_loss_ends_the_loop_as_failed(tiny_split):
     config = TrainConfig(hidden=(64, 64), activation="relu", init="normal", init_std=1.0, optimizer="sgd", lr=50.0,
                          epochs=3, batch_size=32)
-    result = Trainer(config, tiny_split).run()
-    assert result.status == "failed"
-    assert "step" in result.reason and "learning rate of 50 is too large" in result.reason
+    trainer = Trainer(config, tiny_split)
+    steps = list(trainer.steps())  # the generator simply ends: no exception to catch
+    assert trainer.status == "failed" and len(steps) < 3 * 19
+    assert f"at step {len(steps) + 1} " in trainer.reason and "learning rate of 50 is too large" in trainer.reason
+    assert trainer.result().status == "failed"  # asking for the result keeps the reason
+    assert trainer.result().reason == trainer.reason
 
 
-def run_in_thread(trainer: Trainer) -> tuple[threading.Thread, list]:
-    out = []
-    thread = threading.Thread(target=lambda: out.append(trainer.run()), daemon=True)
-    thread.start()
-    return thread, out
+def test_time_between_steps_is_not_counted(tiny_split, monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr("mlp.trainer.time", SimpleNamespace(perf_counter=lambda: now[0]))
+    trainer = Trainer(TrainConfig(**FAST), tiny_split)
+    for step in trainer.steps():
+        now[0] += 100.0  # a paused consumer, say: the trainer's own clock stands still meanwhile
+        if step.step == 3:
+            break
+    assert trainer.result().seconds == 0.0
 
 
-def wait_for(condition, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
-
-
-def test_pause_resume_and_stop_from_another_thread(tiny_split):
-    trainer = Trainer(TrainConfig(**{**FAST, "epochs": 500}), tiny_split)
-    thread, out = run_in_thread(trainer)
-    wait_for(lambda: trainer.progress().step > 5)
-    trainer.pause()
-    wait_for(lambda: trainer.state == "paused")
-    time.sleep(0.05)
-    held = trainer.progress().step
-    time.sleep(0.3)
-    assert trainer.progress().step - held <= 1  # at most the step under way when paused
-    trainer.resume()
-    wait_for(lambda: trainer.progress().step > held + 5)
-    trainer.stop()
-    thread.join(5)
-    assert not thread.is_alive()
-    result = out[0]
-    assert result.status == "stopped" and "user" in result.reason
-    assert 0 < result.epochs < 500
-    assert trainer.progress().state == "stopped"
-
-
-def test_a_paused_run_stops_when_nobody_is_watching(tiny_split):
-    watching = threading.Event()
-    watching.set()
-    trainer = Trainer(TrainConfig(**{**FAST, "epochs": 500}), tiny_split, keep_going=watching.is_set)
-    thread, out = run_in_thread(trainer)
-    wait_for(lambda: trainer.progress().step > 2)
-    trainer.pause()
-    watching.clear()
-    thread.join(5)
-    assert not thread.is_alive()
-    assert out[0].status == "stopped" and "closed" in out[0].reason
-
-
-def test_snapshot_is_a_copy_usable_while_training(tiny_split):
-    trainer = Trainer(TrainConfig(**{**FAST, "epochs": 500}), tiny_split)
-    thread, _ = run_in_thread(trainer)
-    wait_for(lambda: len(trainer.history().train) > 3)
-    snapshot = trainer.snapshot()
-    before = snapshot.network.params.copy()
-    wait_for(lambda: len(trainer.history().train) > 6)
-    assert np.array_equal(snapshot.network.params, before)
-    assert snapshot.predict_proba(tiny_split.x_test[:3]).shape == (3, 10)
-    trainer.stop()
-    thread.join(5)
+def test_weight_decay_adds_decay_times_w_to_the_weight_gradients(tiny_split):
+    """One plain SGD step: w <- w - lr (g + decay w), so the decayed run differs by -lr decay w."""
+    lr, decay = 0.5, 0.1
+    plain = Trainer(TrainConfig(hidden=(16,), optimizer="sgd", lr=lr, epochs=1), tiny_split)
+    decayed = Trainer(TrainConfig(hidden=(16,), optimizer="sgd", lr=lr, epochs=1, weight_decay=decay), tiny_split)
+    start = [w.copy() for w in decayed.model.network.weights]
+    next(plain.steps())
+    next(decayed.steps())
+    for w0, wp, wd in zip(start, plain.model.network.weights, decayed.model.network.weights):
+        np.testing.assert_allclose(wd - wp, -lr * decay * w0, atol=1e-6)
+        assert np.abs(wd - wp).max() > 1e-3
+    for bp, bd in zip(plain.model.network.biases, decayed.model.network.biases):
+        np.testing.assert_array_equal(bp, bd)  # biases are not decayed
 
 
 def test_a_trainer_runs_once(tiny_split):
     trainer = Trainer(TrainConfig(**{**FAST, "epochs": 1}), tiny_split)
     trainer.run()
     with pytest.raises(RuntimeError):
-        trainer.run()
+        next(trainer.steps())
 
 
 @pytest.mark.parametrize("changes, words", [

@@ -1,6 +1,14 @@
-"""The training controller: states, pause and stop, the heartbeat, the line for a free slot."""
+"""The training controller: states, pause and stop, the heartbeat, the line for a free slot.
+
+No test sleeps to show that nothing happened: the run's thread reads the test's clock (and asks the
+test's `connected` probe) at every check between two steps and at every poll while paused or queued,
+so a test waits for the thread to have looked, and then asserts what it decided.
+"""
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,17 +21,49 @@ QUICK = dict(hidden=(16,), epochs=2, batch_size=32, lr=0.01, seed=1)
 LONG = dict(hidden=(16,), epochs=500, batch_size=1, lr=0.01, seed=1)  # minutes: only ever stopped early
 
 
+class Looks:
+    """Set each time the run's thread (not the test's) calls its owner, so a test can wait for fresh looks."""
+
+    def __init__(self):
+        self.event = threading.Event()
+
+    def mark(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            self.event.set()
+
+    def wait(self, times: int = 2, timeout: float = 10.0) -> None:
+        """Return after the run's thread has looked `times` more times: it acted on all but the last."""
+        for _ in range(times):
+            self.event.clear()
+            assert self.event.wait(timeout), "the run's thread did not look again"
+
+
 class Clock:
     """A clock the test moves by hand, for the heartbeat."""
 
     def __init__(self):
         self.now = 1000.0
+        self.looks = Looks()
 
     def __call__(self):
+        self.looks.mark()
         return self.now
 
 
+class Probe:
+    """The page's connection as the test sets it (`open`), for runs whose beats are late."""
+
+    def __init__(self):
+        self.open = True
+        self.looks = Looks()
+
+    def __call__(self):
+        self.looks.mark()
+        return self.open
+
+
 def wait_until(condition, timeout=20.0):
+    """Poll a condition the run reaches by itself (a step count, a state) until it holds."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if condition():
@@ -59,24 +99,45 @@ def test_a_run_goes_from_ready_to_finished_and_keeps_a_record(split):
 
 
 def test_pause_resume_and_stop(split):
-    run = make_run(split, settings=LONG)
+    clock = Clock()
+    run = make_run(split, settings=LONG, clock=clock)
     run.start()
     wait_until(lambda: run.state == "running" and run.progress().step > 5)
     run.pause()
-    wait_until(lambda: run.state == "paused")
-    time.sleep(0.1)  # the step under way when pause was pressed completes
-    step = run.progress().step
-    time.sleep(0.3)
-    assert run.progress().step == step and status_text(run).startswith("Paused at epoch")
+    assert run.state == "paused" and status_text(run).startswith("Paused at epoch")
+    clock.looks.wait(1)  # the step under way when pause was pressed is done: the thread checks between steps
+    held = run.progress().step
+    clock.looks.wait(2)  # two more checks while paused, the thread alive ...
+    assert run.progress().step == held and run.state == "paused"  # ... and not one step between them
     assert run.model() is not None  # drawing works while paused
     run.resume()
-    wait_until(lambda: run.progress().step > step)
+    wait_until(lambda: run.progress().step > held)
     assert run.state == "running" and status_text(run).startswith("Training: epoch")
     run.stop()
+    assert status_text(run).startswith(("Stopping at epoch", "Stopped at epoch"))  # never "Training" again
     assert run.wait(30)
     assert run.state == "stopped" and run.record.reason == "Stopped by the user."
     assert run.record.model is not None and run.record.test_accuracy is not None
+    assert run.record.epochs == pytest.approx(run.progress().epoch) and 0 < run.record.seconds
     assert status_text(run).startswith("Stopped at epoch")
+
+
+def test_readers_get_copies_published_at_logged_points(split):
+    clock = Clock()
+    run = make_run(split, settings=LONG, clock=clock)
+    run.start()
+    wait_until(lambda: len(run.history().train) > 2)
+    run.pause()
+    clock.looks.wait(1)
+    model, history = run.model(), run.history()
+    weights, points = model.network.params.copy(), len(history.train)
+    run.resume()
+    wait_until(lambda: len(run.history().train) > points + 2)
+    assert np.array_equal(model.network.params, weights) and len(history.train) == points  # left untouched
+    assert not np.array_equal(run.model().network.params, weights)  # newer copies replace them
+    assert model.predict_proba(split.x_test[:3]).shape == (3, 10)
+    run.stop()
+    assert run.wait(30)
 
 
 @pytest.mark.parametrize("paused", [False, True])
@@ -87,27 +148,27 @@ def test_a_run_stops_itself_when_the_page_stops_beating(split, paused):
     wait_until(lambda: run.progress().step > 5)
     if paused:
         run.pause()
-        wait_until(lambda: run.state == "paused")
     clock.now += 5
     run.beat()  # still watched
     clock.now += 9
-    time.sleep(0.4)
-    assert run.active
+    clock.looks.wait(2)  # the thread checked the heartbeat 9 s after the last beat ...
+    assert run.active and run.state == ("paused" if paused else "running")  # ... and carried on
     clock.now += 2  # 11 s since the last beat
     assert run.wait(10)
     assert run.state == "stopped" and run.record.reason == LEFT_REASON
 
 
 def test_an_open_connection_keeps_a_run_alive_when_beats_are_late(split):
-    clock, connected = Clock(), threading.Event()
-    connected.set()
-    run = make_run(split, settings=LONG, clock=clock, connected=connected.is_set)
+    clock, connected = Clock(), Probe()
+    run = make_run(split, settings=LONG, clock=clock, connected=connected)
     run.start()
     wait_until(lambda: run.progress().step > 5)
     clock.now += 60  # a background tab: timers slowed down, but the page is open
-    time.sleep(0.3)
+    connected.looks.wait(2)  # the late beats made the thread ask the connection, which said open ...
+    step = run.progress().step
+    wait_until(lambda: run.progress().step > step)  # ... so it goes on training
     assert run.state == "running"
-    connected.clear()  # the tab is closed
+    connected.open = False  # the tab is closed
     assert run.wait(10)
     assert run.record.reason == LEFT_REASON
 
@@ -119,6 +180,7 @@ def test_a_broken_connection_probe_does_not_keep_an_orphan_alive(split):
         raise RuntimeError("no runtime")
 
     run = make_run(split, clock=clock, connected=broken)
+    assert run.keep_going() is True  # beats are fresh: the probe is not even asked
     clock.now += 11
     assert run.keep_going() is False
 
@@ -183,3 +245,12 @@ def test_small_words():
         ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"]
     assert format_seconds(12.4) == "about 12 s" and format_seconds(600) == "about 10 min"
     assert format_seconds(float("nan")) == "" and format_seconds(0) == ""
+
+
+def test_the_controller_imports_no_streamlit():
+    """It runs in a plain thread and is tested without a browser: Streamlit stays out of it."""
+    done = subprocess.run([sys.executable, "-c", "import sys, ui.controller; print(sorted(m for m in sys.modules "
+                           "if m.split('.')[0] in ('streamlit', 'plotly')))"],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

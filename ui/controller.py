@@ -1,7 +1,8 @@
 """One training run in a background thread, the server-wide cap on runs at once, and a run's record.
 
 Pure Python (no Streamlit): the page only calls `start`, `pause`, `resume`, `stop`, `beat` and reads
-`state`, `progress()`, `history()`. The thread never touches Streamlit; it stops by itself when the
+`state`, `progress()`, `history()`, `model()`. The thread iterates the engine's `Trainer.steps()` and
+never touches Streamlit; between two steps it honours pause and stop, and it stops by itself when the
 page stops beating (a closed tab), also while it waits for a slot or is paused.
 """
 from __future__ import annotations
@@ -19,13 +20,14 @@ from mlp.config import TrainConfig
 from mlp.diagnosis import Finding, diagnose
 from mlp.model import Model
 from mlp.mnist import Split
-from mlp.trainer import History, Progress, Trainer, TrainResult
+from mlp.trainer import History, Step, Trainer, TrainResult
 
 RunState = Literal["ready", "queued", "running", "paused", "finished", "stopped", "failed"]
 ACTIVE_STATES = ("queued", "running", "paused")
 HEARTBEAT_SECONDS = 10.0  # no beat for this long (and no open connection): the page is gone
 MAX_TRAININGS_ENV = "MLP_MAX_TRAININGS"
 LEFT_REASON = "Stopped because nobody is watching any more (the page was closed)."
+POLL_SECONDS = 0.2  # how often a paused or queued run looks at the heartbeat
 
 
 def ordinal(n: int) -> str:
@@ -108,6 +110,37 @@ class Run:
         self.usable = self.model is not None and bool(np.isfinite(self.model.network.params).all())
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a running run stands, for its progress bar and status line."""
+    step: int
+    total_steps: int
+    epoch: float
+    steps_per_second: float
+    seconds_left: float  # nan while unknown
+
+    @property
+    def fraction(self) -> float:
+        return self.step / self.total_steps if self.total_steps else 0.0
+
+
+class RateMeter:
+    """Steps per second over the last few seconds, so a pause or a busy moment fades out."""
+
+    def __init__(self, seconds: float = 3.0):
+        self.seconds = seconds
+        self.marks: list[tuple[float, int]] = []
+        self.per_second = 0.0
+
+    def tick(self, step: int) -> None:
+        now = time.perf_counter()
+        self.marks.append((now, step))
+        while len(self.marks) > 2 and now - self.marks[0][0] > self.seconds:
+            self.marks.pop(0)
+        (t0, s0), (t1, s1) = self.marks[0], self.marks[-1]
+        self.per_second = (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+
 def evals_per_epoch(epochs: int) -> int:
     """Held-out checks per epoch: every epoch, more often when the run is too short for a curve."""
     return 5 if epochs <= 1 else 2 if epochs <= 3 else 1
@@ -117,7 +150,9 @@ _run_numbers = itertools.count(1)
 
 
 class TrainingRun:
-    """Owns one Trainer and the thread that runs it; safe to read and control from any thread."""
+    """Iterates one Trainer's steps in a thread of its own, and owns everything around the loop:
+    pause, resume and stop, the heartbeat, the rate, the copies of weights and curves that readers
+    see, the place in line. Safe to read and control from any thread."""
 
     def __init__(self, config: TrainConfig, split: Split, *, name: str = "",
                  limiter: SlotLimiter | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
@@ -127,24 +162,25 @@ class TrainingRun:
         (a browser slows timers in a background tab)."""
         self.config = config
         self.name = name or f"Run {next(_run_numbers)}"
-        self.trainer = Trainer(config, split, evals_per_epoch=evals_per_epoch(config.epochs),
-                               keep_going=self.keep_going)
+        self.trainer = Trainer(config, split, evals_per_epoch=evals_per_epoch(config.epochs))
         self._limiter = limiter if limiter is not None else SLOTS
         self._heartbeat = heartbeat_seconds
         self._connected = connected
         self._clock = clock
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()  # guards every field below; notified on resume and stop
         self._last_beat = clock()
-        self._phase: RunState = "ready"  # ready, queued, then the trainer's, then the final state
-        self._cancel = threading.Event()
+        self._phase: RunState = "ready"
+        self._stop_reason = ""
         self._thread: threading.Thread | None = None
-        self.result: TrainResult | None = None
+        self._rate = RateMeter()
+        self._step = 0
+        self._history = self.trainer.history.copy()  # published at logged points, for readers
+        self._model: Model | None = None
         self.record: Run | None = None
-        self.error = ""
 
     # ----- control -----
     def start(self) -> None:
-        with self._lock:
+        with self._cond:
             if self._thread is not None:
                 return
             self._phase = "queued"
@@ -153,22 +189,30 @@ class TrainingRun:
         self._thread.start()
 
     def pause(self) -> None:
-        self.trainer.pause()
+        """Takes effect between two steps: the one under way completes."""
+        with self._cond:
+            if self._phase == "running":
+                self._phase = "paused"
 
     def resume(self) -> None:
-        self.trainer.resume()
+        with self._cond:
+            if self._phase == "paused":
+                self._phase = "running"
+                self._cond.notify_all()
 
     def stop(self, reason: str = "Stopped by the user.") -> None:
-        self._cancel.set()
-        self.trainer.stop(reason)
+        with self._cond:
+            if not self._stop_reason and self._phase in ("ready", *ACTIVE_STATES):
+                self._stop_reason = reason
+                self._cond.notify_all()
 
     def beat(self) -> None:
         """Called by the page while it is open; without beats the run stops itself."""
-        with self._lock:
+        with self._cond:
             self._last_beat = self._clock()
 
     def keep_going(self) -> bool:
-        with self._lock:
+        with self._cond:
             fresh = self._clock() - self._last_beat < self._heartbeat
         if fresh:
             return True
@@ -186,16 +230,18 @@ class TrainingRun:
     # ----- reading -----
     @property
     def state(self) -> RunState:
-        with self._lock:
-            phase = self._phase
-        if phase in ("ready", "queued", "finished", "stopped", "failed"):
-            return phase
-        trainer_state = self.trainer.state
-        return "paused" if trainer_state == "paused" else "running"
+        with self._cond:
+            return self._phase
 
     @property
     def active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+    @property
+    def stopping(self) -> bool:
+        """Stop was asked (or the page left) but the thread is still finishing its step and the test scores."""
+        with self._cond:
+            return bool(self._stop_reason) and self._phase in ("running", "paused")
 
     @property
     def done(self) -> bool:
@@ -209,18 +255,23 @@ class TrainingRun:
         return self._limiter.place(self) if self.state == "queued" else 0
 
     def progress(self) -> Progress:
-        return self.trainer.progress()
+        total, per_epoch = self.trainer.total_steps, self.trainer.steps_per_epoch
+        with self._cond:
+            step, rate = self._step, self._rate.per_second
+        left = (total - step) / rate if rate > 0 else float("nan")
+        return Progress(step, total, step / per_epoch, rate, left)
 
     def history(self) -> History:
-        return self.trainer.history()
+        """The curves as of the last logged point; do not modify."""
+        with self._cond:
+            return self._history
 
     def model(self) -> Model | None:
-        """The latest weights: a snapshot while training, the final model afterwards."""
-        if self.state in ("ready", "queued"):
-            return None
-        if self.record is not None:
-            return self.record.model
-        return self.trainer.snapshot()
+        """The latest weights: a copy as of the last logged point while training, the final model afterwards."""
+        with self._cond:
+            if self.record is not None:
+                return self.record.model
+            return None if self._phase in ("ready", "queued") else self._model
 
     # ----- the thread -----
     def _main(self) -> None:
@@ -229,32 +280,68 @@ class TrainingRun:
                 self._end_unstarted()
                 return
             try:
-                with self._lock:
-                    self._phase = "running"
-                result = self.trainer.run()
+                self._train()
             finally:
                 self._limiter.release()
-            self._finish(result)
         except Exception as error:  # anything at all: the student sees words, not a traceback
             self._fail(error)
 
+    def _train(self) -> None:
+        """The trainer's steps; between two of them, publish what readers see and honour pause and stop."""
+        with self._cond:
+            if self._phase == "queued":
+                self._phase = "running"
+        self._publish()
+        for step in self.trainer.steps():
+            self._note(step)
+            if not self._carry_on():
+                break
+        with self._cond:
+            reason = self._stop_reason
+        self._finish(self.trainer.result(reason))
+
+    def _note(self, step: Step) -> None:
+        with self._cond:
+            self._step = step.step
+            self._rate.tick(step.step)
+        if step.point is not None or step.heldout is not None:
+            self._publish()
+
+    def _publish(self) -> None:
+        model, history = self.trainer.model.copy(), self.trainer.history.copy()
+        with self._cond:
+            self._model, self._history = model, history
+
+    def _carry_on(self) -> bool:
+        """Wait while paused; False once the run is to end (stopped, or its page is gone)."""
+        while True:
+            watched = self.keep_going()
+            with self._cond:
+                if not watched and not self._stop_reason:
+                    self._stop_reason = LEFT_REASON
+                if self._stop_reason:
+                    return False
+                if self._phase != "paused":
+                    return True
+                self._cond.wait(POLL_SECONDS)  # woken by resume or stop; else looks at the heartbeat again
+
     def _give_up(self) -> bool:
-        return self._cancel.is_set() or not self.keep_going()
+        with self._cond:
+            stopped = bool(self._stop_reason)
+        return stopped or not self.keep_going()
 
     def _end_unstarted(self) -> None:
-        reason = "Stopped before it started." if self._cancel.is_set() else LEFT_REASON
-        self.trainer.stop(reason)
-        with self._lock:
-            self.record = Run(self.name, self.config, self.trainer.history(), "stopped", reason, None,
-                              None, None, 0.0, 0.0)
+        with self._cond:
+            reason = "Stopped before it started." if self._stop_reason else LEFT_REASON
+            self.record = Run(self.name, self.config, self._history, "stopped", reason, None, None, None, 0.0, 0.0)
             self._phase = "stopped"
 
     def _finish(self, result: TrainResult) -> None:
         findings = diagnose(self.config, result.history, status=result.status, reason=result.reason)
         record = Run(self.name, self.config, result.history, result.status, result.reason, result.model,
                      result.test_accuracy, result.test_loss, result.seconds, result.epochs, findings)
-        with self._lock:
-            self.result, self.record = result, record
+        with self._cond:
+            self.record, self._history = record, result.history
             self._phase = result.status
 
     def _fail(self, error: Exception) -> None:
@@ -262,14 +349,9 @@ class TrainingRun:
             message = "The computer ran out of memory: try fewer or narrower hidden layers, or a smaller batch."
         else:
             message = f"Training stopped because of an unexpected error ({type(error).__name__}: {error})."
-        try:
-            model = self.trainer.snapshot()
-            history = self.trainer.history()
-        except Exception:
-            model, history = None, History()
-        with self._lock:
-            self.error = message
-            self.record = Run(self.name, self.config, history, "failed", message, model, None, None, 0.0, 0.0)
+        with self._cond:
+            self.record = Run(self.name, self.config, self._history, "failed", message, self._model,
+                              None, None, 0.0, 0.0)
             self._phase = "failed"
 
 
@@ -293,6 +375,8 @@ def status_text(run: TrainingRun) -> str:
         return f"Waiting for a free slot: {where} (the server trains {run.slot_limit} at a time)."
     p = run.progress()
     of = f"epoch {p.epoch:.1f} of {run.config.epochs}"
+    if run.stopping:
+        return f"Stopping at {of}…"
     if state == "running":
         left = format_seconds(p.seconds_left)
         return f"Training: {of} · {p.steps_per_second:.0f} steps/s" + (f" · {left} left." if left else ".")
@@ -300,7 +384,7 @@ def status_text(run: TrainingRun) -> str:
         return f"Paused at {of}."
     record = run.record
     if state == "failed":
-        return f"Failed: {record.reason if record else run.error}"
+        return f"Failed: {record.reason}"
     accuracy = f"{record.test_accuracy:.1%} test accuracy" if record and record.test_accuracy is not None else ""
     if state == "finished":
         return f"Finished: {accuracy}." if accuracy else "Finished."
