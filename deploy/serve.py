@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,10 +19,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from render import render
+from render import check_address, render
 
 ROOT = Path(__file__).resolve().parents[1]
-NGINX = "/usr/sbin/nginx"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # Debian's package; /usr/sbin is not on every user's PATH
 START_TIMEOUT = 90.0
 
 
@@ -33,8 +34,9 @@ def app_command(port: int) -> list[str]:
 
 def start(command: list[str], log: Path) -> subprocess.Popen:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}  # one BLAS thread per process: see the README
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log.open("ab"),
-                            stderr=subprocess.STDOUT)
+    with log.open("ab") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT)
 
 
 def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = START_TIMEOUT) -> None:
@@ -46,7 +48,8 @@ def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float 
                 if answer.read().strip() == b"ok":
                     return
         except OSError:
-            time.sleep(0.2)  # not listening yet
+            pass  # not listening yet, or not ready (503)
+        time.sleep(0.2)
     ended = "ended" if process.poll() is not None else f"did not answer within {timeout:.0f} s"
     raise RuntimeError(f"{url} {ended}; its log, {log}:\n{log.read_text()[-3000:]}")
 
@@ -69,13 +72,17 @@ class Deployment:
         (run_dir / "nginx.conf").write_text(render(listen, [f"127.0.0.1:{p}" for p in ports]))
 
     def start_app(self, port: int) -> None:
-        log = self.logs / f"app-{port}.log"
-        self.apps[port] = start(app_command(port), log)
-        wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", self.apps[port], log)
+        self.apps[port] = start(app_command(port), self.logs / f"app-{port}.log")
+
+    def wait_app(self, port: int) -> None:
+        wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", self.apps[port], self.logs / f"app-{port}.log")
 
     def start(self) -> None:
+        """All app processes at once (each takes seconds to import), then nginx once they all answer."""
         for port in self.ports:
             self.start_app(port)
+        for port in self.ports:
+            self.wait_app(port)
         log = self.logs / "error.log"
         self.nginx = start([NGINX, "-p", str(self.run_dir), "-c", "nginx.conf", "-e", str(log),
                             "-g", "daemon off;"], log)
@@ -91,6 +98,7 @@ class Deployment:
             if port is not None:
                 print(f"app process on port {port} ended; starting it again", file=sys.stderr, flush=True)
                 self.start_app(port)
+                self.wait_app(port)
 
     def stop(self) -> None:
         for process in [self.nginx, *self.apps.values()]:
@@ -115,7 +123,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.processes < 1:
         parser.error("--processes must be at least 1")
+    if args.app_ports and len(set(args.app_ports)) < len(args.app_ports):
+        parser.error(f"--app-ports names a port twice: {args.app_ports}")
+    if not Path(NGINX).exists():
+        parser.error(f"nginx not found at {NGINX}: install it (apt-get install -y nginx)")
     args.app_ports = args.app_ports or [args.first_port + i for i in range(args.processes)]
+    try:
+        for address in [args.listen, *map(str, args.app_ports)]:
+            check_address(address, need_host=False)
+    except ValueError as error:
+        parser.error(str(error))
     args.run_dir = (args.run_dir or Path(tempfile.mkdtemp(prefix="mlp-serve-"))).resolve()
     return args
 
@@ -123,17 +140,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # SystemExit: the finally below stops everything
-    try:
-        deployment = Deployment(args.app_ports, args.listen, args.run_dir)
-    except ValueError as error:
-        sys.exit(f"serve.py: {error}")
+    deployment = Deployment(args.app_ports, args.listen, args.run_dir)
     try:
         deployment.start()
         print(f"ready: {deployment.url} ({len(args.app_ports)} app processes; logs in {deployment.logs})", flush=True)
         deployment.supervise()
-    except (RuntimeError, KeyboardInterrupt) as error:
+    except RuntimeError as error:
         print(f"serve.py: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: the app processes got it too; stop them all
+        return 0
     finally:
         deployment.stop()
     return 0

@@ -42,7 +42,8 @@ def deployment(mnist_dir, tmp_path_factory):
         stderr=errors.open("wb"), text=True)
     ready = launcher.stdout.readline()  # serve.py prints it once both processes and nginx answer, or exits
     if not ready.startswith("ready: "):
-        launcher.kill()
+        launcher.terminate()  # serve.py stops what it started
+        launcher.wait(30)
         pytest.fail(f"deploy/serve.py did not start:\n{errors.read_text()}")
     yield SimpleNamespace(url=f"http://127.0.0.1:{listen}", apps=[f"127.0.0.1:{p}" for p in apps],
                           access_log=run_dir / "logs" / "access.log")
