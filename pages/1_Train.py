@@ -2,9 +2,9 @@
 import streamlit as st
 
 from ui.layout import setup_page, show_notice
-from ui.settings_form import settings_form
-from ui.share_panel import share_box, sync_address
-from ui.train_panel import live_view, preset_picker, result_view, start_button
+from ui.train.settings_form import settings_form
+from ui.train.share_panel import share_box, sync_address
+from ui.train.panel import live_view, preset_picker, result_view, start_button
 
 setup_page("Train", "📈")
 st.title(":material/show_chart: Train a network")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui import state
-from ui.draw_panel import draw_area, no_model_yet
+from ui.draw.panel import draw_area, no_model_yet
 from ui.layout import setup_page, show_notice
 from ui.models_panel import model_picker
 

@@ -1,7 +1,7 @@
 """Inspect: where a network goes wrong, what its first layer learned, and how it reads your digit."""
 import streamlit as st
 
-from ui.inspect_panel import inspect_view, network_choice
+from ui.inspect.panel import inspect_view, network_choice
 from ui.layout import setup_page, show_notice
 
 dataset = setup_page("Inspect", "🔬")

@@ -1,7 +1,7 @@
 """Compare: the curves of several runs on the same axes, their settings and results, as CSV too."""
 import streamlit as st
 
-from ui.compare_panel import compare_view
+from ui.compare.panel import compare_view
 from ui.layout import setup_page, show_notice
 from ui.state import MAX_RUNS
 

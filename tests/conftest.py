@@ -12,6 +12,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium under Playwright, for one test module (imported here so unit tests need no Playwright)."""
+    from browsing import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
     """The folder holding the four IDX files: $MLP_DATA_DIR, else ../shared/data/mnist."""

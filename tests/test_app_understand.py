@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui.inspect_panel
+import ui.inspect.panel
 import ui.state
 from mlp.config import TrainConfig
 from mlp.model import Model
 from test_app_pages import ROOT, TRAIN, app, finish, open_page, texts  # noqa: F401  (app is a fixture)
-from ui.share import encode
+from ui.train.share import encode
 from ui.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
 
 DRAW, INSPECT, COMPARE = "pages/2_Draw.py", "pages/3_Inspect.py", "pages/4_Compare.py"
@@ -67,8 +67,8 @@ def a_drawn_one() -> np.ndarray:
 
 def test_every_inspect_panel_renders_for_a_trained_model_and_is_computed_once(app, monkeypatch):
     calls = []
-    read = ui.inspect_panel.read_test_digits
-    monkeypatch.setattr(ui.inspect_panel, "read_test_digits", lambda *a: calls.append(1) or read(*a))
+    read = ui.inspect.panel.read_test_digits
+    monkeypatch.setattr(ui.inspect.panel, "read_test_digits", lambda *a: calls.append(1) or read(*a))
     train_tiny(app)
     app.session_state[DIGIT_KEY] = a_drawn_one()  # as the Draw page leaves it
     open_page(app, INSPECT)

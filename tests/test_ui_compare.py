@@ -6,7 +6,7 @@ import math
 from mlp.config import TrainConfig
 from mlp.diagnosis import Finding
 from mlp.trainer import EvalPoint, History, TrainPoint
-from ui.compare import (RUN_COLOURS, compare_figure, default_selection, differing_settings, histories_csv,
+from ui.compare.data import (RUN_COLOURS, compare_figure, default_selection, differing_settings, histories_csv,
                         loss_spread_is_wide, runs_csv, runs_table)
 from ui.controller import Run
 from ui.figures import LEGEND_LINE

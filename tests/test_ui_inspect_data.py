@@ -6,7 +6,7 @@ import pytest
 from conftest import synthetic_split
 from mlp.config import TrainConfig
 from mlp.model import Model
-from ui.inspect_data import (closest_training_digits, fingerprint, layer_outputs, mistake_caption, read_test_digits,
+from ui.inspect.data import (closest_training_digits, fingerprint, layer_outputs, mistake_caption, read_test_digits,
                              training_view)
 from ui.figures import sure
 
@@ -91,7 +91,7 @@ def test_captions_say_what_went_wrong_and_how_sure():
 
 def test_what_training_changed_is_the_weights_minus_their_seeded_start(split):
     from mlp.trainer import Trainer
-    from ui.inspect_data import learned_change
+    from ui.inspect.data import learned_change
 
     config = TrainConfig(hidden=(8,), epochs=1, batch_size=64, seed=4)
     trained = Trainer(config, split).run().model

@@ -4,7 +4,7 @@ import json
 import numpy as np
 
 from ui.figures import FONT_SIZE, PREDICTED_COLOUR
-from ui.inspect_figures import (GAP_RGB, activations_figure, class_accuracy_figure, confusion_figure, row_rates,
+from ui.inspect.figures import (GAP_RGB, activations_figure, class_accuracy_figure, confusion_figure, row_rates,
                                 weight_colours, weight_grid)
 
 

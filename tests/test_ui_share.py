@@ -3,7 +3,7 @@ import pytest
 
 from mlp.config import TrainConfig
 from mlp.presets import PRESETS
-from ui.share import decode, encode, query_string
+from ui.train.share import decode, encode, query_string
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 from mlp.mnist import Dataset
 from ui import data, state
 from ui.controller import status_text
-from ui.share_panel import apply_link_once
+from ui.train.share_panel import apply_link_once
 
 APP_NAME = "MLP playground"
 # Material icons come with Streamlit's own font: they show even where no emoji font is installed.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import state
-from ui.compare import compare_figure, default_selection, histories_csv, loss_spread_is_wide, runs_csv, runs_table
+from ui.compare.data import compare_figure, default_selection, histories_csv, loss_spread_is_wide, runs_csv, runs_table
 from ui.controller import Run
 from ui.models_panel import run_caption
 

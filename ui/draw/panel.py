@@ -15,7 +15,7 @@ from mlp.presets import get_preset
 from ui import state
 from ui.controller import status_text
 from ui.figures import pixelated, probability_figure, sure
-from ui.train_panel import start_training
+from ui.train.panel import start_training
 
 CANVAS_SIDE = 280
 PREVIEW_SCALE = 8  # 28 x 8 = 224 pixels: every input pixel a clear square

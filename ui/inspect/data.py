@@ -1,7 +1,7 @@
 """What the Inspect page computes from a network and MNIST, as plain arrays (no Streamlit).
 
 The two expensive parts, the test set read by the network and the training set as the network
-sees it, are built once per network by ui.inspect_panel's caches, keyed by `fingerprint`.
+sees it, are built once per network by ui.inspect.panel's caches, keyed by `fingerprint`.
 """
 from __future__ import annotations
 

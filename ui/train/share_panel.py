@@ -8,7 +8,8 @@ from __future__ import annotations
 import streamlit as st
 
 from mlp.config import TrainConfig
-from ui import share, state
+from ui import state
+from ui.train import share
 from ui.settings import settings_from_config
 
 TRAIN_PATH = "Train"  # the Train page's address, as Streamlit names it from pages/1_Train.py

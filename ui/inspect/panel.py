@@ -2,7 +2,7 @@
 layer learned, and how it reads the digit drawn on the Draw page.
 
 Expensive work is done once per network and kept in `st.cache_resource`, keyed by a hash of the
-weights (ui.inspect_data.fingerprint), shared by every session and dropped two hours after they were made: the
+weights (ui.inspect.data.fingerprint), shared by every session and dropped two hours after they were made: the
 test set read by the network (10,000 x 10 numbers, 32 networks kept) and the training set as the
 network sees it (up to 64 MB each, 4 networks kept). Reruns only look the results up; MNIST itself is
 never copied (data.dataset() is shared by every session).
@@ -18,9 +18,9 @@ from mlp.model import Model
 from ui import data, state
 from ui.controller import Run
 from ui.figures import pixelated, sure
-from ui.inspect_data import (Reading, TrainingView, closest_training_digits, fingerprint, layer_outputs,
+from ui.inspect.data import (Reading, TrainingView, closest_training_digits, fingerprint, layer_outputs,
                              learned_change, mistake_caption, read_test_digits, training_view)
-from ui.inspect_figures import activations_figure, class_accuracy_figure, confusion_figure, weight_grid
+from ui.inspect.figures import activations_figure, class_accuracy_figure, confusion_figure, weight_grid
 from ui.models_panel import model_download, model_picker, model_upload
 from ui.settings import describe
 

@@ -1,0 +1,1 @@
+"""The Compare page: its panel, figures and pure helpers."""

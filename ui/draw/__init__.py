@@ -1,0 +1,1 @@
+"""The Draw page: its panel, figures and pure helpers."""

@@ -1,0 +1,1 @@
+"""The Inspect page: its panel, figures and pure helpers."""

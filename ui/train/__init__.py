@@ -1,0 +1,1 @@
+"""The Train page: its panel, figures and pure helpers."""
