@@ -21,7 +21,7 @@ from mlp.config import TrainConfig
 from mlp.mnist import Dataset, make_split
 from mlp.trainer import Trainer
 from ui.controller import LEFT_REASON, TrainingRun, evals_per_epoch, format_seconds, ordinal, status_text
-from ui.workers import SharedDataset, SlotLimiter, WorkerPool
+from ui.workers import SharedDataset, SlotLimiter, WorkerPool, select
 
 QUICK = dict(hidden=(16,), epochs=2, batch_size=32, lr=0.01, seed=1)
 LONG = dict(hidden=(16,), epochs=500, batch_size=1, lr=0.01, seed=1)  # minutes: only ever stopped early
@@ -138,13 +138,27 @@ def test_a_worker_trains_bit_for_bit_as_the_engine_does_in_process(data, pool):
 
 
 def test_the_worker_maps_the_shared_data_instead_of_copying_it(data, pool):
-    run = make_run(data, pool, settings={**QUICK, "validation_share": 0.0})  # all digits, all examples
+    run = make_run(data, pool, settings={**QUICK, "classes": (1, 2, 5), "per_class": 30})
     run.start()
     assert run.wait(60) and run.state == "finished"
     report = run.worker_report
     assert report["data_file"] == str(Path(data.spec.folder) / "x_train.npy")
     assert report["data_is_mapped"]  # a read-only view of the shared file, in the worker ...
-    assert report["train_is_shared"]  # ... which trains on it as it is, with no copy of its own
+    assert report["images_are_shared"]  # ... whose chosen digits are read from it, with no copy of their own
+
+
+@pytest.mark.parametrize("choice", [{}, {"validation_share": 0.0}, {"classes": (3, 8), "per_class": 7}])
+def test_a_selection_of_shared_rows_holds_what_make_split_copies(data, choice):
+    config = TrainConfig(**{**QUICK, **choice})
+    rows = select(data.dataset, config)
+    copied = make_split(data.dataset, classes=config.classes, per_class=config.per_class,
+                        validation_share=config.validation_share, seed=config.seed)
+    for name in ("x_train", "x_val", "x_test"):
+        view, copy = getattr(rows, name), getattr(copied, name)
+        assert len(view) == len(copy) and np.array_equal(view[np.arange(len(view))], copy)
+        assert np.array_equal(view[2:5], copy[2:5])  # slices, as evaluation reads them
+    for name in ("y_train", "y_val", "y_test"):
+        assert np.array_equal(getattr(rows, name), getattr(copied, name))
 
 
 def test_pause_resume_and_stop(data, pool):

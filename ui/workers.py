@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from mlp.config import TrainConfig
-from mlp.mnist import Dataset, make_split
+from mlp.mnist import Dataset, Split, make_split
 from mlp.trainer import Trainer
 
 WORKERS_ENV = "MLP_TRAINING_WORKERS"
@@ -81,6 +81,36 @@ class SharedDataset:
 
 
 # ----- inside a worker -----
+class Rows:
+    """Some rows of a shared array, read on demand: `rows[key]` is `base[index[key]]`. A run's selection
+    of digits, examples and validation then costs its row numbers, not a private copy of its images."""
+
+    def __init__(self, base: np.ndarray, index: np.ndarray):
+        self.base, self.index = base, index
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, key) -> np.ndarray:
+        return self.base[self.index[key]]
+
+    def setflags(self, write: bool) -> None:
+        """Split marks its arrays read-only; these rows are already, their base being a read-only mapping."""
+        if write:
+            raise ValueError("shared rows are read-only")
+
+
+def select(data: Dataset, config: TrainConfig) -> Split:
+    """`make_split` of `data` as `config` asks for, with rows of the shared images instead of copies: the
+    selection is made on row numbers, so its rules stay make_split's own."""
+    numbers = Dataset(np.arange(len(data.x_train)), data.y_train, np.arange(len(data.x_test)), data.y_test,
+                      source=data.source, location=data.location)
+    rows = make_split(numbers, classes=config.classes, per_class=config.per_class,
+                      validation_share=config.validation_share, seed=config.seed)
+    return Split(Rows(data.x_train, rows.x_train), rows.y_train, Rows(data.x_train, rows.x_val), rows.y_val,
+                 Rows(data.x_test, rows.x_test), rows.y_test)
+
+
 @dataclass(frozen=True)
 class Job:
     """One training, as sent to a worker: the settings, the shared data, and how often to score held-out data."""
@@ -119,19 +149,15 @@ def _serve(conn: Connection, job: Job, mapped: _Mapped) -> None:
     cfg = job.config
     try:
         data = mapped.get(job.data)
-        split = make_split(data, classes=cfg.classes, per_class=cfg.per_class,
-                           validation_share=cfg.validation_share, seed=cfg.seed)
-        trainer = Trainer(cfg, split, evals_per_epoch=job.evals_per_epoch)
+        trainer = Trainer(cfg, select(data, cfg), evals_per_epoch=job.evals_per_epoch)
     except MemoryError:
         conn.send(("error", MEMORY_WORDS))
         return
     except (ValueError, OSError) as error:
         conn.send(("error", f"Training could not start: {error}"))
         return
-    report = {"pid": os.getpid(), "data_file": str(Path(job.data.folder) / "x_train.npy"), "blas_threads": _blas(),
-              "train_is_shared": bool(np.shares_memory(split.x_train, data.x_train)),
-              "data_is_mapped": isinstance(data.x_train.base, np.memmap) and not data.x_train.flags.writeable}
-    conn.send(("started", trainer.total_steps, trainer.steps_per_epoch, trainer.history.heldout_name, report))
+    conn.send(("started", trainer.total_steps, trainer.steps_per_epoch, trainer.history.heldout_name,
+               _report(job.data, data, trainer.split)))
     try:
         _Loop(conn, trainer).run()
     except MemoryError:
@@ -140,9 +166,15 @@ def _serve(conn: Connection, job: Job, mapped: _Mapped) -> None:
         conn.send(("error", f"Training stopped because of an unexpected error ({type(error).__name__}: {error})."))
 
 
-def _blas() -> list[int]:
+def _report(spec: DataSpec, data: Dataset, split: Split) -> dict:
+    """How this worker runs: its pid, its BLAS threads, and whether it reads the images from the shared file."""
     from threadpoolctl import threadpool_info
-    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    images = (split.x_train, split.x_val, split.x_test)
+    return {"pid": os.getpid(), "data_file": str(Path(spec.folder) / "x_train.npy"),
+            "blas_threads": [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"],
+            "data_is_mapped": isinstance(data.x_train.base, np.memmap) and not data.x_train.flags.writeable,
+            "images_are_shared": all(isinstance(x, Rows) and any(x.base is d for d in (data.x_train, data.x_test))
+                                     for x in images)}
 
 
 class _Loop:
