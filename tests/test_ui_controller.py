@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -303,6 +304,24 @@ def test_a_killed_worker_fails_its_run_in_words_and_the_pool_replaces_it(data, p
     after.start()
     assert after.wait(60) and after.state == "finished"
     assert after.worker_report["pid"] != killed
+
+
+def test_a_worker_does_not_run_the_main_script_of_the_web_process(data, tmp_path, monkeypatch):
+    """Streamlit installs the page script as __main__, and spawn would run it again in every worker."""
+    marker = tmp_path / "page ran"
+    page = tmp_path / "page.py"
+    page.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    fresh = WorkerPool(1)
+    try:
+        run = make_run(data, fresh)
+        run.start()
+        assert run.wait(60) and run.state == "finished"
+    finally:
+        fresh.close()
+    assert not marker.exists() and sys.modules["__main__"] is main
 
 
 def test_an_error_inside_the_worker_becomes_a_failed_state_in_words(pool):

@@ -15,9 +15,11 @@ import multiprocessing
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
+import types
 import warnings
 import weakref
 from dataclasses import dataclass
@@ -244,13 +246,31 @@ def died_words(exitcode: int | None) -> str:
             "out of memory. Try a smaller network or batch, and train again.")
 
 
+_STARTING = threading.Lock()
+
+
+def _start_without_main(process) -> None:
+    """Start a spawned process without the parent's __main__. Spawn runs the parent's main script again in
+    the child, and under Streamlit that is a page script (Streamlit installs each page as __main__): every
+    worker would render a page and load MNIST of its own. Our own starts are serialised; a page run that
+    installs its __main__ meanwhile keeps it."""
+    with _STARTING:
+        page, blank = sys.modules["__main__"], types.ModuleType("__main__")
+        sys.modules["__main__"] = blank
+        try:
+            process.start()
+        finally:
+            if sys.modules["__main__"] is blank:
+                sys.modules["__main__"] = page
+
+
 class Worker:
     """One worker process and the pipe to it; `send` is called under the owning run's lock."""
 
     def __init__(self, context):
         here, there = context.Pipe()
         self.process = context.Process(target=worker_main, args=(there,), name="mlp training worker", daemon=True)
-        self.process.start()
+        _start_without_main(self.process)
         there.close()
         self.conn = here
 
