@@ -5,6 +5,7 @@ synthetic dataset shared the way MNIST is. No test sleeps to show that nothing h
 thread reads the test's clock (and asks the test's `connected` probe) at every message from the worker
 and every poll without one, so a test waits for the thread to have looked, then asserts what it decided.
 """
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -351,13 +352,24 @@ def test_digits_missing_from_the_data_are_refused_in_words(pool):
 def test_shared_files_go_when_closed_and_a_pool_starts_no_process_before_its_first_run():
     files = shared(n=50)
     folder = Path(files.spec.folder)
+    assert folder.name.startswith(f"mlp-mnist-{os.getpid()}-")
     assert sorted(p.name for p in folder.iterdir()) == ["x_test.npy", "x_train.npy", "y_test.npy", "y_train.npy"]
     assert not files.dataset.x_train.flags.writeable
     files.close()
     assert not folder.exists()
-    before = len(__import__("multiprocessing").active_children())
+    before = len(multiprocessing.active_children())
     WorkerPool(4)
-    assert len(__import__("multiprocessing").active_children()) == before
+    assert len(multiprocessing.active_children()) == before
+
+
+def test_the_files_of_a_server_that_was_killed_are_removed_by_the_next(data):
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    left = Path(data.spec.folder).parent / f"mlp-mnist-{ended.pid}-left"  # it could not clean up
+    left.mkdir()
+    ours = Path(data.spec.folder)
+    shared(n=50).close()
+    assert not left.exists() and ours.exists()  # a live server's files stay
 
 
 def test_the_line_serves_first_come_first_served():

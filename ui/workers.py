@@ -49,10 +49,28 @@ class DataSpec:
     location: str
 
 
+PREFIX = "mlp-mnist-"
+
+
 def _shared_folder() -> str:
-    """RAM-backed /dev/shm where there is one, else the temporary folder."""
-    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    return tempfile.mkdtemp(prefix="mlp-mnist-", dir=base)
+    """A new folder in RAM-backed /dev/shm where there is one, else in the temporary folder; named after this
+    process, so that the folders of a server that was killed (and could not clean up) are found and removed."""
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+    for left in Path(base).glob(f"{PREFIX}*-*"):
+        owner = left.name[len(PREFIX):].split("-")[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(left, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=base)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 def _map(folder: str, source: str, location: str) -> Dataset:
