@@ -23,7 +23,7 @@ from mlp.config import TrainConfig
 from mlp.mnist import Dataset, make_split
 from mlp.trainer import Trainer
 from ui.controller import LEFT_REASON, TrainingRun, evals_per_epoch, format_seconds, ordinal, status_text
-from ui.workers import SharedDataset, SlotLimiter, WorkerPool, select
+from ui.workers import SharedDataset, SlotLimiter, WorkerPool, select, workers_from_env
 
 QUICK = dict(hidden=(16,), epochs=2, batch_size=32, lr=0.01, seed=1)
 LONG = dict(hidden=(16,), epochs=500, batch_size=1, lr=0.01, seed=1)  # minutes: only ever stopped early
@@ -325,6 +325,26 @@ def test_a_worker_does_not_run_the_main_script_of_the_web_process(data, tmp_path
     assert not marker.exists() and sys.modules["__main__"] is main
 
 
+def test_a_run_whose_reading_breaks_never_hands_its_busy_worker_to_the_next(data, pool, monkeypatch):
+    run = make_run(data, pool, settings=LONG)
+
+    def broken(*args):
+        raise RuntimeError("cannot read")
+
+    monkeypatch.setattr(run, "_note", broken)
+    run.start()
+    assert run.wait(30)
+    assert run.state == "failed" and "RuntimeError: cannot read" in run.record.reason
+    busy = run.worker_report["pid"]  # "started" comes before any progress
+    monkeypatch.undo()
+    after = make_run(data, pool)
+    after.start()
+    assert after.wait(60) and after.state == "finished"
+    assert after.worker_report["pid"] != busy  # a fresh worker: the old one, still training, was ended
+    with pytest.raises(ProcessLookupError):
+        os.kill(busy, 0)
+
+
 def test_an_error_inside_the_worker_becomes_a_failed_state_in_words(pool):
     narrow = shared(x_test_width=5)  # wrong width: scoring the test set raises
     try:
@@ -370,6 +390,17 @@ def test_the_files_of_a_server_that_was_killed_are_removed_by_the_next(data):
     ours = Path(data.spec.folder)
     shared(n=50).close()
     assert not left.exists() and ours.exists()  # a live server's files stay
+
+
+@pytest.mark.parametrize("value, workers", [("", os.cpu_count()), ("3", 3), ("0", os.cpu_count()),
+                                             ("many", os.cpu_count())])
+def test_the_pool_size_is_a_setting_with_the_cores_as_default(monkeypatch, value, workers):
+    monkeypatch.setenv("MLP_TRAINING_WORKERS", value)
+    if value in ("", "3"):
+        assert workers_from_env() == workers
+    else:
+        with pytest.warns(UserWarning, match="MLP_TRAINING_WORKERS='.*' is not a whole number of at least 1"):
+            assert workers_from_env() == workers
 
 
 def test_the_line_serves_first_come_first_served():

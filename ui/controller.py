@@ -146,7 +146,7 @@ class TrainingRun:
         """Takes effect between two steps: the one under way completes."""
         with self._cond:
             if self._phase == "running":
-                self._phase = "paused"
+                self._phase, self._held = "paused", False  # held again once the worker says so
                 self._tell(("pause",))
 
     def resume(self) -> None:
@@ -240,17 +240,20 @@ class TrainingRun:
             if worker is None:
                 self._end_unstarted()
                 return
+            ended = False
             try:
-                self._follow(worker)
+                ended = self._follow(worker)
             finally:
                 with self._cond:
                     self._worker = None  # no command for this run may reach the worker's next run
+                if not ended:
+                    worker.close()  # it may still be training this run: never hand it to another
                 self._pool.release(worker)
         except Exception as error:  # anything at all: the student sees words, not a traceback
             self._fail(f"Training stopped because of an unexpected error ({type(error).__name__}: {error}).")
 
-    def _follow(self, worker: Worker) -> None:
-        """Hand the job to the worker, then read its messages until the run ends; between two, the heartbeat."""
+    def _follow(self, worker: Worker) -> bool:
+        """Hand the job to the worker, then read its messages until the run ends (True); between two, the heartbeat."""
         with self._cond:
             worker.send(("train", Job(self.config, self._data.spec, evals_per_epoch(self.config.epochs))))
             if self._stop_reason:  # stopped while the worker was starting
@@ -262,6 +265,7 @@ class TrainingRun:
             ended = message is not None and self._take(message)
             if not ended and not self.keep_going():
                 self.stop(LEFT_REASON)
+        return True
 
     def _take(self, message: tuple) -> bool:
         """Apply one message from the worker; True once the run has ended."""
