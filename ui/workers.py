@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from mlp.config import TrainConfig
 from mlp.mnist import Dataset, Split, make_split
@@ -153,7 +154,7 @@ class _Mapped:
 
 def worker_main(conn: Connection) -> None:
     """A worker's life: wait for a job, train it, repeat; ends when the web process goes."""
-    from threadpoolctl import threadpool_limits
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the web process ends its workers
     threadpool_limits(1)  # one BLAS thread: workers, not threads, use the cores
     mapped = _Mapped()
     while True:
@@ -188,7 +189,6 @@ def _serve(conn: Connection, job: Job, mapped: _Mapped) -> None:
 
 def _report(spec: DataSpec, data: Dataset, split: Split) -> dict:
     """How this worker runs: its pid, its BLAS threads, and whether it reads the images from the shared file."""
-    from threadpoolctl import threadpool_info
     images = (split.x_train, split.x_val, split.x_test)
     return {"pid": os.getpid(), "data_file": str(Path(spec.folder) / "x_train.npy"),
             "blas_threads": [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"],
