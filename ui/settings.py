@@ -6,12 +6,14 @@ the dict into a config raises ConfigError with a message worded for the student.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from mlp import activations, initializers, losses, optimizers, schedules
 from mlp.config import ConfigError, TrainConfig
 from mlp.presets import PRESETS
+from ui.text import shorten
 
 Settings = dict[str, Any]
 
@@ -35,7 +37,7 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     Field("hidden", "Hidden layers (units per layer)",
-          "Units in each hidden layer, input side first, separated by commas, e.g. 256, 128 ('none' for no hidden layer).",
+          "Units in each hidden layer, input side first, separated by commas, e.g. 256, 128 ('none' or empty: no hidden layer).",
           "Network", "text"),
     Field("activation", "Activation", "What each hidden unit does with its weighted input.",
           "Network", "select", activations.NAMES),
@@ -99,26 +101,43 @@ FIELDS: tuple[Field, ...] = (
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 
 
+NO_HIDDEN = ("", "none", "0", "-")  # what a student may type (or a link hold) for a network without hidden layers
+_WHOLE = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() and int() also take '²' or '٣'
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # and float() takes '1_0' or '١'
+_MOST_DIGITS = 18
+
+
 def format_hidden(hidden: tuple[int, ...] | list[int]) -> str:
     return ", ".join(str(h) for h in hidden) if hidden else "none"
 
 
+def parse_whole(text: str, what: str) -> int:
+    """'128' -> 128; anything but ASCII digits is a ConfigError naming `what`. The range is TrainConfig's to judge."""
+    cleaned = text.strip()
+    if not _WHOLE.fullmatch(cleaned):
+        raise ConfigError(f"{what}: '{shorten(cleaned)}' is not a whole number")
+    if len(cleaned) > _MOST_DIGITS:  # int() refuses over 4,300 digits; no setting comes near this many
+        raise ConfigError(f"{what}: '{shorten(cleaned)}' is far too large")
+    return int(cleaned)
+
+
+def parse_number(text: str, what: str) -> float:
+    """'1e-3' -> 0.001; a ConfigError naming `what` for anything that is not a plain decimal number."""
+    cleaned = text.strip()
+    if not _NUMBER.fullmatch(cleaned):
+        raise ConfigError(f"{what}: '{shorten(cleaned)}' is not a number")
+    return float(cleaned)
+
+
 def parse_hidden(text: str) -> tuple[int, ...]:
-    """'256, 128' -> (256, 128); 'none' -> (); anything else is a ConfigError in plain words."""
+    """'256, 128' -> (256, 128); 'none' or nothing -> (), a network without hidden layers."""
     cleaned = (text or "").strip()
-    if cleaned.lower() in ("none", "0", "-"):
+    if cleaned.lower() in NO_HIDDEN:
         return ()
-    if not cleaned:
-        raise ConfigError("Hidden layers: type the number of units in each layer, e.g. 256, 128 "
-                          "(or 'none' for a network without hidden layers).")
-    widths = []
-    for part in cleaned.replace(";", ",").replace(" ", ",").split(","):
-        if not part:
-            continue
-        if not part.isdigit():
-            raise ConfigError(f"Hidden layers: '{part}' is not a whole number. Write widths like 256, 128.")
-        widths.append(int(part))
-    return tuple(widths)
+    try:
+        return tuple(parse_whole(part, "Hidden layers") for part in re.split(r"[\s,;]+", cleaned) if part)
+    except ConfigError as error:
+        raise ConfigError(f"{error}. Write the units of each layer like 256, 128, or 'none'.") from None
 
 
 def settings_from_config(config: TrainConfig) -> Settings:
@@ -133,21 +152,9 @@ def default_settings() -> Settings:
 
 
 def config_from_settings(settings: Mapping[str, Any]) -> TrainConfig:
-    """The TrainConfig the settings describe; ConfigError (worded for students) when they are not valid."""
-    values = dict(settings)
-    values["hidden"] = parse_hidden(str(values.get("hidden", "")))
-    if not values.get("classes"):
-        raise ConfigError("Choose at least one digit to learn.")
-    for name in ("epochs", "batch_size", "seed", "step_epochs"):
-        if values.get(name) is None:
-            raise ConfigError(f"{FIELD_BY_NAME[name].label}: please enter a whole number.")
-        values[name] = int(values[name])
-    for name, spec in FIELD_BY_NAME.items():
-        if spec.kind == "float" and values.get(name) is None:
-            raise ConfigError(f"{spec.label}: please enter a number.")
-    if values.get("per_class") is not None:
-        values["per_class"] = int(values["per_class"])
-    return TrainConfig.from_dict(values)
+    """The TrainConfig the settings describe. Only the typed text is parsed here: TrainConfig alone judges
+    every value, and raises ConfigError in words when one is not valid."""
+    return TrainConfig.from_dict({**settings, "hidden": parse_hidden(str(settings.get("hidden", "")))})
 
 
 def apply_changes(settings: Mapping[str, Any], changes: Mapping[str, Any]) -> Settings:
