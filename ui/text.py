@@ -2,10 +2,12 @@
 
 Pure (no Streamlit). Streamlit renders Markdown in st.markdown, st.info/warning/error/success, st.caption,
 widget labels and buttons: a value that reaches them unescaped can show a link, coloured text or an image
-fetched from any host. Every such value goes through `escape_markdown` (or `quote`, which also shortens it).
+fetched from any host. Every such value goes through `escape_markdown` (or `quote`, which also shortens it). Plotly reads a subset
+of HTML in trace names and hover text (<a href>, <b>, <span style>): such text goes through `escape_html`.
 """
 from __future__ import annotations
 
+import html
 import re
 
 SHORT = 40  # characters of an echoed value kept in a message
@@ -31,3 +33,8 @@ def escape_markdown(text: object) -> str:
 def quote(text: object, limit: int = SHORT) -> str:
     """A value echoed inside a Markdown message: shortened, then escaped."""
     return escape_markdown(shorten(text, limit))
+
+
+def escape_html(text: object) -> str:
+    """`text` as Plotly shows it literally in a legend or hover label (its tags read as text, not as a link)."""
+    return html.escape(str(text), quote=False)
