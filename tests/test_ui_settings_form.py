@@ -1,23 +1,15 @@
 """The Train page's settings form under AppTest: every bad value is a message in words, never a crash,
 and an emptied field means what its help says."""
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-TRAIN, DRAW = "pages/1_Train.py", "pages/2_Draw.py"
+from test_app_pages import DRAW, TRAIN, app, open_page  # noqa: F401 (app is a fixture)
 
 
 @pytest.fixture
-def train(mnist_dir, monkeypatch):
+def train(app):
     """A fresh session on the Train page."""
-    monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page(TRAIN).run()
-    assert not at.exception
-    return at
+    return open_page(app, TRAIN)
 
 
 def settings(at: AppTest) -> dict:
