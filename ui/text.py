@@ -11,7 +11,10 @@ import html
 import re
 
 SHORT = 40  # characters of an echoed value kept in a message
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark: CommonMark escapes each one
+# Every ASCII punctuation mark with a meaning in Markdown, GFM or Streamlit's additions (:colour[...], $math$,
+# :material/icon: even with its colons escaped, &entities;): CommonMark lets a backslash escape each. Left
+# alone, as no syntax starts with them once [, (, < and : are escaped: , ; ? % " ' (so "60,000" stays as is).
+_PUNCTUATION = re.compile(r"""([!#$&()*+\-./:<=>@\[\\\]^_`{|}~])""")
 _BREAKS = re.compile(r"[\s\x00-\x1f\x7f]+")
 # GFM links bare addresses after escapes are read (http://, www., name@host): an invisible word joiner breaks each
 _BARE_LINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)")
