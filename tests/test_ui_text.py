@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from ui.text import escape_html, escape_markdown, quote, shorten
+from ui.text import escape_html, escape_markdown, shorten
 
 HOSTILE = ["[click](http://evil.example/)", "![img](http://127.0.0.1:9/x.png)", ":red[coloured]", "<b>bold</b>",
            "https://evil.example/a", "WWW.evil.example", "mail@evil.example", "$x^2$", "**strong** _em_ `code`",
@@ -35,7 +35,7 @@ def test_plain_words_stay_as_they_are():
 def test_long_values_are_cut_and_kept_on_one_line():
     assert shorten("x" * 10_000) == "x" * 39 + "…"
     assert shorten("a\nb\tc") == "a b c" and shorten("short") == "short"
-    assert quote("[" * 100) == "\\[" * 39 + "…"
+    assert escape_markdown(shorten("[" * 100)) == "\\[" * 39 + "…"
 
 
 def test_plotly_text_keeps_its_tags_as_text():

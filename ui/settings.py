@@ -35,7 +35,8 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     Field("hidden", "Hidden layers (units per layer)",
-          "Units in each hidden layer, input side first, separated by commas, e.g. 256, 128 ('none' or empty: no hidden layer).",
+          "Units in each hidden layer, input side first, separated by commas, e.g. 256, 128 "
+          "('none' or empty: no hidden layer).",
           "Network", "text"),
     Field("activation", "Activation", "What each hidden unit does with its weighted input.",
           "Network", "select", activations.NAMES),

@@ -2,8 +2,9 @@
 
 Pure (no Streamlit). Streamlit renders Markdown in st.markdown, st.info/warning/error/success, st.caption,
 widget labels and buttons: a value that reaches them unescaped can show a link, coloured text or an image
-fetched from any host. Every such value goes through `escape_markdown` (or `quote`, which also shortens it). Plotly reads a subset
-of HTML in trace names and hover text (<a href>, <b>, <span style>): such text goes through `escape_html`.
+fetched from any host. Every such value goes through `escape_markdown` (and `shorten` when it may be long).
+Plotly reads a subset of HTML in trace names and hover text (<a href>, <b>, <span style>): such text goes
+through `escape_html`.
 """
 from __future__ import annotations
 
@@ -31,11 +32,6 @@ def escape_markdown(text: object) -> str:
     """`text` as Markdown that shows exactly these characters: no link, image, colour, emphasis or HTML."""
     unlinked = _BARE_LINK.sub(_JOINER, _BREAKS.sub(" ", str(text)))
     return _PUNCTUATION.sub(r"\\\1", unlinked)
-
-
-def quote(text: object, limit: int = SHORT) -> str:
-    """A value echoed inside a Markdown message: shortened, then escaped."""
-    return escape_markdown(shorten(text, limit))
 
 
 def escape_html(text: object) -> str:
