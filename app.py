@@ -4,6 +4,7 @@ import streamlit as st
 from mlp.mnist import DATA_DIR_ENV
 from ui import data, state
 from ui.layout import setup_page, show_notice
+from ui.text import escape_markdown
 
 dataset = setup_page("Home", "🧠")
 st.title("MLP playground: teach a network to read handwritten digits")
@@ -14,7 +15,7 @@ st.markdown(
     "then draw your own digits for it to read."
 )
 if dataset is not None:
-    st.success(f"**Data:** {dataset.description}.")
+    st.success(f"**Data:** {escape_markdown(dataset.description)}.")
     if dataset.source == "sample":
         st.warning("This is only a small offline sample: accuracies will be lower than with the full MNIST set.")
 

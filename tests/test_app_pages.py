@@ -74,7 +74,7 @@ def test_settings_apply_and_survive_a_visit_to_another_page(app):
 
 
 @pytest.mark.parametrize("widget, key, value, words", [
-    ("text_input", "setting_hidden", "", "Hidden layers"),
+    ("text_input", "setting_hidden", "²", "Hidden layers"),
     ("text_input", "setting_hidden", "wide", "not a whole number"),
     ("button_group", "setting_classes", [], "at least one digit"),
 ])

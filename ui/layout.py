@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 from mlp.mnist import Dataset
 from ui import data, state
 from ui.controller import status_text
+from ui.text import escape_markdown
 from ui.train.share_panel import apply_link_once
 
 APP_NAME = "MLP playground"
@@ -71,7 +72,7 @@ def setup_page(title: str, icon: str = "🧠") -> Dataset | None:
     dataset = data.dataset()
     with st.sidebar:
         if dataset is not None:
-            st.caption(f"**Data:** {dataset.description}")
+            st.caption(f"**Data:** {escape_markdown(dataset.description)}")
         _training_status()
     return dataset
 
@@ -87,7 +88,7 @@ def _training_status() -> None:
 
     def body() -> None:
         run.beat()
-        st.caption(f"**{run.name}** — {status_text(run)}")
+        st.caption(f"**{escape_markdown(run.name)}** — {status_text(run)}")
         if run.state in ("running", "paused"):
             st.progress(run.progress().fraction)
         if polling and not run.active:

@@ -14,6 +14,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from mlp.model import Model
 from ui.controller import Run, TrainingRun
 from ui.settings import Settings, default_settings
+from ui.text import escape_markdown
 
 _SETTINGS = "settings"
 RUN_KEY = "training_run"  # public: tests wait on the run object
@@ -74,7 +75,7 @@ def _keep(record: Run) -> None:
     if len(runs) > MAX_RUNS:
         dropped = next(r for r in runs if r is not in_use and r is not record)
         delete_run(dropped.uid)
-        set_notice(f"**{dropped.name}** was removed to make room: a session keeps at most {MAX_RUNS} runs; "
+        set_notice(f"**{escape_markdown(dropped.name)}** was removed to make room: a session keeps at most {MAX_RUNS} runs; "
                    "download a network you want to keep.", "warning")
 
 

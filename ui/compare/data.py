@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 from mlp.config import TrainConfig
 from ui.controller import Run
 from ui.figures import FONT_SIZE, finite_values, legend_above, needs_log_scale, readable_axes
+from ui.text import escape_html
 
 # Ten colours told apart in print and by most colour-blind eyes (Plotly's "D3" set, green and red apart).
 RUN_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -52,10 +53,11 @@ def compare_figure(runs: Sequence[Run], curve: Curve = "held-out", *, log_loss: 
         x = [p.epoch for p in points]
         for row, attr in ((1, "loss"), (2, "accuracy")):
             fig.add_trace(go.Scatter(
-                x=x, y=finite_values([getattr(p, attr) for p in points]), name=run.name, legendgroup=str(run.uid),
+                x=x, y=finite_values([getattr(p, attr) for p in points]), name=escape_html(run.name),
+                legendgroup=str(run.uid),
                 showlegend=row == 1, mode="lines+markers" if curve == "held-out" else "lines",
                 line=dict(color=colour, width=3), marker=dict(size=9),
-                hovertemplate=f"{run.name}<br>epoch %{{x:.2f}}: {attr} %{{y:.3g}}<extra></extra>"), row=row, col=1)
+                hovertemplate=f"{escape_html(run.name)}<br>epoch %{{x:.2f}}: {attr} %{{y:.3g}}<extra></extra>"), row=row, col=1)
     which = "held-out digits (unseen in training)" if curve == "held-out" else "training digits"
     fig.update_xaxes(title_text=f"epochs · curves on the {which}", row=2, col=1)
     fig.update_yaxes(title_text="loss" + (" (log scale)" if log_loss else ""), type="log" if log_loss else "linear",

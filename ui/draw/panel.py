@@ -15,6 +15,7 @@ from mlp.presets import get_preset
 from ui import state
 from ui.controller import status_text
 from ui.figures import pixelated, probability_figure, sure
+from ui.text import escape_markdown
 from ui.train.panel import start_training
 
 CANVAS_SIDE = 280
@@ -108,7 +109,7 @@ def draw_area() -> None:
                 if probabilities is not None:
                     st.plotly_chart(probability_figure(probabilities), width="stretch",
                                     key="probabilities", config={"displaylogo": False, "staticPlot": True})
-                    st.caption(f"Network: {source}")
+                    st.caption(f"Network: {escape_markdown(source)}")
                     st.page_link("pages/3_Inspect.py", label="Follow it through every layer",
                                  icon=":material/biotech:")
                 else:

@@ -11,6 +11,7 @@ from ui.controller import Run, TrainingRun, status_text
 from ui.figures import training_figure
 from ui.models_panel import model_download
 from ui.settings import apply_changes, config_from_settings, describe, settings_from_config, short_label
+from ui.text import escape_markdown
 
 POLL_SECONDS = 0.5
 
@@ -41,7 +42,7 @@ def start_training(config: TrainConfig | None = None, label: str = "") -> Traini
     try:
         config = config or config_from_settings(state.settings())
     except ConfigError as error:
-        state.set_notice(str(error), "warning")
+        state.set_notice(escape_markdown(error), "warning")  # it may quote typed text
         return None
     if data.dataset() is None:
         state.set_notice("There is no data to train on: see the message at the top of the page.", "warning")
@@ -87,7 +88,7 @@ def live_view() -> None:
 
     def body() -> None:
         run.beat()
-        st.caption(f"**{run.name}** — {describe(run.config)}")
+        st.caption(f"**{escape_markdown(run.name)}** — {describe(run.config)}")
         if run.active:
             _controls(run)
         st.markdown(f"### {status_text(run)}")
