@@ -2,7 +2,7 @@
 request to a host the link names (Streamlit renders Markdown with GFM and its own additions)."""
 from urllib.parse import urlencode, urlsplit
 
-from test_browser import browser, new_page, server  # noqa: F401 (fixtures)
+from test_browser import new_page, server  # noqa: F401 (a fixture)
 
 TRAP = "127.0.0.1:9"  # a host the link names: the page must never ask it for anything
 VALUE = f"[click](http://{TRAP}/) ![i](http://{TRAP}/i.png)"
