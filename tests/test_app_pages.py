@@ -5,10 +5,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui.navigation import spec
 from ui.state import RUN_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
-TRAIN, DRAW = "pages/1_Train.py", "pages/2_Draw.py"
+HOME, TRAIN, DRAW = (spec(title).script for title in ("Home", "Train", "Draw"))
 
 
 @pytest.fixture
@@ -44,7 +45,8 @@ def test_home_says_what_the_app_is_and_which_data_is_loaded(app):
     assert "MLP playground" in app.title[0].value
     assert any("Full MNIST" in s.value and "60,000" in s.value for s in app.success)
     assert "Where to start" in texts(app)
-    assert any("MLP playground" in m.value for m in app.sidebar.markdown)
+    sidebar = "\n".join(c.value for c in app.sidebar.caption)
+    assert "Full MNIST" in sidebar and "nothing is kept across a reload" in sidebar
 
 
 def test_a_named_data_folder_that_is_wrong_gets_a_message_not_a_traceback(app, tmp_path):
@@ -149,7 +151,7 @@ def test_changing_a_setting_or_the_page_does_not_stop_training(app):
     app.text_input(key="setting_hidden").set_value("32").run()
     open_page(app, DRAW)
     assert "The answer follows the network as it learns" in texts(app)
-    open_page(app, "app.py")
+    open_page(app, HOME)
     assert run.active and run.config.hidden == (256, 128)  # the run keeps the settings it started with
     open_page(app, TRAIN)
     assert app.button(key="start").disabled  # one training per session at a time
