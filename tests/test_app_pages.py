@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
-from ui.navigation import spec
+from ui.navigation import PAGES, spec
 from ui.state import RUN_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +29,20 @@ def open_page(at: AppTest, page: str) -> AppTest:
     return at
 
 
+def request(at: AppTest, url_path: str) -> AppTest:
+    """A session's first request for an address (/Train, with `at.query_params`), as a browser makes it.
+    AppTest names a page by its file only after a first run, when the first run would be the home page's."""
+    at._page_hash = calc_hash(url_path)  # st.Page's hash for a page is that of its url_path
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def arrive(at: AppTest, script: str) -> AppTest:
+    """A session's first request for the page whose script is `script`."""
+    return request(at, next(p.url_path for p in PAGES if p.script == script))
+
+
 def texts(at: AppTest) -> str:
     parts = [e.value for kind in ("markdown", "caption", "info", "success", "warning", "error") for e in getattr(at, kind)]
     return "\n".join(str(p) for p in parts)
@@ -47,6 +62,17 @@ def test_home_says_what_the_app_is_and_which_data_is_loaded(app):
     assert "Where to start" in texts(app)
     sidebar = "\n".join(c.value for c in app.sidebar.caption)
     assert "Full MNIST" in sidebar and "nothing is kept across a reload" in sidebar
+
+
+@pytest.mark.parametrize("address, title", [("Train", "Train a network"), ("Draw", "Draw a digit"),
+                                            ("Inspect", "Inspect a network"), ("Compare", "Compare runs")])
+def test_the_addresses_of_the_first_layout_still_open_their_pages(mnist_dir, monkeypatch, address, title):
+    monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lr"] = "0.02"  # an old shared link: /Train?lr=0.02
+    request(at, address)
+    assert title in at.title[0].value
+    assert at.session_state["settings"]["lr"] == 0.02  # read on whichever page the link opens
 
 
 def test_a_named_data_folder_that_is_wrong_gets_a_message_not_a_traceback(app, tmp_path):

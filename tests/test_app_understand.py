@@ -11,7 +11,7 @@ import ui.inspect.panel
 import ui.state
 from mlp.config import TrainConfig
 from mlp.model import Model
-from test_app_pages import ROOT, TRAIN, app, finish, open_page, texts  # noqa: F401  (app is a fixture)
+from test_app_pages import ROOT, TRAIN, app, arrive, finish, open_page, texts  # noqa: F401  (app is a fixture)
 from ui.navigation import spec
 from ui.train.share import encode
 from ui.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
@@ -25,9 +25,7 @@ def open_link(mnist_dir, monkeypatch, page: str, params: dict[str, str]) -> AppT
     monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params.update(params)
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+    return arrive(at, page)
 
 
 def train(at: AppTest) -> None:

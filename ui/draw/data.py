@@ -9,6 +9,8 @@ from mlp.preprocess import to_mnist
 
 EMPTY_HINT = "Draw a digit in the black square."
 TOO_LITTLE_HINT = "Too little ink for a digit: draw it larger, in one or two strokes."
+UNREADABLE = ("This network cannot read digits: its weights are not numbers any more (they grew too large "
+              "while it trained). Train a new one, with a smaller learning rate.")
 
 
 class Reading(NamedTuple):

@@ -12,7 +12,7 @@ from streamlit_drawable_canvas import st_canvas
 from mlp.config import TrainConfig
 from mlp.presets import get_preset
 from ui import state
-from ui.draw.data import EMPTY_HINT, TOO_LITTLE_HINT, Reading, read_drawing, readable
+from ui.draw.data import EMPTY_HINT, TOO_LITTLE_HINT, UNREADABLE, Reading, read_drawing, readable
 from ui.figures import pixelated, probability_figure, sure
 from ui.layout import poll_while_active
 from ui.navigation import link
@@ -23,8 +23,6 @@ PREVIEW_SCALE = 8  # 28 x 8 = 224 pixels: every input pixel a clear square
 BRUSH = 20
 QUICK_LABEL = "quick model"
 POLL_SECONDS = 1.0
-UNREADABLE = ("This network cannot read digits: its weights are not numbers any more (they grew too large "
-              "while it trained). Train a new one, with a smaller learning rate.")
 
 
 def quick_config() -> TrainConfig:
@@ -114,7 +112,8 @@ def draw_area() -> None:
                 st.markdown("#### 1. Your drawing")
                 reading = _canvas()
             if reading.digit is not None and model is not None:
-                probabilities = model.predict_proba(reading.digit.reshape(1, -1).astype(np.float32))[0]
+                with np.errstate(over="ignore", invalid="ignore"):  # overflowing weights: said in words below
+                    probabilities = model.predict_proba(reading.digit.reshape(1, -1).astype(np.float32))[0]
             with st.container(width=28 * PREVIEW_SCALE + 10):
                 _answer(reading, probabilities)
             with st.container(width=420):
