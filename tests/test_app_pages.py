@@ -164,6 +164,9 @@ def test_pause_resume_and_stop_from_the_page(app):
     app.button(key="resume").click().run()
     assert run.state == "running"
     app.button(key="stop").click().run()
+    page = texts(app)  # at once, while the run still measures its test accuracy
+    assert "Stopped at epoch" in page and "Training: epoch" not in page
+    assert not [b for b in app.button if b.key in ("pause", "stop")]
     finish(app, timeout=60)
     assert run.state == "stopped"
     assert any("Stopped by the user" in w.value for w in app.warning)
