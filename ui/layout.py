@@ -32,6 +32,8 @@ _CSS = """
 /* the Draw page's answer, readable from the back of a room */
 div.big-digit { font-size: 8.5rem; font-weight: 800; line-height: 1; text-align: center; color: #d62728; }
 div.big-digit-caption { font-size: 2rem; font-weight: 600; text-align: center; margin-bottom: 0.5rem; }
+/* room above the canvas for its toolbar, which otherwise sits on the heading "1. Your drawing" */
+.st-key-drawing [data-testid="stBidiComponentIsolated"] { padding-top: 2.25rem; }
 /* small digit images blown up by the browser: sharp squares, not a blur */
 [class*="st-key-digits_"] img, .st-key-weights img { image-rendering: pixelated; }
 [class*="st-key-digits_"] [data-testid="stImageCaption"] p { font-size: 1.05rem; color: inherit; line-height: 1.3; }

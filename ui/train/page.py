@@ -6,7 +6,7 @@ from ui.train.panel import live_view, preset_picker, result_view, start_button
 from ui.train.settings_form import settings_form
 from ui.train.share_panel import share_box, sync_address
 
-st.title(":material/show_chart: Train a network")
+st.title(":material/show_chart: Train a network", anchor=False)  # no anchor link: one Tab fewer to Start
 st.markdown("Choose how the network is built and how it learns, press **Start training**, and watch it learn.")
 start_slot = st.container()  # filled once the settings are known: first in the page, a Tab or two away
 

@@ -56,7 +56,7 @@ def live_view() -> None:
     """Status, progress and curves of the session's run; polls while the run is active."""
     run = state.current_run()
     if run is None:
-        st.info("Choose a preset or settings on the left, press **Start training**, and the loss and accuracy "
+        st.info("Choose a preset or change the settings, press **Start training**, and the loss and accuracy "
                 "curves will grow here while the network learns.")
         return
 
@@ -91,7 +91,7 @@ def result_view() -> None:
         return
     st.markdown("#### Result on the test digits (never seen in training)")
     if record.test_accuracy is not None:
-        with st.container(horizontal=True, gap="large", key="result_numbers"):  # wraps rather than cuts a number
+        with st.container(horizontal=True, gap="medium", key="result_numbers"):  # wraps rather than cuts a number
             st.metric("Test accuracy", f"{record.test_accuracy:.1%}", width="content")
             st.metric("Test loss", f"{record.test_loss:,.0f}" if record.test_loss >= 100 else f"{record.test_loss:.3g}",
                       width="content")
