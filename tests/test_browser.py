@@ -24,6 +24,7 @@ from mlp.model import load_model
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+expect.set_options(timeout=60_000)  # as pages' own waits (new_page): a loaded machine draws widgets slowly
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PLOT_POINTS = "() => { const d = document.querySelector('.js-plotly-plot'); return d && d.data ? d.data[0].x.length : 0 }"
@@ -112,7 +113,7 @@ def server(mnist_dir, tmp_path_factory):
 
 def new_page(browser, width: int = 1600, height: int = 1300) -> Page:
     page = browser.new_page(viewport={"width": width, "height": height})
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(60_000)  # a loaded machine can take seconds to draw a page's widgets
     return page
 
 

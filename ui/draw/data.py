@@ -13,7 +13,7 @@ UNREADABLE = ("This network cannot read digits: its weights are not numbers any 
               "while it trained). Train a new one, with a smaller learning rate.")
 
 
-class Reading(NamedTuple):
+class CanvasReading(NamedTuple):
     digit: np.ndarray | None  # the 28x28 input the network receives, or None
     hint: str  # why there is no digit ("" when there is one)
 
@@ -24,12 +24,12 @@ def has_ink(image: np.ndarray) -> bool:
     return bool(np.asarray(image)[..., :3].any())
 
 
-def read_drawing(image: np.ndarray) -> Reading:
+def read_drawing(image: np.ndarray) -> CanvasReading:
     """The canvas's RGBA image as the network's input, or the reason there is none (empty, or a mere dot)."""
     if not has_ink(image):
-        return Reading(None, EMPTY_HINT)
+        return CanvasReading(None, EMPTY_HINT)
     digit = to_mnist(image)
-    return Reading(digit, "" if digit is not None else TOO_LITTLE_HINT)
+    return CanvasReading(digit, "" if digit is not None else TOO_LITTLE_HINT)
 
 
 def readable(probabilities: np.ndarray) -> bool:

@@ -12,7 +12,7 @@ from streamlit_drawable_canvas import st_canvas
 from mlp.config import TrainConfig
 from mlp.presets import get_preset
 from ui import state
-from ui.draw.data import EMPTY_HINT, TOO_LITTLE_HINT, UNREADABLE, Reading, read_drawing, readable
+from ui.draw.data import EMPTY_HINT, TOO_LITTLE_HINT, UNREADABLE, CanvasReading, read_drawing, readable
 from ui.figures import pixelated, probability_figure, sure
 from ui.layout import poll_while_active
 from ui.navigation import link
@@ -38,7 +38,7 @@ def no_model_yet() -> None:
               on_click=start_training, args=(quick_config(), QUICK_LABEL))
 
 
-def _canvas() -> Reading:
+def _canvas() -> CanvasReading:
     """The drawing as the network's 28x28 input, or why there is none.
 
     The canvas comes back with the last drawing after a visit to another page (its widget state is
@@ -52,7 +52,7 @@ def _canvas() -> Reading:
     st.button("Clear the drawing", icon=":material/delete:", on_click=state.clear_canvas, key="clear_canvas")
     if result.image_data is None:  # nothing sent since the canvas appeared: it shows the drawing it started from
         digit = state.drawn_digit() if start else None
-        return Reading(digit, "" if digit is not None else TOO_LITTLE_HINT if start else EMPTY_HINT)
+        return CanvasReading(digit, "" if digit is not None else TOO_LITTLE_HINT if start else EMPTY_HINT)
     reading = read_drawing(result.image_data)
     state.set_drawing(result.json_data if reading.hint != EMPTY_HINT else None)
     state.set_drawn_digit(reading.digit)  # the Inspect page follows this digit through the layers
@@ -65,7 +65,7 @@ def _big_answer(probabilities: np.ndarray) -> None:
                 f'<div class="big-digit-caption">{sure(float(probabilities[digit]))} sure</div>', unsafe_allow_html=True)
 
 
-def _answer(reading: Reading, probabilities: np.ndarray | None) -> None:
+def _answer(reading: CanvasReading, probabilities: np.ndarray | None) -> None:
     """What the network receives and its answer, or a word on what is missing."""
     st.markdown("#### 2. What it sees")
     if reading.digit is None:

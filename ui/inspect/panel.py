@@ -56,8 +56,8 @@ def reading_for(model: Model, dataset: Dataset) -> Reading:
 # ----- which network -----
 def network_choice() -> Run | None:
     """Pick the network (trained in this session or uploaded), download it, or upload one."""
-    run = state.current_run()
-    if run is not None and run.active:
+    run = state.active_run()
+    if run is not None:
         st.info(f"**{run.name}** is still training: it can be inspected once it ends.")
     if not state.model_runs():
         st.info("There is no trained network in this session yet. Train one on the **Train** page (or a quick "
