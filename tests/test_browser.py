@@ -24,7 +24,7 @@ from mlp.model import load_model
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-TRAINING_MS = 240_000  # a 3-epoch run takes 10 s alone, over 70 s beside a class of runs on 2 cores
+TRAINING_MS = 240_000  # a 3-epoch run: about 10 s alone, 73 s measured on a loaded 2-core machine
 expect.set_options(timeout=60_000)  # as pages' own waits (new_page): a loaded machine draws widgets slowly
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
