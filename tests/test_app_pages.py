@@ -72,7 +72,8 @@ def test_the_addresses_of_the_first_layout_still_open_their_pages(mnist_dir, mon
     at.query_params["lr"] = "0.02"  # an old shared link: /Train?lr=0.02
     request(at, address)
     assert title in at.title[0].value
-    assert at.session_state["settings"]["lr"] == 0.02  # read on whichever page the link opens
+    open_page(at, TRAIN)  # the link was read on whichever page it opened
+    assert at.number_input(key="setting_lr").value == 0.02
 
 
 def test_a_named_data_folder_that_is_wrong_gets_a_message_not_a_traceback(app, tmp_path):
