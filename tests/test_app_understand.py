@@ -11,11 +11,12 @@ import ui.inspect.panel
 import ui.state
 from mlp.config import TrainConfig
 from mlp.model import Model
-from test_app_pages import ROOT, TRAIN, app, finish, open_page, texts  # noqa: F401  (app is a fixture)
+from test_app_pages import ROOT, TRAIN, app, arrive, finish, open_page, texts  # noqa: F401  (app is a fixture)
+from ui.navigation import spec
 from ui.train.share import encode
 from ui.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
 
-DRAW, INSPECT, COMPARE = "pages/2_Draw.py", "pages/3_Inspect.py", "pages/4_Compare.py"
+HOME, DRAW, INSPECT, COMPARE = (spec(title).script for title in ("Home", "Draw", "Inspect", "Compare"))
 TINY = {"hidden": "32", "per_class": "100", "epochs": "1"}  # about a second of training
 
 
@@ -24,9 +25,7 @@ def open_link(mnist_dir, monkeypatch, page: str, params: dict[str, str]) -> AppT
     monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params.update(params)
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+    return arrive(at, page)
 
 
 def train(at: AppTest) -> None:
@@ -225,11 +224,11 @@ def test_bad_link_parameters_fall_back_to_defaults_with_a_note(mnist_dir, monkey
 
 
 def test_the_link_applies_once_per_session(mnist_dir, monkeypatch):
-    at = open_link(mnist_dir, monkeypatch, "app.py", {"lr": "0.02"})
+    at = open_link(mnist_dir, monkeypatch, HOME, {"lr": "0.02"})
     open_page(at, TRAIN)
     assert at.number_input(key="setting_lr").value == 0.02
     at.number_input(key="setting_lr").set_value(0.005).run()
-    open_page(at, "app.py")
+    open_page(at, HOME)
     open_page(at, TRAIN)
     assert at.number_input(key="setting_lr").value == 0.005
 

@@ -9,10 +9,12 @@ from streamlit.testing.v1 import AppTest
 from mlp.config import TrainConfig
 from mlp.model import Model
 from ui import state
+from ui.navigation import spec
+from test_app_pages import request
 from ui.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ("app.py", "pages/1_Train.py", "pages/2_Draw.py", "pages/3_Inspect.py", "pages/4_Compare.py")  # Compare last
+PAGES = tuple(spec(title).script for title in ("Home", "Train", "Draw", "Inspect", "Compare"))  # Compare last
 HOSTILE = "[a](http://e.x) :red[b] **c**"  # a link, coloured text and bold, if read as Markdown
 RAW = ("[a](", ":red[", "**c**")
 
@@ -36,7 +38,7 @@ def fresh(mnist_dir, monkeypatch):
 
 
 def upload(at: AppTest, name: str) -> None:
-    at.switch_page("pages/3_Inspect.py").run()
+    at.switch_page(spec("Inspect").script).run()
     model = Model.create(TrainConfig(hidden=(8,)))
     at.file_uploader(key="model_upload").set_value((name, model.to_bytes(), "application/zip")).run()
     assert not at.exception
@@ -53,9 +55,9 @@ def test_an_uploaded_name_is_text_on_every_page(fresh):
     for page in PAGES:
         fresh.switch_page(page).run()
         assert_literal(fresh, page)
-    fresh.switch_page("pages/2_Draw.py").run()
+    fresh.switch_page(spec("Draw").script).run()
     assert any(c.value.startswith("Network: \\[a\\]") for c in fresh.caption)  # the answer names the network
-    fresh.switch_page("pages/4_Compare.py").run()
+    fresh.switch_page(spec("Compare").script).run()
     fresh.text_input(key="rename_to").set_value("![img](http://e.x/i.png) " + HOSTILE).run()  # on Compare
     fresh.button(key="rename").click().run()
     assert_literal(fresh, "Compare after a rename")
@@ -65,9 +67,8 @@ def test_an_uploaded_name_is_text_on_every_page(fresh):
 
 
 def test_a_links_rejected_values_are_quoted_as_text(fresh):
-    fresh.switch_page("pages/1_Train.py")
     fresh.query_params.update({"activation": HOSTILE, HOSTILE: "1", "lr": "x" * 10_000})
-    fresh.run()
+    request(fresh, "Train")
     assert_literal(fresh, "Train from a link")
     (notice,) = fresh.warning
     assert "\\[a\\]\\(http\\:" in notice.value and len(notice.value) < 1000
@@ -103,15 +104,15 @@ def test_a_data_folder_named_with_markdown_is_named_as_text(fresh, mnist_dir, tm
 
 def test_a_renamed_run_and_a_typed_value_stay_text_on_the_train_page(fresh):
     fresh.run()
-    fresh.switch_page("pages/1_Train.py").run()
+    fresh.switch_page(spec("Train").script).run()
     fresh.button(key="preset_notebook-one").click().run()
     fresh.number_input(key="setting_per_class").set_value(200).run()
     fresh.button(key="start").click().run()
     assert fresh.session_state[RUN_KEY].wait(120)
-    fresh.switch_page("pages/4_Compare.py").run()
+    fresh.switch_page(spec("Compare").script).run()
     fresh.text_input(key="rename_to").set_value(HOSTILE).run()
     fresh.button(key="rename").click().run()
-    fresh.switch_page("pages/1_Train.py").run()
+    fresh.switch_page(spec("Train").script).run()
     assert_literal(fresh, "Train with a renamed run")
     assert any(c.value.startswith("**\\[a\\]") for c in fresh.caption)  # the live view names the run
     fresh.text_input(key="setting_hidden").set_value(HOSTILE).run()

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from mlp.config import TrainConfig
 from mlp.model import Model, ModelFileError
 from ui import models
+from ui.navigation import spec
 from ui.models import MAX_UPLOAD_BYTES, NAME_CHARS, download_name, read_model_file, unique_name, uploaded_run
 
 
@@ -77,7 +78,7 @@ def inspect_page(mnist_dir, monkeypatch):
     monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("pages/3_Inspect.py").run()
+    at.switch_page(spec("Inspect").script).run()
     assert not at.exception
     return at
 

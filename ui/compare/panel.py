@@ -8,6 +8,7 @@ from ui.compare.data import compare_figure, default_selection, histories_csv, lo
 from ui.controller import Run
 from ui.models_panel import run_caption
 from ui.text import escape_markdown
+from ui.navigation import link
 
 PICKER_KEY = "compare_runs"
 
@@ -88,7 +89,7 @@ def compare_view() -> None:
     if not runs:
         st.info("No run has ended in this session yet. Train a few on the **Train** page, changing one setting "
                 "each time (for instance a learning rate of 0.000001, then 0.001, then 1), and compare them here.")
-        st.page_link("pages/1_Train.py", label="Train a network", icon=":material/show_chart:")
+        link("Train", "Train a network")
         return
     chosen = run_picker(runs)
     if chosen:

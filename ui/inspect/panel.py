@@ -22,6 +22,7 @@ from ui.inspect.data import (Reading, TrainingView, closest_training_digits, fin
                              learned_change, mistake_caption, read_test_digits, training_view)
 from ui.inspect.figures import activations_figure, class_accuracy_figure, confusion_figure, weight_grid
 from ui.models_panel import model_download, model_picker, model_upload
+from ui.navigation import link
 from ui.settings import describe
 
 CHART = {"displaylogo": False}
@@ -55,8 +56,8 @@ def reading_for(model: Model, dataset: Dataset) -> Reading:
 # ----- which network -----
 def network_choice() -> Run | None:
     """Pick the network (trained in this session or uploaded), download it, or upload one."""
-    run = state.current_run()
-    if run is not None and run.active:
+    run = state.active_run()
+    if run is not None:
         st.info(f"**{run.name}** is still training: it can be inspected once it ends.")
     if not state.model_runs():
         st.info("There is no trained network in this session yet. Train one on the **Train** page (or a quick "
@@ -170,7 +171,7 @@ def drawing_panel(run: Run, dataset: Dataset) -> None:
     image = state.drawn_digit()
     if image is None:
         st.info("Draw a digit on the **Draw** page, then come back: its path through the network appears here.")
-        st.page_link("pages/2_Draw.py", label="Draw a digit", icon=":material/draw:")
+        link("Draw", "Draw a digit")
         return
     hidden, probabilities = layer_outputs(run.model, image)
     left, right = st.columns([1, 3], gap="large")
@@ -178,7 +179,7 @@ def drawing_panel(run: Run, dataset: Dataset) -> None:
         st.markdown("##### Your digit")
         st.image(pixelated(image, 8), width=28 * 8, caption="28 × 28 pixels, as the network receives it",
                  output_format="PNG")
-        st.page_link("pages/2_Draw.py", label="Draw another one", icon=":material/draw:")
+        link("Draw", "Draw another one")
     with right:
         st.markdown("##### Every layer's output for your digit")
         st.plotly_chart(activations_figure(hidden, probabilities, run.config.activation), width="stretch",
