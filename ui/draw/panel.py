@@ -12,8 +12,8 @@ from streamlit_drawable_canvas import st_canvas
 from mlp.config import TrainConfig
 from mlp.presets import get_preset
 from ui import state
-from ui.draw.data import EMPTY_HINT, TOO_LITTLE_HINT, UNREADABLE, CanvasReading, answer, read_drawing,
-                          readable
+from ui.draw.data import (EMPTY_HINT, TOO_LITTLE_HINT, UNREADABLE, CanvasReading, answer, read_drawing,
+                          readable)
 from ui.figures import pixelated, probability_figure, sure
 from ui.layout import poll_while_active
 from ui.navigation import link
