@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import types
 from types import SimpleNamespace
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -45,10 +46,11 @@ def upscaled(digit28: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture
-def canvas(monkeypatch) -> CanvasStandIn:
+def canvas(monkeypatch) -> Iterator[CanvasStandIn]:
     """The stand-in in sys.modules; the Draw panel is imported afresh so that it takes it (it keeps the
     `st_canvas` it imported)."""
     standin = CanvasStandIn()
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", standin)
-    monkeypatch.delitem(sys.modules, "ui.draw.panel", raising=False)
-    return standin
+    sys.modules.pop("ui.draw.panel", None)
+    yield standin
+    sys.modules.pop("ui.draw.panel", None)  # the next test's Draw panel imports the real canvas again
