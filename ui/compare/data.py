@@ -48,7 +48,7 @@ def run_style(index: int, count: int) -> dict[str, Any]:
     """The look of the `index`-th of `count` runs: its own colour, dash pattern and marker symbol, and a width
     that narrows from the first run to the last. Later runs are drawn on top, so where two curves coincide
     exactly the one beneath still shows along both edges of the one above (and through its dashes)."""
-    share = index / (count - 1) if count > 1 else 0.0
+    share = index / (count - 1) if count > 1 else 0.5
     return dict(line=dict(color=RUN_COLOURS[index % len(RUN_COLOURS)], dash=RUN_DASHES[index % len(RUN_DASHES)],
                           width=WIDEST - (WIDEST - NARROWEST) * share),
                 marker=dict(symbol=RUN_SYMBOLS[index % len(RUN_SYMBOLS)], size=14 - 6 * share, maxdisplayed=20))

@@ -61,9 +61,11 @@ def confusion_figure(counts: np.ndarray, rows: Sequence[int], cols: Sequence[int
     if chosen is not None and chosen[0] in rows and chosen[1] in cols:
         r, c = rows.index(chosen[0]), cols.index(chosen[1])
         fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color="black", width=4))
-    fig.update_xaxes(title_text="the network's answer", type="category", side="top", tickfont=dict(size=FONT_SIZE + 4))
-    fig.update_yaxes(title_text="true digit", type="category", autorange="reversed", scaleanchor="x",
-                     tickfont=dict(size=FONT_SIZE + 4))
+    # ranges fixed to the cells: left to themselves, the axes would make room for the markers' size
+    fig.update_xaxes(title_text="the network's answer", type="category", side="top", tickfont=dict(size=FONT_SIZE + 4),
+                     range=[-0.5, len(cols) - 0.5])
+    fig.update_yaxes(title_text="true digit", type="category", range=[len(rows) - 0.5, -0.5], scaleanchor="x",
+                     tickfont=dict(size=FONT_SIZE + 4))  # reversed: the first digit on top
     fig.update_layout(height=640, font=dict(size=FONT_SIZE), margin=dict(l=80, r=20, t=80, b=20),
                       plot_bgcolor="white", hovermode="closest", hoverdistance=-1, showlegend=False)
     return readable_axes(fig)

@@ -23,7 +23,7 @@ def training_figure(history: History, total_epochs: float | None, revision: str)
     to right), and Plotly's `uirevision` set to `revision` (one per run), which keeps a zoom or a hidden
     curve while the run grows and drops it when the next run starts.
     """
-    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.14,
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         subplot_titles=("Loss: lower is better", "Accuracy: higher is better"))
     heldout_label = f"{history.heldout_name} digits (unseen)"
     for row, attr in ((1, "loss"), (2, "accuracy")):
@@ -39,7 +39,7 @@ def training_figure(history: History, total_epochs: float | None, revision: str)
     last = max((p.epoch for p in (*history.train, *history.heldout)), default=0.0)
     x_range = [0, max(total_epochs, last) * 1.02] if total_epochs else None
     fig.update_xaxes(range=x_range)
-    fig.update_xaxes(title_text=EPOCHS_TITLE, row=2, col=1)  # the panels share it: its title once, below
+    fig.update_xaxes(title_text=EPOCHS_TITLE, row=2, col=1)  # the panels share it: ticks and title once, below
     losses = [p.loss for p in (*history.train, *history.heldout)]
     loss_axis(fig, losses, log=needs_log_scale(losses))
     fig.update_yaxes(title_text="accuracy", range=[0, 1.02], tickformat=".0%", row=2, col=1)
