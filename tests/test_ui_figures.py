@@ -127,6 +127,9 @@ def test_powers_of_ten_read_as_plain_numbers_then_as_powers():
     assert labels[0] == "1" and labels[-1] == "10<sup>24</sup>" and len(labels) <= 8
     assert values == [10.0 ** p for p in range(0, 25, 4)]
     assert log_ticks([math.nan, 0.0, -1.0]) == ([], [])
+    values, labels = log_ticks([2.3, 250.0])  # a spike of 100 times: 1, 2 and 5 times each power of ten
+    assert labels[:7] == ["1", "2", "5", "10", "20", "50", "100"] and values[:3] == [1.0, 2.0, 5.0]
+    assert power_label(-5, 2) == "2×10<sup>-5</sup>" and power_label(3, 5) == "5,000"
 
 
 def test_a_name_is_shown_as_typed_in_a_plotly_label():

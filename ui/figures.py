@@ -48,26 +48,31 @@ def needs_log_scale(losses: Iterable[float]) -> bool:
 
 PLAIN_POWERS = range(-3, 7)  # 0.001 to 1,000,000 are written out; beyond, as 10 to a power
 MOST_LOG_TICKS = 8
+FINE_SPAN = 3  # decades or fewer: ticks at 1, 2 and 5 times each power of ten, else a power of ten alone
 
 
-def power_label(power: int) -> str:
-    """10**power as a student reads it: '0.01', '1', '1,000', '1,000,000', then '10⁷' (not Plotly's '10M' or
-    '1T', which read as megabytes and trillions)."""
+def power_label(power: int, times: int = 1) -> str:
+    """times * 10**power as a student reads it: '0.01', '2', '1,000', '5,000,000', then '10⁷' or '2×10⁷'
+    (not Plotly's '10M' or '1T', which read as megabytes and trillions)."""
     if power in PLAIN_POWERS:
-        return f"{10.0 ** power:,.{max(0, -power)}f}"
-    return f"10<sup>{power}</sup>"
+        return f"{times * 10.0 ** power:,.{max(0, -power)}f}"
+    return ("" if times == 1 else f"{times}×") + f"10<sup>{power}</sup>"
 
 
 def log_ticks(values: Iterable[float]) -> tuple[list[float], list[str]]:
-    """Tick positions and labels for a log axis holding `values`: the powers of ten around them (every
-    second or third one when they span many), labelled by `power_label`."""
+    """Tick positions and labels for a log axis holding `values`, labelled by `power_label`: 1, 2 and 5
+    times each power of ten over a few decades; over many, the powers of ten (every second or third
+    one when they would crowd the axis)."""
     positive = [v for v in values if math.isfinite(v) and v > 0]
     if not positive:
         return [], []
     low, high = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
-    step = max(1, math.ceil((high - low + 1) / MOST_LOG_TICKS))
-    powers = range(low - low % step, high + 1, step)
-    return [10.0 ** p for p in powers], [power_label(p) for p in powers]
+    if high - low <= FINE_SPAN:
+        ticks = [(p, m) for p in range(low, high + 1) for m in (1, 2, 5)]
+    else:
+        step = math.ceil((high - low + 1) / MOST_LOG_TICKS)
+        ticks = [(p, 1) for p in range(low - low % step, high + 1, step)]
+    return [m * 10.0 ** p for p, m in ticks], [power_label(p, m) for p, m in ticks]
 
 
 def loss_axis(fig: go.Figure, losses: Iterable[float], log: bool, row: int = 1, col: int = 1) -> go.Figure:
