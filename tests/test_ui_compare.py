@@ -65,7 +65,7 @@ def test_training_curves_and_a_log_loss_axis_on_request():
     fig = compare_figure([run("a", losses=(2.3, math.nan, 0.4))], curve="training", log_loss=True)
     assert list(fig.data[0].y) == [2.3, None, 0.4]  # a diverged point is a gap, not invalid JSON
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.title.text == "loss (log scale)"
-    assert list(fig.layout.yaxis.ticktext) == ["0.1", "1", "10"]  # plain numbers, not Plotly's "100m"
+    assert list(fig.layout.yaxis.ticktext)[:4] == ["0.1", "0.2", "0.5", "1"]  # plain numbers, not Plotly's "100m"
     assert "NaN" not in fig.to_json()
 
 
