@@ -109,7 +109,7 @@ def test_weight_colours_run_from_red_through_white_to_blue():
 def test_weight_grid_lays_units_out_in_rows_with_lines_between():
     images = np.zeros((5, 28, 28), np.float32)
     images[4] = 1.0  # the fifth unit: all blue
-    grid = weight_grid(images, columns=3, gap=1)
+    grid = weight_grid(images, columns=3)
     assert grid.shape == (2 * 29 - 1, 3 * 29 - 1, 3)
     assert tuple(grid[28, 0]) == GAP_RGB and tuple(grid[0, 28]) == GAP_RGB  # the lines
     assert (grid[29:57, 29:57] == weight_colours(np.float32(1.0))).all()  # unit 5: row 2, column 2

@@ -18,6 +18,7 @@ NEGATIVE_RGB = np.array([178, 24, 43], np.float32)  # red: ink there holds the u
 ZERO_RGB = np.array([247, 247, 247], np.float32)
 POSITIVE_RGB = np.array([33, 102, 172], np.float32)  # blue: ink there makes the unit fire
 GAP_RGB = (60, 60, 60)
+GRID_LINE = 1  # pixels between the units of the weight grid
 CELL_TARGETS = "cells"  # the name of the confusion matrix's clickable layer
 ACTIVE_ABOVE = {"relu": 0.0, "leaky-relu": 0.0, "sigmoid": 0.5, "tanh": 0.0}
 
@@ -123,7 +124,7 @@ def weight_colours(values: np.ndarray) -> np.ndarray:
     return rgb.round().astype(np.uint8)
 
 
-def weight_grid(images: np.ndarray, columns: int = 16, gap: int = 1) -> np.ndarray:
+def weight_grid(images: np.ndarray, columns: int) -> np.ndarray:
     """Unit images (n, 28, 28) scaled to [-1, 1] as one RGB mosaic, `columns` per row, dark lines between.
 
     One pixel per weight: the page lets the browser enlarge it without blurring (image-rendering).
@@ -132,8 +133,8 @@ def weight_grid(images: np.ndarray, columns: int = 16, gap: int = 1) -> np.ndarr
     n, side = len(images), images.shape[1]
     columns = max(1, min(columns, n))
     rows = -(-n // columns)
-    step = side + gap
-    mosaic = np.empty((rows * step - gap, columns * step - gap, 3), np.uint8)
+    step = side + GRID_LINE
+    mosaic = np.empty((rows * step - GRID_LINE, columns * step - GRID_LINE, 3), np.uint8)
     mosaic[...] = GAP_RGB
     for i, tile in enumerate(weight_colours(images)):
         r, c = divmod(i, columns)
