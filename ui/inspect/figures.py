@@ -60,8 +60,7 @@ def confusion_figure(counts: np.ndarray, rows: Sequence[int], cols: Sequence[int
             name="read correctly" if correct else "mistakes", hoverinfo="skip"))
     fig.add_trace(cell_targets(labels_x, labels_y, sub, rates))
     if chosen is not None and chosen[0] in rows and chosen[1] in cols:
-        r, c = rows.index(chosen[0]), cols.index(chosen[1])
-        fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color="black", width=4))
+        _outline(fig, rows.index(chosen[0]), cols.index(chosen[1]))
     # ranges fixed to the cells: left to themselves, the axes would make room for the markers' size
     fig.update_xaxes(title_text="the network's answer", type="category", side="top", tickfont=dict(size=FONT_SIZE + 4),
                      range=[-0.5, len(cols) - 0.5])
@@ -70,6 +69,12 @@ def confusion_figure(counts: np.ndarray, rows: Sequence[int], cols: Sequence[int
     fig.update_layout(height=640, font=dict(size=FONT_SIZE), margin=dict(l=80, r=20, t=80, b=20),
                       plot_bgcolor="white", hovermode="closest", hoverdistance=-1, showlegend=False)
     return readable_axes(fig)
+
+
+def _outline(fig: go.Figure, row: int, col: int) -> None:
+    """A black frame around the cell at this position (rows and columns counted among those shown)."""
+    fig.add_shape(type="rect", x0=col - 0.5, x1=col + 0.5, y0=row - 0.5, y1=row + 0.5,
+                  line=dict(color="black", width=4))
 
 
 def cell_targets(labels_x: list[str], labels_y: list[str], sub: np.ndarray, rates: np.ndarray) -> go.Scatter:

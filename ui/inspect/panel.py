@@ -114,8 +114,8 @@ def confusion_panel(run: Run, reading: Reading, dataset: Dataset) -> None:
     with left:
         chosen = (st.session_state[true_key], st.session_state[answer_key])
         st.plotly_chart(confusion_figure(reading.counts, reading.classes, answers, show or "counts", chosen),
-                        width="stretch", key=CONFUSION_KEY, config={**CHART, "displayModeBar": False}, selection_mode="points",
-                        on_select=partial(_open_clicked_cell, run, reading))  # takes no args=
+                        width="stretch", key=CONFUSION_KEY, config={**CHART, "displayModeBar": False},
+                        selection_mode="points", on_select=partial(_open_clicked_cell, run, reading))
     with right:
         st.markdown("##### How often each digit is read correctly")
         st.plotly_chart(class_accuracy_figure(reading.counts, reading.classes), width="stretch",
