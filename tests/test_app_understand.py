@@ -45,6 +45,29 @@ def train_tiny(at: AppTest, lr: float | None = None) -> None:
     train(at)
 
 
+def live_chart(at: AppTest) -> tuple[str, dict]:
+    """The Train page's live chart: its element id, and the figure it was last sent."""
+    element = next(e for e in [*at.get("component_instance"), *at.get("plotly_chart")]
+                   if e.proto.id.endswith("-training_chart"))
+    spec = json.loads(element.proto.json_args)["figure"] if element.type == "component_instance" else element.proto.spec
+    return element.proto.id, json.loads(spec)
+
+
+def test_the_live_chart_is_updated_in_place_not_replaced(app):
+    open_page(app, TRAIN)
+    app.number_input(key="setting_per_class").set_value(1000).run()
+    app.number_input(key="setting_epochs").set_value(3).run()
+    app.button(key="start").click().run()
+    app.button(key="pause").click().run()  # hold the run early on, so that the curves are still to grow
+    early_id, early = live_chart(app)
+    app.button(key="resume").click().run()
+    finish(app)
+    late_id, late = live_chart(app)
+    assert len(late["data"][0]["x"]) > len(early["data"][0]["x"])  # new points were sent ...
+    assert late_id == early_id  # ... to the same chart: the browser keeps it (and its zoom), redrawn in place
+    assert late["layout"]["uirevision"] == early["layout"]["uirevision"] == app.session_state[RUN_KEY].name
+
+
 def charts(at: AppTest) -> dict[str, dict]:
     """Every Plotly chart on the page, by its key, as the figure's JSON."""
     found = {}

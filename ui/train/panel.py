@@ -9,6 +9,7 @@ from mlp.presets import PRESETS
 from ui import data, state
 from ui.controller import Run, TrainingRun, status_text
 from ui.train.figures import training_figure
+from ui.train.live_chart import live_chart
 from ui.models_panel import model_download
 from ui.settings import apply_changes, config_from_settings, describe, settings_from_config, short_label
 
@@ -94,8 +95,7 @@ def live_view() -> None:
         progress = run.progress()
         if run.state != "queued":
             st.progress(progress.fraction, text=f"step {progress.step:,} of {progress.total_steps:,}")
-        st.plotly_chart(training_figure(run.history(), run.config.epochs, revision=run.name), width="stretch",
-                        key="training_chart", config={"displaylogo": False})
+        live_chart(training_figure(run.history(), run.config.epochs, revision=run.name), key="training_chart")
         if polling and not run.active:
             st.rerun(scope="app")
 
