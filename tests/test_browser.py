@@ -25,7 +25,10 @@ SHOTS = ROOT / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PLOT_POINTS = "() => { const d = document.querySelector('.js-plotly-plot'); return d && d.data ? d.data[0].x.length : 0 }"
+# the first Plotly chart, on the page or in a frame of the page (the Train page's live chart is a component)
+FIRST_CHART = """(() => document.querySelector('.js-plotly-plot') || [...document.querySelectorAll('iframe')]
+                   .map(f => f.contentDocument && f.contentDocument.querySelector('.js-plotly-plot')).find(Boolean))"""
+PLOT_POINTS = f"() => {{ const d = {FIRST_CHART}(); return d && d.data ? d.data[0].x.length : 0 }}"
 INKED = """c => { const rgba = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                    let white = 0;
                    for (let i = 0; i < rgba.length; i += 4) white += rgba[i] > 200;
@@ -130,7 +133,7 @@ def figure_titles(page: Page) -> list[str]:
 def legend_gap(page: Page) -> float:
     """Pixels between the first chart's legend and the subplot title under it (negative: they overlap)."""
     return page.evaluate("""() => {
-        const chart = document.querySelector('.js-plotly-plot');
+        const chart = """ + FIRST_CHART + """();
         const legend = chart.querySelector('g.legend').getBoundingClientRect();
         const titles = [...chart.querySelectorAll('g.annotation')].map(a => a.getBoundingClientRect());
         return Math.min(...titles.map(t => t.top - legend.bottom)) }""")
