@@ -28,6 +28,7 @@ def test_confusion_matrix_has_correct_cells_in_green_and_mistakes_in_red_on_thei
     assert list(correct.x) == [str(d) for d in range(10)]
     assert fig.layout.yaxis.range == (9.5, -0.5) and fig.layout.yaxis.title.text == "true digit"  # 0 on top
     assert fig.layout.xaxis.range == (-0.5, 9.5)  # exactly the cells, however large the clickable markers
+    assert fig.layout.xaxis.constrain == fig.layout.yaxis.constrain == "domain"  # square cells, axes beside them
     assert fig.layout.xaxis.title.text == "the network's answer"
     assert fig.layout.yaxis.tickfont.size > FONT_SIZE  # digits readable from the back of the room
     assert "NaN" not in fig.to_json()

@@ -61,11 +61,12 @@ def confusion_figure(counts: np.ndarray, rows: Sequence[int], cols: Sequence[int
     fig.add_trace(cell_targets(labels_x, labels_y, sub, rates))
     if chosen is not None and chosen[0] in rows and chosen[1] in cols:
         _outline(fig, rows.index(chosen[0]), cols.index(chosen[1]))
-    # ranges fixed to the cells: left to themselves, the axes would make room for the markers' size
+    # ranges fixed to the cells (left to themselves, the axes would make room for the markers' size); square
+    # cells by shrinking the plot, not by stretching a range (that left a band between answers and cells)
     fig.update_xaxes(title_text="the network's answer", type="category", side="top", tickfont=dict(size=FONT_SIZE + 4),
-                     range=[-0.5, len(cols) - 0.5])
+                     range=[-0.5, len(cols) - 0.5], constrain="domain")
     fig.update_yaxes(title_text="true digit", type="category", range=[len(rows) - 0.5, -0.5], scaleanchor="x",
-                     tickfont=dict(size=FONT_SIZE + 4))  # reversed: the first digit on top
+                     constrain="domain", tickfont=dict(size=FONT_SIZE + 4))  # reversed: the first digit on top
     fig.update_layout(height=640, font=dict(size=FONT_SIZE), margin=dict(l=80, r=20, t=80, b=20),
                       plot_bgcolor="white", hovermode="closest", hoverdistance=-1, showlegend=False)
     return readable_axes(fig)
