@@ -44,6 +44,29 @@ def train_tiny(at: AppTest, lr: float | None = None) -> None:
     train(at)
 
 
+def live_chart(at: AppTest) -> tuple[str, dict]:
+    """The Train page's live chart: its element id, and the figure it was last sent."""
+    element = next(e for e in [*at.get("component_instance"), *at.get("plotly_chart")]
+                   if e.proto.id.endswith("-training_chart"))
+    spec = json.loads(element.proto.json_args)["figure"] if element.type == "component_instance" else element.proto.spec
+    return element.proto.id, json.loads(spec)
+
+
+def test_the_live_chart_is_updated_in_place_not_replaced(app):
+    open_page(app, TRAIN)
+    app.number_input(key="setting_per_class").set_value(1000).run()
+    app.number_input(key="setting_epochs").set_value(3).run()
+    app.button(key="start").click().run()
+    app.button(key="pause").click().run()  # hold the run early on, so that the curves are still to grow
+    early_id, early = live_chart(app)
+    app.button(key="resume").click().run()
+    finish(app)
+    late_id, late = live_chart(app)
+    assert len(late["data"][0]["x"]) > len(early["data"][0]["x"])  # new points were sent ...
+    assert late_id == early_id  # ... to the same chart: the browser keeps it (and its zoom), redrawn in place
+    assert late["layout"]["uirevision"] == early["layout"]["uirevision"] == app.session_state[RUN_KEY].name
+
+
 def charts(at: AppTest) -> dict[str, dict]:
     """Every Plotly chart on the page, by its key, as the figure's JSON."""
     found = {}
@@ -74,7 +97,7 @@ def test_every_inspect_panel_renders_for_a_trained_model_and_is_computed_once(ap
     page = texts(app)
     assert any(m.label == "Test accuracy" for m in app.metric) and any(m.label == "Mistakes" for m in app.metric)
     figures = charts(app)
-    assert [t["type"] for t in figures["confusion"]["data"]] == ["heatmap", "heatmap"]
+    assert [t["type"] for t in figures["confusion"]["data"]] == ["heatmap", "heatmap", "scatter"]  # + its cells
     assert len(figures["class_accuracy"]["data"][0]["y"]) == 10
     assert len(figures["activations"]["data"]) == 2  # one hidden layer, then the answer
     assert "Blue" in page and "Red" in page  # the first layer's colours explained
@@ -112,6 +135,42 @@ def test_a_bad_upload_gets_a_message_and_a_good_one_serves_draw_and_inspect(app)
         "class-net.npz")
     open_page(app, DRAW)
     assert "no trained network" not in texts(app)
+
+
+def click_chart(at: AppTest, key: str, points: list[dict]) -> None:
+    """What the browser sends when a point of the chart `key` is clicked: its selection, as the chart's state.
+    (AppTest cannot click a chart itself; this is the message the page receives.)"""
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}"))
+    states = at._tree.get_widget_states()
+    selection = {"selection": {"points": points, "point_indices": [p["point_index"] for p in points], "box": [],
+                               "lasso": []}}
+    states.widgets.add(id=chart.proto.id, string_value=json.dumps(selection))
+    at._run(states)
+    assert not at.exception, at.exception
+
+
+def open_cell(at: AppTest) -> tuple[int, int]:
+    """The confusion matrix's open cell, as its two menus show it."""
+    true = next(s for s in at.selectbox if s.key.startswith("cell_true"))
+    answer = next(s for s in at.selectbox if s.key.startswith("cell_answer"))
+    return true.value, answer.value
+
+
+def test_a_click_on_a_confusion_cell_opens_it_and_the_menus_still_work(app):
+    open_page(app, INSPECT)
+    upload(app, "class-net.npz", 5)
+    first = open_cell(app)  # the most frequent mistake, until a click
+    target = (7, 2) if first != (7, 2) else (2, 7)
+    cells = charts(app)["confusion"]["data"][-1]
+    index = next(i for i, xy in enumerate(zip(cells["x"], cells["y"])) if xy == (str(target[1]), str(target[0])))
+    click_chart(app, "confusion", [{"x": str(target[1]), "y": str(target[0]), "curve_number": 2,
+                                    "point_number": index, "point_index": index}])
+    assert open_cell(app) == target
+    assert any(f"test digits {target[0]} were read as {target[1]}" in c.value for c in app.caption)
+    assert charts(app)["confusion"]["layout"]["shapes"]  # the open cell is outlined
+    app.selectbox(key=next(s.key for s in app.selectbox if s.key.startswith("cell_true"))).set_value(3).run()
+    assert open_cell(app) == (3, target[1])  # a menu still chooses, and the earlier click does not undo it
+    assert not app.exception
 
 
 def canvas_start(at: AppTest) -> list:

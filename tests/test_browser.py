@@ -25,7 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "screenshots"
 TRAINING_MS = 240_000  # a 3-epoch run: about 10 s alone, 73 s measured on a loaded 2-core machine
 expect.set_options(timeout=60_000)  # as pages' own waits (new_page): a loaded machine draws widgets slowly
-PLOT_POINTS = "() => { const d = document.querySelector('.js-plotly-plot'); return d && d.data ? d.data[0].x.length : 0 }"
+# the first Plotly chart, on the page or in a frame of the page (the Train page's live chart is a component)
+FIRST_CHART = """(() => document.querySelector('.js-plotly-plot') || [...document.querySelectorAll('iframe')]
+                   .map(f => f.contentDocument && f.contentDocument.querySelector('.js-plotly-plot')).find(Boolean))"""
+PLOT_POINTS = f"() => {{ const d = {FIRST_CHART}(); return d && d.data ? d.data[0].x.length : 0 }}"
 INKED = """c => { const rgba = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                    let white = 0;
                    for (let i = 0; i < rgba.length; i += 4) white += rgba[i] > 200;
@@ -130,6 +133,21 @@ def wait_for_points(page: Page, more_than: int, timeout: float = 60) -> int:
 def nav(page: Page, title: str):
     """A link of the sidebar's page menu (st.navigation's)."""
     return page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True)
+
+
+def figure_titles(page: Page) -> list[str]:
+    """The subplot titles and trace types of every Plotly chart on the page."""
+    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(d =>
+        [...(d.layout && d.layout.annotations || []).map(a => a.text), ...(d.data || []).map(t => t.type)])""")
+
+
+def legend_gap(page: Page) -> float:
+    """Pixels between the first chart's legend and the subplot title under it (negative: they overlap)."""
+    return page.evaluate("""() => {
+        const chart = """ + FIRST_CHART + """();
+        const legend = chart.querySelector('g.legend').getBoundingClientRect();
+        const titles = [...chart.querySelectorAll('g.annotation')].map(a => a.getBoundingClientRect());
+        return Math.min(...titles.map(t => t.top - legend.bottom)) }""")
 
 
 def wait_for_figure(page: Page, text: str, timeout: float = 60) -> None:

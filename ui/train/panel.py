@@ -8,8 +8,9 @@ from mlp.diagnosis import Finding
 from mlp.presets import PRESETS
 from ui import state
 from ui.controller import Run, TrainingRun
-from ui.figures import training_figure
 from ui.layout import poll_while_active
+from ui.train.figures import training_figure
+from ui.train.live_chart import live_chart
 from ui.models_panel import model_download
 from ui.navigation import link
 from ui.runs import run_status, start_training, stop_training
@@ -69,8 +70,7 @@ def live_view() -> None:
         progress = run.progress()
         if run.state != "queued":
             st.progress(progress.fraction, text=f"step {progress.step:,} of {progress.total_steps:,}")
-        st.plotly_chart(training_figure(run.history(), run.config.epochs), width="stretch",
-                        key="training_chart", config={"displaylogo": False})
+        live_chart(training_figure(run.history(), run.config.epochs, revision=run.name), key="training_chart")
 
     poll_while_active(POLL_SECONDS, body)
 
