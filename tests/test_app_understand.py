@@ -13,6 +13,7 @@ from mlp.config import TrainConfig
 from mlp.model import Model
 from test_app_pages import ROOT, TRAIN, app, arrive, finish, open_page, texts  # noqa: F401  (app is a fixture)
 from ui.navigation import spec
+from ui.text import escape_markdown
 from ui.train.share import encode
 from ui.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
 
@@ -125,11 +126,11 @@ def test_a_bad_upload_gets_a_message_and_a_good_one_serves_draw_and_inspect(app)
     open_page(app, INSPECT)
     app.file_uploader(key="model_upload").set_value(("broken.npz", b"not an archive", "application/octet-stream")).run()
     assert not app.exception
-    assert any("cannot be used" in e.value and "broken.npz" in e.value for e in app.error)
+    assert any("cannot be used" in e.value and escape_markdown("broken.npz") in e.value for e in app.error)
     good = Model.create(TrainConfig(hidden=(16,), seed=5)).to_bytes()
     app.file_uploader(key="model_upload").set_value(("class-net.npz", good, "application/octet-stream")).run()
     assert not app.exception
-    assert any("class-net.npz" in s.value and "loaded" in s.value for s in app.success)
+    assert any(escape_markdown("class-net.npz") in s.value and "loaded" in s.value for s in app.success)
     assert any(m.label == "Test accuracy" for m in app.metric)  # inspected straight away
     assert app.selectbox(key="inspect_model").format_func(app.selectbox(key="inspect_model").value).startswith(
         "class-net.npz")
@@ -219,13 +220,13 @@ def test_past_the_cap_the_oldest_run_not_in_use_makes_room_with_a_notice_once(ap
     app.selectbox(key="inspect_model").select_index(2).run()  # newest first: Inspect and Draw now use one.npz
     upload(app, "four.npz", 3)
     notice = "\n".join(w.value for w in app.warning)
-    assert "**two.npz** was removed to make room: a session keeps at most 3 runs" in notice  # one.npz is in use
+    assert f"**{escape_markdown('two.npz')}** was removed to make room: a session keeps at most 3 runs" in notice  # one.npz is in use
     assert "download a network you want to keep" in notice
     assert kept_runs(app) == ["one.npz", "three.npz", "four.npz"]
     assert not any("removed to make room" in w.value for w in app.warning)  # said once
     open_page(app, INSPECT)
     upload(app, "five.npz", 4)  # four.npz is in use now (the newest upload): one.npz is the oldest to go
-    assert any("**one.npz** was removed" in w.value for w in app.warning)
+    assert any(f"**{escape_markdown('one.npz')}** was removed" in w.value for w in app.warning)
     assert kept_runs(app) == ["three.npz", "four.npz", "five.npz"]
 
 

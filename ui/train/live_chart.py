@@ -8,7 +8,7 @@ the user's zoom for as long as the figure's `uirevision` (one per run) stays the
 """
 from __future__ import annotations
 
-import os
+import atexit
 import shutil
 import tempfile
 from pathlib import Path
@@ -34,17 +34,13 @@ send("streamlit:componentReady", {apiVersion: 1});
 
 
 def _served_folder() -> Path:
-    """A folder holding the page above and Plotly's own script (copied once per Plotly version), which
-    Streamlit serves to the component's frame: no network, the same Plotly as the Python side."""
-    folder = Path(tempfile.gettempdir()) / f"mlp-playground-live-chart-{plotly.__version__}"
-    folder.mkdir(exist_ok=True)
+    """A private folder holding the page above and Plotly's own script, which Streamlit serves to the
+    component's frame: no network, the same Plotly as the Python side. Made once per server process
+    (mode 0700, so no other user can put a page of their own in it) and removed when the process ends."""
+    folder = Path(tempfile.mkdtemp(prefix="mlp-playground-live-chart-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     (folder / "index.html").write_text(_INDEX, encoding="utf-8")
-    script = folder / "plotly.min.js"
-    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    if not script.exists() or script.stat().st_size != source.stat().st_size:
-        partial = folder / f"plotly.min.js.{os.getpid()}.part"  # two servers starting at once never share a file
-        shutil.copyfile(source, partial)
-        os.replace(partial, script)
+    shutil.copyfile(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", folder / "plotly.min.js")
     return folder
 
 
