@@ -2,11 +2,13 @@
 import json
 
 import numpy as np
+import pytest
 
+from mlp import activations
 from ui.figures import FONT_SIZE, PREDICTED_COLOUR
 from ui.inspect.data import clicked_cell
 from ui.inspect.figures import (CELL_TARGETS, GAP_RGB, activations_figure, class_accuracy_figure, confusion_figure,
-                                row_rates, weight_colours, weight_grid)
+                                resting_output, row_rates, weight_colours, weight_grid)
 
 
 def counts():
@@ -132,3 +134,9 @@ def test_activations_have_one_panel_per_layer_then_the_answer():
     assert fig.data[2].marker.color[7] == PREDICTED_COLOUR
     sigmoid = activations_figure([np.array([0.2, 0.7, 0.9])], probs, "sigmoid")
     assert "2 active" in sigmoid.layout.annotations[0].text  # above 0.5 for a sigmoid
+
+
+@pytest.mark.parametrize("name", activations.NAMES)
+def test_a_unit_counts_as_active_above_its_output_for_no_input(name):
+    expected = {"sigmoid": 0.5}.get(name, 0.0)  # sigmoid(0) = 1/2; relu, leaky relu and tanh give 0
+    assert resting_output(name) == pytest.approx(expected)

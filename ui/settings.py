@@ -7,8 +7,8 @@ the dict into a config raises ConfigError with a message worded for the student.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 from mlp import activations, initializers, losses, optimizers, schedules
 from mlp.config import ConfigError, TrainConfig
@@ -30,7 +30,19 @@ class Field:
     options: tuple = ()
     step: float | None = None
     fmt: str | None = None
-    applies: Callable[[Mapping[str, Any]], bool] = field(default=lambda s: True)
+    read_by: str = ""  # the setting that chooses the part reading this one ("optimizer" for momentum); "" for all
+
+    def applies(self, settings: Mapping[str, Any]) -> bool:
+        """Whether the chosen part reads this setting (Adam reads beta1, momentum and Nesterov read momentum)."""
+        if not self.read_by:
+            return True
+        part = PARTS[self.read_by].get(settings.get(self.read_by))
+        return part is not None and self.name in part.settings
+
+
+# The registries of the parts a setting chooses: what a part reads is its own `settings` list.
+PARTS = {"activation": activations.REGISTRY, "init": initializers.REGISTRY, "optimizer": optimizers.REGISTRY,
+         "schedule": schedules.REGISTRY}
 
 
 FIELDS: tuple[Field, ...] = (
@@ -42,14 +54,14 @@ FIELDS: tuple[Field, ...] = (
           "Network", "select", activations.NAMES),
     Field("leaky_slope", "Leaky ReLU slope", "How much of a negative input leaky ReLU lets through (0.01 = 1%).",
           "Network", "float", step=0.01, fmt="%g",
-          applies=lambda s: s.get("activation") == "leaky-relu"),
+          read_by="activation"),
     Field("dropout", "Dropout", "Share of hidden units switched off at random at each step, against overfitting (0 = off).",
           "Network", "float", step=0.05, fmt="%g"),
     Field("init", "Starting weights", "How the first weights are drawn: He suits ReLU, Xavier suits sigmoid and tanh, "
           "normal uses the spread you choose.", "Network", "select", initializers.NAMES),
     Field("init_std", "Spread of the normal start", "Standard deviation of the starting weights (the notebook used 1).",
           "Network", "float", step=0.1, fmt="%g",
-          applies=lambda s: s.get("init") == "normal"),
+          read_by="init"),
     Field("bias_init", "Starting bias", "Value every bias starts at: 0 is usual; a small positive value such as "
           "0.01 keeps ReLUs firing at first.", "Network", "float", step=0.01, fmt="%g"),
     Field("loss", "Loss", "What training makes small: cross-entropy suits classifying, mse is mean squared error.",
@@ -60,24 +72,24 @@ FIELDS: tuple[Field, ...] = (
           "Learning", "float", step=0.0001, fmt="%g"),
     Field("momentum", "Momentum", "Share of the previous update carried into the next one.",
           "Learning", "float", step=0.05, fmt="%g",
-          applies=lambda s: s.get("optimizer") in ("momentum", "nesterov")),
+          read_by="optimizer"),
     Field("beta1", "Adam beta 1", "How long Adam's running average of the gradients remembers (0.9 is usual).",
           "Learning", "float", step=0.01, fmt="%g",
-          applies=lambda s: s.get("optimizer") == "adam"),
+          read_by="optimizer"),
     Field("beta2", "Adam beta 2", "How long Adam's running average of squared gradients remembers (0.999 is usual).",
           "Learning", "float", step=0.001, fmt="%g",
-          applies=lambda s: s.get("optimizer") == "adam"),
+          read_by="optimizer"),
     Field("rho", "RMSprop rho", "How long RMSprop's running average of squared gradients remembers (0.9 is usual).",
           "Learning", "float", step=0.01, fmt="%g",
-          applies=lambda s: s.get("optimizer") == "rmsprop"),
+          read_by="optimizer"),
     Field("schedule", "Learning-rate schedule",
           "How the learning rate changes: constant, cut in steps, or a smooth cosine glide down to 0.",
           "Learning", "select", schedules.NAMES),
     Field("step_epochs", "Epochs between cuts", "Step schedule: how many epochs pass between two cuts.",
-          "Learning", "int", step=1, applies=lambda s: s.get("schedule") == "step"),
+          "Learning", "int", step=1, read_by="schedule"),
     Field("gamma", "Cut factor", "Step schedule: the learning rate is multiplied by this at each cut.",
           "Learning", "float", step=0.05, fmt="%g",
-          applies=lambda s: s.get("schedule") == "step"),
+          read_by="schedule"),
     Field("weight_decay", "Weight decay", "Pulls every weight a little towards 0 at each step, against overfitting (0 = off).",
           "Learning", "float", step=0.0001, fmt="%g"),
     Field("epochs", "Epochs", "How many times training goes through all its examples.",

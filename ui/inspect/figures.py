@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mlp import activations
 from ui.figures import BAR_COLOUR, FONT_SIZE, PREDICTED_COLOUR, TRAIN_COLOUR, readable_axes, sure
 
 CORRECT_SCALE = [[0.0, "#f7fcf5"], [1.0, "#1a7d36"]]  # pale to deep green
@@ -20,7 +21,11 @@ POSITIVE_RGB = np.array([33, 102, 172], np.float32)  # blue: ink there makes the
 GAP_RGB = (60, 60, 60)
 GRID_LINE = 1  # pixels between the units of the weight grid
 CELL_TARGETS = "cells"  # the name of the confusion matrix's clickable layer
-ACTIVE_ABOVE = {"relu": 0.0, "leaky-relu": 0.0, "sigmoid": 0.5, "tanh": 0.0}
+
+
+def resting_output(activation: str) -> float:
+    """What a unit outputs for a weighted input of 0, f(0): a unit above it is switched on by the digit."""
+    return float(activations.REGISTRY.build(activation, leaky_slope=0.01).forward(np.zeros(1, np.float32))[0])
 
 
 def row_rates(counts: np.ndarray) -> np.ndarray:
@@ -151,7 +156,7 @@ def weight_grid(images: np.ndarray, columns: int) -> np.ndarray:
 def activations_figure(hidden: Sequence[np.ndarray], probabilities: Sequence[float], activation: str) -> go.Figure:
     """One panel per layer, input side first: each hidden unit's output as a bar, then the ten probabilities."""
     probs = np.asarray(probabilities, dtype=float)
-    threshold = ACTIVE_ABOVE.get(activation, 0.0)
+    threshold = resting_output(activation)
     titles = []
     for i, h in enumerate(hidden, start=1):
         active = int((np.asarray(h) > threshold).sum())
