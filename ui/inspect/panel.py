@@ -26,6 +26,7 @@ from ui.inspect.figures import activations_figure, class_accuracy_figure, confus
 from ui.models_panel import model_download, model_picker, model_upload
 from ui.navigation import link
 from ui.settings import describe
+from ui.text import escape_markdown
 
 CHART = {"displaylogo": False}
 TILE_SCALE = 5  # 28 x 5 = 140 pixels per digit in the galleries
@@ -61,7 +62,7 @@ def network_choice() -> Run | None:
     """Pick the network (trained in this session or uploaded), download it, or upload one."""
     run = state.active_run()
     if run is not None:
-        st.info(f"**{run.name}** is still training: it can be inspected once it ends.")
+        st.info(f"**{escape_markdown(run.name)}** is still training: it can be inspected once it ends.")
     if not state.model_runs():
         st.info("There is no trained network in this session yet. Train one on the **Train** page (or a quick "
                 "one on the **Draw** page), or upload a network file here.")
