@@ -25,9 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "screenshots"
 TRAINING_MS = 240_000  # a 3-epoch run: about 10 s alone, 73 s measured on a loaded 2-core machine
 expect.set_options(timeout=60_000)  # as pages' own waits (new_page): a loaded machine draws widgets slowly
-# the first Plotly chart, on the page or in a frame of the page (the Train page's live chart is a component)
-FIRST_CHART = """(() => document.querySelector('.js-plotly-plot') || [...document.querySelectorAll('iframe')]
-                   .map(f => f.contentDocument && f.contentDocument.querySelector('.js-plotly-plot')).find(Boolean))"""
+# every Plotly chart, on the page or in a frame of the page (the Train page's live chart is a component)
+ALL_CHARTS = """(() => [...document.querySelectorAll('.js-plotly-plot'), ...[...document.querySelectorAll('iframe')]
+    .flatMap(f => f.contentDocument ? [...f.contentDocument.querySelectorAll('.js-plotly-plot')] : [])])"""
+FIRST_CHART = f"(() => {ALL_CHARTS}()[0])"
 PLOT_POINTS = f"() => {{ const d = {FIRST_CHART}(); return d && d.data ? d.data[0].x.length : 0 }}"
 INKED = """c => { const rgba = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                    let white = 0;
@@ -40,9 +41,9 @@ CUT_OFF = """() => [...document.querySelectorAll('[data-testid="stMetric"] *')]
 COVERED = """() => { const t = document.querySelector('h1'); const r = t.getBoundingClientRect();
                      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
                      return !(hit && t.contains(hit)) }"""  # something lies over the page's title
-CHART_TEXTS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(d =>
+CHART_TEXTS = """() => """ + ALL_CHARTS + """().flatMap(d =>
     [...(d.layout && d.layout.annotations || []).map(a => a.text), ...(d.data || []).map(t => t.type)])"""
-LEGEND_GAP = """() => { const chart = document.querySelector('.js-plotly-plot');
+LEGEND_GAP = """() => { const chart = """ + FIRST_CHART + """();
     const legend = chart.querySelector('g.legend').getBoundingClientRect();
     const titles = [...chart.querySelectorAll('g.annotation')].map(a => a.getBoundingClientRect());
     return Math.min(...titles.map(t => t.top - legend.bottom)) }"""  # legend to the title under it; < 0: overlap
@@ -133,21 +134,6 @@ def wait_for_points(page: Page, more_than: int, timeout: float = 60) -> int:
 def nav(page: Page, title: str):
     """A link of the sidebar's page menu (st.navigation's)."""
     return page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True)
-
-
-def figure_titles(page: Page) -> list[str]:
-    """The subplot titles and trace types of every Plotly chart on the page."""
-    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(d =>
-        [...(d.layout && d.layout.annotations || []).map(a => a.text), ...(d.data || []).map(t => t.type)])""")
-
-
-def legend_gap(page: Page) -> float:
-    """Pixels between the first chart's legend and the subplot title under it (negative: they overlap)."""
-    return page.evaluate("""() => {
-        const chart = """ + FIRST_CHART + """();
-        const legend = chart.querySelector('g.legend').getBoundingClientRect();
-        const titles = [...chart.querySelectorAll('g.annotation')].map(a => a.getBoundingClientRect());
-        return Math.min(...titles.map(t => t.top - legend.bottom)) }""")
 
 
 def wait_for_figure(page: Page, text: str, timeout: float = 60) -> None:
