@@ -93,6 +93,7 @@ class DrawResult:
     answers: list[float] = field(default_factory=list)
     right: int = 0
     unanswered: int = 0
+    misread: list[str] = field(default_factory=list)  # "label->answer" for answers that differ
     errors: list[str] = field(default_factory=list)
 
 
@@ -156,7 +157,10 @@ async def drawer(client: StreamlitClient, values: list[tuple[int, str]], every: 
             break
         result.answers.append(time.monotonic() - sent)
         answer = next(text for text in client.texts(sent) if ANSWER in text)
-        result.right += f">{label}<" in answer
+        digit = answer.split(ANSWER + ">", 1)[1][:1]
+        result.right += digit == str(label)
+        if digit != str(label):
+            result.misread.append(f"{label}->{digit}")
         try:
             await asyncio.wait_for(stop.wait(), max(0.0, sent + every - time.monotonic()))
         except asyncio.TimeoutError:
@@ -255,7 +259,8 @@ def drawing_line(drawing: DrawResult) -> str:
         return f"no answer to any drawing ({drawing.unanswered} sent)"
     return (f"{len(answers)} answers, median {statistics.median(answers):.2f} s, 95th percentile "
             f"{percentile(answers, 95):.2f} s, longest {max(answers):.2f} s; {drawing.unanswered} unanswered; "
-            f"{drawing.right} of {len(answers)} read right")
+            f"{drawing.right} of {len(answers)} read as their MNIST label"
+            + (f" (misread: {' '.join(drawing.misread[:12])})" if drawing.misread else ""))
 
 
 def report(result: ClassResult, alone: float | None, timeout: float) -> list[str]:
