@@ -56,6 +56,7 @@ ANSWER = 'id="predicted-digit"'  # the Draw page's big answer digit
 CANVAS = "drawable_canvas"  # part of the canvas component's name
 CANVAS_SIDE = 280
 STEP = re.compile(r"step (\d+) of (\d+)")
+WHO = re.compile(r"^(student \d+|drawing student): ")
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 
 
@@ -238,19 +239,28 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def finish_line(result: ClassResult, alone: float | None, timeout: float) -> str:
+def first_median_last(result: ClassResult) -> tuple[int, tuple[float, float, float]]:
+    """How many finished, and the first, median and last finish time (inf for a run that did not finish)."""
     times = sorted(r.seconds if r.seconds is not None else float("inf") for r in result.results)
-    done = sum(t != float("inf") for t in times)
+    return sum(t != float("inf") for t in times), (times[0], times[(len(times) - 1) // 2], times[-1])
+
+
+def class_steps_per_second(result: ClassResult) -> float:
+    return sum(r.steps[0] for r in result.results) / result.cpu["wall"]
+
+
+def finish_line(result: ClassResult, alone: float | None, timeout: float) -> str:
+    done, picks = first_median_last(result)
 
     def show(t: float) -> str:
         if t == float("inf"):
             return f"> {timeout:.0f} s"
         return f"{t:.1f} s" + (f" ({t / alone:.1f}x alone)" if alone else "")
 
+    named = ", ".join(f"{name} {show(t)}" for name, t in zip(("first", "median", "last"), picks))
     steps = sum(r.steps[0] for r in result.results)
-    rate = f"; the class trained {steps:,} steps, {steps / result.cpu['wall']:.0f} per second"
-    picks = (("first", times[0]), ("median", times[(len(times) - 1) // 2]), ("last", times[-1]))
-    return f"finished {done} of {len(times)}: " + ", ".join(f"{name} {show(t)}" for name, t in picks) + rate
+    return (f"finished {done} of {result.students}: {named}; the class trained {steps:,} steps, "
+            f"{class_steps_per_second(result):.0f} per second")
 
 
 def drawing_line(drawing: DrawResult) -> str:
@@ -263,11 +273,16 @@ def drawing_line(drawing: DrawResult) -> str:
             + (f" (misread: {' '.join(drawing.misread[:12])})" if drawing.misread else ""))
 
 
+def first_line(error: str) -> str:
+    """An error's first line without the student's name, so that the same error is counted once."""
+    return WHO.sub("", error.split("\n", 1)[0])[:160]
+
+
 def report(result: ClassResult, alone: float | None, timeout: float) -> list[str]:
     n, cpu, memory = result.students, result.cpu, result.memory_mb
     gaps = [r.longest_gap for r in result.results]
-    errors = Counter(e.split("\n", 1)[0][:160] for r in result.results for e in r.errors)
-    errors.update(e.split("\n", 1)[0][:160] for e in result.drawing.errors)
+    errors = Counter(first_line(e) for r in result.results for e in r.errors)
+    errors.update(first_line(e) for e in result.drawing.errors)
     lines = [
         f"N = {n} students + 1 drawing (load average before: {result.load_before:.1f})",
         "  " + finish_line(result, alone, timeout),
@@ -281,9 +296,28 @@ def report(result: ClassResult, alone: float | None, timeout: float) -> list[str
         f"  server memory: {memory['before']:.0f} MB before the class, {(memory['idle'] - memory['before']) / n:+.1f}"
         f" MB per session that opened Train, {(memory['after'] - memory['before']) / n:+.1f} MB per session "
         f"after its run ({memory['after']:.0f} MB)",
-        "  last status of an unfinished run: " + next((r.last_status for r in result.results if r.seconds is None), "-"),
+        "  last status of an unfinished run: "
+        + next((r.last_status for r in result.results if r.seconds is None), "-"),
         "  errors: " + ("none" if not errors else "; ".join(f"{count} x {e}" for e, count in errors.most_common(8))),
     ]
+    return lines
+
+
+def table(results: list[ClassResult], timeout: float) -> list[str]:
+    """One Markdown row per N, for the README."""
+    lines = ["| N | finished | first / median / last (s) | class steps/s | drawing: median / p95 (s) | "
+             "longest without update (s) | server cores | MB per session | errors |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in results:
+        done, picks = first_median_last(r)
+        shown = " / ".join(f"{t:.0f}" if t != float("inf") else f">{timeout:.0f}" for t in picks)
+        answers = r.drawing.answers
+        errors = sum(len(x.errors) for x in r.results) + len(r.drawing.errors)
+        per_session = (r.memory_mb["after"] - r.memory_mb["before"]) / r.students
+        lines.append(f"| {r.students} | {done} of {r.students} | {shown} | {class_steps_per_second(r):.0f} | "
+                     f"{percentile(answers, 50):.2f} / {percentile(answers, 95):.2f} | "
+                     f"{max(x.longest_gap for x in r.results):.1f} | {r.cpu['server']:.2f} | {per_session:.1f} | "
+                     f"{errors} |")
     return lines
 
 
@@ -352,6 +386,7 @@ def main(argv: list[str] | None = None) -> None:
             alone = result.results[0].seconds
         print("\n".join(report(result, alone, args.timeout)), flush=True)
         results.append(result)
+    print("\n".join(["", *table(results, args.timeout)]))
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=1))
         print(f"numbers written to {args.json}")
