@@ -325,7 +325,7 @@ def table(results: list[ClassResult], timeout: float) -> list[str]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", default="1,5,10", help="class sizes to run, e.g. 1,5,10 (1 is always run first)")
+    parser.add_argument("--students", default="1,5,10", help="class sizes, e.g. 1,5,10 (1 runs first unless --alone)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds a class may take, per N (default 300)")
     parser.add_argument("--draw-every", type=float, default=2.0, help="seconds between two drawings (default 2)")
     parser.add_argument("--answer-timeout", type=float, default=30, help="seconds to wait for one answer (30)")
@@ -335,6 +335,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="an environment variable for the started server, e.g. MLP_MAX_TRAININGS=1")
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get(DATA_DIR_ENV) or SHARED_MNIST),
                         help=f"the MNIST folder (default ${DATA_DIR_ENV}, else ../shared/data/mnist)")
+    parser.add_argument("--alone", type=float, help="one student's time alone, measured before: skips the N = 1 run (0: skip it, no ratios)")
     parser.add_argument("--json", type=Path, help="also write every number to this file")
     args = parser.parse_args(argv)
     try:
@@ -348,7 +349,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--url must be on 127.0.0.1: this benchmark only loads a server on this machine")
     if not (args.data_dir / f"{TEST_IMAGES}.gz").is_file():
         parser.error(f"no {TEST_IMAGES}.gz in {args.data_dir}: give the MNIST folder with --data-dir")
-    args.sizes, args.env = [1] + [s for s in sizes if s != 1], env
+    args.sizes = sorted(set(sizes)) if args.alone is not None else [1] + [s for s in sizes if s != 1]
+    args.env = env
     return args
 
 
@@ -379,7 +381,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     log_dir = Path(tempfile.mkdtemp(prefix="classroom-"))
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}; server logs in {log_dir}", flush=True)
-    results, alone = [], None
+    results, alone = [], args.alone or None
     for n in args.sizes:
         result = one_class(n, args, log_dir)
         if n == 1:

@@ -18,6 +18,7 @@ from pathlib import Path
 BUCKETS = (
     ("full gc after a script run (runner.postScriptGC)", ("script_runner.py:1055",)),
     ("training thread: engine (mlp/)", ("mlp/trainer.py",)),
+    ("a thread waiting on a lock or condition (idle)", ("Condition.wait", "Event.wait")),
     ("Plotly figure building (plotly/, ui figures)", ("plotly/", "ui/figures.py")),
     ("script run: pages, ui/, Streamlit elements", ("script_runner.py",)),
     ("web server: websocket, event loop", ("uvicorn", "starlette", "websockets", "asyncio")),
