@@ -5,8 +5,9 @@ path), later ones carry the page's script hash from the `navigation` message; a 
 whose widget states hold `trigger_value=True` for the button's id; a custom component's value is
 a `json_value` kept and re-sent with every rerun, as the browser's widget manager does; each
 `auto_rerun` (a fragment with `run_every`) is answered at its interval, blindly, like the
-browser's `setInterval`, until a `stop_auto_rerun` names that fragment. Widgets are found by
-their label in the delta messages, never by a hard-coded id.
+browser's `setInterval`, until a `stop_auto_rerun` names that fragment or a full (not fragment)
+script run starts (its `new_session` clears every interval in the browser too). Widgets are
+found by their label in the delta messages, never by a hard-coded id.
 """
 from __future__ import annotations
 
@@ -113,6 +114,8 @@ class StreamlitClient:
         if kind == "delta":
             self.log.updates.append(time.monotonic())
             self._on_delta(message)
+        elif kind == "new_session" and not message.metadata.run.fragment_ids:
+            self._stop_auto_reruns(list(self._reruns))  # a full run: the browser clears every interval
         elif kind == "navigation":
             self.page_hash = message.navigation.page_script_hash
         elif kind == "script_finished":
@@ -120,11 +123,14 @@ class StreamlitClient:
         elif kind == "auto_rerun":
             self._start_auto_rerun(message.auto_rerun.fragment_id, message.auto_rerun.interval)
         elif kind == "stop_auto_rerun":
-            for fragment_id in message.stop_auto_rerun.fragment_ids:
-                task = self._reruns.pop(fragment_id, None)
-                if task is not None:
-                    task.cancel()
+            self._stop_auto_reruns(message.stop_auto_rerun.fragment_ids)
         self._changed.set()
+
+    def _stop_auto_reruns(self, fragment_ids: list[str]) -> None:
+        for fragment_id in fragment_ids:
+            task = self._reruns.pop(fragment_id, None)
+            if task is not None:
+                task.cancel()
 
     def _on_delta(self, message: ForwardMsg) -> None:
         delta = message.delta
