@@ -51,7 +51,7 @@ from streamlit_client import StreamlitClient  # noqa: E402
 START = "Start training"
 QUICK_MODEL = "Train a quick model (a few seconds)"
 FINISHED = "Finished"  # the run's status line: "Finished: 97.9% test accuracy."
-ENDED_OTHERWISE = ("Failed:", "Stopped at")
+RUN_ENDS = tuple(f"### {word}" for word in (FINISHED, "Failed:", "Stopped at"))  # the status line once it ended
 ANSWER = 'id="predicted-digit"'  # the Draw page's big answer digit
 CANVAS = "drawable_canvas"  # part of the canvas component's name
 CANVAS_SIDE = 280
@@ -99,8 +99,7 @@ class DrawResult:
 
 
 def run_ended(client: StreamlitClient) -> bool:
-    return any(text.startswith(("### " + FINISHED, "### " + ENDED_OTHERWISE[0], "### " + ENDED_OTHERWISE[1]))
-               for text in client.texts())
+    return any(text.startswith(RUN_ENDS) for text in client.texts())
 
 
 async def student(client: StreamlitClient, go: asyncio.Event, timeout: float) -> StudentResult:
@@ -335,7 +334,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="an environment variable for the started server, e.g. MLP_MAX_TRAININGS=1")
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get(DATA_DIR_ENV) or SHARED_MNIST),
                         help=f"the MNIST folder (default ${DATA_DIR_ENV}, else ../shared/data/mnist)")
-    parser.add_argument("--alone", type=float, help="one student's time alone, measured before: skips the N = 1 run (0: skip it, no ratios)")
+    parser.add_argument("--alone", type=float,
+                        help="one student's time alone, measured before: skips the N = 1 run (0: skip it, no ratios)")
     parser.add_argument("--json", type=Path, help="also write every number to this file")
     args = parser.parse_args(argv)
     try:
