@@ -86,6 +86,7 @@ class StudentResult:
     longest_gap: float
     last_status: str = ""  # what the page said last about the run
     steps: tuple[int, int] = (0, 0)  # the progress bar's last "step A of B"
+    received: dict[str, int] = field(default_factory=dict)  # messages from the click on, by kind
     errors: list[str] = field(default_factory=list)
 
 
@@ -105,7 +106,7 @@ def run_ended(client: StreamlitClient) -> bool:
 async def student(client: StreamlitClient, go: asyncio.Event, timeout: float) -> StudentResult:
     """Press Start when the class starts; wait for the run's end (or the timeout)."""
     await go.wait()
-    start = time.monotonic()
+    start, before = time.monotonic(), Counter(client.log.received)
     try:
         await client.click(START, timeout)
         await client.wait_for(lambda: run_ended(client), timeout - (time.monotonic() - start), "end of the run")
@@ -116,7 +117,7 @@ async def student(client: StreamlitClient, go: asyncio.Event, timeout: float) ->
         outcome, seconds = ("timed out" if isinstance(error, TimeoutError) else "disconnected"), None
     status = next((text for text in reversed(client.texts()) if text.startswith("### ")), "")
     return StudentResult(seconds, outcome, client.log.longest_gap(start, time.monotonic()), status[4:],
-                         steps_shown(client), client.log.errors)
+                         steps_shown(client), dict(client.log.received - before), client.log.errors)
 
 
 def steps_shown(client: StreamlitClient) -> tuple[int, int]:
@@ -272,6 +273,12 @@ def drawing_line(drawing: DrawResult) -> str:
             + (f" (misread: {' '.join(drawing.misread[:12])})" if drawing.misread else ""))
 
 
+def messages_line(result: ClassResult) -> str:
+    kinds = sorted({kind for r in result.results for kind in r.received})
+    return ", ".join(f"{kind} {statistics.median(r.received.get(kind, 0) for r in result.results):.0f}"
+                     for kind in kinds) or "none"
+
+
 def first_line(error: str) -> str:
     """An error's first line without the student's name, so that the same error is counted once."""
     return WHO.sub("", error.split("\n", 1)[0])[:160]
@@ -295,6 +302,7 @@ def report(result: ClassResult, alone: float | None, timeout: float) -> list[str
         f"  server memory: {memory['before']:.0f} MB before the class, {(memory['idle'] - memory['before']) / n:+.1f}"
         f" MB per session that opened Train, {(memory['after'] - memory['before']) / n:+.1f} MB per session "
         f"after its run ({memory['after']:.0f} MB)",
+        f"  messages each student received after the click (median): {messages_line(result)}",
         "  last status of an unfinished run: "
         + next((r.last_status for r in result.results if r.seconds is None), "-"),
         "  errors: " + ("none" if not errors else "; ".join(f"{count} x {e}" for e, count in errors.most_common(8))),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -48,7 +49,7 @@ class SessionLog:
     updates: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     sent: int = 0
-    received: int = 0
+    received: Counter = field(default_factory=Counter)  # message kind -> how many arrived
 
     def longest_gap(self, start: float, end: float) -> float:
         """The longest stretch in [start, end] without a page update (the end counts as one)."""
@@ -110,7 +111,7 @@ class StreamlitClient:
     # ----- what the server sends -----
     def _handle(self, message: ForwardMsg) -> None:
         kind = message.WhichOneof("type")
-        self.log.received += 1
+        self.log.received[kind] += 1
         if kind == "delta":
             self.log.updates.append(time.monotonic())
             self._on_delta(message)
