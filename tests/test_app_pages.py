@@ -4,11 +4,13 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
+from ui.navigation import PAGES, spec
 from ui.state import RUN_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
-TRAIN, DRAW = "pages/1_Train.py", "pages/2_Draw.py"
+HOME, TRAIN, DRAW = (spec(title).script for title in ("Home", "Train", "Draw"))
 
 
 @pytest.fixture
@@ -25,6 +27,20 @@ def open_page(at: AppTest, page: str) -> AppTest:
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
+
+
+def request(at: AppTest, url_path: str) -> AppTest:
+    """A session's first request for an address (/Train, with `at.query_params`), as a browser makes it.
+    AppTest names a page by its file only after a first run, when the first run would be the home page's."""
+    at._page_hash = calc_hash(url_path)  # st.Page's hash for a page is that of its url_path
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def arrive(at: AppTest, script: str) -> AppTest:
+    """A session's first request for the page whose script is `script`."""
+    return request(at, next(p.url_path for p in PAGES if p.script == script))
 
 
 def texts(at: AppTest) -> str:
@@ -44,7 +60,20 @@ def test_home_says_what_the_app_is_and_which_data_is_loaded(app):
     assert "MLP playground" in app.title[0].value
     assert any("Full MNIST" in s.value and "60,000" in s.value for s in app.success)
     assert "Where to start" in texts(app)
-    assert any("MLP playground" in m.value for m in app.sidebar.markdown)
+    sidebar = "\n".join(c.value for c in app.sidebar.caption)
+    assert "Full MNIST" in sidebar and "nothing is kept across a reload" in sidebar
+
+
+@pytest.mark.parametrize("address, title", [("Train", "Train a network"), ("Draw", "Draw a digit"),
+                                            ("Inspect", "Inspect a network"), ("Compare", "Compare runs")])
+def test_the_addresses_of_the_first_layout_still_open_their_pages(mnist_dir, monkeypatch, address, title):
+    monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lr"] = "0.02"  # an old shared link: /Train?lr=0.02
+    request(at, address)
+    assert title in at.title[0].value
+    open_page(at, TRAIN)  # the link was read on whichever page it opened
+    assert at.number_input(key="setting_lr").value == 0.02
 
 
 def test_a_named_data_folder_that_is_wrong_gets_a_message_not_a_traceback(app, tmp_path):
@@ -74,7 +103,7 @@ def test_settings_apply_and_survive_a_visit_to_another_page(app):
 
 
 @pytest.mark.parametrize("widget, key, value, words", [
-    ("text_input", "setting_hidden", "", "Hidden layers"),
+    ("text_input", "setting_hidden", "²", "Hidden layers"),
     ("text_input", "setting_hidden", "wide", "not a whole number"),
     ("button_group", "setting_classes", [], "at least one digit"),
 ])
@@ -136,6 +165,9 @@ def test_pause_resume_and_stop_from_the_page(app):
     app.button(key="resume").click().run()
     assert run.state == "running"
     app.button(key="stop").click().run()
+    page = texts(app)  # at once, while the run still measures its test accuracy
+    assert "Stopped at epoch" in page and "Training: epoch" not in page
+    assert not [b for b in app.button if b.key in ("pause", "stop")]
     finish(app, timeout=60)
     assert run.state == "stopped"
     assert any("Stopped by the user" in w.value for w in app.warning)
@@ -149,7 +181,7 @@ def test_changing_a_setting_or_the_page_does_not_stop_training(app):
     app.text_input(key="setting_hidden").set_value("32").run()
     open_page(app, DRAW)
     assert "The answer follows the network as it learns" in texts(app)
-    open_page(app, "app.py")
+    open_page(app, HOME)
     assert run.active and run.config.hidden == (256, 128)  # the run keeps the settings it started with
     open_page(app, TRAIN)
     assert app.button(key="start").disabled  # one training per session at a time

@@ -11,11 +11,13 @@ import ui.inspect.panel
 import ui.state
 from mlp.config import TrainConfig
 from mlp.model import Model
-from test_app_pages import ROOT, TRAIN, app, finish, open_page, texts  # noqa: F401  (app is a fixture)
+from test_app_pages import ROOT, TRAIN, app, arrive, finish, open_page, texts  # noqa: F401  (app is a fixture)
+from ui.navigation import spec
+from ui.text import escape_markdown
 from ui.train.share import encode
 from ui.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
 
-DRAW, INSPECT, COMPARE = "pages/2_Draw.py", "pages/3_Inspect.py", "pages/4_Compare.py"
+HOME, DRAW, INSPECT, COMPARE = (spec(title).script for title in ("Home", "Draw", "Inspect", "Compare"))
 TINY = {"hidden": "32", "per_class": "100", "epochs": "1"}  # about a second of training
 
 
@@ -24,9 +26,7 @@ def open_link(mnist_dir, monkeypatch, page: str, params: dict[str, str]) -> AppT
     monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params.update(params)
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+    return arrive(at, page)
 
 
 def train(at: AppTest) -> None:
@@ -43,6 +43,29 @@ def train_tiny(at: AppTest, lr: float | None = None) -> None:
     if lr is not None:
         at.number_input(key="setting_lr").set_value(lr).run()
     train(at)
+
+
+def live_chart(at: AppTest) -> tuple[str, dict]:
+    """The Train page's live chart: its element id, and the figure it was last sent."""
+    element = next(e for e in [*at.get("component_instance"), *at.get("plotly_chart")]
+                   if e.proto.id.endswith("-training_chart"))
+    spec = json.loads(element.proto.json_args)["figure"] if element.type == "component_instance" else element.proto.spec
+    return element.proto.id, json.loads(spec)
+
+
+def test_the_live_chart_is_updated_in_place_not_replaced(app):
+    open_page(app, TRAIN)
+    app.number_input(key="setting_per_class").set_value(1000).run()
+    app.number_input(key="setting_epochs").set_value(3).run()
+    app.button(key="start").click().run()
+    app.button(key="pause").click().run()  # hold the run early on, so that the curves are still to grow
+    early_id, early = live_chart(app)
+    app.button(key="resume").click().run()
+    finish(app)
+    late_id, late = live_chart(app)
+    assert len(late["data"][0]["x"]) > len(early["data"][0]["x"])  # new points were sent ...
+    assert late_id == early_id  # ... to the same chart: the browser keeps it (and its zoom), redrawn in place
+    assert late["layout"]["uirevision"] == early["layout"]["uirevision"] == app.session_state[RUN_KEY].name
 
 
 def charts(at: AppTest) -> dict[str, dict]:
@@ -75,7 +98,7 @@ def test_every_inspect_panel_renders_for_a_trained_model_and_is_computed_once(ap
     page = texts(app)
     assert any(m.label == "Test accuracy" for m in app.metric) and any(m.label == "Mistakes" for m in app.metric)
     figures = charts(app)
-    assert [t["type"] for t in figures["confusion"]["data"]] == ["heatmap", "heatmap"]
+    assert [t["type"] for t in figures["confusion"]["data"]] == ["heatmap", "heatmap", "scatter"]  # + its cells
     assert len(figures["class_accuracy"]["data"][0]["y"]) == 10
     assert len(figures["activations"]["data"]) == 2  # one hidden layer, then the answer
     assert "Blue" in page and "Red" in page  # the first layer's colours explained
@@ -103,16 +126,52 @@ def test_a_bad_upload_gets_a_message_and_a_good_one_serves_draw_and_inspect(app)
     open_page(app, INSPECT)
     app.file_uploader(key="model_upload").set_value(("broken.npz", b"not an archive", "application/octet-stream")).run()
     assert not app.exception
-    assert any("cannot be used" in e.value and "broken.npz" in e.value for e in app.error)
+    assert any("cannot be used" in e.value and escape_markdown("broken.npz") in e.value for e in app.error)
     good = Model.create(TrainConfig(hidden=(16,), seed=5)).to_bytes()
     app.file_uploader(key="model_upload").set_value(("class-net.npz", good, "application/octet-stream")).run()
     assert not app.exception
-    assert any("class-net.npz" in s.value and "loaded" in s.value for s in app.success)
+    assert any(escape_markdown("class-net.npz") in s.value and "loaded" in s.value for s in app.success)
     assert any(m.label == "Test accuracy" for m in app.metric)  # inspected straight away
     assert app.selectbox(key="inspect_model").format_func(app.selectbox(key="inspect_model").value).startswith(
         "class-net.npz")
     open_page(app, DRAW)
     assert "no trained network" not in texts(app)
+
+
+def click_chart(at: AppTest, key: str, points: list[dict]) -> None:
+    """What the browser sends when a point of the chart `key` is clicked: its selection, as the chart's state.
+    (AppTest cannot click a chart itself; this is the message the page receives.)"""
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}"))
+    states = at._tree.get_widget_states()
+    selection = {"selection": {"points": points, "point_indices": [p["point_index"] for p in points], "box": [],
+                               "lasso": []}}
+    states.widgets.add(id=chart.proto.id, string_value=json.dumps(selection))
+    at._run(states)
+    assert not at.exception, at.exception
+
+
+def open_cell(at: AppTest) -> tuple[int, int]:
+    """The confusion matrix's open cell, as its two menus show it."""
+    true = next(s for s in at.selectbox if s.key.startswith("cell_true"))
+    answer = next(s for s in at.selectbox if s.key.startswith("cell_answer"))
+    return true.value, answer.value
+
+
+def test_a_click_on_a_confusion_cell_opens_it_and_the_menus_still_work(app):
+    open_page(app, INSPECT)
+    upload(app, "class-net.npz", 5)
+    first = open_cell(app)  # the most frequent mistake, until a click
+    target = (7, 2) if first != (7, 2) else (2, 7)
+    cells = charts(app)["confusion"]["data"][-1]
+    index = next(i for i, xy in enumerate(zip(cells["x"], cells["y"])) if xy == (str(target[1]), str(target[0])))
+    click_chart(app, "confusion", [{"x": str(target[1]), "y": str(target[0]), "curve_number": 2,
+                                    "point_number": index, "point_index": index}])
+    assert open_cell(app) == target
+    assert any(f"test digits {target[0]} were read as {target[1]}" in c.value for c in app.caption)
+    assert charts(app)["confusion"]["layout"]["shapes"]  # the open cell is outlined
+    app.selectbox(key=next(s.key for s in app.selectbox if s.key.startswith("cell_true"))).set_value(3).run()
+    assert open_cell(app) == (3, target[1])  # a menu still chooses, and the earlier click does not undo it
+    assert not app.exception
 
 
 def canvas_start(at: AppTest) -> list:
@@ -161,13 +220,13 @@ def test_past_the_cap_the_oldest_run_not_in_use_makes_room_with_a_notice_once(ap
     app.selectbox(key="inspect_model").select_index(2).run()  # newest first: Inspect and Draw now use one.npz
     upload(app, "four.npz", 3)
     notice = "\n".join(w.value for w in app.warning)
-    assert "**two.npz** was removed to make room: a session keeps at most 3 runs" in notice  # one.npz is in use
+    assert f"**{escape_markdown('two.npz')}** was removed to make room: a session keeps at most 3 runs" in notice  # one.npz is in use
     assert "download a network you want to keep" in notice
     assert kept_runs(app) == ["one.npz", "three.npz", "four.npz"]
     assert not any("removed to make room" in w.value for w in app.warning)  # said once
     open_page(app, INSPECT)
     upload(app, "five.npz", 4)  # four.npz is in use now (the newest upload): one.npz is the oldest to go
-    assert any("**one.npz** was removed" in w.value for w in app.warning)
+    assert any(f"**{escape_markdown('one.npz')}** was removed" in w.value for w in app.warning)
     assert kept_runs(app) == ["three.npz", "four.npz", "five.npz"]
 
 
@@ -225,11 +284,11 @@ def test_bad_link_parameters_fall_back_to_defaults_with_a_note(mnist_dir, monkey
 
 
 def test_the_link_applies_once_per_session(mnist_dir, monkeypatch):
-    at = open_link(mnist_dir, monkeypatch, "app.py", {"lr": "0.02"})
+    at = open_link(mnist_dir, monkeypatch, HOME, {"lr": "0.02"})
     open_page(at, TRAIN)
     assert at.number_input(key="setting_lr").value == 0.02
     at.number_input(key="setting_lr").set_value(0.005).run()
-    open_page(at, "app.py")
+    open_page(at, HOME)
     open_page(at, TRAIN)
     assert at.number_input(key="setting_lr").value == 0.005
 

@@ -16,18 +16,41 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from browsing import free_port
 from mlp.model import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "screenshots"
-PLOT_POINTS = "() => { const d = document.querySelector('.js-plotly-plot'); return d && d.data ? d.data[0].x.length : 0 }"
+TRAINING_MS = 240_000  # a 3-epoch run: about 10 s alone, 73 s measured on a loaded 2-core machine
+expect.set_options(timeout=60_000)  # as pages' own waits (new_page): a loaded machine draws widgets slowly
+# every Plotly chart, on the page or in a frame of the page (the Train page's live chart is a component)
+ALL_CHARTS = """(() => [...document.querySelectorAll('.js-plotly-plot'), ...[...document.querySelectorAll('iframe')]
+    .flatMap(f => f.contentDocument ? [...f.contentDocument.querySelectorAll('.js-plotly-plot')] : [])])"""
+FIRST_CHART = f"(() => {ALL_CHARTS}()[0])"
+PLOT_POINTS = f"() => {{ const d = {FIRST_CHART}(); return d && d.data ? d.data[0].x.length : 0 }}"
 INKED = """c => { const rgba = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
                    let white = 0;
                    for (let i = 0; i < rgba.length; i += 4) white += rgba[i] > 200;
                    return white > 500 }"""  # a canvas with strokes on it: hundreds of white pixels
-BARS = "() => { const d = document.querySelector('.js-plotly-plot'); return d && d.data ? d.data[0].y.length : 0 }"
+BARS = """() => { const d = document.querySelector('.st-key-probabilities .js-plotly-plot');
+                  return d && d.data ? d.data[0].y.length : 0 }"""  # the Draw page's chart, once Plotly drew it
+CUT_OFF = """() => [...document.querySelectorAll('[data-testid="stMetric"] *')]
+    .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""  # ends in "…"
+COVERED = """() => { const t = document.querySelector('h1'); const r = t.getBoundingClientRect();
+                     const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                     return !(hit && t.contains(hit)) }"""  # something lies over the page's title
+CHART_TEXTS = """() => """ + ALL_CHARTS + """().flatMap(d =>
+    [...(d.layout && d.layout.annotations || []).map(a => a.text), ...(d.data || []).map(t => t.type)])"""
+LEGEND_GAP = """() => { const chart = """ + FIRST_CHART + """();
+    const legend = chart.querySelector('g.legend').getBoundingClientRect();
+    const titles = [...chart.querySelectorAll('g.annotation')].map(a => a.getBoundingClientRect());
+    return Math.min(...titles.map(t => t.top - legend.bottom)) }"""  # legend to the title under it; < 0: overlap
+TOOLBAR_GAP = """() => { const host = document.querySelector('[data-testid="stBidiComponentIsolated"]');
+    const reset = (host.shadowRoot || host).querySelector('button[aria-label="Reset canvas & history"]');
+    const heading = [...document.querySelectorAll('h4')].find(h => h.innerText.includes('Your drawing'));
+    return reset.getBoundingClientRect().top - heading.getBoundingClientRect().bottom }"""
 
 
 class Server:
@@ -78,7 +101,7 @@ def server(mnist_dir, tmp_path_factory):
 
 def new_page(browser, width: int = 1600, height: int = 1300) -> Page:
     page = browser.new_page(viewport={"width": width, "height": height})
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(60_000)  # a loaded machine can take seconds to draw a page's widgets
     return page
 
 
@@ -94,38 +117,28 @@ def set_epochs(page: Page, epochs: int) -> None:
     field.press("Enter")
 
 
+def wait_until(page: Page, condition: str, failure: str, arg=None, timeout: float = 60) -> None:
+    """Wait for a JavaScript condition in the page; on time-out, fail saying what did not happen."""
+    try:
+        page.wait_for_function(condition, arg=arg, timeout=timeout * 1000)
+    except PlaywrightTimeout:
+        raise AssertionError(failure) from None
+
+
 def wait_for_points(page: Page, more_than: int, timeout: float = 60) -> int:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        points = page.evaluate(PLOT_POINTS)
-        if points > more_than:
-            return points
-        page.wait_for_timeout(200)
-    raise AssertionError(f"the training curve did not grow past {more_than} points")
+    wait_until(page, f"() => ({PLOT_POINTS})() > {more_than}",
+               f"the training curve did not grow past {more_than} points", timeout=timeout)
+    return page.evaluate(PLOT_POINTS)
 
 
-def figure_titles(page: Page) -> list[str]:
-    """The subplot titles and trace types of every Plotly chart on the page."""
-    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(d =>
-        [...(d.layout && d.layout.annotations || []).map(a => a.text), ...(d.data || []).map(t => t.type)])""")
-
-
-def legend_gap(page: Page) -> float:
-    """Pixels between the first chart's legend and the subplot title under it (negative: they overlap)."""
-    return page.evaluate("""() => {
-        const chart = document.querySelector('.js-plotly-plot');
-        const legend = chart.querySelector('g.legend').getBoundingClientRect();
-        const titles = [...chart.querySelectorAll('g.annotation')].map(a => a.getBoundingClientRect());
-        return Math.min(...titles.map(t => t.top - legend.bottom)) }""")
+def nav(page: Page, title: str):
+    """A link of the sidebar's page menu (st.navigation's)."""
+    return page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True)
 
 
 def wait_for_figure(page: Page, text: str, timeout: float = 60) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if any(text in t for t in figure_titles(page)):
-            return
-        page.wait_for_timeout(200)
-    raise AssertionError(f"no chart with {text!r}: {figure_titles(page)}")
+    wait_until(page, f"t => ({CHART_TEXTS})().some(s => s && s.includes(t))",
+               f"no chart with {text!r}: {page.evaluate(CHART_TEXTS)}", arg=text, timeout=timeout)
 
 
 def test_home_page_names_the_data_and_where_to_start(browser, server):
@@ -135,6 +148,31 @@ def test_home_page_names_the_data_and_where_to_start(browser, server):
     assert page.get_by_text("Full MNIST (60,000 training").first.is_visible()
     shoot(page, "home")
     page.close()
+
+
+def draw_seven(page: Page) -> None:
+    """A 7 with the mouse on the Draw page's canvas: a bar, then the long stroke down."""
+    canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 80, y + 60)
+    page.mouse.down()
+    page.mouse.move(x + 200, y + 60, steps=15)
+    page.mouse.move(x + 120, y + 240, steps=15)
+    page.mouse.up()
+
+
+def check_result_fits(page: Page) -> None:
+    """Narrower and back: the legend stays clear of the chart titles; at 1280 px the result numbers fit."""
+    for width, height in ((1600, 1300), (1280, 800), (1600, 1300)):
+        page.set_viewport_size({"width": width, "height": height})
+        wait_until(page, f"() => ({LEGEND_GAP})() > 5", f"the legend covers a chart title at {width} px wide",
+                   timeout=10)
+        if width == 1280:
+            assert page.evaluate(CUT_OFF) == [], "result numbers cut off at 1280 px"
+            page.get_by_test_id("stMetric").first.scroll_into_view_if_needed()
+            shoot(page, "train_result_1280")
 
 
 def test_train_watch_the_curve_grow_then_draw_a_digit(browser, server):
@@ -154,42 +192,34 @@ def test_train_watch_the_curve_grow_then_draw_a_digit(browser, server):
     assert page.get_by_text("steps/s").first.is_visible()
     shoot(page, "train_running")
 
-    page.get_by_text("Result on the test digits").wait_for(timeout=120_000)
+    page.get_by_text("Result on the test digits").wait_for(timeout=TRAINING_MS)
     page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy").wait_for()
     page.get_by_text("Nothing looks wrong with this run").wait_for()
     shoot(page, "train_finished")
-    for width, height in ((1600, 1300), (1280, 800), (1600, 1300)):  # narrower and back: the legend stays clear
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(500)
-        assert legend_gap(page) > 5, f"the legend covers a chart title at {width} px wide"
+    check_result_fits(page)
 
-    page.get_by_test_id("stSidebarUserContent").get_by_role("link", name="Draw").click()
+    nav(page, "Draw").click()
     page.get_by_text("Your drawing").wait_for()
-    canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")
-    canvas.wait_for()
-    box = canvas.bounding_box()
-    x, y = box["x"], box["y"]
-    page.mouse.move(x + 80, y + 60)  # a 7: a bar, then the long stroke down
-    page.mouse.down()
-    page.mouse.move(x + 200, y + 60, steps=15)
-    page.mouse.move(x + 120, y + 240, steps=15)
-    page.mouse.up()
-
+    draw_seven(page)
     page.locator("#predicted-digit").wait_for()
+    wait_until(page, f"() => ({BARS})() === 10", "the probability chart was not drawn")
     assert page.get_by_test_id("stImage").first.is_visible()  # the 28x28 the network receives
-    assert page.get_by_text("28 × 28 pixels").is_visible()
-    assert page.get_by_text("% sure").is_visible()
-    assert page.evaluate(BARS) == 10
+    assert page.get_by_text("28 × 28 pixels").is_visible() and page.get_by_text("% sure").is_visible()
     assert page.locator("#predicted-digit").inner_text().strip() == "7"
+    assert page.evaluate(TOOLBAR_GAP) >= 0, "the canvas toolbar covers the heading above it"
     shoot(page, "draw")
+    follow_the_digit_to_inspect_and_back(page)
+    page.close()
 
+
+def follow_the_digit_to_inspect_and_back(page: Page) -> None:
     page.get_by_role("link", name="Follow it through every layer").click()  # the digit goes along
     page.get_by_role("tab", name="Your drawing, layer by layer").click()
     page.get_by_role("heading", name="Every layer's output for your digit").wait_for()
     wait_for_figure(page, "Output: the network answers 7")
     shoot(page, "inspect_drawing_browser")
 
-    page.get_by_test_id("stSidebarUserContent").get_by_role("link", name="Draw").click()  # back: the 7 is still there
+    nav(page, "Draw").click()  # back: the 7 is still there
     drawing = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.dc-canvas.lower-canvas")
     page.locator("#predicted-digit").wait_for()
     assert page.locator("#predicted-digit").inner_text().strip() == "7"
@@ -199,7 +229,6 @@ def test_train_watch_the_curve_grow_then_draw_a_digit(browser, server):
     page.get_by_role("button", name="Clear the drawing").click()
     page.get_by_text("Draw a digit in the black square").wait_for()
     assert page.locator("#predicted-digit").count() == 0
-    page.close()
 
 
 def test_a_shared_link_sets_up_the_train_page_and_its_network_can_be_inspected(browser, server, tmp_path):
@@ -217,14 +246,14 @@ def test_a_shared_link_sets_up_the_train_page_and_its_network_can_be_inspected(b
     shoot(page, "share_link")
 
     page.get_by_role("button", name="Start training").click()
-    page.get_by_text("Result on the test digits").wait_for(timeout=120_000)
+    page.get_by_text("Result on the test digits").wait_for(timeout=TRAINING_MS)
     with page.expect_download() as download:  # the network as a file, written when asked for
         page.get_by_role("button", name="Download this network").click()
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
     assert saved.name.endswith(".npz") and load_model(saved).config.hidden == (32,)
 
-    page.get_by_test_id("stSidebarUserContent").get_by_role("link", name="Inspect").click()
+    nav(page, "Inspect").click()
     page.get_by_role("heading", name="Inspect a network").wait_for()
     wait_for_figure(page, "heatmap")  # the confusion matrix
     assert page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy").is_visible()
@@ -238,12 +267,12 @@ def test_a_deep_link_on_a_fresh_server_shows_the_whole_app(browser, mnist_dir, t
         page = new_page(browser)
         page.goto(fresh.url + "/Draw")
         page.get_by_role("heading", name="Draw a digit").wait_for()
-        sidebar = page.get_by_test_id("stSidebarUserContent")
-        for label in ("Home", "Train", "Draw", "Inspect", "Compare"):
-            assert sidebar.get_by_role("link", name=label).is_visible()
-        assert sidebar.get_by_text("Full MNIST").is_visible()
+        menu = page.get_by_test_id("stSidebarNav").get_by_role("link")
+        expect(menu).to_have_count(5)  # the pages by their titles, not file names such as "page" or "app"
+        assert [link.inner_text().split("\n")[-1] for link in menu.all()] == ["Home", "Train", "Draw", "Inspect",
+                                                                             "Compare"]
+        assert page.get_by_test_id("stSidebarUserContent").get_by_text("Full MNIST").is_visible()
         assert page.title().startswith("Draw · MLP playground")
-        assert not page.get_by_test_id("stSidebarNav").is_visible()  # Streamlit's own list, which says "app"
         assert page.get_by_role("button", name="Train a quick model").is_visible()
         page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas").wait_for()
         page.get_by_text("Lift the pen to see what the network thinks you drew").wait_for()
@@ -277,3 +306,44 @@ def test_a_closed_tab_stops_its_training_and_the_next_in_line_starts(browser, mn
         second.close()
     finally:
         one_slot.close()
+
+
+def test_start_is_a_few_tab_presses_away_and_a_phone_sees_each_page(browser, server):
+    page = new_page(browser, 1280, 800)
+    page.goto(server.url + "/Train")
+    start = page.get_by_role("button", name="Start training")
+    start.wait_for()
+    presses = 0
+    while not start.evaluate("button => button === document.activeElement"):
+        presses += 1
+        assert presses <= 10, "Start training is more than 10 Tab presses away"
+        page.keyboard.press("Tab")
+    page.close()
+
+    phone = new_page(browser, 390, 844)
+    for path, name in (("/", "home"), ("/Train", "train"), ("/Draw", "draw")):
+        phone.goto(server.url + path)
+        phone.locator("h1").first.wait_for()
+        assert not phone.evaluate(COVERED), f"the sidebar covers {path} on a phone's first load"
+        shoot(phone, f"{name}_phone")
+    phone.close()
+
+
+def test_a_reload_starts_afresh_without_an_error(browser, server):
+    page = new_page(browser, 1280, 800)
+    page.goto(server.url + "/Train")
+    set_epochs(page, 50)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Training: epoch").first.wait_for()
+    page.reload()  # F5 while it trains: a new session, which starts with no run
+    page.get_by_text("Training: none yet").wait_for()
+    expect(page.get_by_role("button", name="Start training")).to_be_enabled()
+    assert page.get_by_text("nothing is kept across a reload").is_visible()
+
+    nav(page, "Draw").click()
+    draw_seven(page)
+    page.get_by_text("28 × 28 pixels").wait_for()
+    page.reload()
+    page.get_by_text("Draw a digit in the black square").wait_for()
+    assert page.get_by_test_id("stException").count() == 0
+    page.close()

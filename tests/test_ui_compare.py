@@ -7,7 +7,7 @@ from mlp.config import TrainConfig
 from mlp.diagnosis import Finding
 from mlp.trainer import EvalPoint, History, TrainPoint
 from ui.compare.data import (RUN_COLOURS, compare_figure, default_selection, differing_settings, histories_csv,
-                        loss_spread_is_wide, runs_csv, runs_table)
+                             loss_spread_is_wide, runs_csv, runs_table)
 from ui.controller import Run
 from ui.figures import LEGEND_LINE
 
@@ -31,6 +31,29 @@ def test_each_run_has_its_colour_in_both_panels():
     assert fig.layout.yaxis2.tickformat == ".0%" and "epochs" in fig.layout.xaxis2.title.text
 
 
+def look(trace) -> tuple:
+    return trace.line.color, trace.line.dash, trace.line.width, trace.marker.symbol
+
+
+def test_runs_with_identical_curves_are_still_told_apart():
+    twins = [run("Run 1: lr 0.001"), run("Run 2: lr 0.001"), run("Run 3: lr 0.001")]
+    fig = compare_figure(twins)
+    loss = fig.data[0::2]
+    assert [t.y for t in loss] == [loss[0].y] * 3  # exactly on top of each other
+    assert len({look(t) for t in loss}) == 3  # colour, dash, width and marker all differ
+    assert len({t.line.dash for t in loss}) == 3 and len({t.marker.symbol for t in loss}) == 3  # in grey too
+    assert loss[0].line.width > loss[1].line.width > loss[2].line.width  # the lower one shows around the upper
+    assert [t.name for t in loss] == [r.name for r in twins] and all(t.showlegend for t in loss)
+    assert fig.layout.hovermode == "x unified"  # the hover lists every run at that epoch, not the top one only
+    assert all("%{fullData.name}" in t.hovertemplate for t in fig.data)  # each line of it names its run
+    fig.to_json()
+
+
+def test_a_run_name_is_shown_as_typed_not_as_markup():
+    fig = compare_figure([run('<a href="http://evil">x</a>')])
+    assert fig.data[0].name == '&lt;a href="http://evil"&gt;x&lt;/a&gt;'
+
+
 def test_the_legend_lists_one_run_per_line_in_a_band_that_grows_with_the_runs():
     one, ten = compare_figure([run("a")]), compare_figure([run(f"Run {i}: a long name, lr 1e-06") for i in range(10)])
     assert ten.layout.legend.orientation == "v" and ten.layout.legend.yref == "container"  # never wraps
@@ -41,7 +64,8 @@ def test_the_legend_lists_one_run_per_line_in_a_band_that_grows_with_the_runs():
 def test_training_curves_and_a_log_loss_axis_on_request():
     fig = compare_figure([run("a", losses=(2.3, math.nan, 0.4))], curve="training", log_loss=True)
     assert list(fig.data[0].y) == [2.3, None, 0.4]  # a diverged point is a gap, not invalid JSON
-    assert fig.layout.yaxis.type == "log" and "log" in fig.layout.yaxis.title.text
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.title.text == "loss (log scale)"
+    assert list(fig.layout.yaxis.ticktext)[:4] == ["0.1", "0.2", "0.5", "1"]  # plain numbers, not Plotly's "100m"
     assert "NaN" not in fig.to_json()
 
 

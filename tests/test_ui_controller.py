@@ -357,16 +357,23 @@ def test_an_error_inside_the_worker_becomes_a_failed_state_in_words(pool):
         narrow.close()
 
 
-def test_digits_missing_from_the_data_are_refused_in_words(pool):
+def test_digits_missing_from_the_data_are_refused_in_words_before_anything_starts(pool):
     three = shared(classes=3)  # only the digits 0, 1 and 2
     try:
-        run = make_run(three, pool, settings={**QUICK, "classes": (7, 8)})
-        run.start()
-        assert run.wait(60)
-        assert run.state == "failed" and run.record.reason.startswith("Training could not start:")
-        assert "holds no images of the digits 7, 8" in run.record.reason
+        with pytest.raises(ValueError, match="holds no images of the digits 7, 8"):
+            make_run(three, pool, settings={**QUICK, "classes": (7, 8)})
     finally:
         three.close()
+
+
+def test_data_the_worker_cannot_read_fails_the_run_in_words(pool):
+    gone = shared()
+    gone.close()  # its files removed: this process keeps its mapping, a worker finds nothing to map
+    run = make_run(gone, pool)
+    run.start()
+    assert run.wait(60)
+    assert run.state == "failed" and run.record.reason.startswith("Training could not start:")
+    assert "No such file" in run.record.reason and "Traceback" not in status_text(run)
 
 
 def test_shared_files_go_when_closed_and_a_pool_starts_no_process_before_its_first_run():

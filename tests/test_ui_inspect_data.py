@@ -59,12 +59,23 @@ def test_the_closest_training_digit_to_a_training_digit_is_itself(split):
     assert rows[0] == 42 and distances[0] < 1e-3 and list(distances) == sorted(distances)
 
 
-def test_training_digits_are_sampled_evenly_when_memory_is_short(split):
+def test_training_digits_are_sampled_evenly_when_memory_is_short():
+    big = synthetic_split(n=3000, seed=4)
     m = model()
-    view = training_view(m, split.x_train, split.y_train, memory=4 * 8 * 1000)  # room for 1,000 of 8 numbers
-    assert len(view.rows) == 600 and view.available == 600  # fewer than the 1,000 always kept
+    view = training_view(m, big.x_train, big.y_train, memory=4 * 8 * 1000)  # room for 1,000 of 8 numbers
+    assert view.available == 3000 and len(view.rows) == 1000  # a third of them
+    assert list(view.rows) == sorted(set(view.rows))  # distinct, in the data set's order
+    assert view.embeddings.shape == (1000, 8)
+    np.testing.assert_allclose(view.embeddings[:5], m.network.forward(big.x_train[view.rows[:5]]).hidden[-1],
+                               rtol=1e-5, atol=1e-6)  # each embedding belongs to its row
+    share = np.bincount(big.y_train[view.rows], minlength=10) / np.bincount(big.y_train, minlength=10)
+    assert np.all(np.abs(share - 1 / 3) < 0.1)  # every digit keeps about a third of its examples
+    assert np.ptp(view.rows) > 0.9 * 3000  # from all over the training set, not its first rows
+
+
+def test_a_network_of_two_digits_is_compared_with_those_digits_only(split):
     small = training_view(model(classes=(1, 9)), split.x_train, split.y_train)
-    assert set(split.y_train[small.rows]) == {1, 9}
+    assert set(split.y_train[small.rows]) == {1, 9} and small.available == len(small.rows)
 
 
 def test_every_layer_output_for_one_image(split):

@@ -2,10 +2,13 @@
 import json
 
 import numpy as np
+import pytest
 
+from mlp import activations
 from ui.figures import FONT_SIZE, PREDICTED_COLOUR
-from ui.inspect.figures import (GAP_RGB, activations_figure, class_accuracy_figure, confusion_figure, row_rates,
-                                weight_colours, weight_grid)
+from ui.inspect.data import clicked_cell
+from ui.inspect.figures import (CELL_TARGETS, GAP_RGB, activations_figure, class_accuracy_figure, confusion_figure,
+                                resting_output, row_rates, weight_colours, weight_grid)
 
 
 def counts():
@@ -18,14 +21,16 @@ def counts():
 
 def test_confusion_matrix_has_correct_cells_in_green_and_mistakes_in_red_on_their_own_scale():
     fig = confusion_figure(counts(), range(10), range(10))
-    correct, mistakes = fig.data
+    correct, mistakes, _ = fig.data
     assert correct.type == mistakes.type == "heatmap"
     assert correct.z[3][3] == 0.9 and correct.z[3][5] is None  # each trace holds only its own cells
     assert mistakes.z[3][5] == 0.1 and mistakes.z[3][3] is None
     assert mistakes.zmax == 0.1  # the worst mistake is the darkest red, however rare
     assert correct.text[3][3] == "90" and mistakes.text[3][5] == "10" and mistakes.text[0][1] == ""
     assert list(correct.x) == [str(d) for d in range(10)]
-    assert fig.layout.yaxis.autorange == "reversed" and fig.layout.yaxis.title.text == "true digit"
+    assert fig.layout.yaxis.range == (9.5, -0.5) and fig.layout.yaxis.title.text == "true digit"  # 0 on top
+    assert fig.layout.xaxis.range == (-0.5, 9.5)  # exactly the cells, however large the clickable markers
+    assert fig.layout.xaxis.constrain == fig.layout.yaxis.constrain == "domain"  # square cells, axes beside them
     assert fig.layout.xaxis.title.text == "the network's answer"
     assert fig.layout.yaxis.tickfont.size > FONT_SIZE  # digits readable from the back of the room
     assert "NaN" not in fig.to_json()
@@ -33,10 +38,42 @@ def test_confusion_matrix_has_correct_cells_in_green_and_mistakes_in_red_on_thei
 
 def test_confusion_matrix_in_rates_says_the_share_of_each_true_digit():
     fig = confusion_figure(counts(), range(10), range(10), show="rates")
-    correct, mistakes = fig.data
+    correct, mistakes, _ = fig.data
     assert correct.text[3][3] == "90%" and mistakes.text[3][5] == "10%" and mistakes.text[4][9] == "2%"
-    hover = json.loads(fig.to_json())["data"][1]["customdata"][3][5]
-    assert hover == [10, 0.1]
+
+
+def test_every_cell_has_a_clickable_point_at_its_centre_saying_its_numbers():
+    fig = confusion_figure(counts(), range(10), range(10))
+    cells = fig.data[-1]
+    assert cells.type == "scatter" and cells.name == CELL_TARGETS and cells.marker.opacity == 0
+    assert all(t.hoverinfo == "skip" for t in fig.data[:2])  # the heatmaps cannot be clicked: the points answer
+    spec = json.loads(fig.to_json())["data"][-1]
+    i = spec["y"].index("3") + 5  # row 3, column 5
+    assert (spec["x"][i], spec["y"][i]) == ("5", "3") and len(spec["x"]) == 100
+    assert spec["customdata"][i] == ["a 3 read as 5", 10, 0.1]
+    assert spec["customdata"][spec["x"].index("7") + 70] == ["a 7 read correctly", 90, 1.0]
+    assert fig.layout.hovermode == "closest" and fig.layout.hoverdistance == -1  # the nearest centre: the cell
+
+
+def test_a_click_on_a_cell_opens_that_cell():
+    def clicked(*points):
+        return {"selection": {"points": list(points), "point_indices": [], "box": [], "lasso": []}}
+
+    classes, answers = (1, 9), (1, 4, 9)
+    assert clicked_cell(clicked({"x": "4", "y": "9", "curve_number": 2, "point_index": 4}), classes, answers) == (9, 4)
+    assert clicked_cell(clicked({"x": "4", "y": "9"}, {"x": "1", "y": "1"}), classes, answers) == (1, 1)  # latest
+    assert clicked_cell(clicked({"x": "4", "y": "4"}), classes, answers) is None  # not a row of this matrix
+    assert clicked_cell(clicked({"x": 0.4, "y": "n"}), classes, answers) is None
+    assert clicked_cell(clicked(), classes, answers) is None  # a click on a chosen cell takes the choice back
+    assert clicked_cell(None, classes, answers) is None
+
+
+def test_the_open_cell_is_outlined():
+    assert not confusion_figure(counts(), range(10), range(10)).layout.shapes
+    outline, = confusion_figure(counts(), range(10), range(10), chosen=(3, 5)).layout.shapes
+    assert (outline.x0, outline.x1, outline.y0, outline.y1) == (4.5, 5.5, 2.5, 3.5)
+    few = confusion_figure(counts(), rows=(3, 4), cols=(3, 4, 5, 9), chosen=(4, 9)).layout.shapes[0]
+    assert (few.x0, few.y0) == (2.5, 0.5)  # positions among the cells shown, not digits
 
 
 def test_confusion_matrix_of_a_few_classes_shows_only_those_rows():
@@ -75,7 +112,7 @@ def test_weight_colours_run_from_red_through_white_to_blue():
 def test_weight_grid_lays_units_out_in_rows_with_lines_between():
     images = np.zeros((5, 28, 28), np.float32)
     images[4] = 1.0  # the fifth unit: all blue
-    grid = weight_grid(images, columns=3, gap=1)
+    grid = weight_grid(images, columns=3)
     assert grid.shape == (2 * 29 - 1, 3 * 29 - 1, 3)
     assert tuple(grid[28, 0]) == GAP_RGB and tuple(grid[0, 28]) == GAP_RGB  # the lines
     assert (grid[29:57, 29:57] == weight_colours(np.float32(1.0))).all()  # unit 5: row 2, column 2
@@ -97,3 +134,9 @@ def test_activations_have_one_panel_per_layer_then_the_answer():
     assert fig.data[2].marker.color[7] == PREDICTED_COLOUR
     sigmoid = activations_figure([np.array([0.2, 0.7, 0.9])], probs, "sigmoid")
     assert "2 active" in sigmoid.layout.annotations[0].text  # above 0.5 for a sigmoid
+
+
+@pytest.mark.parametrize("name", activations.NAMES)
+def test_a_unit_counts_as_active_above_its_output_for_no_input(name):
+    expected = {"sigmoid": 0.5}.get(name, 0.0)  # sigmoid(0) = 1/2; relu, leaky relu and tanh give 0
+    assert resting_output(name) == pytest.approx(expected)

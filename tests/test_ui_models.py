@@ -1,14 +1,17 @@
 """Network files in and out: an upload is checked before NumPy reads it, and becomes a run."""
 import io
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from mlp.config import TrainConfig
 from mlp.model import Model, ModelFileError
 from ui import models
-from ui.models import download_name, read_model_file, unique_name, uploaded_run
+from ui.navigation import spec
+from ui.models import MAX_UPLOAD_BYTES, NAME_CHARS, download_name, read_model_file, unique_name, uploaded_run
 
 
 @pytest.fixture
@@ -64,3 +67,44 @@ def test_names_stay_unique_and_downloads_get_safe_file_names():
     assert unique_name("a.npz", ["a.npz", "a.npz (2)"]) == "a.npz (3)"
     assert download_name("Run 3: lr 1e-06") == "run-3-lr-1e-06.npz"
     assert download_name("mine.npz") == "mine.npz" and download_name("???") == "network.npz"
+
+
+# ----- the upload box on the Inspect page, as a browser drives it -----
+HOSTILE_NAME = "[click](http://evil.example/) :red[x] ![i](http://evil.example/i.png)" + "y" * 500 + ".npz"
+
+
+@pytest.fixture
+def inspect_page(mnist_dir, monkeypatch):
+    monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(spec("Inspect").script).run()
+    assert not at.exception
+    return at
+
+
+def upload(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.file_uploader(key="model_upload").set_value((name, content, "application/octet-stream")).run()
+    assert not at.exception
+    return at
+
+
+def test_an_uploaded_name_is_shown_as_text_and_kept_short(inspect_page, model):
+    upload(inspect_page, HOSTILE_NAME, model.to_bytes())
+    (message,) = inspect_page.success
+    assert "\\[click\\]\\(http\\:\u2060\\/\\/evil\\.example\\/\\)" in message.value and "](" not in message.value
+    (run,) = inspect_page.session_state["finished_runs"]
+    assert len(run.name) == NAME_CHARS and run.name.endswith("…")
+
+
+def test_a_refused_file_is_named_as_text(inspect_page):
+    upload(inspect_page, HOSTILE_NAME, b"not an archive")
+    (message,) = inspect_page.error
+    assert "not a network file" in message.value and "](" not in message.value and len(message.value) < 300
+
+
+def test_the_app_refuses_more_than_the_limit_whatever_the_browser_allowed(inspect_page):
+    upload(inspect_page, "big.npz", bytes(MAX_UPLOAD_BYTES + 1))
+    (message,) = inspect_page.error
+    assert "25 MB are accepted" in message.value
+    assert not inspect_page.session_state["finished_runs"]

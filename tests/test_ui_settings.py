@@ -23,16 +23,17 @@ def test_presets_round_trip_through_the_widgets(name):
 
 
 @pytest.mark.parametrize("text, widths", [("256, 128", (256, 128)), ("64", (64,)), (" 32 16 ", (32, 16)),
-                                          ("none", ()), ("100,", (100,))])
+                                          ("none", ()), ("100,", (100,)), ("", ()), (" None ", ())])
 def test_hidden_layers_are_typed_as_text(text, widths):
     assert parse_hidden(text) == widths
 
 
 @pytest.mark.parametrize("change, words", [
-    ({"hidden": ""}, "Hidden layers"), ({"hidden": "256, lots"}, "not a whole number"),
-    ({"hidden": "0, 5"}, "hidden layer needs"), ({"classes": []}, "at least one digit"),
-    ({"lr": 0.0}, "learning rate"), ({"epochs": None}, "Epochs"), ({"lr": None}, "Learning rate"),
-    ({"validation_share": 0.9}, "validation share"),
+    ({"hidden": "256, lots"}, "not a whole number"), ({"hidden": "²"}, "'²' is not a whole number"),
+    ({"hidden": "٣"}, "not a whole number"), ({"hidden": "1e400"}, "not a whole number"),
+    ({"hidden": "9" * 5000}, "far too large"), ({"hidden": "0, 5"}, "hidden layer needs"),
+    ({"classes": []}, "at least one digit"), ({"lr": 0.0}, "learning rate"), ({"epochs": None}, "epochs"),
+    ({"lr": None}, "lr"), ({"validation_share": 0.9}, "validation share"),
 ])
 def test_bad_settings_raise_a_config_error_in_words(change, words):
     with pytest.raises(ConfigError, match=words):
@@ -61,3 +62,27 @@ def test_short_labels_tell_runs_apart_in_a_legend():
     assert short_label(PRESETS["notebook-all"].config(seed=4)) == "notebook-all, seed 4"
     long = short_label(TrainConfig(hidden=(32,), epochs=1, classes=(1, 9), per_class=100))
     assert long == "hidden 32, epochs 1, classes 1,9, +1 more"
+
+
+@pytest.mark.parametrize("text", ["²", "٣", "1_0", "+5", "5.0", "0x10", "9" * 5000])
+def test_numbers_are_parsed_from_ascii_digits_only(text):
+    from ui.settings import parse_whole
+
+    with pytest.raises(ConfigError, match="^Seed: '"):
+        parse_whole(text, "Seed")
+
+
+@pytest.mark.parametrize("text, number", [("1e-3", 0.001), (" .5", 0.5), ("-2", -2.0), ("3.", 3.0)])
+def test_decimal_numbers_parse_and_odd_ones_do_not(text, number):
+    from ui.settings import parse_number
+
+    assert parse_number(text, "lr") == number
+    for odd in ("1_0", "١", "nan", "inf", "0x1p-3", ""):
+        with pytest.raises(ConfigError, match="^lr: '.*' is not a number"):
+            parse_number(odd, "lr")
+
+
+def test_an_echoed_value_is_shortened():
+    with pytest.raises(ConfigError) as caught:
+        parse_hidden("x" * 10_000)
+    assert len(str(caught.value)) < 150

@@ -3,7 +3,7 @@ import pytest
 
 from mlp.config import TrainConfig
 from mlp.presets import PRESETS
-from ui.train.share import decode, encode, query_string
+from ui.train.share import MAX_NOTES, decode, encode, query_string
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -32,8 +32,29 @@ def test_streamlit_gives_lists_and_the_last_value_wins():
     ({"lr": "fast"}, "lr"), ({"lr": "-1"}, "lr"), ({"lr": "nan"}, "lr"), ({"hidden": "256,x"}, "hidden"),
     ({"classes": "1,12"}, "classes"), ({"activation": "swish"}, "activation"), ({"augment": "maybe"}, "augment"),
     ({"bogus": "1"}, "bogus"), ({"epochs": "2.5"}, "epochs"), ({"classes": ""}, "classes"),
+    ({"hidden": "²"}, "hidden"), ({"epochs": "٣"}, "epochs"), ({"lr": "1_0"}, "lr"),
+    ({"epochs": "9" * 5000}, "epochs"),
+    ({"hidden": "1e400"}, "hidden"), ({"lr": "1e400"}, "lr"), ({"batch_size": "-1"}, "batch_size"),
 ])
 def test_tampered_parameters_fall_back_with_a_note(params, bad):
     config, notes = decode({**params, "seed": "7"})
     assert len(notes) == 1 and bad in notes[0]
     assert config == TrainConfig(seed=7)  # the good parameter still applies
+
+
+@pytest.mark.parametrize("text", ["none", "", "NONE", " none "])
+def test_a_link_can_ask_for_no_hidden_layer(text):
+    config, notes = decode({"hidden": text})
+    assert config.hidden == () and notes == []
+    assert encode(config) == {"hidden": "none"}
+
+
+def test_notes_quote_a_link_shortened_and_few():
+    long = "[click](http://evil.example/)" + "x" * 10_000
+    config, notes = decode({"activation": long, **{f"bad{i}": "1" for i in range(50)}})
+    assert config == TrainConfig()
+    assert len(notes) == MAX_NOTES + 1 and notes[-1] == "and 46 more settings that could not be used"
+    assert max(len(note) for note in notes) < 200 and "…" in notes[0]
+    name, text = "n" * 5000, "[a](http://e.x)"
+    (note,) = decode({name: text})[1]
+    assert len(note) < 100

@@ -1,2 +1,4 @@
-"""The Streamlit app's building blocks. Pure modules (figures, controller, settings) import no Streamlit,
-so they can be unit-tested without a browser; the others draw pages from them."""
+"""The Streamlit app, grouped by page: ui/train, ui/draw, ui/inspect, ui/compare and ui/home each hold their
+page's script (page.py), its panel and, where it has them, its pure data helpers and figures. Shared parts sit
+here: navigation (the list of pages), layout (set-up and polling), state, runs, data, controller, settings.
+Pure modules import no Streamlit (tests/test_ui_imports.py), so they are tested without a browser."""

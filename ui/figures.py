@@ -11,8 +11,6 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mlp.trainer import History
-
 FONT_SIZE = 18
 TRAIN_COLOUR = "#1f77b4"  # blue
 HELDOUT_COLOUR = "#ff7f0e"  # orange
@@ -39,6 +37,44 @@ def needs_log_scale(losses: Iterable[float]) -> bool:
     the largest would look flat (an N(0, 1) start, or a spike from a huge learning rate)."""
     positive = [v for v in losses if math.isfinite(v) and v > 0]
     return bool(positive) and max(positive) / min(positive) > 100
+
+
+PLAIN_POWERS = range(-3, 7)  # 0.001 to 1,000,000 are written out; beyond, as 10 to a power
+MOST_LOG_TICKS = 8
+FINE_SPAN = 3  # decades or fewer: ticks at 1, 2 and 5 times each power of ten, else a power of ten alone
+
+
+def power_label(power: int, times: int = 1) -> str:
+    """times * 10**power as a student reads it: '0.01', '2', '1,000', '5,000,000', then '10⁷' or '2×10⁷'
+    (not Plotly's '10M' or '1T', which read as megabytes and trillions)."""
+    if power in PLAIN_POWERS:
+        return f"{times * 10.0 ** power:,.{max(0, -power)}f}"
+    return ("" if times == 1 else f"{times}×") + f"10<sup>{power}</sup>"
+
+
+def log_ticks(values: Iterable[float]) -> tuple[list[float], list[str]]:
+    """Tick positions and labels for a log axis holding `values`, labelled by `power_label`: 1, 2 and 5
+    times each power of ten over a few decades; over many, the powers of ten (every second or third
+    one when they would crowd the axis)."""
+    positive = [v for v in values if math.isfinite(v) and v > 0]
+    if not positive:
+        return [], []
+    low, high = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
+    if high - low <= FINE_SPAN:
+        ticks = [(p, m) for p in range(low, high + 1) for m in (1, 2, 5)]
+    else:
+        step = math.ceil((high - low + 1) / MOST_LOG_TICKS)
+        ticks = [(p, 1) for p in range(low - low % step, high + 1, step)]
+    return [m * 10.0 ** p for p, m in ticks], [power_label(p, m) for p, m in ticks]
+
+
+def loss_axis(fig: go.Figure, losses: Iterable[float], log: bool, row: int = 1, col: int = 1) -> go.Figure:
+    """The loss axis: linear from zero, or logarithmic with plain labels and 'log scale' in its title."""
+    if not log:
+        return fig.update_yaxes(title_text="loss", type="linear", rangemode="tozero", row=row, col=col)
+    tickvals, ticktext = log_ticks(losses)
+    return fig.update_yaxes(title_text="loss (log scale)", type="log", tickmode="array", tickvals=tickvals,
+                            ticktext=ticktext, row=row, col=col)
 
 
 def readable_axes(fig: go.Figure) -> go.Figure:
@@ -69,49 +105,7 @@ def legend_above(fig: go.Figure, entries: int, height: int) -> go.Figure:
     return fig
 
 
-def training_figure(history: History, total_epochs: float | None = None, *, stacked: bool = True,
-                    height: int | None = None) -> go.Figure:
-    """Loss and accuracy against epochs: training as a line, held-out as dots on a line.
-
-    `stacked` puts accuracy under loss (each panel as wide as the column, for a projector);
-    `total_epochs` fixes the x axis to the whole run, so the curves visibly grow from left to right;
-    `height` is the panels' part, the legend's band above them comes on top.
-    """
-    heldout_label = f"{history.heldout_name} digits (unseen)"
-    rows, cols = (2, 1) if stacked else (1, 2)
-    fig = make_subplots(rows=rows, cols=cols, vertical_spacing=0.14, horizontal_spacing=0.09,
-                        subplot_titles=("Loss: lower is better", "Accuracy: higher is better"))
-    cells = ((1, 1), (2, 1)) if stacked else ((1, 1), (1, 2))
-    train_x = [p.epoch for p in history.train]
-    held_x = [p.epoch for p in history.heldout]
-    for (row, col), attr in zip(cells, ("loss", "accuracy")):
-        first = attr == "loss"
-        fig.add_trace(go.Scatter(x=train_x, y=finite_values([getattr(p, attr) for p in history.train]),
-                                 mode="lines", name="training digits", legendgroup="training", showlegend=first,
-                                 line=dict(color=TRAIN_COLOUR, width=3)), row=row, col=col)
-        fig.add_trace(go.Scatter(x=held_x, y=finite_values([getattr(p, attr) for p in history.heldout]),
-                                 mode="lines+markers", name=heldout_label, legendgroup="heldout",
-                                 showlegend=first, line=dict(color=HELDOUT_COLOUR, width=3),
-                                 marker=dict(size=11)), row=row, col=col)
-    last = max(train_x[-1] if train_x else 0.0, held_x[-1] if held_x else 0.0)
-    x_range = [0, max(total_epochs, last) * 1.02] if total_epochs else None
-    (loss_row, loss_col), (acc_row, acc_col) = cells
-    for row, col in cells:  # stacked panels share the x axis: its title once, under the lower one
-        title = "" if stacked and row == 1 else "epochs (passes over the training digits)"
-        fig.update_xaxes(title_text=title, range=x_range, row=row, col=col)
-    if needs_log_scale(p.loss for p in (*history.train, *history.heldout)):
-        fig.update_yaxes(title_text="loss (log scale)", type="log", row=loss_row, col=loss_col)
-    else:
-        fig.update_yaxes(title_text="loss", rangemode="tozero", row=loss_row, col=loss_col)
-    fig.update_yaxes(title_text="accuracy", range=[0, 1.02], tickformat=".0%", row=acc_row, col=acc_col)
-    fig.update_annotations(font_size=FONT_SIZE + 2)
-    fig.update_layout(font=dict(size=FONT_SIZE), margin=dict(l=80, r=20, b=60),
-                      hovermode="x unified", uirevision="training")  # keep a zoom while the curves grow
-    legend_above(fig, entries=2, height=height or (500 if stacked else 350))
-    return readable_axes(fig)
-
-
-def probability_figure(probabilities: Sequence[float], *, height: int = 360) -> go.Figure:
+def probability_figure(probabilities: Sequence[float]) -> go.Figure:
     """The ten softmax probabilities as bars, the chosen digit in a strong colour, percentages on top."""
     probs = np.asarray(probabilities, dtype=float).reshape(-1)
     if probs.shape != (10,):
@@ -126,7 +120,7 @@ def probability_figure(probabilities: Sequence[float], *, height: int = 360) -> 
     ))
     fig.update_xaxes(title_text="digit", type="category", tickfont=dict(size=FONT_SIZE + 8))
     fig.update_yaxes(title_text="probability", range=[0, 1.15], tickformat=".0%")
-    fig.update_layout(height=height, font=dict(size=FONT_SIZE), margin=dict(l=70, r=10, t=20, b=60),
+    fig.update_layout(height=360, font=dict(size=FONT_SIZE), margin=dict(l=70, r=10, t=20, b=60),
                       showlegend=False, bargap=0.25)
     return readable_axes(fig)
 

@@ -1,23 +1,19 @@
-"""The set-up every page runs first: page config, BLAS threads, styles, sidebar, heartbeat.
-
-Pages live in the classic `pages/` folder without st.navigation, so a deep link on a fresh
-server runs a page file directly: each page therefore calls `setup_page` itself.
-"""
+"""What every page shares: the set-up app.py runs before each page, the notice, and the polling fragment."""
 from __future__ import annotations
+
+from typing import Callable
 
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
-from mlp.mnist import Dataset
 from ui import data, state
-from ui.controller import status_text
+from ui.navigation import APP_NAME
+from ui.runs import run_status
+from ui.text import escape_markdown
 from ui.train.share_panel import apply_link_once
 
-APP_NAME = "MLP playground"
-# Material icons come with Streamlit's own font: they show even where no emoji font is installed.
-PAGES = (("app.py", "Home", ":material/home:"), ("pages/1_Train.py", "Train", ":material/show_chart:"),
-         ("pages/2_Draw.py", "Draw", ":material/draw:"), ("pages/3_Inspect.py", "Inspect", ":material/biotech:"),
-         ("pages/4_Compare.py", "Compare", ":material/compare_arrows:"))
+RELOAD_NOTE = ("Runs live in this browser tab: nothing is kept across a reload (F5). "
+               "Download a network to keep it.")
 
 _CSS = """
 <style>
@@ -37,6 +33,8 @@ _CSS = """
 /* the Draw page's answer, readable from the back of a room */
 div.big-digit { font-size: 8.5rem; font-weight: 800; line-height: 1; text-align: center; color: #d62728; }
 div.big-digit-caption { font-size: 2rem; font-weight: 600; text-align: center; margin-bottom: 0.5rem; }
+/* room above the canvas for its toolbar, which otherwise sits on the heading "1. Your drawing" */
+.st-key-drawing [data-testid="stBidiComponentIsolated"] { padding-top: 2.25rem; }
 /* small digit images blown up by the browser: sharp squares, not a blur */
 [class*="st-key-digits_"] img, .st-key-weights img { image-rendering: pixelated; }
 [class*="st-key-digits_"] [data-testid="stImageCaption"] p { font-size: 1.05rem; color: inherit; line-height: 1.3; }
@@ -55,45 +53,52 @@ def _limit_blas_threads() -> object:
     return threadpool_limits(limits=1)
 
 
-def setup_page(title: str, icon: str = "🧠") -> Dataset | None:
-    """Page config, shared styles and the sidebar; returns the session's dataset (or None after an error)."""
-    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide",
-                       initial_sidebar_state="expanded")
+def setup(title: str) -> None:
+    """Page config, shared styles, a link's settings, the data and the sidebar; app.py runs it before each page.
+    The sidebar starts closed on a phone ("auto"), where it would cover the page."""
+    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon="🧠", layout="wide",
+                       initial_sidebar_state="auto")
     _limit_blas_threads()
     st.markdown(_CSS, unsafe_allow_html=True)
     apply_link_once()
     state.collect_finished()
-    with st.sidebar:
-        st.markdown(f"## :material/neurology: {APP_NAME}")
-        for path, label, page_icon in PAGES:
-            st.page_link(path, label=label, icon=page_icon)
-        st.divider()
     dataset = data.dataset()
     with st.sidebar:
         if dataset is not None:
-            st.caption(f"**Data:** {dataset.description}")
+            st.caption(f"**Data:** {escape_markdown(dataset.description)}")
         _training_status()
-    return dataset
+        st.caption(RELOAD_NOTE)
+
+
+def poll_while_active(seconds: float, body: Callable[[], None]) -> None:
+    """Draw `body` in a fragment that redraws itself every `seconds` while the session's run is active.
+    Each redraw is the heartbeat that keeps the run alive (a closed tab stops beating); when the run
+    ends, the whole page redraws once, so every part of it shows the result, and the polling stops."""
+    run = state.active_run()
+
+    def live() -> None:
+        if run is not None:
+            run.beat()
+        body()
+        if run is not None and not run.active:
+            st.rerun(scope="app")
+
+    st.fragment(live, run_every=seconds if run is not None else None)()
 
 
 def _training_status() -> None:
-    """The session's training in the sidebar, on every page. While a run is active this fragment
-    polls, and each poll is the heartbeat that keeps the run alive (a closed tab stops beating)."""
+    """The session's training on every page; its polling keeps the run alive whichever page is open."""
     run = state.current_run()
     if run is None:
         st.caption("**Training:** none yet. Start one on the Train page.")
         return
-    polling = run.active
 
     def body() -> None:
-        run.beat()
-        st.caption(f"**{run.name}** — {status_text(run)}")
+        st.caption(f"**{escape_markdown(run.name)}** — {run_status(run)}")
         if run.state in ("running", "paused"):
             st.progress(run.progress().fraction)
-        if polling and not run.active:
-            st.rerun(scope="app")  # the run ended: redraw every page part once, and stop polling
 
-    st.fragment(body, run_every=1.0 if polling else None)()
+    poll_while_active(1.0, body)
 
 
 def show_notice() -> None:

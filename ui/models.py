@@ -18,6 +18,7 @@ from ui.controller import Run
 MAX_UPLOAD_MB = 25  # a 784-256-128-10 network is under 1 MB; this allows about six million weights
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 UPLOADED = "uploaded"
+NAME_CHARS = 60  # an uploaded file's name, shortened to this, names its run
 
 
 def read_model_file(name: str, content: bytes) -> Model:

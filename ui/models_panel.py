@@ -6,7 +6,9 @@ import streamlit as st
 from mlp.model import ModelFileError
 from ui import state
 from ui.controller import Run
-from ui.models import MAX_UPLOAD_MB, UPLOADED, download_name, read_model_file, unique_name, uploaded_run
+from ui.models import MAX_UPLOAD_MB, NAME_CHARS, UPLOADED, download_name, read_model_file, unique_name, uploaded_run
+from ui.text import escape_markdown, shorten
+from ui.widgets import mirrored
 
 UPLOAD_KEY = "model_upload"
 
@@ -24,13 +26,9 @@ def model_picker(key: str, label: str = "Network") -> Run | None:
     if not runs:
         return None
     names = {r.uid: run_caption(r) for r in runs}
-    st.session_state[key] = state.chosen_run().uid  # widgets forget their value when the user changes page
-
-    def changed() -> None:
-        state.choose_run(st.session_state[key])
-
-    st.selectbox(label, list(names), format_func=names.__getitem__, key=key, on_change=changed,
-                 help="Every training of this session, and every network file uploaded, newest first.")
+    mirrored(st.selectbox, label, key=key, current=state.chosen_run().uid, store=state.choose_run,
+             options=list(names), format_func=names.__getitem__,
+             help="Every training of this session, and every network file uploaded, newest first.")
     return state.chosen_run()
 
 
@@ -47,10 +45,11 @@ def _read_upload() -> None:
     uploaded = st.session_state.get(UPLOAD_KEY)
     if uploaded is None or state.upload_outcome(uploaded.file_id) is not None:
         return
+    name = shorten(uploaded.name, NAME_CHARS)  # the uploader chose it: any length, any characters
     try:
-        model = read_model_file(uploaded.name, uploaded.getvalue())
-    except ModelFileError as error:
-        state.set_upload_outcome(uploaded.file_id, f"This file cannot be used: {error}.", "error")
+        model = read_model_file(name, uploaded.getvalue())
+    except ModelFileError as error:  # it names the file, whose name the uploader chose
+        state.set_upload_outcome(uploaded.file_id, f"This file cannot be used: {escape_markdown(error)}.", "error")
         return
     except MemoryError:
         state.set_upload_outcome(uploaded.file_id, "This network is too large for the server's memory.", "error")
@@ -58,10 +57,10 @@ def _read_upload() -> None:
     except Exception as error:  # whatever else a crafted file triggers: words, never a traceback
         state.set_upload_outcome(uploaded.file_id, f"This file cannot be read ({type(error).__name__}).", "error")
         return
-    name = unique_name(uploaded.name, (r.name for r in state.finished_runs()))
+    name = unique_name(name, (r.name for r in state.finished_runs()))
     state.add_run(uploaded_run(name, model))
-    state.set_upload_outcome(uploaded.file_id, f"**{name}** is loaded: the Draw and Inspect pages now use it.",
-                             "success")
+    state.set_upload_outcome(uploaded.file_id, f"**{escape_markdown(name)}** is loaded: the Draw and Inspect "
+                             "pages now use it.", "success")
 
 
 def model_upload() -> None:

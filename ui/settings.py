@@ -6,12 +6,14 @@ the dict into a config raises ConfigError with a message worded for the student.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 from mlp import activations, initializers, losses, optimizers, schedules
 from mlp.config import ConfigError, TrainConfig
 from mlp.presets import PRESETS
+from ui.text import shorten
 
 Settings = dict[str, Any]
 
@@ -26,99 +28,127 @@ class Field:
     group: str
     kind: str  # text, select, int, float, bool, classes, optional-int
     options: tuple = ()
-    minimum: float | None = None
-    maximum: float | None = None
     step: float | None = None
     fmt: str | None = None
-    applies: Callable[[Mapping[str, Any]], bool] = field(default=lambda s: True)
+    read_by: str = ""  # the setting that chooses the part reading this one ("optimizer" for momentum); "" for all
+
+    def applies(self, settings: Mapping[str, Any]) -> bool:
+        """Whether the chosen part reads this setting (Adam reads beta1, momentum and Nesterov read momentum)."""
+        if not self.read_by:
+            return True
+        part = PARTS[self.read_by].get(settings.get(self.read_by))
+        return part is not None and self.name in part.settings
+
+
+# The registries of the parts a setting chooses: what a part reads is its own `settings` list.
+PARTS = {"activation": activations.REGISTRY, "init": initializers.REGISTRY, "optimizer": optimizers.REGISTRY,
+         "schedule": schedules.REGISTRY}
 
 
 FIELDS: tuple[Field, ...] = (
     Field("hidden", "Hidden layers (units per layer)",
-          "Units in each hidden layer, input side first, separated by commas, e.g. 256, 128 ('none' for no hidden layer).",
+          "Units in each hidden layer, input side first, separated by commas, e.g. 256, 128 "
+          "('none' or empty: no hidden layer).",
           "Network", "text"),
     Field("activation", "Activation", "What each hidden unit does with its weighted input.",
           "Network", "select", activations.NAMES),
     Field("leaky_slope", "Leaky ReLU slope", "How much of a negative input leaky ReLU lets through (0.01 = 1%).",
-          "Network", "float", minimum=0.0, maximum=1.0, step=0.01, fmt="%g",
-          applies=lambda s: s.get("activation") == "leaky-relu"),
+          "Network", "float", step=0.01, fmt="%g",
+          read_by="activation"),
     Field("dropout", "Dropout", "Share of hidden units switched off at random at each step, against overfitting (0 = off).",
-          "Network", "float", minimum=0.0, maximum=1.0, step=0.05, fmt="%g"),
+          "Network", "float", step=0.05, fmt="%g"),
     Field("init", "Starting weights", "How the first weights are drawn: He suits ReLU, Xavier suits sigmoid and tanh, "
           "normal uses the spread you choose.", "Network", "select", initializers.NAMES),
     Field("init_std", "Spread of the normal start", "Standard deviation of the starting weights (the notebook used 1).",
-          "Network", "float", minimum=0.0, maximum=100.0, step=0.1, fmt="%g",
-          applies=lambda s: s.get("init") == "normal"),
+          "Network", "float", step=0.1, fmt="%g",
+          read_by="init"),
     Field("bias_init", "Starting bias", "Value every bias starts at: 0 is usual; a small positive value such as "
-          "0.01 keeps ReLUs firing at first.", "Network", "float", minimum=-1.0, maximum=1.0, step=0.01, fmt="%g"),
+          "0.01 keeps ReLUs firing at first.", "Network", "float", step=0.01, fmt="%g"),
     Field("loss", "Loss", "What training makes small: cross-entropy suits classifying, mse is mean squared error.",
           "Learning", "select", losses.NAMES),
     Field("optimizer", "Optimiser", "The rule that turns gradients into weight updates.",
           "Learning", "select", optimizers.NAMES),
     Field("lr", "Learning rate", "Size of each update step: too large and the loss explodes, too small and nothing moves.",
-          "Learning", "float", minimum=0.0, maximum=100.0, step=0.0001, fmt="%g"),
+          "Learning", "float", step=0.0001, fmt="%g"),
     Field("momentum", "Momentum", "Share of the previous update carried into the next one.",
-          "Learning", "float", minimum=0.0, maximum=1.0, step=0.05, fmt="%g",
-          applies=lambda s: s.get("optimizer") in ("momentum", "nesterov")),
+          "Learning", "float", step=0.05, fmt="%g",
+          read_by="optimizer"),
     Field("beta1", "Adam beta 1", "How long Adam's running average of the gradients remembers (0.9 is usual).",
-          "Learning", "float", minimum=0.0, maximum=1.0, step=0.01, fmt="%g",
-          applies=lambda s: s.get("optimizer") == "adam"),
+          "Learning", "float", step=0.01, fmt="%g",
+          read_by="optimizer"),
     Field("beta2", "Adam beta 2", "How long Adam's running average of squared gradients remembers (0.999 is usual).",
-          "Learning", "float", minimum=0.0, maximum=1.0, step=0.001, fmt="%g",
-          applies=lambda s: s.get("optimizer") == "adam"),
+          "Learning", "float", step=0.001, fmt="%g",
+          read_by="optimizer"),
     Field("rho", "RMSprop rho", "How long RMSprop's running average of squared gradients remembers (0.9 is usual).",
-          "Learning", "float", minimum=0.0, maximum=1.0, step=0.01, fmt="%g",
-          applies=lambda s: s.get("optimizer") == "rmsprop"),
+          "Learning", "float", step=0.01, fmt="%g",
+          read_by="optimizer"),
     Field("schedule", "Learning-rate schedule",
           "How the learning rate changes: constant, cut in steps, or a smooth cosine glide down to 0.",
           "Learning", "select", schedules.NAMES),
     Field("step_epochs", "Epochs between cuts", "Step schedule: how many epochs pass between two cuts.",
-          "Learning", "int", minimum=1, maximum=500, step=1, applies=lambda s: s.get("schedule") == "step"),
+          "Learning", "int", step=1, read_by="schedule"),
     Field("gamma", "Cut factor", "Step schedule: the learning rate is multiplied by this at each cut.",
-          "Learning", "float", minimum=0.0, maximum=1.0, step=0.05, fmt="%g",
-          applies=lambda s: s.get("schedule") == "step"),
+          "Learning", "float", step=0.05, fmt="%g",
+          read_by="schedule"),
     Field("weight_decay", "Weight decay", "Pulls every weight a little towards 0 at each step, against overfitting (0 = off).",
-          "Learning", "float", minimum=0.0, maximum=1.0, step=0.0001, fmt="%g"),
+          "Learning", "float", step=0.0001, fmt="%g"),
     Field("epochs", "Epochs", "How many times training goes through all its examples.",
-          "Run", "int", minimum=1, maximum=500, step=1),
+          "Run", "int", step=1),
     Field("batch_size", "Batch size", "How many examples are averaged for each update of the weights.",
-          "Run", "int", minimum=1, maximum=60_000, step=16),
+          "Run", "int", step=16),
     Field("augment", "Wiggle the training digits",
           "Shift, turn and resize training digits slightly at random, so hand-drawn digits are recognised better.",
           "Run", "bool"),
     Field("seed", "Random seed", "Fixes every random choice: the same seed and settings give the same run.",
-          "Run", "int", minimum=0, maximum=2**32 - 1, step=1),
+          "Run", "int", step=1),
     Field("classes", "Digits to learn", "Which digits the network is trained and tested on.",
           "Data", "classes", tuple(range(10))),
     Field("per_class", "Training examples per digit", "Leave empty to use them all (about 6,000 per digit).",
-          "Data", "optional-int", minimum=1, maximum=10_000, step=100),
+          "Data", "optional-int", step=100),
     Field("validation_share", "Held out for checking",
           "Share of the training examples kept aside to check the network on digits it never trained on.",
-          "Data", "float", minimum=0.0, maximum=0.5, step=0.05, fmt="%g"),
+          "Data", "float", step=0.05, fmt="%g"),
 )
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
+
+
+NO_HIDDEN = ("", "none", "0", "-")  # what a student may type (or a link hold) for a network without hidden layers
+_WHOLE = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() and int() also take '²' or '٣'
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # and float() takes '1_0' or '١'
+_MOST_DIGITS = 18
 
 
 def format_hidden(hidden: tuple[int, ...] | list[int]) -> str:
     return ", ".join(str(h) for h in hidden) if hidden else "none"
 
 
+def parse_whole(text: str, what: str) -> int:
+    """'128' -> 128; anything but ASCII digits is a ConfigError naming `what`. The range is TrainConfig's to judge."""
+    cleaned = text.strip()
+    if not _WHOLE.fullmatch(cleaned):
+        raise ConfigError(f"{what}: '{shorten(cleaned)}' is not a whole number")
+    if len(cleaned) > _MOST_DIGITS:  # int() refuses over 4,300 digits; no setting comes near this many
+        raise ConfigError(f"{what}: '{shorten(cleaned)}' is far too large")
+    return int(cleaned)
+
+
+def parse_number(text: str, what: str) -> float:
+    """'1e-3' -> 0.001; a ConfigError naming `what` for anything that is not a plain decimal number."""
+    cleaned = text.strip()
+    if not _NUMBER.fullmatch(cleaned):
+        raise ConfigError(f"{what}: '{shorten(cleaned)}' is not a number")
+    return float(cleaned)
+
+
 def parse_hidden(text: str) -> tuple[int, ...]:
-    """'256, 128' -> (256, 128); 'none' -> (); anything else is a ConfigError in plain words."""
+    """'256, 128' -> (256, 128); 'none' or nothing -> (), a network without hidden layers."""
     cleaned = (text or "").strip()
-    if cleaned.lower() in ("none", "0", "-"):
+    if cleaned.lower() in NO_HIDDEN:
         return ()
-    if not cleaned:
-        raise ConfigError("Hidden layers: type the number of units in each layer, e.g. 256, 128 "
-                          "(or 'none' for a network without hidden layers).")
-    widths = []
-    for part in cleaned.replace(";", ",").replace(" ", ",").split(","):
-        if not part:
-            continue
-        if not part.isdigit():
-            raise ConfigError(f"Hidden layers: '{part}' is not a whole number. Write widths like 256, 128.")
-        widths.append(int(part))
-    return tuple(widths)
+    try:
+        return tuple(parse_whole(part, "Hidden layers") for part in re.split(r"[\s,;]+", cleaned) if part)
+    except ConfigError as error:
+        raise ConfigError(f"{error}. Write the units of each layer like 256, 128, or 'none'.") from None
 
 
 def settings_from_config(config: TrainConfig) -> Settings:
@@ -133,21 +163,9 @@ def default_settings() -> Settings:
 
 
 def config_from_settings(settings: Mapping[str, Any]) -> TrainConfig:
-    """The TrainConfig the settings describe; ConfigError (worded for students) when they are not valid."""
-    values = dict(settings)
-    values["hidden"] = parse_hidden(str(values.get("hidden", "")))
-    if not values.get("classes"):
-        raise ConfigError("Choose at least one digit to learn.")
-    for name in ("epochs", "batch_size", "seed", "step_epochs"):
-        if values.get(name) is None:
-            raise ConfigError(f"{FIELD_BY_NAME[name].label}: please enter a whole number.")
-        values[name] = int(values[name])
-    for name, spec in FIELD_BY_NAME.items():
-        if spec.kind == "float" and values.get(name) is None:
-            raise ConfigError(f"{spec.label}: please enter a number.")
-    if values.get("per_class") is not None:
-        values["per_class"] = int(values["per_class"])
-    return TrainConfig.from_dict(values)
+    """The TrainConfig the settings describe. Only the typed text is parsed here: TrainConfig alone judges
+    every value, and raises ConfigError in words when one is not valid."""
+    return TrainConfig.from_dict({**settings, "hidden": parse_hidden(str(settings.get("hidden", "")))})
 
 
 def apply_changes(settings: Mapping[str, Any], changes: Mapping[str, Any]) -> Settings:

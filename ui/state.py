@@ -14,15 +14,17 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from mlp.model import Model
 from ui.controller import Run, TrainingRun
 from ui.settings import Settings, default_settings
+from ui.text import escape_markdown
 
 _SETTINGS = "settings"
 RUN_KEY = "training_run"  # public: tests wait on the run object
-_RUNS = "finished_runs"
+RUNS_KEY = "finished_runs"  # public: tests leave a finished run as training would
 _DATA_FOLDER = "data_folder"
 _NOTICE = "notice"
 _CANVAS = "canvas_generation"
 _COUNTER = "run_counter"
 _COLLECTED = "collected_run"
+_STOPPED = "stop_asked"
 _CHOSEN = "chosen_run"
 DIGIT_KEY = "drawn_digit"  # public: tests leave a digit as the Draw page would
 DRAWING_KEY = "canvas_drawing"  # public: tests leave a drawing as the canvas would
@@ -54,6 +56,21 @@ def current_run() -> TrainingRun | None:
     return st.session_state.get(RUN_KEY)
 
 
+def active_run() -> TrainingRun | None:
+    """The session's run while it is queued, running or paused (the one test of "is a run active")."""
+    run = current_run()
+    return run if run is not None and run.active else None
+
+
+def stop_asked(run: TrainingRun) -> bool:
+    """Whether the user pressed Stop on this run (it may still be measuring its test accuracy)."""
+    return st.session_state.get(_STOPPED) is run
+
+
+def mark_stop_asked(run: TrainingRun) -> None:
+    st.session_state[_STOPPED] = run
+
+
 def set_current_run(run: TrainingRun) -> None:
     """A new training: Draw and Inspect follow it again, whatever model was picked before."""
     st.session_state[RUN_KEY] = run
@@ -62,7 +79,7 @@ def set_current_run(run: TrainingRun) -> None:
 
 def finished_runs() -> list[Run]:
     """Every run of this session that has ended, and every uploaded model, oldest first."""
-    return st.session_state.setdefault(_RUNS, [])
+    return st.session_state.setdefault(RUNS_KEY, [])
 
 
 def _keep(record: Run) -> None:
@@ -74,7 +91,7 @@ def _keep(record: Run) -> None:
     if len(runs) > MAX_RUNS:
         dropped = next(r for r in runs if r is not in_use and r is not record)
         delete_run(dropped.uid)
-        set_notice(f"**{dropped.name}** was removed to make room: a session keeps at most {MAX_RUNS} runs; "
+        set_notice(f"**{escape_markdown(dropped.name)}** was removed to make room: a session keeps at most {MAX_RUNS} runs; "
                    "download a network you want to keep.", "warning")
 
 
@@ -147,8 +164,8 @@ def latest_model() -> tuple[Model | None, str]:
     """The model to draw with, and a few words on where it comes from: the network training now
     (so the answer follows it as it learns), else the chosen run's."""
     collect_finished()
-    run = current_run()
-    if run is not None and run.active:
+    run = active_run()
+    if run is not None:
         model = run.model()
         if model is not None:
             return model, f"{run.name} (still training)"
@@ -161,8 +178,12 @@ def drawn_digit() -> np.ndarray | None:
     return st.session_state.get(DIGIT_KEY)
 
 
-def set_drawn_digit(image: np.ndarray) -> None:
-    st.session_state[DIGIT_KEY] = np.asarray(image, dtype=np.float32).reshape(28, 28)
+def set_drawn_digit(image: np.ndarray | None) -> None:
+    """Keep the digit for the Inspect page; None (an emptied canvas, a stray dot) forgets the last one."""
+    if image is None:
+        st.session_state.pop(DIGIT_KEY, None)
+    else:
+        st.session_state[DIGIT_KEY] = np.asarray(image, dtype=np.float32).reshape(28, 28)
 
 
 def data_folder() -> str:

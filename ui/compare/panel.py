@@ -7,6 +7,8 @@ from ui import state
 from ui.compare.data import compare_figure, default_selection, histories_csv, loss_spread_is_wide, runs_csv, runs_table
 from ui.controller import Run
 from ui.models_panel import run_caption
+from ui.text import escape_markdown
+from ui.navigation import link
 
 PICKER_KEY = "compare_runs"
 
@@ -39,7 +41,7 @@ def curves(chosen: list[Run]) -> None:
                     key="compare_chart", config={"displaylogo": False})
     without = [r.name for r in chosen if not (r.history.train or r.history.heldout)]
     if without:
-        st.caption(f"No curves for {', '.join(without)}: an uploaded network comes without its training history.")
+        st.caption(f"No curves for {escape_markdown(', '.join(without))}: an uploaded network comes without its training history.")
 
 
 def table(chosen: list[Run], everything: list[Run]) -> None:
@@ -67,7 +69,7 @@ def _delete(uid: int) -> None:
     kept = state.compared_runs()
     if kept is not None:
         state.set_compared_runs([u for u in kept if u != uid])
-    state.set_notice(f"Deleted {name}.", "success")
+    state.set_notice(f"Deleted {escape_markdown(name)}.", "success")
 
 
 def manage(runs: list[Run]) -> None:
@@ -78,7 +80,7 @@ def manage(runs: list[Run]) -> None:
         with st.container(horizontal=True, vertical_alignment="bottom"):
             st.text_input("New name", key="rename_to", placeholder=by_uid[uid].name, max_chars=60)
             st.button("Rename", icon=":material/edit:", on_click=_rename, args=(uid,), key="rename")
-            st.button(f"Delete {by_uid[uid].name}", icon=":material/delete:", on_click=_delete, args=(uid,),
+            st.button(f"Delete {escape_markdown(by_uid[uid].name)}", icon=":material/delete:", on_click=_delete, args=(uid,),
                       key="delete", help="Removes the run and its network from this session; it cannot come back.")
 
 
@@ -87,7 +89,7 @@ def compare_view() -> None:
     if not runs:
         st.info("No run has ended in this session yet. Train a few on the **Train** page, changing one setting "
                 "each time (for instance a learning rate of 0.000001, then 0.001, then 1), and compare them here.")
-        st.page_link("pages/1_Train.py", label="Train a network", icon=":material/show_chart:")
+        link("Train", "Train a network")
         return
     chosen = run_picker(runs)
     if chosen:

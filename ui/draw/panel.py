@@ -10,12 +10,15 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from mlp.config import TrainConfig
-from mlp.preprocess import to_mnist
 from mlp.presets import get_preset
 from ui import state
-from ui.controller import status_text
+from ui.draw.data import (EMPTY_HINT, TOO_LITTLE_HINT, UNREADABLE, CanvasReading, answer, read_drawing,
+                          readable)
 from ui.figures import pixelated, probability_figure, sure
-from ui.train.panel import start_training
+from ui.layout import poll_while_active
+from ui.navigation import link
+from ui.runs import run_status, start_training
+from ui.text import escape_markdown
 
 CANVAS_SIDE = 280
 PREVIEW_SCALE = 8  # 28 x 8 = 224 pixels: every input pixel a clear square
@@ -37,8 +40,8 @@ def no_model_yet() -> None:
               on_click=start_training, args=(quick_config(), QUICK_LABEL))
 
 
-def _canvas() -> np.ndarray | None:
-    """The drawing as the network's 28x28 input, or None while the canvas is empty.
+def _canvas() -> CanvasReading:
+    """The drawing as the network's 28x28 input, or why there is none.
 
     The canvas comes back with the last drawing after a visit to another page (its widget state is
     gone then: Streamlit drops it when a page does not show the widget)."""
@@ -49,16 +52,13 @@ def _canvas() -> np.ndarray | None:
                        return_image_data=True, key=key)
     st.caption("Use a mouse, a pen or a finger.")
     st.button("Clear the drawing", icon=":material/delete:", on_click=state.clear_canvas, key="clear_canvas")
-    image = result.image_data
-    if image is None:  # nothing sent since the canvas appeared: it shows the drawing it started from, if any
-        return state.drawn_digit() if start else None
-    if int(np.asarray(image).sum()) == 0:  # the toolbar's reset (or deleting every stroke) gives all black
-        state.set_drawing(None)
-        return None
-    state.set_drawing(result.json_data)
-    digit = to_mnist(image)
-    state.set_drawn_digit(digit)  # the Inspect page follows this digit through the layers
-    return digit
+    if result.image_data is None:  # nothing sent since the canvas appeared: it shows the drawing it started from
+        digit = state.drawn_digit() if start else None
+        return CanvasReading(digit, "" if digit is not None else TOO_LITTLE_HINT if start else EMPTY_HINT)
+    reading = read_drawing(result.image_data)
+    state.set_drawing(result.json_data if reading.hint != EMPTY_HINT else None)
+    state.set_drawn_digit(reading.digit)  # the Inspect page follows this digit through the layers
+    return reading
 
 
 def _big_answer(probabilities: np.ndarray) -> None:
@@ -67,56 +67,61 @@ def _big_answer(probabilities: np.ndarray) -> None:
                 f'<div class="big-digit-caption">{sure(float(probabilities[digit]))} sure</div>', unsafe_allow_html=True)
 
 
+def _answer(reading: CanvasReading, probabilities: np.ndarray | None) -> None:
+    """What the network receives and its answer, or a word on what is missing."""
+    st.markdown("#### 2. What it sees")
+    if reading.digit is None:
+        st.info(reading.hint)
+    else:
+        st.image(pixelated(reading.digit, PREVIEW_SCALE), width=28 * PREVIEW_SCALE,
+                 caption="28 × 28 pixels, cropped and centred like MNIST")
+    st.markdown("#### 3. Its answer")
+    if probabilities is not None and not readable(probabilities):
+        st.error(UNREADABLE)
+    elif probabilities is not None:
+        _big_answer(probabilities)
+    elif reading.digit is not None:
+        st.info("The answer appears once there is a network.")
+    else:
+        st.info("Lift the pen to see what the network thinks you drew.")
+
+
+def _bars(probabilities: np.ndarray | None, source: str) -> None:
+    st.markdown("#### How sure, digit by digit")
+    if probabilities is not None and readable(probabilities):
+        st.plotly_chart(probability_figure(probabilities), width="stretch",
+                        key="probabilities", config={"displaylogo": False, "staticPlot": True})
+        st.caption(f"Network: {escape_markdown(source)}")
+        link("Inspect", "Follow it through every layer")
+    else:
+        st.caption("The ten probabilities appear here, the highest in red.")
+
+
 def draw_area() -> None:
     """Canvas, what the network sees, and its answer, side by side (wrapping on a narrow screen).
 
-    While the session's network trains, the whole area reruns every second so the answer follows
+    While the session's network trains, the whole area redraws every second so the answer follows
     the network as it learns. Every element keeps its place from one run to the next: if the
     canvas moved in the page, the browser would mount a new one and the drawing would vanish.
     """
-    run = state.current_run()
-    polling = run is not None and run.active
 
     def body() -> None:
-        if polling:
-            run.beat()
         status = st.container()  # a fixed slot above the row, whatever it holds
         model, source = state.latest_model()
         probabilities = None
         with st.container(horizontal=True, gap="medium"):
-            with st.container(width=CANVAS_SIDE + 10):
+            with st.container(width=CANVAS_SIDE + 10, key="drawing"):
                 st.markdown("#### 1. Your drawing")
-                image = _canvas()
-            if image is not None and model is not None:
-                probabilities = model.predict_proba(image.reshape(1, -1).astype(np.float32))[0]
+                reading = _canvas()
+            if reading.digit is not None and model is not None:
+                probabilities = answer(model, reading.digit)  # NaN for overflowed weights: said in words below
             with st.container(width=28 * PREVIEW_SCALE + 10):
-                st.markdown("#### 2. What it sees")
-                if image is None:
-                    st.info("Draw a digit in the black square.")
-                else:
-                    st.image(pixelated(image, PREVIEW_SCALE), width=28 * PREVIEW_SCALE,
-                             caption="28 × 28 pixels, cropped and centred like MNIST")
-                st.markdown("#### 3. Its answer")
-                if probabilities is not None:
-                    _big_answer(probabilities)
-                elif image is not None:
-                    st.info("The answer appears once there is a network.")
-                else:
-                    st.info("Lift the pen to see what the network thinks you drew.")
+                _answer(reading, probabilities)
             with st.container(width=420):
-                st.markdown("#### How sure, digit by digit")
-                if probabilities is not None:
-                    st.plotly_chart(probability_figure(probabilities), width="stretch",
-                                    key="probabilities", config={"displaylogo": False, "staticPlot": True})
-                    st.caption(f"Network: {source}")
-                    st.page_link("pages/3_Inspect.py", label="Follow it through every layer",
-                                 icon=":material/biotech:")
-                else:
-                    st.caption("The ten probabilities appear here, the highest in red.")
-        with status:
-            if polling:
-                st.info(f"**{run.name}** — {status_text(run)} The answer follows the network as it learns.")
-        if polling and not run.active:
-            st.rerun(scope="app")
+                _bars(probabilities, source)
+        run = state.active_run()
+        if run is not None:
+            with status:
+                st.info(f"**{escape_markdown(run.name)}** — {run_status(run)} The answer follows the network as it learns.")
 
-    st.fragment(body, run_every=POLL_SECONDS if polling else None)()
+    poll_while_active(POLL_SECONDS, body)

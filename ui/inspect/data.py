@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -122,6 +123,21 @@ def layer_outputs(model: Model, image: np.ndarray) -> tuple[list[np.ndarray], np
     x = np.asarray(image, np.float32).reshape(1, -1)
     forward = model.network.forward(x)
     return [h[0] for h in forward.hidden], model.predict_proba(x)[0]
+
+
+def clicked_cell(selection: Mapping[str, Any] | None, rows: Sequence[int],
+                 cols: Sequence[int]) -> tuple[int, int] | None:
+    """The (true digit, answer) of a click on the confusion matrix, read from what st.plotly_chart returns
+    (its selection's points carry the cell's labels as x and y); None if it holds no cell of the matrix."""
+    points = ((selection or {}).get("selection") or {}).get("points") or []
+    for point in reversed(points):  # the latest click last
+        try:
+            true, answer = int(point["y"]), int(point["x"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if true in rows and answer in cols:
+            return true, answer
+    return None
 
 
 def mistake_caption(true: int, probs: np.ndarray) -> str:

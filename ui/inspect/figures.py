@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from mlp import activations
 from ui.figures import BAR_COLOUR, FONT_SIZE, PREDICTED_COLOUR, TRAIN_COLOUR, readable_axes, sure
 
 CORRECT_SCALE = [[0.0, "#f7fcf5"], [1.0, "#1a7d36"]]  # pale to deep green
@@ -18,7 +19,13 @@ NEGATIVE_RGB = np.array([178, 24, 43], np.float32)  # red: ink there holds the u
 ZERO_RGB = np.array([247, 247, 247], np.float32)
 POSITIVE_RGB = np.array([33, 102, 172], np.float32)  # blue: ink there makes the unit fire
 GAP_RGB = (60, 60, 60)
-ACTIVE_ABOVE = {"relu": 0.0, "leaky-relu": 0.0, "sigmoid": 0.5, "tanh": 0.0}
+GRID_LINE = 1  # pixels between the units of the weight grid
+CELL_TARGETS = "cells"  # the name of the confusion matrix's clickable layer
+
+
+def resting_output(activation: str) -> float:
+    """What a unit outputs for a weighted input of 0, f(0): a unit above it is switched on by the digit."""
+    return float(activations.REGISTRY.build(activation, leaky_slope=0.01).forward(np.zeros(1, np.float32))[0])
 
 
 def row_rates(counts: np.ndarray) -> np.ndarray:
@@ -29,11 +36,13 @@ def row_rates(counts: np.ndarray) -> np.ndarray:
 
 
 def confusion_figure(counts: np.ndarray, rows: Sequence[int], cols: Sequence[int],
-                     show: Literal["counts", "rates"] = "counts", *, height: int = 640) -> go.Figure:
+                     show: Literal["counts", "rates"] = "counts", chosen: tuple[int, int] | None = None) -> go.Figure:
     """True digit down, the network's answer across: correct readings in green, mistakes in red.
 
     Mistakes get their own colour scale (darkest = the most frequent mistake), so a 1% confusion is
     still visible next to a 99% diagonal. Each cell says its count or its share of the true digit.
+    A click on a cell selects it (an invisible marker at each cell's centre, see `cell_targets`);
+    the cell `chosen` (true, answer) is outlined.
     """
     counts = np.asarray(counts)
     rows, cols = [int(r) for r in rows], [int(c) for c in cols]
@@ -42,7 +51,6 @@ def confusion_figure(counts: np.ndarray, rows: Sequence[int], cols: Sequence[int
     diagonal = np.array([[r == c for c in cols] for r in rows])
     worst = float(rates[~diagonal].max()) if (~diagonal).any() and rates[~diagonal].max() > 0 else 1.0
     labels_x, labels_y = [str(c) for c in cols], [str(r) for r in rows]
-    custom = np.dstack([sub, rates])
     fig = go.Figure()
     for correct, scale, zmax in ((True, CORRECT_SCALE, 1.0), (False, MISTAKE_SCALE, worst)):
         mine = diagonal if correct else ~diagonal
@@ -53,16 +61,41 @@ def confusion_figure(counts: np.ndarray, rows: Sequence[int], cols: Sequence[int
             text = np.where(mine & ((sub > 0) | diagonal), np.vectorize(_rate_text)(rates), "")
         fig.add_trace(go.Heatmap(
             z=_gaps(z), x=labels_x, y=labels_y, text=text.tolist(), texttemplate="%{text}",
-            textfont=dict(size=FONT_SIZE - 1), customdata=custom.tolist(), colorscale=scale, zmin=0, zmax=zmax,
-            showscale=False, xgap=2, ygap=2, name="read correctly" if correct else "mistakes",
-            hovertemplate=("%{y} read correctly" if correct else "a %{y} read as %{x}")
-            + ": %{customdata[0]:,} test digits<br>(%{customdata[1]:.1%} of the %{y}s)<extra></extra>"))
-    fig.update_xaxes(title_text="the network's answer", type="category", side="top", tickfont=dict(size=FONT_SIZE + 4))
-    fig.update_yaxes(title_text="true digit", type="category", autorange="reversed", scaleanchor="x",
-                     tickfont=dict(size=FONT_SIZE + 4))
-    fig.update_layout(height=height, font=dict(size=FONT_SIZE), margin=dict(l=80, r=20, t=80, b=20),
-                      plot_bgcolor="white")
+            textfont=dict(size=FONT_SIZE - 1), colorscale=scale, zmin=0, zmax=zmax, showscale=False, xgap=2, ygap=2,
+            name="read correctly" if correct else "mistakes", hoverinfo="skip"))
+    fig.add_trace(cell_targets(labels_x, labels_y, sub, rates))
+    if chosen is not None and chosen[0] in rows and chosen[1] in cols:
+        _outline(fig, rows.index(chosen[0]), cols.index(chosen[1]))
+    # ranges fixed to the cells (left to themselves, the axes would make room for the markers' size); square
+    # cells by shrinking the plot, not by stretching a range (that left a band between answers and cells)
+    fig.update_xaxes(title_text="the network's answer", type="category", side="top", tickfont=dict(size=FONT_SIZE + 4),
+                     range=[-0.5, len(cols) - 0.5], constrain="domain")
+    fig.update_yaxes(title_text="true digit", type="category", range=[len(rows) - 0.5, -0.5], scaleanchor="x",
+                     constrain="domain", tickfont=dict(size=FONT_SIZE + 4))  # reversed: the first digit on top
+    fig.update_layout(height=640, font=dict(size=FONT_SIZE), margin=dict(l=80, r=20, t=80, b=20),
+                      plot_bgcolor="white", hovermode="closest", hoverdistance=-1, showlegend=False)
     return readable_axes(fig)
+
+
+def _outline(fig: go.Figure, row: int, col: int) -> None:
+    """A black frame around the cell at this position (rows and columns counted among those shown)."""
+    fig.add_shape(type="rect", x0=col - 0.5, x1=col + 0.5, y0=row - 0.5, y1=row + 0.5,
+                  line=dict(color="black", width=4))
+
+
+def cell_targets(labels_x: list[str], labels_y: list[str], sub: np.ndarray, rates: np.ndarray) -> go.Scatter:
+    """One invisible marker at the centre of every cell, carrying its hover text: Plotly selects points of
+    a scatter on a click but not cells of a heatmap, and with every cell's centre marked the one nearest
+    the pointer is always the cell under it (hoverdistance -1: no distance limit)."""
+    cells = [(x, y) for y in labels_y for x in labels_x]
+    what = [f"a {y} read correctly" if x == y else f"a {y} read as {x}" for x, y in cells]
+    custom = [[w, int(n), float(r)] for w, n, r in zip(what, sub.ravel(), rates.ravel())]
+    return go.Scatter(
+        x=[x for x, _ in cells], y=[y for _, y in cells], mode="markers", name=CELL_TARGETS, customdata=custom,
+        marker=dict(symbol="square", size=30, opacity=0), selected=dict(marker=dict(opacity=0)),
+        unselected=dict(marker=dict(opacity=0)),
+        hovertemplate="%{customdata[0]}: %{customdata[1]:,} test digits<br>"
+                      "(%{customdata[2]:.1%} of the %{y}s)<extra></extra>")
 
 
 def _rate_text(rate: float) -> str:
@@ -76,7 +109,7 @@ def _gaps(z: np.ndarray) -> list[list[float | None]]:
     return [[None if np.isnan(v) else float(v) for v in row] for row in z]
 
 
-def class_accuracy_figure(counts: np.ndarray, classes: Sequence[int], *, height: int = 460) -> go.Figure:
+def class_accuracy_figure(counts: np.ndarray, classes: Sequence[int]) -> go.Figure:
     """How often each digit is read correctly: one bar per digit, in the confusion matrix's row order,
     the weakest in red."""
     rates = row_rates(counts)
@@ -90,7 +123,7 @@ def class_accuracy_figure(counts: np.ndarray, classes: Sequence[int], *, height:
         hovertemplate="digit %{y}: %{x:.1%} read correctly<extra></extra>"))
     fig.update_yaxes(title_text="true digit", type="category", autorange="reversed", tickfont=dict(size=FONT_SIZE + 4))
     fig.update_xaxes(title_text="read correctly", range=[0, 1.2], tickformat=".0%", tickvals=[0, 0.25, 0.5, 0.75, 1])
-    fig.update_layout(height=height, font=dict(size=FONT_SIZE), margin=dict(l=80, r=10, t=20, b=60),
+    fig.update_layout(height=460, font=dict(size=FONT_SIZE), margin=dict(l=80, r=10, t=20, b=60),
                       showlegend=False, bargap=0.25)
     return readable_axes(fig)
 
@@ -102,7 +135,7 @@ def weight_colours(values: np.ndarray) -> np.ndarray:
     return rgb.round().astype(np.uint8)
 
 
-def weight_grid(images: np.ndarray, columns: int = 16, gap: int = 1) -> np.ndarray:
+def weight_grid(images: np.ndarray, columns: int) -> np.ndarray:
     """Unit images (n, 28, 28) scaled to [-1, 1] as one RGB mosaic, `columns` per row, dark lines between.
 
     One pixel per weight: the page lets the browser enlarge it without blurring (image-rendering).
@@ -111,8 +144,8 @@ def weight_grid(images: np.ndarray, columns: int = 16, gap: int = 1) -> np.ndarr
     n, side = len(images), images.shape[1]
     columns = max(1, min(columns, n))
     rows = -(-n // columns)
-    step = side + gap
-    mosaic = np.empty((rows * step - gap, columns * step - gap, 3), np.uint8)
+    step = side + GRID_LINE
+    mosaic = np.empty((rows * step - GRID_LINE, columns * step - GRID_LINE, 3), np.uint8)
     mosaic[...] = GAP_RGB
     for i, tile in enumerate(weight_colours(images)):
         r, c = divmod(i, columns)
@@ -120,11 +153,10 @@ def weight_grid(images: np.ndarray, columns: int = 16, gap: int = 1) -> np.ndarr
     return mosaic
 
 
-def activations_figure(hidden: Sequence[np.ndarray], probabilities: Sequence[float], activation: str,
-                       *, row_height: int = 230) -> go.Figure:
+def activations_figure(hidden: Sequence[np.ndarray], probabilities: Sequence[float], activation: str) -> go.Figure:
     """One panel per layer, input side first: each hidden unit's output as a bar, then the ten probabilities."""
     probs = np.asarray(probabilities, dtype=float)
-    threshold = ACTIVE_ABOVE.get(activation, 0.0)
+    threshold = resting_output(activation)
     titles = []
     for i, h in enumerate(hidden, start=1):
         active = int((np.asarray(h) > threshold).sum())
@@ -147,6 +179,6 @@ def activations_figure(hidden: Sequence[np.ndarray], probabilities: Sequence[flo
     fig.update_xaxes(title_text="digit", type="category", row=last, col=1)
     fig.update_yaxes(title_text="probability", range=[0, 1.2], tickformat=".0%", row=last, col=1)
     fig.update_annotations(font_size=FONT_SIZE)
-    fig.update_layout(height=row_height * len(titles) + 60, font=dict(size=FONT_SIZE - 2), showlegend=False,
+    fig.update_layout(height=230 * len(titles) + 60, font=dict(size=FONT_SIZE - 2), showlegend=False,
                       margin=dict(l=80, r=20, t=50, b=40), bargap=0.1)
     return readable_axes(fig)

@@ -9,6 +9,8 @@ never copied (data.dataset() is shared by every session).
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 
@@ -18,17 +20,20 @@ from mlp.model import Model
 from ui import data, state
 from ui.controller import Run
 from ui.figures import pixelated, sure
-from ui.inspect.data import (Reading, TrainingView, closest_training_digits, fingerprint, layer_outputs,
-                             learned_change, mistake_caption, read_test_digits, training_view)
+from ui.inspect.data import (Reading, TrainingView, clicked_cell, closest_training_digits, fingerprint,
+                             layer_outputs, learned_change, mistake_caption, read_test_digits, training_view)
 from ui.inspect.figures import activations_figure, class_accuracy_figure, confusion_figure, weight_grid
 from ui.models_panel import model_download, model_picker, model_upload
+from ui.navigation import link
 from ui.settings import describe
+from ui.text import escape_markdown
 
 CHART = {"displaylogo": False}
 TILE_SCALE = 5  # 28 x 5 = 140 pixels per digit in the galleries
 FIRST_UNITS_SHOWN = 64  # large enough to see strokes on a projector
 MAX_UNITS_SHOWN = 256
 CELL_LIMIT = 16
+CONFUSION_KEY = "confusion"
 
 
 def _cache_key(model: Model) -> str:
@@ -55,9 +60,9 @@ def reading_for(model: Model, dataset: Dataset) -> Reading:
 # ----- which network -----
 def network_choice() -> Run | None:
     """Pick the network (trained in this session or uploaded), download it, or upload one."""
-    run = state.current_run()
-    if run is not None and run.active:
-        st.info(f"**{run.name}** is still training: it can be inspected once it ends.")
+    run = state.active_run()
+    if run is not None:
+        st.info(f"**{escape_markdown(run.name)}** is still training: it can be inspected once it ends.")
     if not state.model_runs():
         st.info("There is no trained network in this session yet. Train one on the **Train** page (or a quick "
                 "one on the **Draw** page), or upload a network file here.")
@@ -83,28 +88,50 @@ def summary(reading: Reading) -> None:
 
 
 # ----- confusion matrix -----
+def _cell_keys(run: Run) -> tuple[str, str]:
+    """The session-state keys of the two menus that choose the open cell (true digit, answer)."""
+    return f"cell_true_{run.uid}", f"cell_answer_{run.uid}"
+
+
+def _open_clicked_cell(run: Run, reading: Reading) -> None:
+    """A click on the matrix: open that cell, as if it had been chosen in the two menus below it."""
+    cell = clicked_cell(st.session_state.get(CONFUSION_KEY), reading.classes, reading.answered())
+    if cell is not None:
+        for key, value in zip(_cell_keys(run), cell):
+            st.session_state[key] = value
+
+
 def confusion_panel(run: Run, reading: Reading, dataset: Dataset) -> None:
     st.markdown("Each row is a true digit, each column the network's answer: the green diagonal is read "
-                "correctly, every red cell is a mistake (the darker, the more often). Hover a cell for its numbers.")
+                "correctly, every red cell is a mistake (the darker, the more often). **Click a cell** to see "
+                "its test digits below; hover it for its numbers.")
     show = st.segmented_control("Numbers in the cells", ["counts", "rates"], default="counts", key="confusion_show",
                                 format_func={"counts": "how many digits", "rates": "share of the true digit"}.get,
                                 required=True)
+    true_key, answer_key = _cell_keys(run)
+    for key, value in zip((true_key, answer_key), reading.worst_cell()):
+        st.session_state.setdefault(key, value)  # first visit: the most frequent mistake is open
+    answers = reading.answered()
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.plotly_chart(confusion_figure(reading.counts, reading.classes, reading.answered(), show or "counts"),
-                        width="stretch", key="confusion", config=CHART)
+        chosen = (st.session_state[true_key], st.session_state[answer_key])
+        st.plotly_chart(confusion_figure(reading.counts, reading.classes, answers, show or "counts", chosen),
+                        width="stretch", key=CONFUSION_KEY, config={**CHART, "displayModeBar": False},
+                        selection_mode="points", on_select=partial(_open_clicked_cell, run, reading))
     with right:
         st.markdown("##### How often each digit is read correctly")
         st.plotly_chart(class_accuracy_figure(reading.counts, reading.classes), width="stretch",
                         key="class_accuracy", config={**CHART, "staticPlot": True})
-    st.markdown("##### Open a cell: the test digits that landed there")
-    worst_true, worst_answer = reading.worst_cell()
+    st.markdown("##### Open a cell: the test digits that landed there",
+                help="Click a cell of the matrix, or choose it here with the two menus.")
     pick_true, pick_answer = st.columns(2)
-    true = pick_true.selectbox("True digit", reading.classes, index=reading.classes.index(worst_true),
-                               key=f"cell_true_{run.uid}")
-    answers = reading.answered()
-    answer = pick_answer.selectbox("The network's answer", answers, index=answers.index(worst_answer),
-                                   key=f"cell_answer_{run.uid}")
+    true = pick_true.selectbox("True digit", reading.classes, key=true_key)
+    answer = pick_answer.selectbox("The network's answer", answers, key=answer_key)
+    _cell_digits(reading, dataset, true, answer)
+
+
+def _cell_digits(reading: Reading, dataset: Dataset, true: int, answer: int) -> None:
+    """The test digits `true` read as `answer`, the surest first."""
     found = reading.cell(true, answer, CELL_LIMIT)
     total = int(reading.counts[true, answer])
     if not total:
@@ -170,7 +197,7 @@ def drawing_panel(run: Run, dataset: Dataset) -> None:
     image = state.drawn_digit()
     if image is None:
         st.info("Draw a digit on the **Draw** page, then come back: its path through the network appears here.")
-        st.page_link("pages/2_Draw.py", label="Draw a digit", icon=":material/draw:")
+        link("Draw", "Draw a digit")
         return
     hidden, probabilities = layer_outputs(run.model, image)
     left, right = st.columns([1, 3], gap="large")
@@ -178,7 +205,7 @@ def drawing_panel(run: Run, dataset: Dataset) -> None:
         st.markdown("##### Your digit")
         st.image(pixelated(image, 8), width=28 * 8, caption="28 × 28 pixels, as the network receives it",
                  output_format="PNG")
-        st.page_link("pages/2_Draw.py", label="Draw another one", icon=":material/draw:")
+        link("Draw", "Draw another one")
     with right:
         st.markdown("##### Every layer's output for your digit")
         st.plotly_chart(activations_figure(hidden, probabilities, run.config.activation), width="stretch",

@@ -3,14 +3,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mlp.config import ConfigError, TrainConfig
+from mlp.config import TrainConfig
 from mlp.diagnosis import Finding
 from mlp.presets import PRESETS
-from ui import data, state
-from ui.controller import Run, TrainingRun, status_text
-from ui.figures import training_figure
+from ui import state
+from ui.controller import Run, TrainingRun
+from ui.layout import poll_while_active
+from ui.train.figures import training_figure
+from ui.train.live_chart import live_chart
 from ui.models_panel import model_download
-from ui.settings import apply_changes, config_from_settings, describe, settings_from_config, short_label
+from ui.navigation import link
+from ui.runs import run_status, start_training, stop_training
+from ui.settings import apply_changes, describe, settings_from_config
+from ui.text import escape_markdown
 
 POLL_SECONDS = 0.5
 
@@ -32,37 +37,10 @@ def preset_picker() -> None:
 
 
 # ----- starting a run -----
-def start_training(config: TrainConfig | None = None, label: str = "") -> TrainingRun | None:
-    """Start a run of `config` (default: the session's settings); on a problem, leave a notice instead."""
-    current = state.current_run()
-    if current is not None and current.active:
-        state.set_notice("A training is already going on: stop it first.", "warning")
-        return None
-    try:
-        config = config or config_from_settings(state.settings())
-    except ConfigError as error:
-        state.set_notice(str(error), "warning")
-        return None
-    if data.dataset() is None:
-        state.set_notice("There is no data to train on: see the message at the top of the page.", "warning")
-        return None
-    try:
-        split = data.split_for(config)
-        run = TrainingRun(config, split, name=state.next_run_name(label or short_label(config)),
-                          connected=state.connection_probe())
-    except (ValueError, MemoryError) as error:
-        state.set_notice(f"Training could not start: {error}", "warning")
-        return None
-    run.start()
-    state.set_current_run(run)
-    return run
-
-
 def start_button(config: TrainConfig | None) -> None:
-    run = state.current_run()
-    busy = run is not None and run.active
     st.button("Start training", icon=":material/play_arrow:", type="primary", on_click=start_training,
-              disabled=busy or config is None, key="start", help="Train a new network with the settings on the left.")
+              disabled=state.active_run() is not None or config is None, key="start",
+              help="Train a new network with the settings below.")
 
 
 # ----- the live view -----
@@ -73,33 +51,28 @@ def _controls(run: TrainingRun) -> None:
         else:
             st.button("Pause", icon=":material/pause:", on_click=run.pause, key="pause",
                       disabled=run.state != "running")
-        st.button("Stop", icon=":material/stop:", on_click=run.stop, key="stop")
+        st.button("Stop", icon=":material/stop:", on_click=stop_training, args=(run,), key="stop")
 
 
 def live_view() -> None:
     """Status, progress and curves of the session's run; polls while the run is active."""
     run = state.current_run()
     if run is None:
-        st.info("Choose a preset or settings on the left, press **Start training**, and the loss and accuracy "
+        st.info("Choose a preset or change the settings, press **Start training**, and the loss and accuracy "
                 "curves will grow here while the network learns.")
         return
-    polling = run.active
 
     def body() -> None:
-        run.beat()
-        st.caption(f"**{run.name}** — {describe(run.config)}")
-        if run.active:
+        st.caption(f"**{escape_markdown(run.name)}** — {describe(run.config)}")
+        if run.active and not state.stop_asked(run):
             _controls(run)
-        st.markdown(f"### {status_text(run)}")
+        st.markdown(f"### {run_status(run)}")
         progress = run.progress()
         if run.state != "queued":
             st.progress(progress.fraction, text=f"step {progress.step:,} of {progress.total_steps:,}")
-        st.plotly_chart(training_figure(run.history(), run.config.epochs), width="stretch",
-                        key="training_chart", config={"displaylogo": False})
-        if polling and not run.active:
-            st.rerun(scope="app")
+        live_chart(training_figure(run.history(), run.config.epochs, revision=run.name), key="training_chart")
 
-    st.fragment(body, run_every=POLL_SECONDS if polling else None)()
+    poll_while_active(POLL_SECONDS, body)
 
 
 # ----- after the run -----
@@ -119,10 +92,11 @@ def result_view() -> None:
         return
     st.markdown("#### Result on the test digits (never seen in training)")
     if record.test_accuracy is not None:
-        a, b, c = st.columns(3)
-        a.metric("Test accuracy", f"{record.test_accuracy:.1%}")
-        b.metric("Test loss", f"{record.test_loss:,.0f}" if record.test_loss >= 100 else f"{record.test_loss:.3g}")
-        c.metric("Training time", f"{record.seconds:.1f} s", help=f"{record.epochs:.2f} epochs")
+        with st.container(horizontal=True, gap="medium", key="result_numbers"):  # wraps rather than cuts a number
+            st.metric("Test accuracy", f"{record.test_accuracy:.1%}", width="content")
+            st.metric("Test loss", f"{record.test_loss:,.0f}" if record.test_loss >= 100 else f"{record.test_loss:.3g}",
+                      width="content")
+            st.metric("Training time", f"{record.seconds:.1f} s", help=f"{record.epochs:.2f} epochs", width="content")
     if record.status != "finished" and record.reason:
         (st.error if record.status == "failed" else st.warning)(record.reason)
     if record.findings:
@@ -138,6 +112,6 @@ def result_view() -> None:
         st.success("Nothing looks wrong with this run. Try the Draw page to test it on your own handwriting.")
     if record.usable:
         with st.container(horizontal=True):
-            st.page_link("pages/3_Inspect.py", label="Look inside this network", icon=":material/biotech:")
-            st.page_link("pages/4_Compare.py", label="Compare it with other runs", icon=":material/compare_arrows:")
+            link("Inspect", "Look inside this network")
+            link("Compare", "Compare it with other runs")
             model_download(record, key="download_result")

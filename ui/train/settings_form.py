@@ -1,17 +1,20 @@
 """The settings widgets, drawn from ui.settings.FIELDS and kept in the session's settings dict.
 
-Each widget is seeded from the dict on every render and writes back through on_change, because
-Streamlit forgets widget values when the user visits another page.
+Each widget mirrors its setting (ui.widgets.mirrored), because Streamlit forgets widget values when
+the user visits another page.
 """
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, Callable
 
 import streamlit as st
 
 from mlp.config import ConfigError, TrainConfig
 from ui import state
-from ui.settings import FIELDS, GROUPS, Field, config_from_settings
+from ui.settings import FIELDS, GROUPS, Field, config_from_settings, default_settings
+from ui.text import escape_markdown
+from ui.widgets import mirrored
 
 _PREFIX = "setting_"
 
@@ -20,55 +23,47 @@ def widget_key(name: str) -> str:
     return _PREFIX + name
 
 
-def _seed_value(spec: Field, value: Any) -> Any:
-    """The stored value in the type and range the widget accepts (a wrong one would raise)."""
+_TO_WIDGET: dict[str, Callable[[Field, Any], Any]] = {  # a stored value as its widget takes it, or an error
+    "int": lambda spec, v: int(v), "float": lambda spec, v: float(v), "bool": lambda spec, v: bool(v),
+    "text": lambda spec, v: str(v), "classes": lambda spec, v: [int(c) for c in v],
+    "optional-int": lambda spec, v: None if v is None else int(v),
+    "select": lambda spec, v: spec.options[spec.options.index(v)],
+}
+
+
+def _widget_value(spec: Field) -> Any:
+    """The setting as its widget can show it. A stored value the widget cannot take gives way to the
+    default, stored back too, so it can never break the page on every visit."""
+    try:
+        return _TO_WIDGET[spec.kind](spec, state.settings().get(spec.name))
+    except (TypeError, ValueError, OverflowError):
+        default = default_settings()[spec.name]
+        state.update_setting(spec.name, default)
+        return _TO_WIDGET[spec.kind](spec, default)
+
+
+def _widget_kind(spec: Field) -> tuple[Callable[..., Any], dict[str, Any]]:
+    """The Streamlit widget for a kind of setting, and its options. Number inputs have no bounds:
+    TrainConfig alone says which values are allowed, in words."""
+    if spec.kind == "select":
+        return st.selectbox, {"options": spec.options}
+    if spec.kind == "bool":
+        return st.toggle, {}
+    if spec.kind == "text":
+        return st.text_input, {"placeholder": "e.g. 256, 128"}
+    if spec.kind == "classes":
+        return st.pills, {"options": spec.options, "selection_mode": "multi"}
     if spec.kind == "int":
-        value = int(value) if value is not None else int(spec.minimum or 0)
-    elif spec.kind == "float":
-        value = float(value) if value is not None else float(spec.minimum or 0.0)
-    elif spec.kind == "optional-int":
-        value = int(value) if value is not None else None
-    elif spec.kind == "classes":
-        return [int(c) for c in value or []]
-    elif spec.kind == "bool":
-        return bool(value)
-    elif spec.kind == "select":
-        return value if value in spec.options else spec.options[0]
-    else:
-        return "" if value is None else str(value)
-    if value is not None:
-        if spec.minimum is not None:
-            value = max(value, type(value)(spec.minimum))
-        if spec.maximum is not None:
-            value = min(value, type(value)(spec.maximum))
-    return value
+        return st.number_input, {"step": int(spec.step or 1)}
+    if spec.kind == "optional-int":  # value=None lets the field be emptied: empty means "all"
+        return st.number_input, {"step": int(spec.step or 1), "value": None, "placeholder": "all"}
+    return st.number_input, {"step": float(spec.step or 0.01), "format": spec.fmt}
 
 
 def _widget(spec: Field, disabled: bool) -> None:
-    key = widget_key(spec.name)
-    st.session_state[key] = _seed_value(spec, state.settings().get(spec.name))
-
-    def changed() -> None:
-        state.update_setting(spec.name, st.session_state[key])
-
-    common = dict(key=key, help=spec.help, on_change=changed, disabled=disabled)
-    if spec.kind == "select":
-        st.selectbox(spec.label, spec.options, **common)
-    elif spec.kind == "bool":
-        st.toggle(spec.label, **common)
-    elif spec.kind == "text":
-        st.text_input(spec.label, placeholder="e.g. 256, 128", **common)
-    elif spec.kind == "classes":
-        st.pills(spec.label, spec.options, selection_mode="multi", **common)
-    elif spec.kind == "int":
-        st.number_input(spec.label, min_value=int(spec.minimum), max_value=int(spec.maximum),
-                        step=int(spec.step or 1), **common)
-    elif spec.kind == "optional-int":
-        st.number_input(spec.label, min_value=int(spec.minimum), max_value=int(spec.maximum),
-                        step=int(spec.step or 1), placeholder="all", **common)
-    else:
-        st.number_input(spec.label, min_value=float(spec.minimum), max_value=float(spec.maximum),
-                        step=float(spec.step) if spec.step else None, format=spec.fmt, **common)
+    widget, options = _widget_kind(spec)
+    mirrored(widget, spec.label, key=widget_key(spec.name), current=_widget_value(spec),
+             store=partial(state.update_setting, spec.name), help=spec.help, disabled=disabled, **options)
 
 
 def settings_form(disabled: bool = False) -> TrainConfig | None:
@@ -87,6 +82,6 @@ def settings_form(disabled: bool = False) -> TrainConfig | None:
                     _widget(spec, disabled)
     try:
         return config_from_settings(state.settings())
-    except ConfigError as error:
-        st.error(str(error))
+    except ConfigError as error:  # parsing and TrainConfig raise nothing else for a bad value
+        st.error(escape_markdown(error))  # it may quote what the student typed
         return None

@@ -9,11 +9,13 @@ import streamlit as st
 
 from mlp.config import TrainConfig
 from ui import state
+from ui.navigation import PAGES, spec
 from ui.train import share
 from ui.settings import settings_from_config
+from ui.text import escape_markdown
 
-TRAIN_PATH = "Train"  # the Train page's address, as Streamlit names it from pages/1_Train.py
-PAGE_PATHS = ("Train", "Draw", "Inspect", "Compare")
+TRAIN_PATH = spec("Train").url_path
+PAGE_PATHS = tuple(p.url_path for p in PAGES if p.url_path)
 
 
 def _link_params() -> dict[str, list[str]]:
@@ -34,7 +36,7 @@ def apply_link_once() -> None:
     state.replace_settings(settings_from_config(config))
     loaded = "**Settings loaded from the link**, seed included. Press **Start training** to run them."
     if notes:
-        listed = "\n".join(f"- {note}" for note in notes)
+        listed = "\n".join(f"- {escape_markdown(note)}" for note in notes)  # the link's text, shown as text
         state.set_notice(f"{loaded}\n\nSome of the link could not be used; those settings keep their default "
                          f"values:\n{listed}", "warning")
     else:

@@ -1,10 +1,11 @@
 """Inspect: where a network goes wrong, what its first layer learned, and how it reads your digit."""
 import streamlit as st
 
+from ui import data
 from ui.inspect.panel import inspect_view, network_choice
-from ui.layout import setup_page, show_notice
+from ui.layout import show_notice
 
-dataset = setup_page("Inspect", "🔬")
+dataset = data.dataset(report=False)  # app.py's set-up has shown what is wrong, if anything
 st.title(":material/biotech: Inspect a network")
 st.markdown("Look inside a trained network: which digits it confuses, the mistakes it is surest of, what its "
             "first layer learned, and how each layer answers the digit you drew.")

@@ -2,10 +2,9 @@
 import streamlit as st
 
 from ui.compare.panel import compare_view
-from ui.layout import setup_page, show_notice
+from ui.layout import show_notice
 from ui.state import MAX_RUNS
 
-setup_page("Compare", "📊")
 st.title(":material/compare_arrows: Compare runs")
 st.markdown(f"Every training of this session is kept (the last {MAX_RUNS}). Pick a few to see their curves on the "
             "same axes, with the settings in which they differ and their results.")

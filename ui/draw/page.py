@@ -3,16 +3,14 @@ import streamlit as st
 
 from ui import state
 from ui.draw.panel import draw_area, no_model_yet
-from ui.layout import setup_page, show_notice
+from ui.layout import show_notice
 from ui.models_panel import model_picker
 
-setup_page("Draw", "✏️")
 st.title(":material/draw: Draw a digit")
 st.markdown("Draw one digit, 0 to 9, as large as the square. When you lift the pen the network answers.")
 with st.container():  # a fixed slot, so the drawing area below never moves (see draw_area)
     model, _ = state.latest_model()
-    run = state.current_run()
-    training = run is not None and run.active
+    training = state.active_run() is not None
     if model is None and not training:
         no_model_yet()
     elif not training and len(state.model_runs()) > 1:

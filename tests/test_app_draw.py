@@ -1,0 +1,83 @@
+"""The Draw page's real canvas path under AppTest, through a stand-in canvas: a dot, an emptied canvas, a digit."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from canvas_standin import canvas, dot, emptied, upscaled  # noqa: F401  (canvas is a fixture)
+from mlp import TrainConfig, load_mnist, train
+from mlp.model import Model
+from test_app_pages import DRAW, app, open_page, texts  # noqa: F401  (app is a fixture)
+from ui.draw.data import EMPTY_HINT, TOO_LITTLE_HINT, UNREADABLE, has_ink, read_drawing
+from ui.models import uploaded_run
+from ui.state import DIGIT_KEY, RUNS_KEY
+
+
+@pytest.fixture(scope="module")
+def mnist(mnist_dir):
+    return load_mnist(mnist_dir, download=False)
+
+
+@pytest.fixture(scope="module")
+def model(mnist) -> Model:
+    """A small network that reads MNIST test digits well (a second or two of training)."""
+    result = train(TrainConfig(hidden=(64,), epochs=2, per_class=2000, seed=3), data=mnist)
+    assert result.test_accuracy > 0.9
+    return result.model
+
+
+def with_network(at, model: Model):
+    at.session_state[RUNS_KEY] = [uploaded_run("test network", model)]
+    return open_page(at, DRAW)
+
+
+def answer(at) -> str | None:
+    """The big digit the page shows, or None."""
+    shown = [m.value for m in at.markdown if 'id="predicted-digit"' in m.value]
+    return shown[0].split(">", 1)[1].split("<", 1)[0] if shown else None
+
+
+def infos(at) -> str:
+    return "\n".join(i.value for i in at.info)
+
+
+def test_emptiness_is_read_from_the_colours_not_the_alpha_channel():
+    assert not has_ink(emptied()) and emptied()[..., 3].all()
+    assert read_drawing(emptied()) == (None, EMPTY_HINT)
+    assert read_drawing(dot()).digit is None and read_drawing(dot()).hint == TOO_LITTLE_HINT
+
+
+def test_a_real_digit_drawn_on_the_canvas_gets_the_networks_answer(app, canvas, model, mnist):
+    label = int(mnist.y_test[0])
+    canvas.image = upscaled(mnist.x_test[0])
+    with_network(app, model)
+    assert answer(app) == str(label)
+    assert "% sure" in texts(app)
+    assert app.session_state[DIGIT_KEY].shape == (28, 28)  # Inspect follows it
+
+
+def test_a_single_click_asks_for_more_ink_instead_of_crashing(app, canvas, model):
+    canvas.image = dot()
+    with_network(app, model)
+    assert TOO_LITTLE_HINT in infos(app) and answer(app) is None
+    assert DIGIT_KEY not in app.session_state
+
+
+def test_the_trash_button_after_a_digit_empties_the_page_instead_of_crashing(app, canvas, model, mnist):
+    canvas.image = upscaled(mnist.x_test[0])
+    with_network(app, model)
+    assert answer(app) is not None
+    canvas.image = emptied()  # the toolbar's trash button, or undoing the only stroke
+    app.run()
+    assert not app.exception, app.exception
+    assert EMPTY_HINT in infos(app) and answer(app) is None
+    assert DIGIT_KEY not in app.session_state  # Inspect no longer shows the old digit
+
+
+def test_a_network_whose_answer_is_not_numbers_says_so_in_words(app, canvas, model, mnist):
+    broken = model.copy()
+    broken.network.params[:] *= np.float32(1e30)  # finite weights whose products overflow: NaN answers
+    canvas.image = upscaled(mnist.x_test[0])
+    with_network(app, broken)
+    assert answer(app) is None and "<1% sure" not in texts(app)
+    assert any(UNREADABLE in e.value for e in app.error)

@@ -1,0 +1,1 @@
+"""The Home page: what the app is, which data it uses, and where to start."""

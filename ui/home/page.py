@@ -1,0 +1,54 @@
+"""Home: what this app is, which data it uses, and where to start."""
+import streamlit as st
+
+from mlp.mnist import DATA_DIR_ENV
+from ui import data, state
+from ui.layout import show_notice
+from ui.text import escape_markdown
+from ui.navigation import link
+
+dataset = data.dataset(report=False)  # app.py's set-up has shown what is wrong, if anything
+st.title("MLP playground: teach a network to read handwritten digits")
+show_notice()
+st.markdown(
+    "A small neural network (a *multilayer perceptron*) learns to recognise the digits 0 to 9 from "
+    "thousands of handwritten examples. You choose how it is built and how it learns, watch it learn, "
+    "then draw your own digits for it to read."
+)
+if dataset is not None:
+    st.success(f"**Data:** {escape_markdown(dataset.description)}.")
+    if dataset.source == "sample":
+        st.warning("This is only a small offline sample: accuracies will be lower than with the full MNIST set.")
+
+st.markdown("### Where to start")
+CARDS = (
+    ("Train", "**Train** a network",
+     "Pick a preset or change the settings, press **Start training**, and watch the loss fall and the accuracy "
+     "rise. If a run goes wrong, the app says why and fixes it in one click."),
+    ("Draw", "**Draw** a digit",
+     "Draw with a mouse, pen or finger and see what the network sees (28 × 28 pixels) and how sure it is of each "
+     "digit. No network yet? One button trains a quick one."),
+    ("Inspect", "**Inspect** a network",
+     "Which digits does it confuse? Which mistakes is it surest of? What did its first layer learn, and how does "
+     "each layer answer your drawing? Download the network, or upload one."),
+    ("Compare", "**Compare** runs",
+     "Every training is kept: overlay the curves of a learning rate of 0.000001, 0.001 and 1 (or 50 against 256 "
+     "hidden units) and see their settings and results side by side."),
+)
+for row in (CARDS[:2], CARDS[2:]):
+    for column, (title, label, text) in zip(st.columns(2, gap="large"), row):
+        with column, st.container(border=True):
+            link(title, label)
+            st.markdown(text)
+st.caption("A teacher can hand the whole class the same experiment: the Train page's link holds every setting "
+           "and the seed.")
+
+
+def _use_folder() -> None:
+    state.set_data_folder(st.session_state["data_folder_input"])
+
+
+with st.expander("Use MNIST from another folder"):
+    st.text_input("Folder holding the four MNIST files (train-images-idx3-ubyte.gz and the others)",
+                  value=data.folder_in_use(), key="data_folder_input", on_change=_use_folder,
+                  help=f"Leave empty for the server's default ({DATA_DIR_ENV}, else the download cache).")

@@ -1,0 +1,46 @@
+"""Starting and stopping the session's training, and its status line, for every page that offers them."""
+from __future__ import annotations
+
+from mlp.config import ConfigError, TrainConfig
+from ui import data, state
+from ui.controller import TrainingRun, status_text
+from ui.settings import config_from_settings, short_label
+from ui.text import escape_markdown
+
+
+def start_training(config: TrainConfig | None = None, label: str = "") -> TrainingRun | None:
+    """Start a run of `config` (default: the session's settings); on a problem, leave a notice instead."""
+    if state.active_run() is not None:
+        state.set_notice("A training is already going on: stop it first.", "warning")
+        return None
+    try:
+        config = config or config_from_settings(state.settings())
+    except ConfigError as error:
+        state.set_notice(escape_markdown(error), "warning")  # it may quote typed text
+        return None
+    if data.dataset() is None:
+        state.set_notice("There is no data to train on: see the message at the top of the page.", "warning")
+        return None
+    try:
+        split = data.split_for(config)
+        run = TrainingRun(config, split, name=state.next_run_name(label or short_label(config)),
+                          connected=state.connection_probe())
+    except (ValueError, MemoryError) as error:
+        state.set_notice(f"Training could not start: {escape_markdown(error)}", "warning")
+        return None
+    run.start()
+    state.set_current_run(run)
+    return run
+
+
+def stop_training(run: TrainingRun) -> None:
+    """Stop `run`; the page says so at once, while its thread still measures the test accuracy."""
+    run.stop()
+    state.mark_stop_asked(run)
+
+
+def run_status(run: TrainingRun) -> str:
+    """One plain line on where the run stands: the controller's, or 'Stopped' from the click on."""
+    if run.active and state.stop_asked(run):
+        return f"Stopped at epoch {run.progress().epoch:.1f} of {run.config.epochs}: measuring its test accuracy…"
+    return status_text(run)
