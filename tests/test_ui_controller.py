@@ -121,6 +121,7 @@ def test_a_run_goes_from_ready_to_finished_and_keeps_a_record(data, pool):
     assert probs.shape == (3, 10) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert status_text(run).startswith("Finished:") and "test accuracy" in status_text(run)
     assert run.worker_report["pid"] != os.getpid() and run.worker_report["blas_threads"] == [1]
+    assert run.worker_report["niceness"] == os.nice(0) + 10  # pages before training
 
 
 def test_a_worker_trains_bit_for_bit_as_the_engine_does_in_process(data, pool):

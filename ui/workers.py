@@ -38,6 +38,7 @@ WORKERS_ENV = "MLP_TRAINING_WORKERS"
 FIELDS = ("x_train", "y_train", "x_test", "y_test")
 TICK_SECONDS = 0.1  # the step count reaches the page at most this often
 WEIGHTS_SECONDS = 1.0  # a copy of the weights (for Draw and Inspect while training) at most this often
+WORKER_NICENESS = 10  # the pages come first: training takes the CPU time that serving them leaves
 MEMORY_WORDS = "The computer ran out of memory: try fewer or narrower hidden layers, or a smaller batch."
 
 
@@ -156,6 +157,7 @@ def worker_main(conn: Connection) -> None:
     """A worker's life: wait for a job, train it, repeat; ends when the web process goes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the web process ends its workers
     threadpool_limits(1)  # one BLAS thread: workers, not threads, use the cores
+    os.nice(WORKER_NICENESS)
     mapped = _Mapped()
     while True:
         try:
@@ -192,6 +194,7 @@ def _report(spec: DataSpec, data: Dataset, split: Split) -> dict:
     images = (split.x_train, split.x_val, split.x_test)
     return {"pid": os.getpid(), "data_file": str(Path(spec.folder) / "x_train.npy"),
             "blas_threads": [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"],
+            "niceness": os.nice(0),
             "data_is_mapped": isinstance(data.x_train.base, np.memmap) and not data.x_train.flags.writeable,
             "images_are_shared": all(isinstance(x, Rows) and any(x.base is d for d in (data.x_train, data.x_test))
                                      for x in images)}
