@@ -339,7 +339,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--url", help="an app already running on 127.0.0.1 (default: start one per N)")
     parser.add_argument("--server-pid", type=int, help="with --url: its process id, to read its CPU and memory")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="an environment variable for the started server, e.g. MLP_MAX_TRAININGS=1")
+                        help="an environment variable for the started server, e.g. MLP_TRAINING_WORKERS=1")
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get(DATA_DIR_ENV) or SHARED_MNIST),
                         help=f"the MNIST folder (default ${DATA_DIR_ENV}, else ../shared/data/mnist)")
     parser.add_argument("--alone", type=float,

@@ -283,7 +283,7 @@ def test_a_deep_link_on_a_fresh_server_shows_the_whole_app(browser, mnist_dir, t
 
 
 def test_a_closed_tab_stops_its_training_and_the_next_in_line_starts(browser, mnist_dir, tmp_path):
-    one_slot = Server(mnist_dir, tmp_path / "streamlit.log", MLP_MAX_TRAININGS="1")
+    one_slot = Server(mnist_dir, tmp_path / "streamlit.log", MLP_TRAINING_WORKERS="1")
     try:
         first = new_page(browser)
         first.goto(one_slot.url + "/Train")

@@ -1,13 +1,18 @@
-"""The training controller: states, pause and stop, the heartbeat, the line for a free slot.
+"""The training controller: states, pause and stop, the heartbeat, the line, and the worker process.
 
-No test sleeps to show that nothing happened: the run's thread reads the test's clock (and asks the
-test's `connected` probe) at every check between two steps and at every poll while paused or queued,
-so a test waits for the thread to have looked, and then asserts what it decided.
+Every run trains in a real worker process of a one-worker pool (one spawn for the module) on a small
+synthetic dataset shared the way MNIST is. No test sleeps to show that nothing happened: the run's
+thread reads the test's clock (and asks the test's `connected` probe) at every message from the worker
+and every poll without one, so a test waits for the thread to have looked, then asserts what it decided.
 """
+import multiprocessing
+import os
+import signal
 import subprocess
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +20,10 @@ import pytest
 
 from conftest import synthetic_split
 from mlp.config import TrainConfig
-from ui.controller import LEFT_REASON, SlotLimiter, TrainingRun, format_seconds, ordinal, status_text
+from mlp.mnist import Dataset, make_split
+from mlp.trainer import Trainer
+from ui.controller import LEFT_REASON, TrainingRun, evals_per_epoch, format_seconds, ordinal, status_text
+from ui.workers import SharedDataset, SlotLimiter, WorkerPool, select, workers_from_env
 
 QUICK = dict(hidden=(16,), epochs=2, batch_size=32, lr=0.01, seed=1)
 LONG = dict(hidden=(16,), epochs=500, batch_size=1, lr=0.01, seed=1)  # minutes: only ever stopped early
@@ -62,7 +70,7 @@ class Probe:
         return self.open
 
 
-def wait_until(condition, timeout=20.0):
+def wait_until(condition, timeout=30.0):
     """Poll a condition the run reaches by itself (a step count, a state) until it holds."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -72,43 +80,101 @@ def wait_until(condition, timeout=20.0):
     raise AssertionError("condition not reached in time")
 
 
-@pytest.fixture
-def split():
-    return synthetic_split()
+def shared(x_test_width: int = 784, **kwargs) -> SharedDataset:
+    """The synthetic split's training and test sets as a Dataset in shared files, as MNIST is served."""
+    s = synthetic_split(**kwargs)
+    return SharedDataset(Dataset(s.x_train, s.y_train, s.x_test[:, :x_test_width], s.y_test, source="folder",
+                                 location="synthetic"))
 
 
-def make_run(split, limiter=None, **kwargs):
+@pytest.fixture(scope="module")
+def pool():
+    workers = WorkerPool(1)
+    yield workers
+    workers.close()
+
+
+@pytest.fixture(scope="module")
+def data():
+    files = shared()
+    yield files
+    files.close()
+
+
+def make_run(data, pool, **kwargs):
     settings = kwargs.pop("settings", QUICK)
-    return TrainingRun(TrainConfig(**settings), split, limiter=limiter or SlotLimiter(2), **kwargs)
+    return TrainingRun(TrainConfig(**settings), data, pool=pool, **kwargs)
 
 
-def test_a_run_goes_from_ready_to_finished_and_keeps_a_record(split):
-    run = make_run(split, name="first")
+def test_a_run_goes_from_ready_to_finished_and_keeps_a_record(data, pool):
+    run = make_run(data, pool, name="first")
     assert run.state == "ready" and not run.active and run.model() is None
     run.start()
-    assert run.wait(30)
+    assert run.wait(60)
     assert run.state == "finished" and run.done and not run.active
     record = run.record
     assert record.name == "first" and record.status == "finished" and record.reason == ""
     assert 0 <= record.test_accuracy <= 1 and record.test_loss > 0 and record.epochs == 2
     assert record.history.train and record.history.heldout and isinstance(record.findings, list)
     assert run.model() is record.model
-    probs = run.model().predict_proba(split.x_test[:3])
+    probs = run.model().predict_proba(data.dataset.x_test[:3])
     assert probs.shape == (3, 10) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert status_text(run).startswith("Finished:") and "test accuracy" in status_text(run)
+    assert run.worker_report["pid"] != os.getpid() and run.worker_report["blas_threads"] == [1]
+    assert run.worker_report["niceness"] == os.nice(0) + 10  # pages before training
 
 
-def test_pause_resume_and_stop(split):
+def test_a_worker_trains_bit_for_bit_as_the_engine_does_in_process(data, pool):
+    config = TrainConfig(**{**QUICK, "epochs": 3})
+    run = TrainingRun(config, data, pool=pool)
+    run.start()
+    assert run.wait(60) and run.state == "finished"
+    split = make_split(data.dataset, classes=config.classes, per_class=config.per_class,
+                       validation_share=config.validation_share, seed=config.seed)
+    trainer = Trainer(config, split, evals_per_epoch=evals_per_epoch(config.epochs))
+    for _ in trainer.steps():
+        pass
+    here = trainer.result()
+    assert np.array_equal(run.record.model.network.params, here.model.network.params)
+    assert run.record.history.train == here.history.train and run.record.history.heldout == here.history.heldout
+    assert run.record.test_accuracy == here.test_accuracy and run.history() is run.record.history
+
+
+def test_the_worker_maps_the_shared_data_instead_of_copying_it(data, pool):
+    run = make_run(data, pool, settings={**QUICK, "classes": (1, 2, 5), "per_class": 30})
+    run.start()
+    assert run.wait(60) and run.state == "finished"
+    report = run.worker_report
+    assert report["data_file"] == str(Path(data.spec.folder) / "x_train.npy")
+    assert report["data_is_mapped"]  # a read-only view of the shared file, in the worker ...
+    assert report["images_are_shared"]  # ... whose chosen digits are read from it, with no copy of their own
+
+
+@pytest.mark.parametrize("choice", [{}, {"validation_share": 0.0}, {"classes": (3, 8), "per_class": 7}])
+def test_a_selection_of_shared_rows_holds_what_make_split_copies(data, choice):
+    config = TrainConfig(**{**QUICK, **choice})
+    rows = select(data.dataset, config)
+    copied = make_split(data.dataset, classes=config.classes, per_class=config.per_class,
+                        validation_share=config.validation_share, seed=config.seed)
+    for name in ("x_train", "x_val", "x_test"):
+        view, copy = getattr(rows, name), getattr(copied, name)
+        assert len(view) == len(copy) and np.array_equal(view[np.arange(len(view))], copy)
+        assert np.array_equal(view[2:5], copy[2:5])  # slices, as evaluation reads them
+    for name in ("y_train", "y_val", "y_test"):
+        assert np.array_equal(getattr(rows, name), getattr(copied, name))
+
+
+def test_pause_resume_and_stop(data, pool):
     clock = Clock()
-    run = make_run(split, settings=LONG, clock=clock)
+    run = make_run(data, pool, settings=LONG, clock=clock)
     run.start()
     wait_until(lambda: run.state == "running" and run.progress().step > 5)
     run.pause()
     assert run.state == "paused" and status_text(run).startswith("Paused at epoch")
-    clock.looks.wait(1)  # the step under way when pause was pressed is done: the thread checks between steps
+    wait_until(lambda: run.held)  # the worker finished the step under way and said it waits
     held = run.progress().step
-    clock.looks.wait(2)  # two more checks while paused, the thread alive ...
-    assert run.progress().step == held and run.state == "paused"  # ... and not one step between them
+    clock.looks.wait(2)  # the run's thread is alive and looking while paused ...
+    assert run.progress().step == held and run.state == "paused"  # ... and no step was taken
     assert run.model() is not None  # drawing works while paused
     run.resume()
     wait_until(lambda: run.progress().step > held)
@@ -122,45 +188,47 @@ def test_pause_resume_and_stop(split):
     assert status_text(run).startswith("Stopped at epoch")
 
 
-def test_readers_get_copies_published_at_logged_points(split):
-    clock = Clock()
-    run = make_run(split, settings=LONG, clock=clock)
+def test_readers_get_copies_published_as_the_worker_sends_them(data, pool):
+    run = make_run(data, pool, settings=LONG)
     run.start()
     wait_until(lambda: len(run.history().train) > 2)
     run.pause()
-    clock.looks.wait(1)
+    wait_until(lambda: run.held)
     model, history = run.model(), run.history()
     weights, points = model.network.params.copy(), len(history.train)
     run.resume()
     wait_until(lambda: len(run.history().train) > points + 2)
+    run.pause()
+    wait_until(lambda: run.held)  # a pause sends the weights it holds at
     assert np.array_equal(model.network.params, weights) and len(history.train) == points  # left untouched
     assert not np.array_equal(run.model().network.params, weights)  # newer copies replace them
-    assert model.predict_proba(split.x_test[:3]).shape == (3, 10)
+    assert model.predict_proba(data.dataset.x_test[:3]).shape == (3, 10)
     run.stop()
     assert run.wait(30)
 
 
 @pytest.mark.parametrize("paused", [False, True])
-def test_a_run_stops_itself_when_the_page_stops_beating(split, paused):
+def test_a_run_stops_itself_when_the_page_stops_beating(data, pool, paused):
     clock = Clock()
-    run = make_run(split, settings=LONG, clock=clock)
+    run = make_run(data, pool, settings=LONG, clock=clock)
     run.start()
     wait_until(lambda: run.progress().step > 5)
     if paused:
         run.pause()
+        wait_until(lambda: run.held)
     clock.now += 5
     run.beat()  # still watched
     clock.now += 9
     clock.looks.wait(2)  # the thread checked the heartbeat 9 s after the last beat ...
     assert run.active and run.state == ("paused" if paused else "running")  # ... and carried on
     clock.now += 2  # 11 s since the last beat
-    assert run.wait(10)
-    assert run.state == "stopped" and run.record.reason == LEFT_REASON
+    assert run.wait(20)
+    assert run.state == "stopped" and run.record.reason == LEFT_REASON and run.record.model is not None
 
 
-def test_an_open_connection_keeps_a_run_alive_when_beats_are_late(split):
+def test_an_open_connection_keeps_a_run_alive_when_beats_are_late(data, pool):
     clock, connected = Clock(), Probe()
-    run = make_run(split, settings=LONG, clock=clock, connected=connected)
+    run = make_run(data, pool, settings=LONG, clock=clock, connected=connected)
     run.start()
     wait_until(lambda: run.progress().step > 5)
     clock.now += 60  # a background tab: timers slowed down, but the page is open
@@ -169,33 +237,32 @@ def test_an_open_connection_keeps_a_run_alive_when_beats_are_late(split):
     wait_until(lambda: run.progress().step > step)  # ... so it goes on training
     assert run.state == "running"
     connected.open = False  # the tab is closed
-    assert run.wait(10)
+    assert run.wait(20)
     assert run.record.reason == LEFT_REASON
 
 
-def test_a_broken_connection_probe_does_not_keep_an_orphan_alive(split):
+def test_a_broken_connection_probe_does_not_keep_an_orphan_alive(data, pool):
     clock = Clock()
 
     def broken():
         raise RuntimeError("no runtime")
 
-    run = make_run(split, clock=clock, connected=broken)
+    run = make_run(data, pool, clock=clock, connected=broken)
     assert run.keep_going() is True  # beats are fresh: the probe is not even asked
     clock.now += 11
     assert run.keep_going() is False
 
 
-def test_later_runs_wait_in_line_and_are_told_their_place(split):
-    slots = SlotLimiter(1)
-    first, second, third = (make_run(split, slots, settings=LONG) for _ in range(3))
+def test_later_runs_wait_in_line_and_are_told_their_place(data, pool):
+    first, second, third = (make_run(data, pool, settings=LONG) for _ in range(3))
     first.start()
     wait_until(lambda: first.state == "running")
     second.start()
     wait_until(lambda: second.place_in_line() == 1)
     third.start()
     wait_until(lambda: third.place_in_line() == 2)
-    assert second.state == third.state == "queued" and slots.running == 1
-    assert status_text(third).startswith("Waiting for a free slot: 2nd in line")
+    assert second.state == third.state == "queued" and pool.line.running == 1
+    assert status_text(third).startswith("Waiting for a free slot: 2nd in line (the server trains 1 at a time)")
     assert second.model() is None  # nothing to draw with before it starts
 
     first.stop()
@@ -206,38 +273,150 @@ def test_later_runs_wait_in_line_and_are_told_their_place(split):
     assert third.state == "stopped" and third.record.reason == "Stopped before it started."
     assert third.record.model is None
     second.stop()
-    assert second.wait(10) and first.wait(10)
-    assert slots.running == 0
+    assert second.wait(30) and first.wait(30)
+    assert pool.line.running == 0
 
 
-def test_a_queued_run_whose_page_closed_leaves_the_line(split):
-    slots, clock = SlotLimiter(1), Clock()
-    holder = make_run(split, slots, settings=LONG)
+def test_a_queued_run_whose_page_closed_leaves_the_line(data, pool):
+    clock = Clock()
+    holder = make_run(data, pool, settings=LONG)
     holder.start()
     wait_until(lambda: holder.state == "running")
-    waiting = make_run(split, slots, settings=LONG, clock=clock)
+    waiting = make_run(data, pool, settings=LONG, clock=clock)
     waiting.start()
     wait_until(lambda: waiting.place_in_line() == 1)
     clock.now += 11
     assert waiting.wait(10)
     assert waiting.state == "stopped" and waiting.record.reason == LEFT_REASON and waiting.place_in_line() == 0
     holder.stop()
-    holder.wait(10)
+    assert holder.wait(30)
 
 
-def test_an_error_inside_the_thread_becomes_a_failed_state_in_words(split):
-    split.x_val = np.zeros((10, 5), dtype=np.float32)  # wrong width: the first evaluation raises
-    run = make_run(split)
+def test_a_killed_worker_fails_its_run_in_words_and_the_pool_replaces_it(data, pool):
+    run = make_run(data, pool, settings=LONG)
+    run.start()
+    wait_until(lambda: run.progress().step > 5)
+    killed = run.worker_report["pid"]
+    os.kill(killed, signal.SIGKILL)
+    assert run.wait(30)
+    assert run.state == "failed" and "SIGKILL" in run.record.reason and "out of memory" in run.record.reason
+    assert status_text(run).startswith("Failed: The process training this network ended unexpectedly")
+    assert pool.line.running == 0
+    after = make_run(data, pool)
+    after.start()
+    assert after.wait(60) and after.state == "finished"
+    assert after.worker_report["pid"] != killed
+
+
+def test_a_worker_does_not_run_the_main_script_of_the_web_process(data, tmp_path, monkeypatch):
+    """Streamlit installs the page script as __main__, and spawn would run it again in every worker."""
+    marker = tmp_path / "page ran"
+    page = tmp_path / "page.py"
+    page.write_text(f"open({str(marker)!r}, 'w').close()\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    fresh = WorkerPool(1)
+    try:
+        run = make_run(data, fresh)
+        run.start()
+        assert run.wait(60) and run.state == "finished"
+    finally:
+        fresh.close()
+    assert not marker.exists() and sys.modules["__main__"] is main
+
+
+def test_a_run_whose_reading_breaks_never_hands_its_busy_worker_to_the_next(data, pool, monkeypatch):
+    run = make_run(data, pool, settings=LONG)
+
+    def broken(*args):
+        raise RuntimeError("cannot read")
+
+    monkeypatch.setattr(run, "_note", broken)
     run.start()
     assert run.wait(30)
-    assert run.state == "failed" and "unexpected error" in run.record.reason
-    assert "Traceback" not in status_text(run) and status_text(run).startswith("Failed:")
+    assert run.state == "failed" and "RuntimeError: cannot read" in run.record.reason
+    busy = run.worker_report["pid"]  # "started" comes before any progress
+    monkeypatch.undo()
+    after = make_run(data, pool)
+    after.start()
+    assert after.wait(60) and after.state == "finished"
+    assert after.worker_report["pid"] != busy  # a fresh worker: the old one, still training, was ended
+    with pytest.raises(ProcessLookupError):
+        os.kill(busy, 0)
 
 
-def test_an_empty_split_is_refused_in_words_before_any_thread(split):
-    split.x_train, split.y_train = split.x_train[:0], split.y_train[:0]
-    with pytest.raises(ValueError, match="no training examples"):
-        make_run(split)
+def test_an_error_inside_the_worker_becomes_a_failed_state_in_words(pool):
+    narrow = shared(x_test_width=5)  # wrong width: scoring the test set raises
+    try:
+        run = make_run(narrow, pool, settings={**QUICK, "validation_share": 0.0})
+        run.start()
+        assert run.wait(60)
+        assert run.state == "failed" and "unexpected error" in run.record.reason
+        assert "Traceback" not in status_text(run) and status_text(run).startswith("Failed:")
+    finally:
+        narrow.close()
+
+
+def test_digits_missing_from_the_data_are_refused_in_words_before_anything_starts(pool):
+    three = shared(classes=3)  # only the digits 0, 1 and 2
+    try:
+        with pytest.raises(ValueError, match="holds no images of the digits 7, 8"):
+            make_run(three, pool, settings={**QUICK, "classes": (7, 8)})
+    finally:
+        three.close()
+
+
+def test_data_the_worker_cannot_read_fails_the_run_in_words(pool):
+    gone = shared()
+    gone.close()  # its files removed: this process keeps its mapping, a worker finds nothing to map
+    run = make_run(gone, pool)
+    run.start()
+    assert run.wait(60)
+    assert run.state == "failed" and run.record.reason.startswith("Training could not start:")
+    assert "No such file" in run.record.reason and "Traceback" not in status_text(run)
+
+
+def test_shared_files_go_when_closed_and_a_pool_starts_no_process_before_its_first_run():
+    files = shared(n=50)
+    folder = Path(files.spec.folder)
+    assert folder.name.startswith(f"mlp-mnist-{os.getpid()}-")
+    assert sorted(p.name for p in folder.iterdir()) == ["x_test.npy", "x_train.npy", "y_test.npy", "y_train.npy"]
+    assert not files.dataset.x_train.flags.writeable
+    files.close()
+    assert not folder.exists()
+    before = len(multiprocessing.active_children())
+    WorkerPool(4)
+    assert len(multiprocessing.active_children()) == before
+
+
+def test_the_files_of_a_server_that_was_killed_are_removed_by_the_next(data):
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    left = Path(data.spec.folder).parent / f"mlp-mnist-{ended.pid}-left"  # it could not clean up
+    left.mkdir()
+    ours = Path(data.spec.folder)
+    shared(n=50).close()
+    assert not left.exists() and ours.exists()  # a live server's files stay
+
+
+@pytest.mark.parametrize("value, workers", [("", os.cpu_count()), ("3", 3), ("0", os.cpu_count()),
+                                             ("many", os.cpu_count())])
+def test_the_pool_size_is_a_setting_with_the_cores_as_default(monkeypatch, value, workers):
+    monkeypatch.setenv("MLP_TRAINING_WORKERS", value)
+    if value in ("", "3"):
+        assert workers_from_env() == workers
+    else:
+        with pytest.warns(UserWarning, match="MLP_TRAINING_WORKERS='.*' is not a whole number of at least 1"):
+            assert workers_from_env() == workers
+
+
+def test_the_line_serves_first_come_first_served():
+    line = SlotLimiter(1)
+    assert line.acquire("a", give_up=lambda: False) and line.running == 1
+    assert line.acquire("b", give_up=lambda: True) is False and line.place("b") == 0
+    line.release()
+    assert line.running == 0
 
 
 def test_small_words():
@@ -248,7 +427,7 @@ def test_small_words():
 
 
 def test_the_controller_imports_no_streamlit():
-    """It runs in a plain thread and is tested without a browser: Streamlit stays out of it."""
+    """It runs in plain threads and processes and is tested without a browser: Streamlit stays out of it."""
     done = subprocess.run([sys.executable, "-c", "import sys, ui.controller; print(sorted(m for m in sys.modules "
                            "if m.split('.')[0] in ('streamlit', 'plotly')))"],
                           cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=60)

@@ -1,14 +1,15 @@
-"""One training run in a background thread, the server-wide cap on runs at once, and a run's record.
+"""One training run as the pages see it, and a run's record.
 
 Pure Python (no Streamlit): the page only calls `start`, `pause`, `resume`, `stop`, `beat` and reads
-`state`, `progress()`, `history()`, `model()`. The thread iterates the engine's `Trainer.steps()` and
-never touches Streamlit; between two steps it honours pause and stop, and it stops by itself when the
-page stops beating (a closed tab), also while it waits for a slot or is paused.
+`state`, `progress()`, `history()`, `model()`. The training itself runs in a worker process of the
+pool (ui.workers); a thread per run waits in line for a worker, then reads its messages (curve points,
+the step, weights about once a second, the result) and keeps the copies readers see. The heartbeat
+stays here: when the page stops beating (a closed tab), the run's thread stops the run, also while it
+waits in line or is paused.
 """
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,71 +20,20 @@ import numpy as np
 from mlp.config import TrainConfig
 from mlp.diagnosis import Finding, diagnose
 from mlp.model import Model
-from mlp.mnist import Split
-from mlp.trainer import History, Step, Trainer, TrainResult
+from mlp.trainer import History, TrainResult
+from ui.workers import POOL, Job, SharedDataset, Worker, WorkerPool, died_words, select
 
 RunState = Literal["ready", "queued", "running", "paused", "finished", "stopped", "failed"]
 ACTIVE_STATES = ("queued", "running", "paused")
 HEARTBEAT_SECONDS = 10.0  # no beat for this long (and no open connection): the page is gone
-MAX_TRAININGS_ENV = "MLP_MAX_TRAININGS"
 LEFT_REASON = "Stopped because nobody is watching any more (the page was closed)."
-POLL_SECONDS = 0.2  # how often a paused or queued run looks at the heartbeat
+POLL_SECONDS = 0.2  # how often a run with no news from its worker looks at the heartbeat
 
 
 def ordinal(n: int) -> str:
     """1 -> '1st', 2 -> '2nd', 11 -> '11th'."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-class SlotLimiter:
-    """At most `limit` trainings at once; the others wait in line, first come first served."""
-
-    def __init__(self, limit: int):
-        self.limit = max(1, int(limit))
-        self._cond = threading.Condition()
-        self._running = 0
-        self._line: list[object] = []
-
-    def acquire(self, ticket: object, give_up: Callable[[], bool], poll: float = 0.2) -> bool:
-        """Wait for a slot; False (and out of the line) as soon as `give_up()` is true."""
-        with self._cond:
-            self._line.append(ticket)
-            try:
-                while not (self._line[0] is ticket and self._running < self.limit):
-                    if give_up():
-                        return False
-                    self._cond.wait(poll)
-                self._running += 1
-                return True
-            finally:
-                self._line.remove(ticket)
-                self._cond.notify_all()
-
-    def release(self) -> None:
-        with self._cond:
-            self._running = max(0, self._running - 1)
-            self._cond.notify_all()
-
-    def place(self, ticket: object) -> int:
-        """1 for the next in line, 0 when not waiting."""
-        with self._cond:
-            return self._line.index(ticket) + 1 if ticket in self._line else 0
-
-    @property
-    def running(self) -> int:
-        with self._cond:
-            return self._running
-
-
-def _limit_from_env() -> int:
-    try:
-        return max(1, int(os.environ.get(MAX_TRAININGS_ENV, "2")))
-    except ValueError:
-        return 2
-
-
-SLOTS = SlotLimiter(_limit_from_env())  # one per server process, shared by every session
 
 
 _record_ids = itertools.count(1)
@@ -150,32 +100,38 @@ _run_numbers = itertools.count(1)
 
 
 class TrainingRun:
-    """Iterates one Trainer's steps in a thread of its own, and owns everything around the loop:
-    pause, resume and stop, the heartbeat, the rate, the copies of weights and curves that readers
-    see, the place in line. Safe to read and control from any thread."""
+    """One training, run by a worker process of the pool, and everything around it in the web process:
+    pause, resume and stop, the heartbeat, the rate, the copies of weights and curves that readers see,
+    the place in line. A thread of its own waits in line, then reads the worker's messages. Safe to
+    read and control from any thread."""
 
-    def __init__(self, config: TrainConfig, split: Split, *, name: str = "",
-                 limiter: SlotLimiter | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    def __init__(self, config: TrainConfig, data: SharedDataset, *, name: str = "",
+                 pool: WorkerPool | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
                  connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic):
-        """Raises ValueError (worded for users) when the split has no training examples.
+        """`data` is the shared dataset; the worker selects the digits and examples `config` asks for.
+        Raises ValueError (worded for users) when that selection is empty, before anything starts.
         `connected` may report that the user's page is still open even when beats are late
         (a browser slows timers in a background tab)."""
+        select(data.dataset, config)  # row numbers only: cheap, and a wrong choice is refused here
         self.config = config
         self.name = name or f"Run {next(_run_numbers)}"
-        self.trainer = Trainer(config, split, evals_per_epoch=evals_per_epoch(config.epochs))
-        self._limiter = limiter if limiter is not None else SLOTS
+        self._data = data  # held, so its files stay while the run may need them
+        self._pool = pool if pool is not None else POOL
         self._heartbeat = heartbeat_seconds
         self._connected = connected
         self._clock = clock
-        self._cond = threading.Condition()  # guards every field below; notified on resume and stop
+        self._cond = threading.Condition()  # guards every field below, and every message sent to the worker
         self._last_beat = clock()
         self._phase: RunState = "ready"
         self._stop_reason = ""
         self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None  # while it trains this run
+        self._held = False  # the worker said it waits between two steps
         self._rate = RateMeter()
-        self._step = 0
-        self._history = self.trainer.history.copy()  # published at logged points, for readers
+        self._step, self._total, self._per_epoch = 0, 0, 0  # sizes known once the worker chose the digits
+        self._history = History()
         self._model: Model | None = None
+        self.worker_report: dict = {}  # the worker's pid and how it sees the data (tests, diagnostics)
         self.record: Run | None = None
 
     # ----- control -----
@@ -192,19 +148,20 @@ class TrainingRun:
         """Takes effect between two steps: the one under way completes."""
         with self._cond:
             if self._phase == "running":
-                self._phase = "paused"
+                self._phase, self._held = "paused", False  # held again once the worker says so
+                self._tell(("pause",))
 
     def resume(self) -> None:
         with self._cond:
             if self._phase == "paused":
-                self._phase = "running"
-                self._cond.notify_all()
+                self._phase, self._held = "running", False
+                self._tell(("resume",))
 
     def stop(self, reason: str = "Stopped by the user.") -> None:
         with self._cond:
             if not self._stop_reason and self._phase in ("ready", *ACTIVE_STATES):
                 self._stop_reason = reason
-                self._cond.notify_all()
+                self._tell(("stop", reason))
 
     def beat(self) -> None:
         """Called by the page while it is open; without beats the run stops itself."""
@@ -222,7 +179,7 @@ class TrainingRun:
             return False
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the thread has ended (tests, shutdown); True if it has."""
+        """Block until the run's thread has ended (tests, shutdown); True if it has."""
         if self._thread is not None:
             self._thread.join(timeout)
         return self.done
@@ -239,9 +196,15 @@ class TrainingRun:
 
     @property
     def stopping(self) -> bool:
-        """Stop was asked (or the page left) but the thread is still finishing its step and the test scores."""
+        """Stop was asked (or the page left) but the worker is still finishing its step and the test scores."""
         with self._cond:
             return bool(self._stop_reason) and self._phase in ("running", "paused")
+
+    @property
+    def held(self) -> bool:
+        """Paused, and the worker has confirmed it: no step will be taken until resume."""
+        with self._cond:
+            return self._held and self._phase == "paused"
 
     @property
     def done(self) -> bool:
@@ -249,17 +212,16 @@ class TrainingRun:
 
     @property
     def slot_limit(self) -> int:
-        return self._limiter.limit
+        return self._pool.size
 
     def place_in_line(self) -> int:
-        return self._limiter.place(self) if self.state == "queued" else 0
+        return self._pool.line.place(self) if self.state == "queued" else 0
 
     def progress(self) -> Progress:
-        total, per_epoch = self.trainer.total_steps, self.trainer.steps_per_epoch
         with self._cond:
-            step, rate = self._step, self._rate.per_second
+            step, total, per_epoch, rate = self._step, self._total, self._per_epoch, self._rate.per_second
         left = (total - step) / rate if rate > 0 else float("nan")
-        return Progress(step, total, step / per_epoch, rate, left)
+        return Progress(step, total, step / per_epoch if per_epoch else 0.0, rate, left)
 
     def history(self) -> History:
         """The curves as of the last logged point; do not modify."""
@@ -267,63 +229,79 @@ class TrainingRun:
             return self._history
 
     def model(self) -> Model | None:
-        """The latest weights: a copy as of the last logged point while training, the final model afterwards."""
+        """The latest weights: a copy from the worker (about once a second) while training, the final model afterwards."""
         with self._cond:
             if self.record is not None:
                 return self.record.model
             return None if self._phase in ("ready", "queued") else self._model
 
-    # ----- the thread -----
+    # ----- the run's thread: in line, then reading the worker -----
     def _main(self) -> None:
         try:
-            if not self._limiter.acquire(self, give_up=self._give_up):
+            worker = self._pool.acquire(self, give_up=self._give_up)
+            if worker is None:
                 self._end_unstarted()
                 return
+            ended = False
             try:
-                self._train()
+                ended = self._follow(worker)
             finally:
-                self._limiter.release()
+                with self._cond:
+                    self._worker = None  # no command for this run may reach the worker's next run
+                if not ended:
+                    worker.close()  # it may still be training this run: never hand it to another
+                self._pool.release(worker)
         except Exception as error:  # anything at all: the student sees words, not a traceback
-            self._fail(error)
+            self._fail(f"Training stopped because of an unexpected error ({type(error).__name__}: {error}).")
 
-    def _train(self) -> None:
-        """The trainer's steps; between two of them, publish what readers see and honour pause and stop."""
+    def _follow(self, worker: Worker) -> bool:
+        """Hand the job to the worker, then read its messages until the run ends (True); between two, the heartbeat."""
         with self._cond:
-            if self._phase == "queued":
-                self._phase = "running"
-        self._publish()
-        for step in self.trainer.steps():
-            self._note(step)
-            if not self._carry_on():
-                break
-        with self._cond:
-            reason = self._stop_reason
-        self._finish(self.trainer.result(reason))
+            worker.send(("train", Job(self.config, self._data.spec, evals_per_epoch(self.config.epochs))))
+            if self._stop_reason:  # stopped while the worker was starting
+                worker.send(("stop", self._stop_reason))
+            self._worker, self._phase = worker, "running" if self._phase == "queued" else self._phase
+        ended = False
+        while not ended:
+            message = worker.receive(POLL_SECONDS)
+            ended = message is not None and self._take(message)
+            if not ended and not self.keep_going():
+                self.stop(LEFT_REASON)
+        return True
 
-    def _note(self, step: Step) -> None:
-        with self._cond:
-            self._step = step.step
-            self._rate.tick(step.step)
-        if step.point is not None or step.heldout is not None:
-            self._publish()
-
-    def _publish(self) -> None:
-        model, history = self.trainer.model.copy(), self.trainer.history.copy()
-        with self._cond:
-            self._model, self._history = model, history
-
-    def _carry_on(self) -> bool:
-        """Wait while paused; False once the run is to end (stopped, or its page is gone)."""
-        while True:
-            watched = self.keep_going()
+    def _take(self, message: tuple) -> bool:
+        """Apply one message from the worker; True once the run has ended."""
+        kind, *args = message
+        if kind == "progress":
+            self._note(*args)
+        elif kind == "held":
             with self._cond:
-                if not watched and not self._stop_reason:
-                    self._stop_reason = LEFT_REASON
-                if self._stop_reason:
-                    return False
-                if self._phase != "paused":
-                    return True
-                self._cond.wait(POLL_SECONDS)  # woken by resume or stop; else looks at the heartbeat again
+                self._step, self._held = args[0], True
+        elif kind == "started":
+            with self._cond:
+                self._total, self._per_epoch, heldout_name, self.worker_report = args
+                self._history = History(heldout_name=heldout_name)
+        elif kind == "result":
+            self._finish(args[0])
+        else:  # "error" in words, or "died" with the exit code
+            self._fail(args[0] if kind == "error" else died_words(args[0]))
+        return kind in ("result", "error", "died")
+
+    def _note(self, step: int, delta: tuple | None, model: Model | None) -> None:
+        with self._cond:
+            self._step = step
+            self._rate.tick(step)
+            if delta is not None:  # a new object: readers keep the copy they were given
+                old = self._history
+                self._history = History(old.train + delta[0], old.heldout + delta[1], old.diagnostics + delta[2],
+                                        old.heldout_name)
+            if model is not None:
+                self._model = model
+
+    def _tell(self, message: tuple) -> None:
+        """Under the lock: to the worker, if it is training this run."""
+        if self._worker is not None:
+            self._worker.send(message)
 
     def _give_up(self) -> bool:
         with self._cond:
@@ -341,16 +319,12 @@ class TrainingRun:
         record = Run(self.name, self.config, result.history, result.status, result.reason, result.model,
                      result.test_accuracy, result.test_loss, result.seconds, result.epochs, findings)
         with self._cond:
-            self.record, self._history = record, result.history
+            self.record, self._history, self._step = record, result.history, result.steps
             self._phase = result.status
 
-    def _fail(self, error: Exception) -> None:
-        if isinstance(error, MemoryError):
-            message = "The computer ran out of memory: try fewer or narrower hidden layers, or a smaller batch."
-        else:
-            message = f"Training stopped because of an unexpected error ({type(error).__name__}: {error})."
+    def _fail(self, reason: str) -> None:
         with self._cond:
-            self.record = Run(self.name, self.config, self._history, "failed", message, self._model,
+            self.record = Run(self.name, self.config, self._history, "failed", reason, self._model,
                               None, None, 0.0, 0.0)
             self._phase = "failed"
 

@@ -1,8 +1,9 @@
-"""MNIST for every session of the server: loaded once per process and shared read-only.
+"""MNIST for every session of the server and every training worker: loaded once, shared read-only.
 
 `st.cache_resource` hands every session the same arrays (never `st.cache_data`, which would
-unpickle a fresh 188 MB copy per call). The cached functions draw nothing on the page, so
-nothing is replayed from the cache; a first download shows its own progress bar outside them.
+unpickle a fresh 188 MB copy per call); they live in memory-mapped files (ui.workers.SharedDataset)
+that the training workers map too, so the server holds one copy in all. The cached function draws
+nothing on the page, so nothing is replayed from the cache; a first download shows its own bar.
 """
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import streamlit as st
 
 from mlp.config import TrainConfig
 from mlp.download import DownloadError, default_cache_dir, download_mnist, is_complete
-from mlp.mnist import DATA_DIR_ENV, Dataset, Split, load_mnist, make_split
+from mlp.mnist import DATA_DIR_ENV, Dataset, load_mnist
 from ui import state
 from ui.text import escape_markdown
+from ui.workers import SharedDataset
 
 _download_lock = threading.Lock()
 _download_tried = False  # one attempt per server process; after that the sample stands in
@@ -27,16 +29,9 @@ def folder_in_use() -> str:
 
 
 @st.cache_resource(show_spinner="Loading MNIST (once for the whole server)…")
-def _load(folder: str) -> Dataset:
+def _load(folder: str) -> SharedDataset:
     # Download is done (and shown) by `dataset()` beforehand; here only the cache or the sample.
-    return load_mnist(folder or None, download=False)
-
-
-@st.cache_resource(show_spinner="Choosing the digits for this run…", max_entries=12)
-def _split(folder: str, classes: tuple[int, ...], per_class: int | None, validation_share: float,
-           seed: int) -> Split:
-    return make_split(_load(folder), classes=classes, per_class=per_class,
-                      validation_share=validation_share, seed=seed)
+    return SharedDataset(load_mnist(folder or None, download=False))
 
 
 def _download_with_progress() -> None:
@@ -67,7 +62,7 @@ def dataset(*, report: bool = True) -> Dataset | None:
     if not folder and report:
         _download_with_progress()
     try:
-        return _load(folder)
+        return _load(folder).dataset
     except (ValueError, OSError) as error:
         message = f"The MNIST data could not be read: {escape_markdown(error)}"
     except ImportError:
@@ -78,7 +73,7 @@ def dataset(*, report: bool = True) -> Dataset | None:
     return None
 
 
-def split_for(config: TrainConfig):
-    """The training/validation/test split a config asks for, shared between sessions that ask alike."""
-    return _split(folder_in_use(), tuple(config.classes), config.per_class, float(config.validation_share),
-                  int(config.seed))
+def split_for(config: TrainConfig) -> SharedDataset:
+    """What a run of `config` trains on: the shared dataset, from which its worker selects the digits,
+    examples and validation share that `config` asks for (so the web process holds no copy per run)."""
+    return _load(folder_in_use())
