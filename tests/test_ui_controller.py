@@ -124,6 +124,12 @@ def test_a_run_goes_from_ready_to_finished_and_keeps_a_record(data, pool):
     assert run.worker_report["niceness"] == os.nice(0) + 10  # pages before training
 
 
+def test_a_run_knows_its_steps_before_a_worker_is_free(data, pool):
+    run = make_run(data, pool)
+    trainer = Trainer(run.config, select(data.dataset, run.config))  # what the worker will run
+    assert run.progress().total_steps == trainer.total_steps > 0  # "step 0 of N" from the click, never "of 0"
+
+
 def test_a_worker_trains_bit_for_bit_as_the_engine_does_in_process(data, pool):
     config = TrainConfig(**{**QUICK, "epochs": 3})
     run = TrainingRun(config, data, pool=pool)

@@ -10,6 +10,7 @@ waits in line or is paused.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -112,7 +113,7 @@ class TrainingRun:
         Raises ValueError (worded for users) when that selection is empty, before anything starts.
         `connected` may report that the user's page is still open even when beats are late
         (a browser slows timers in a background tab)."""
-        select(data.dataset, config)  # row numbers only: cheap, and a wrong choice is refused here
+        chosen = select(data.dataset, config)  # row numbers only: cheap, and a wrong choice is refused here
         self.config = config
         self.name = name or f"Run {next(_run_numbers)}"
         self._data = data  # held, so its files stay while the run may need them
@@ -128,7 +129,8 @@ class TrainingRun:
         self._worker: Worker | None = None  # while it trains this run
         self._held = False  # the worker said it waits between two steps
         self._rate = RateMeter()
-        self._step, self._total, self._per_epoch = 0, 0, 0  # sizes known once the worker chose the digits
+        self._per_epoch = math.ceil(len(chosen.y_train) / config.batch_size)  # the worker's Trainer agrees
+        self._step, self._total = 0, self._per_epoch * config.epochs  # known before a worker is free
         self._history = History()
         self._model: Model | None = None
         self.worker_report: dict = {}  # the worker's pid and how it sees the data (tests, diagnostics)
@@ -351,6 +353,8 @@ def status_text(run: TrainingRun) -> str:
     of = f"epoch {p.epoch:.1f} of {run.config.epochs}"
     if run.stopping:
         return f"Stopping at {of}…"
+    if state == "running" and p.step == 0:
+        return f"Starting: a worker process is setting up the network ({p.total_steps:,} steps to train)."
     if state == "running":
         left = format_seconds(p.seconds_left)
         return f"Training: {of} · {p.steps_per_second:.0f} steps/s" + (f" · {left} left." if left else ".")
