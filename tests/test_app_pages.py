@@ -76,10 +76,20 @@ def test_the_addresses_of_the_first_layout_still_open_their_pages(mnist_dir, mon
     assert at.number_input(key="setting_lr").value == 0.02
 
 
-def test_a_named_data_folder_that_is_wrong_gets_a_message_not_a_traceback(app, tmp_path):
-    app.text_input(key="data_folder_input").set_value(str(tmp_path)).run()
-    assert not app.exception
-    assert any("could not be read" in e.value for e in app.error)
+def test_a_visitor_cannot_name_a_data_folder(app):
+    """The folder is the server's setting: a field for it would let anyone probe the server's disk and load
+    one more copy of MNIST per spelling."""
+    for page in (HOME, TRAIN, DRAW):
+        open_page(app, page)
+        assert not [t for t in app.text_input if "folder" in t.label.lower()]
+
+
+def test_a_server_data_folder_that_is_wrong_gets_a_message_not_a_traceback(monkeypatch, tmp_path):
+    monkeypatch.setenv("MLP_DATA_DIR", str(tmp_path))  # a folder without the four files
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("could not be read" in e.value for e in at.error)
 
 
 def test_a_preset_loads_in_one_click_with_its_story(app):

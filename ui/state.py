@@ -19,7 +19,6 @@ from ui.text import escape_markdown
 _SETTINGS = "settings"
 RUN_KEY = "training_run"  # public: tests wait on the run object
 RUNS_KEY = "finished_runs"  # public: tests leave a finished run as training would
-_DATA_FOLDER = "data_folder"
 _NOTICE = "notice"
 _CANVAS = "canvas_generation"
 _COUNTER = "run_counter"
@@ -184,15 +183,6 @@ def set_drawn_digit(image: np.ndarray | None) -> None:
         st.session_state.pop(DIGIT_KEY, None)
     else:
         st.session_state[DIGIT_KEY] = np.asarray(image, dtype=np.float32).reshape(28, 28)
-
-
-def data_folder() -> str:
-    """A data folder named on the home page, or '' for the server's default."""
-    return st.session_state.get(_DATA_FOLDER, "")
-
-
-def set_data_folder(folder: str) -> None:
-    st.session_state[_DATA_FOLDER] = folder.strip()
 
 
 def set_notice(text: str, kind: NoticeKind = "info") -> None:

@@ -1,11 +1,10 @@
 """Home: what this app is, which data it uses, and where to start."""
 import streamlit as st
 
-from mlp.mnist import DATA_DIR_ENV
-from ui import data, state
+from ui import data
 from ui.layout import show_notice
-from ui.text import escape_markdown
 from ui.navigation import link
+from ui.text import escape_markdown
 
 dataset = data.dataset(report=False)  # app.py's set-up has shown what is wrong, if anything
 st.title("MLP playground: teach a network to read handwritten digits")
@@ -42,13 +41,3 @@ for row in (CARDS[:2], CARDS[2:]):
             st.markdown(text)
 st.caption("A teacher can hand the whole class the same experiment: the Train page's link holds every setting "
            "and the seed.")
-
-
-def _use_folder() -> None:
-    state.set_data_folder(st.session_state["data_folder_input"])
-
-
-with st.expander("Use MNIST from another folder"):
-    st.text_input("Folder holding the four MNIST files (train-images-idx3-ubyte.gz and the others)",
-                  value=data.folder_in_use(), key="data_folder_input", on_change=_use_folder,
-                  help=f"Leave empty for the server's default ({DATA_DIR_ENV}, else the download cache).")
