@@ -28,6 +28,7 @@ RunState = Literal["ready", "queued", "running", "paused", "finished", "stopped"
 ACTIVE_STATES = ("queued", "running", "paused")
 HEARTBEAT_SECONDS = 10.0  # no beat for this long (and no open connection): the page is gone
 LEFT_REASON = "Stopped because nobody is watching any more (the page was closed)."
+WEIGHTS_SECONDS = 1.0  # while training, a reader's copy of the weights is at most about this old
 POLL_SECONDS = 0.2  # how often a run with no news from its worker looks at the heartbeat
 
 
@@ -133,6 +134,8 @@ class TrainingRun:
         self._step, self._total = 0, self._per_epoch * config.epochs  # known before a worker is free
         self._history = History()
         self._model: Model | None = None
+        self._weights_at = -math.inf  # when the copy in _model arrived
+        self._weights_asked = False  # a newer copy is on its way
         self.worker_report: dict = {}  # the worker's pid and how it sees the data (tests, diagnostics)
         self.record: Run | None = None
 
@@ -231,11 +234,17 @@ class TrainingRun:
             return self._history
 
     def model(self) -> Model | None:
-        """The latest weights: a copy from the worker (about once a second) while training, the final model afterwards."""
+        """The latest weights: while training, the worker's last copy (a newer one is asked for when this one
+        is over WEIGHTS_SECONDS old, and comes with a later step); the final model afterwards."""
         with self._cond:
             if self.record is not None:
                 return self.record.model
-            return None if self._phase in ("ready", "queued") else self._model
+            if self._phase in ("ready", "queued"):
+                return None
+            if not self._weights_asked and self._clock() - self._weights_at >= WEIGHTS_SECONDS:
+                self._weights_asked = True
+                self._tell(("weights",))
+            return self._model
 
     # ----- the run's thread: in line, then reading the worker -----
     def _main(self) -> None:
@@ -298,7 +307,7 @@ class TrainingRun:
                 self._history = History(old.train + delta[0], old.heldout + delta[1], old.diagnostics + delta[2],
                                         old.heldout_name)
             if model is not None:
-                self._model = model
+                self._model, self._weights_at, self._weights_asked = model, self._clock(), False
 
     def _tell(self, message: tuple) -> None:
         """Under the lock: to the worker, if it is training this run."""

@@ -10,7 +10,13 @@ from ui import data, state
 from ui.navigation import APP_NAME
 from ui.runs import run_status
 from ui.text import escape_markdown
+from ui.workers import POOL
 from ui.train.share_panel import apply_link_once
+
+RUNS_AT_FULL_RATE = 6  # active runs in this process up to which live parts poll at their own pace
+SLOWEST_POLL = 2.5  # seconds: a page still looks live, and a closed tab is still noticed (controller heartbeat)
+SIDEBAR_POLL_SECONDS = 2.0
+PAGES_SHOWING_THE_RUN = ("Train",)  # pages whose own live view polls (and beats) for the session's run
 
 RELOAD_NOTE = ("Runs live in this browser tab: nothing is kept across a reload (F5). "
                "Download a network to keep it.")
@@ -66,31 +72,48 @@ def setup(title: str) -> None:
     with st.sidebar:
         if dataset is not None:
             st.caption(f"**Data:** {escape_markdown(dataset.description)}")
-        _training_status()
+        _training_status(poll=title not in PAGES_SHOWING_THE_RUN)
         st.caption(RELOAD_NOTE)
 
 
-def poll_while_active(seconds: float, body: Callable[[], None]) -> None:
-    """Draw `body` in a fragment that redraws itself every `seconds` while the session's run is active.
-    Each redraw is the heartbeat that keeps the run alive (a closed tab stops beating); when the run
-    ends, the whole page redraws once, so every part of it shows the result, and the polling stops."""
+def poll_seconds(base: float) -> float:
+    """How often a live part of a page redraws: every `base` seconds while few runs are active in this
+    server process, less often as more are, so that a class's polling costs the server about the same
+    whatever its size (each redraw is a script run in the one web process). In half seconds, and never
+    slower than SLOWEST_POLL (or `base`, if slower)."""
+    active = POOL.line.running + POOL.line.waiting
+    seconds = max(base, base * active / RUNS_AT_FULL_RATE)
+    return min(round(seconds * 2) / 2, max(base, SLOWEST_POLL))
+
+
+def poll_while_active(base: float, body: Callable[[], None]) -> None:
+    """Draw `body` in a fragment that redraws itself while the session's run is active: every `base`
+    seconds, slower on a busy server (`poll_seconds`). Each redraw is the heartbeat that keeps the run
+    alive (a closed tab stops beating); when the run ends, the whole page redraws once, so every part of
+    it shows the result, and the polling stops. A fragment keeps the interval it started with, so when
+    the server's load asks for another one, the page redraws once to take it."""
     run = state.active_run()
+    seconds = poll_seconds(base)
 
     def live() -> None:
         if run is not None:
             run.beat()
         body()
-        if run is not None and not run.active:
+        if run is not None and (not run.active or poll_seconds(base) != seconds):
             st.rerun(scope="app")
 
     st.fragment(live, run_every=seconds if run is not None else None)()
 
 
-def _training_status() -> None:
-    """The session's training on every page; its polling keeps the run alive whichever page is open."""
+def _training_status(poll: bool) -> None:
+    """The session's training on every page; its polling keeps the run alive whichever page is open.
+    A page that shows the run live itself (Train) beats for it: there the sidebar does not poll too."""
     run = state.current_run()
     if run is None:
         st.caption("**Training:** none yet. Start one on the Train page.")
+        return
+    if not poll and run.active:
+        st.caption(f"**{escape_markdown(run.name)}** — on this page, live.")
         return
 
     def body() -> None:
@@ -98,7 +121,7 @@ def _training_status() -> None:
         if run.state in ("running", "paused"):
             st.progress(run.progress().fraction)
 
-    poll_while_active(1.0, body)
+    poll_while_active(SIDEBAR_POLL_SECONDS, body)
 
 
 def show_notice() -> None:

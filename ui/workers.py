@@ -36,8 +36,7 @@ from mlp.trainer import Trainer
 
 WORKERS_ENV = "MLP_TRAINING_WORKERS"
 FIELDS = ("x_train", "y_train", "x_test", "y_test")
-TICK_SECONDS = 0.1  # the step count reaches the page at most this often
-WEIGHTS_SECONDS = 1.0  # a copy of the weights (for Draw and Inspect while training) at most this often
+TICK_SECONDS = 0.25  # the step count reaches the web process at most this often (a page polls every 0.5 s or slower)
 WORKER_NICENESS = 10  # the pages come first: training takes the CPU time that serving them leaves
 MEMORY_WORDS = "The computer ran out of memory: try fewer or narrower hidden layers, or a smaller batch."
 
@@ -206,8 +205,9 @@ class _Loop:
     def __init__(self, conn: Connection, trainer: Trainer):
         self.conn, self.trainer = conn, trainer
         self.sent = (0, 0, 0)  # training points, held-out points, diagnostics already sent
-        self.ticked = self.weighed = time.monotonic()
+        self.ticked = time.monotonic()
         self.paused = False
+        self.weights_wanted = False  # a page asked for the current weights: sent with the next step
 
     def run(self) -> None:
         self._send_progress(0, weights=True)
@@ -225,18 +225,18 @@ class _Loop:
         return (h.train[t:], h.heldout[e:], h.diagnostics[d:]) if self.sent != (t, e, d) else None
 
     def _send_progress(self, step: int, weights: bool) -> None:
-        now = time.monotonic()
-        self.ticked = now
+        self.ticked = time.monotonic()
         if weights:
-            self.weighed = now
+            self.weights_wanted = False
         self.conn.send(("progress", step, self._delta(), self.trainer.model if weights else None))
 
     def _publish(self, step: int) -> None:
-        """New curve points at once; the step count a few times a second; the weights about once a second."""
-        now, h = time.monotonic(), self.trainer.history
-        weights = now - self.weighed >= WEIGHTS_SECONDS
-        if weights or now - self.ticked >= TICK_SECONDS or (len(h.train), len(h.heldout)) != self.sent[:2]:
-            self._send_progress(step, weights)
+        """New curve points at once; the step count a few times a second; the weights when a page asked
+        for them (a copy of a large network is megabytes: not sent for nobody)."""
+        h = self.trainer.history
+        if (self.weights_wanted or time.monotonic() - self.ticked >= TICK_SECONDS
+                or (len(h.train), len(h.heldout)) != self.sent[:2]):
+            self._send_progress(step, self.weights_wanted)
 
     def _obey(self, step: int) -> str | None:
         """Read the commands sent since the last step (waiting for one while paused): a stop reason, or None."""
@@ -250,6 +250,10 @@ class _Loop:
                 self.conn.send(("held", step))
             elif kind == "resume" and self.paused:
                 self.paused = False
+            elif kind == "weights":
+                self.weights_wanted = True
+                if self.paused:
+                    self._send_progress(step, weights=True)
         return None
 
 
@@ -367,6 +371,11 @@ class SlotLimiter:
     def running(self) -> int:
         with self._cond:
             return self._running
+
+    @property
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._line)
 
 
 class WorkerPool:

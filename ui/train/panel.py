@@ -9,7 +9,7 @@ from mlp.presets import PRESETS
 from ui import state
 from ui.controller import Run, TrainingRun
 from ui.layout import poll_while_active
-from ui.train.figures import training_figure
+from ui.train.figures import training_figure_data
 from ui.train.live_chart import live_chart
 from ui.models_panel import model_download
 from ui.navigation import link
@@ -70,7 +70,7 @@ def live_view() -> None:
         progress = run.progress()
         if run.state != "queued":
             st.progress(progress.fraction, text=f"step {progress.step:,} of {progress.total_steps:,}")
-        live_chart(training_figure(run.history(), run.config.epochs, revision=run.name), key="training_chart")
+        live_chart(training_figure_data(run.history(), run.config.epochs, revision=run.name), key="training_chart")
 
     poll_while_active(POLL_SECONDS, body)
 
