@@ -1,4 +1,5 @@
 """Each page run by Streamlit's AppTest: settings apply, training runs and reports, nothing ends in a traceback."""
+import re
 import time
 from pathlib import Path
 
@@ -123,6 +124,18 @@ def test_bad_settings_show_a_message_and_cannot_start(app, widget, key, value, w
     assert not app.exception
     assert any(words in e.value for e in app.error)
     assert app.button(key="start").disabled
+
+
+def test_train_says_what_a_run_will_cost_and_refuses_one_past_the_servers_limits(app):
+    open_page(app, TRAIN)
+    assert re.search(r"Estimated: about \d+ s and \d+ MB on this server\.", texts(app))
+    assert not app.button(key="start").disabled
+    app.text_input(key="setting_hidden").set_value(",".join(["4096"] * 8)).run()
+    assert "would need 2.0 GB of memory to train; this server allows 1.0 GB per run" in texts(app)
+    assert app.button(key="start").disabled
+    app.text_input(key="setting_hidden").set_value("2048,2048").run()
+    app.number_input(key="setting_epochs").set_value(500).run()
+    assert re.search(r"This run would take about \d+ hours on this server; it allows about 10 min", texts(app))
 
 
 def test_a_short_training_runs_and_its_results_render(app):
