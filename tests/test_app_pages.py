@@ -155,6 +155,23 @@ def test_a_short_training_runs_and_its_results_render(app):
     assert "Run 1" in "\n".join(c.value for c in app.sidebar.caption)
 
 
+def test_a_network_let_go_for_the_servers_memory_is_said_once_and_its_results_stay(app):
+    open_page(app, TRAIN)
+    app.button_group(key="setting_classes").set_value([1, 9]).run()
+    app.number_input(key="setting_per_class").set_value(100).run()
+    app.number_input(key="setting_epochs").set_value(1).run()
+    app.button(key="start").click().run()
+    finish(app)
+    record = app.session_state[RUN_KEY].record
+    record.release_network()  # as ui.kept does when another session's network needs the room
+    open_page(app, DRAW)
+    assert "was let go to free the server's memory" in texts(app)
+    assert app.button(key="quick_train")  # nothing left to draw with: Draw offers a quick model
+    open_page(app, spec("Compare").script)
+    assert "was let go" not in texts(app)  # said once
+    assert record.test_accuracy is not None and record.history.train  # its results and curves stay
+
+
 def test_a_failing_run_is_explained_and_its_fix_applies_and_reruns_in_one_click(app):
     open_page(app, TRAIN)
     app.button(key="preset_notebook-one").click().run()

@@ -56,6 +56,22 @@ class Run:
     def __post_init__(self) -> None:
         # Checked once: a run whose loss exploded may keep NaN weights, which nothing can read or draw with.
         self.usable = self.model is not None and bool(np.isfinite(self.model.network.params).all())
+        self.released = False  # its network was given back to free the server's memory (ui.kept)
+        self.last_used = time.monotonic()
+
+    @property
+    def megabytes(self) -> float:
+        """What its network holds in memory (weights and their gradient buffer)."""
+        network = self.model.network if self.model is not None else None
+        return (network.params.nbytes + network.grads.nbytes) / 1e6 if network is not None else 0.0
+
+    def touch(self) -> None:
+        """Drawn with, inspected or chosen now: the last to be released."""
+        self.last_used = time.monotonic()
+
+    def release_network(self) -> None:
+        """Drop the network, keep the rest: the curves, results and diagnosis still show and compare."""
+        self.model, self.usable, self.released = None, False, True
 
 
 @dataclass(frozen=True)
