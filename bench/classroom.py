@@ -56,6 +56,8 @@ ANSWER = 'id="predicted-digit"'  # the Draw page's big answer digit
 CANVAS = "drawable_canvas"  # part of the canvas component's name
 CANVAS_SIDE = 280
 STEP = re.compile(r"step (\d+) of (\d+)")
+WAITING = "### Waiting for a free slot"
+TOLD_WAIT = re.compile(r"\d+(st|nd|rd|th) in line, about \d+ (s|min) to wait")
 WHO = re.compile(r"^(student \d+|drawing student): ")
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 
@@ -88,6 +90,8 @@ class StudentResult:
     steps: tuple[int, int] = (0, 0)  # the progress bar's last "step A of B"
     received: dict[str, int] = field(default_factory=dict)  # messages from the click on, by kind
     errors: list[str] = field(default_factory=list)
+    waited: bool = False  # the page said the run waits for a slot
+    told_wait: bool = False  # ... with its place in line and an estimated wait
 
 
 @dataclass
@@ -107,9 +111,15 @@ async def student(client: StreamlitClient, go: asyncio.Event, timeout: float) ->
     """Press Start when the class starts; wait for the run's end (or the timeout)."""
     await go.wait()
     start, before = time.monotonic(), Counter(client.log.received)
+    waiting: set[str] = set()
+
+    def ended() -> bool:
+        waiting.update(t for t in client.texts(start) if t.startswith(WAITING))
+        return run_ended(client)
+
     try:
         await client.click(START, timeout)
-        await client.wait_for(lambda: run_ended(client), timeout - (time.monotonic() - start), "end of the run")
+        await client.wait_for(ended, timeout - (time.monotonic() - start), "end of the run")
         outcome = "finished" if client.shows("### " + FINISHED) else "ended otherwise"
         seconds = time.monotonic() - start if outcome == "finished" else None
     except (TimeoutError, ConnectionError) as error:
@@ -117,7 +127,8 @@ async def student(client: StreamlitClient, go: asyncio.Event, timeout: float) ->
         outcome, seconds = ("timed out" if isinstance(error, TimeoutError) else "disconnected"), None
     status = next((text for text in reversed(client.texts()) if text.startswith("### ")), "")
     return StudentResult(seconds, outcome, client.log.longest_gap(start, time.monotonic()), status[4:],
-                         steps_shown(client), dict(client.log.received - before), client.log.errors)
+                         steps_shown(client), dict(client.log.received - before), client.log.errors,
+                         bool(waiting), any(TOLD_WAIT.search(t) for t in waiting))
 
 
 def steps_shown(client: StreamlitClient) -> tuple[int, int]:
@@ -303,6 +314,8 @@ def report(result: ClassResult, alone: float | None, timeout: float) -> list[str
         f" MB per session that opened Train, {(memory['after'] - memory['before']) / n:+.1f} MB per session "
         f"after its run ({memory['after']:.0f} MB)",
         f"  messages each student received after the click (median): {messages_line(result)}",
+        f"  students who waited for a slot: {sum(r.waited for r in result.results)}, told their place and wait: "
+        f"{sum(r.told_wait for r in result.results)}",
         "  last status of an unfinished run: "
         + next((r.last_status for r in result.results if r.seconds is None), "-"),
         "  errors: " + ("none" if not errors else "; ".join(f"{count} x {e}" for e, count in errors.most_common(8))),
