@@ -13,8 +13,8 @@ from ui.text import escape_markdown
 from ui.workers import POOL
 from ui.train.share_panel import apply_link_once
 
-RUNS_AT_FULL_RATE = 6  # active runs in this process up to which live parts poll at their own pace
-SLOWEST_POLL = 2.5  # seconds: a page still looks live, and a closed tab is still noticed (controller heartbeat)
+RUNS_AT_FULL_RATE = 10  # active runs in this process up to which live parts poll at their own pace
+SLOWEST_POLL = 2.0  # seconds: a page still looks live, and a closed tab is still noticed (controller heartbeat)
 SIDEBAR_POLL_SECONDS = 2.0
 PAGES_SHOWING_THE_RUN = ("Train",)  # pages whose own live view polls (and beats) for the session's run
 
@@ -76,33 +76,32 @@ def setup(title: str) -> None:
         st.caption(RELOAD_NOTE)
 
 
-def poll_seconds(base: float) -> float:
+def poll_seconds(base: float, active: int | None = None) -> float:
     """How often a live part of a page redraws: every `base` seconds while few runs are active in this
     server process, less often as more are, so that a class's polling costs the server about the same
     whatever its size (each redraw is a script run in the one web process). In half seconds, and never
-    slower than SLOWEST_POLL (or `base`, if slower)."""
-    active = POOL.line.running + POOL.line.waiting
+    slower than SLOWEST_POLL (or `base`, if slower). `active`: the runs training or waiting (default: now)."""
+    if active is None:
+        active = POOL.line.running + POOL.line.waiting
     seconds = max(base, base * active / RUNS_AT_FULL_RATE)
     return min(round(seconds * 2) / 2, max(base, SLOWEST_POLL))
 
 
 def poll_while_active(base: float, body: Callable[[], None]) -> None:
     """Draw `body` in a fragment that redraws itself while the session's run is active: every `base`
-    seconds, slower on a busy server (`poll_seconds`). Each redraw is the heartbeat that keeps the run
-    alive (a closed tab stops beating); when the run ends, the whole page redraws once, so every part of
-    it shows the result, and the polling stops. A fragment keeps the interval it started with, so when
-    the server's load asks for another one, the page redraws once to take it."""
+    seconds, slower on a server busy when the page was drawn (`poll_seconds`). Each redraw is the
+    heartbeat that keeps the run alive (a closed tab stops beating); when the run ends, the whole page
+    redraws once, so every part of it shows the result, and the polling stops."""
     run = state.active_run()
-    seconds = poll_seconds(base)
 
     def live() -> None:
         if run is not None:
             run.beat()
         body()
-        if run is not None and (not run.active or poll_seconds(base) != seconds):
+        if run is not None and not run.active:
             st.rerun(scope="app")
 
-    st.fragment(live, run_every=seconds if run is not None else None)()
+    st.fragment(live, run_every=poll_seconds(base) if run is not None else None)()
 
 
 def _training_status(poll: bool) -> None:
