@@ -59,12 +59,24 @@ def _limit_blas_threads() -> object:
     return threadpool_limits(limits=1)
 
 
+@st.cache_resource(show_spinner=False)
+def _import_table_libraries() -> object:
+    """Once per server process, before any page runs: the libraries Streamlit imports on a table's first use.
+    Two sessions importing pandas for the first time at once raced (one saw it partly initialised and failed
+    with "partially initialized module 'pandas' has no attribute 'Series'"); cache_resource runs this in one
+    session while the others wait."""
+    import pandas
+    import pyarrow
+    return pandas, pyarrow
+
+
 def setup(title: str) -> None:
     """Page config, shared styles, a link's settings, the data and the sidebar; app.py runs it before each page.
     The sidebar starts closed on a phone ("auto"), where it would cover the page."""
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon="🧠", layout="wide",
                        initial_sidebar_state="auto")
     _limit_blas_threads()
+    _import_table_libraries()
     st.markdown(_CSS, unsafe_allow_html=True)
     apply_link_once()
     state.collect_finished()
