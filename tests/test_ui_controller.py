@@ -374,6 +374,17 @@ def test_a_worker_does_not_run_the_main_script_of_the_web_process(data, tmp_path
     assert not marker.exists() and sys.modules["__main__"] is main
 
 
+def test_the_app_script_run_as_a_spawned_workers_main_draws_no_page():
+    """If a page run wins the race and a worker is spawned with app.py as its main script, spawn runs it as
+    __mp_main__ in the worker: it must not draw a page there (it crashed the worker, exit code 1)."""
+    app = Path(__file__).resolve().parents[1] / "app.py"
+    done = subprocess.run([sys.executable, "-c", f"import runpy, sys; runpy.run_path({str(app)!r}, "
+                           "run_name='__mp_main__'); print(sorted(m for m in sys.modules if m.startswith('ui.')))"],
+                          cwd=app.parent, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "ui.layout" in done.stdout and "ui.home" not in done.stdout  # imported, and no page ran
+
+
 def test_a_run_whose_reading_breaks_never_hands_its_busy_worker_to_the_next(data, pool, monkeypatch):
     run = make_run(data, pool, settings=LONG)
 
