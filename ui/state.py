@@ -31,6 +31,7 @@ _CANVAS_START = "canvas_start"
 _COMPARED = "compared_runs"
 _LINK_READ = "link_read"
 _UPLOADS = "uploads_read"
+_NOTEBOOK = "notebook_choices"
 
 NoticeKind = Literal["info", "warning", "success", "error"]
 MAX_RUNS = 30  # runs a session keeps, each with its network (about 1 MB for 784-256-128-10)
@@ -246,3 +247,12 @@ def connection_probe() -> Callable[[], bool]:
         return session_id is not None and runtime.exists() and runtime.get_instance().is_active_session(session_id)
 
     return connected
+
+
+def notebook_choice(name: str, default: Any) -> Any:
+    """One of the Notebook page's choices (attempt, step of the ladder, run size), kept across page visits."""
+    return st.session_state.setdefault(_NOTEBOOK, {}).get(name, default)
+
+
+def set_notebook_choice(name: str, value: Any) -> None:
+    st.session_state.setdefault(_NOTEBOOK, {})[name] = value
