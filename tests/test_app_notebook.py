@@ -1,0 +1,64 @@
+"""The Notebook page under AppTest: walk the ladder of attempt 1 to the main engine, every fix runs and its curve
+appears, the gradient check fails until backprop is fixed; attempt 2's what-if step shows the mislabelled test."""
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_app_pages import request
+
+from mlp import notebook as nb
+from ui.notebook.data import ladder
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKPROP_FIXED_AT = 5  # rungs 2, 3 and 5 fix inplace-relu, bias-sum and summed-gradients
+
+
+@pytest.fixture
+def page(mnist_dir, monkeypatch):
+    """The Notebook page as a fresh session's first request, with the smallest run size (1 epoch, 1,000 images)."""
+    monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["notebook_choices"] = {"epochs": 1, "examples": 1000}
+    return request(at, "Notebook")
+
+
+def chart_names(at: AppTest) -> set[str]:
+    """The run names in the curves chart (AppTest shows Plotly charts as unknown elements holding their spec)."""
+    chart = at.get("plotly_chart")[0]
+    return {trace["name"] for trace in json.loads(chart.proto.spec)["data"]}
+
+
+def step(at: AppTest) -> AppTest:
+    at.button(key="notebook_next").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_walking_the_ladder_of_attempt_1(page):
+    rungs = ladder(1)
+    assert "The notebook, debugged" in page.title[0].value
+    assert page.selectbox(key="notebook_rung").options[-1].startswith(f"{len(rungs) - 1}. The main engine")
+    for rung in rungs:
+        if rung.index:
+            step(page)
+        assert chart_names(page) == {spec.label for spec in rung.runs}
+        assert [m.label for m in page.metric] == [spec.label for spec in rung.runs]
+        verdict = (page.success if rung.index >= BACKPROP_FIXED_AT else page.error)[0].value
+        assert ("agrees" if rung.index >= BACKPROP_FIXED_AT else "Backpropagation is wrong") in verdict
+        if rung.mistake is not None:
+            assert any(rung.mistake.fix == c.value for c in page.code)  # the one-line fix, as code
+            assert any(f"► {rung.mistake.lines[0]:4d}" in c.value for c in page.code)  # the student's line, marked
+    assert page.button(key="notebook_next").disabled
+    as_written, modern = (float(m.value.rstrip("%")) for m in (page.metric[0], page.metric[-1]))
+    assert modern > as_written + 20  # the modern preset learns even in 1 epoch of 1,000 images (8 steps)
+
+
+def test_attempt_2_ends_with_what_its_csv_loader_would_have_printed(page):
+    page.segmented_control(key="notebook_attempt").set_value(2).run()
+    last_mistake = len(nb.mistakes(2))
+    page.selectbox(key="notebook_rung").set_value(last_mistake).run()
+    assert not page.exception, page.exception
+    assert "What if: The CSV loader takes its labels from a pixel column" in [m.value for m in page.markdown][2]
+    assert any("own test would print 100.0%" in c.value for c in page.caption)
+    assert page.success  # attempt 2's backprop is right all along
