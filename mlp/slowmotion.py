@@ -19,8 +19,11 @@ from .optimizers import make_optimizer
 
 @dataclass(frozen=True)
 class LayerNumbers:
-    """One layer on one batch: its input, z = input @ W + b, its output f(z) (softmax for the last), and delta."""
+    """One layer on one batch: its input, weights and biases before the step, z = input @ W + b, its output f(z)
+    (softmax for the last), and delta."""
     inputs: np.ndarray  # (n, fan_in)
+    weights: np.ndarray  # (fan_in, fan_out), a copy taken before the update
+    biases: np.ndarray  # (fan_out,)
     z: np.ndarray  # (n, fan_out)
     out: np.ndarray  # (n, fan_out): the activation, or the probabilities for the last layer
     delta: np.ndarray  # (n, fan_out): dL/dz, the loss's sensitivity to this layer's sums
@@ -64,11 +67,12 @@ def slow_step(network: Network, config: TrainConfig, x: np.ndarray, y: np.ndarra
     for k in range(net.layers - 1, 0, -1):  # delta_{k-1} = (delta_k W_k^T) * f'(z_{k-1}), as backward does
         deltas.insert(0, net.activation.backward(deltas[0] @ net.weights[k].T, fp.hidden[k - 1]))
     before = float(net.weights[layer][i, j])
+    kept = [(w.copy(), b.copy()) for w, b in zip(net.weights, net.biases)]
     net.backward(fp, dlogits)
     gradient = float(net.weight_grads[layer][i, j])
     rate = config.lr if lr is None else lr
     make_optimizer(config, net.params.size).step(net.params, net.grads, rate)
     outs = [*fp.hidden, probs]
-    layers = tuple(LayerNumbers(fp.inputs[k], z[k], outs[k], deltas[k]) for k in range(net.layers))
+    layers = tuple(LayerNumbers(fp.inputs[k], *kept[k], z[k], outs[k], deltas[k]) for k in range(net.layers))
     return SlowStep(np.asarray(y), layers, float(loss), (layer, i, j), before, gradient,
                     float(net.weights[layer][i, j]), float(rate), net)

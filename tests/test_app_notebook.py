@@ -3,12 +3,17 @@ appears, the gradient check fails until backprop is fixed; attempt 2's what-if s
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_app_pages import request
 
+from mlp import load_mnist
 from mlp import notebook as nb
+from mlp.model import Model
 from ui.notebook.data import ladder
+from ui.notebook.slow_panel import FRESH_CONFIG
+from ui.notebook.slowmotion import number
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKPROP_FIXED_AT = 5  # rungs 2, 3 and 5 fix inplace-relu, bias-sum and summed-gradients
@@ -62,3 +67,38 @@ def test_attempt_2_ends_with_what_its_csv_loader_would_have_printed(page):
     assert "What if: The CSV loader takes its labels from a pixel column" in [m.value for m in page.markdown][2]
     assert any("own test would print 100.0%" in c.value for c in page.caption)
     assert page.success  # attempt 2's backprop is right all along
+
+
+def by_hand(x, y, weights, biases):
+    """784-256-128-10 ReLU, softmax, mean cross-entropy, written out in NumPy: z's, loss, dL/dW0."""
+    hs, zs = [x], []
+    for k, (w, b) in enumerate(zip(weights, biases)):
+        zs.append(hs[-1] @ w + b)
+        if k < 2:
+            hs.append(np.maximum(zs[-1], 0))
+    p = np.exp(zs[-1] - zs[-1].max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(len(y)), y]).mean()
+    delta = (p - np.eye(10)[y]) / len(y)
+    for k in (2, 1):
+        delta = (delta @ weights[k].T) * (zs[k - 1] > 0)
+    return zs, loss, x.T @ delta
+
+
+def test_slow_motion_shows_the_numbers_of_one_step_and_takes_it(page, mnist_dir):
+    data = load_mnist(mnist_dir)
+    net = Model.create(FRESH_CONFIG).network
+    weights, biases = [w.astype(np.float64) for w in net.weights], [b.astype(np.float64) for b in net.biases]
+    zs, loss, grad0 = by_hand(data.x_train[:4].astype(np.float64), data.y_train[:4], weights, biases)
+    unit = int(np.abs(grad0[406]).argmax())  # the weight from the centre pixel that moves most
+    page.number_input(key="slow_j_0").set_value(unit).run()
+    assert not page.exception, page.exception
+    shown = "\n".join(c.value for c in page.code)
+    assert f"= {number(zs[0][0, unit])}\n" in shown  # z of the chosen unit, example 0
+    assert any(f"= **{number(loss)}**" in m.value for m in page.markdown)
+    assert f"= {number(grad0[406, unit])}\n" in shown
+    after = weights[0][406, unit] - 0.1 * grad0[406, unit]
+    assert f"update: {number(weights[0][406, unit])} → {number(after)}" in shown
+    page.button(key="slow_take").click().run()
+    assert "Steps taken: 1." in [c.value for c in page.caption]
+    assert f"update: {number(after)} → " in "\n".join(c.value for c in page.code)  # the next step starts there

@@ -4,6 +4,7 @@ import streamlit as st
 from ui import data
 from ui.layout import show_notice
 from ui.notebook.panel import notebook_view
+from ui.notebook.slow_panel import slow_motion_view
 
 dataset = data.dataset(report=False)  # app.py's set-up has shown what is wrong, if anything
 st.title(":material/bug_report: The notebook, debugged")
@@ -13,3 +14,5 @@ st.markdown("A student's from-scratch network reached 9% on MNIST, then 90%, and
 show_notice()
 if dataset is not None:
     notebook_view(dataset)
+    st.divider()
+    slow_motion_view(dataset)
