@@ -1,4 +1,5 @@
-"""Notebook: the student's notebook replayed, its mistakes found and fixed one at a time, and the check that finds them."""
+"""Notebook: the student's notebook replayed, its mistakes fixed one at a time, the check that finds them, and
+backpropagation in slow motion."""
 import streamlit as st
 
 from ui import data

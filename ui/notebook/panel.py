@@ -120,12 +120,14 @@ def _train(spec: RunSpec, data: nb.NotebookData, epochs: int, show: Callable[[li
     if spec.engine:
         return nb.engine_run(get_preset("modern").config(epochs=epochs, validation_share=0.0), data, spec.label)
     points: list[nb.EpochPoint] = []
+    result = None
     for item in nb.replay(spec.attempt, data, spec.fixes, add=spec.add, epochs=epochs):
-        if isinstance(item, nb.ReplayResult):
-            return item
-        points.append(item)
-        show(points)
-    raise AssertionError("replay ends with its result")
+        if isinstance(item, nb.EpochPoint):
+            points.append(item)
+            show(points)  # the curve grows epoch by epoch
+        else:
+            result = item
+    return result
 
 
 def run_all(rung: Rung, data: nb.NotebookData, epochs: int, examples: int, location: str) -> list[nb.ReplayResult]:

@@ -17,6 +17,7 @@ BATCH_SIZE = 4
 FRESH = -1  # the choice "a fresh network"
 FRESH_CONFIG = TrainConfig(hidden=(256, 128), optimizer="sgd", lr=0.1)
 SLOW_SECONDS = 0.4  # between two steps in slow mode
+CENTRE_PIXEL = 14 * 28 + 14  # the first weight shown starts at a pixel most digits cover
 
 
 def _start(choice: int) -> dict:
@@ -54,7 +55,8 @@ def choose_weight(slow: dict) -> tuple[int, int, int, int]:
     columns = st.columns(4)
     layer = columns[0].number_input("Layer", 0, len(sizes) - 2, 0, key="slow_layer",
                                     help="0 is the first layer of weights (pixels to the first hidden layer)")
-    i = columns[1].number_input("From unit (input)", 0, sizes[layer] - 1, min(406, sizes[layer] - 1), key=f"slow_i_{layer}")
+    i = columns[1].number_input("From unit (input)", 0, sizes[layer] - 1, min(CENTRE_PIXEL, sizes[layer] - 1),
+                                key=f"slow_i_{layer}")
     j = columns[2].number_input("To unit (output)", 0, sizes[layer + 1] - 1, 0, key=f"slow_j_{layer}")
     example = columns[3].number_input("Example of the batch", 0, BATCH_SIZE - 1, 0, key="slow_example")
     return int(layer), int(i), int(j), int(example)
@@ -77,7 +79,8 @@ def take(slow: dict, dataset: Dataset, weight: tuple[int, int, int]) -> None:
 def show_step(step: SlowStep, slow: dict, unit: tuple[int, int, int, int]) -> None:
     layer, _, j, example = unit
     config = slow["config"]
-    st.markdown(f"**1. Forward pass**, unit {j} of layer {layer}'s output, example {example} (a {step.labels[example]}):")
+    st.markdown(f"**1. Forward pass**, unit {j} of layer {layer}'s output, example {example} "
+                f"(a {step.labels[example]}):")
     st.code("\n".join(unit_forward(step, layer, j, example, config.activation)), language=None, wrap_lines=True)
     st.markdown(f"**2. The loss**: the mean of −log p(label) over the batch = **{number(step.loss)}**")
     st.dataframe(loss_rows(step), hide_index=True, key="slow_loss")
