@@ -126,7 +126,8 @@ def curves_figure(curves: Sequence[tuple[str, Sequence[nb.EpochPoint]]], epochs:
     losses = [p.train_loss for _, points in curves for p in points]
     loss_axis(fig, losses, log=needs_log_scale(losses), row=2)
     fig.update_yaxes(title_text="accuracy", range=[0, 1.02], tickformat=".0%", row=1, col=1)
-    fig.update_xaxes(title_text="epochs", range=[0.5, epochs + 0.5], row=2, col=1)
+    fig.update_xaxes(range=[0.5, epochs + 0.5], tick0=1, dtick=max(1, epochs // 10))  # whole epochs
+    fig.update_xaxes(title_text="epochs", row=2, col=1)
     fig.update_annotations(font_size=FONT_SIZE + 2)
     fig.update_layout(font=dict(size=FONT_SIZE), margin=dict(l=80, r=20, b=60), hovermode="x unified")
     legend_above(fig, entries=len(curves), height=PANELS_HEIGHT)

@@ -11,6 +11,7 @@ from mlp.mnist import Dataset
 from mlp.model import Model
 from mlp.slowmotion import SlowStep, slow_step
 from ui import state
+from ui.models_panel import run_caption
 from ui.notebook.slowmotion import delta_rows, gradient_lines, loss_rows, number, steps_figure, unit_forward
 
 BATCH_SIZE = 4
@@ -45,7 +46,7 @@ def choose_network() -> dict:
     st.session_state[key] = choice
     st.selectbox("Network", [FRESH, *runs], key=key, on_change=lambda: _restart(st.session_state[key]),
                  format_func=lambda u: "a fresh 784-256-128-10 network (He start, SGD 0.1)" if u == FRESH
-                 else runs[u].name, help="Any network of this session; the steps are taken on a copy of it.")
+                 else run_caption(runs[u]), help="Any network of this session; the steps are taken on a copy of it.")
     return _slow()
 
 

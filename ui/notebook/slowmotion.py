@@ -84,7 +84,7 @@ def steps_figure(losses: list[float], weights: list[float], weight_name: str) ->
     x = list(range(1, len(losses) + 1))
     fig.add_trace(go.Scatter(x=x, y=losses, mode="lines+markers", name="loss"), row=1, col=1)
     fig.add_trace(go.Scatter(x=x, y=weights, mode="lines+markers", name=weight_name), row=1, col=2)
-    fig.update_xaxes(title_text="steps")
+    fig.update_xaxes(title_text="steps", tick0=1, dtick=max(1, len(losses) // 8))
     fig.update_annotations(font_size=FONT_SIZE)
     fig.update_layout(font=dict(size=FONT_SIZE - 2), height=320, showlegend=False, margin=dict(l=60, r=20, t=50, b=50))
     return readable_axes(fig)
