@@ -2,9 +2,10 @@
 
 The notebook (February 2023) trains a 784-256-128-10 ReLU network by hand: attempt 1 ends at 9.12% test
 accuracy on MNIST, attempt 2 (with momentum) at 90.34%. This module does what each attempt's code does,
-written anew, with every mistake found in it behind a switch that is on by default: `replay(1)` is
-attempt 1 as written, `replay(1, fixes=("label-typo",))` the same with that one line corrected, and
+written anew, with every mistake found in it behind a switch that is on by default: `run(1, data)` is
+attempt 1 as written, `run(1, data, fixes=("label-typo",))` the same with that one line corrected, and
 with every switch off each attempt is a correct network (it agrees with `mlp.train`, see the tests).
+`replay` yields each epoch as it is trained, for a page to draw growing curves.
 
 Runs are small by default so that a page can show them live: the first EXAMPLES training images and the
 first TEST_EXAMPLES test images of MNIST, in the files' order (the notebook's order), for the notebook's
@@ -55,76 +56,76 @@ class Mistake:
 # The ladder of each attempt, in the order a class fixes them (the page and the CLI keep this order).
 MISTAKES: dict[int, dict[str, Mistake]] = {1: {m.name: m for m in (
     Mistake("label-typo", 1, "The labels of every batch are those of the first batch",
-       "Each batch's labels go to `self.ouputs` (misspelt), so `self.outputs` keeps the first 64 labels set in "
-       "`__init__`: every batch is trained, and its accuracy counted, against the labels of batch 0.",
-       "Each batch is trained against its own labels.",
-       "self.outputs = self.y[start:end]", (172, 280), "self.ouputs = self.y[start:end]"),
+            "Each batch's labels go to `self.ouputs` (misspelt), so `self.outputs` keeps the first 64 labels set in "
+            "`__init__`: every batch is trained, and its accuracy counted, against the labels of batch 0.",
+            "Each batch is trained against its own labels.",
+            "self.outputs = self.y[start:end]", (172, 280), "self.ouputs = self.y[start:end]"),
     Mistake("inplace-relu", 1, "The ReLU derivative overwrites the stored activations",
-       "`relu_derivative` sets its argument's entries to 0 and 1 in place, and is called on `self.layer2` and "
-       "`self.layer1`: the weight updates that follow multiply the deltas by 0/1 masks, not by the activations.",
-       "Return a new 0/1 array and leave the activations as they were.",
-       "return (x > 0).astype(float)", (106, 107, 108, 109, 221, 225, 228, 230),
-       "x[x<=0] = 0\nx[x>0] = 1\nreturn x"),
+            "`relu_derivative` sets its argument's entries to 0 and 1 in place, and is called on `self.layer2` and "
+            "`self.layer1`: the weight updates that follow multiply the deltas by 0/1 masks, not by the activations.",
+            "Return a new 0/1 array and leave the activations as they were.",
+            "return (x > 0).astype(float)", (106, 107, 108, 109, 221, 225, 228, 230),
+            "x[x<=0] = 0\nx[x>0] = 1\nreturn x"),
     Mistake("bias-sum", 1, "One number is added to every bias of a layer",
-       "`np.sum(output_delta)` sums the deltas over the batch and over the units, so each layer's biases all "
-       "move by the same amount: a bias cannot learn anything about its own unit, and the output layer's do not "
-       "move at all (softmax's deltas sum to 0 in every row).",
-       "Sum over the batch only, one number per unit.",
-       "self.bias3 -= np.sum(output_delta, axis=0) * self.learning_rate  # and bias2, bias1",
-       (239, 240, 241), "self.bias3 -= np.sum(output_delta) * self.learning_rate"),
+            "`np.sum(output_delta)` sums the deltas over the batch and over the units, so each layer's biases all "
+            "move by the same amount: a bias cannot learn anything about its own unit, and the output layer's do not "
+            "move at all (softmax's deltas sum to 0 in every row).",
+            "Sum over the batch only, one number per unit.",
+            "self.bias3 -= np.sum(output_delta, axis=0) * self.learning_rate  # and bias2, bias1",
+            (239, 240, 241), "self.bias3 -= np.sum(output_delta) * self.learning_rate"),
     Mistake("normal-init", 1, "Weights and biases start from N(0, 1)",
-       "Every weight and bias is drawn with standard deviation 1: with 784 inputs the first layer's sums are "
-       "about 10 wide and the output layer's in the hundreds, so softmax is certain of a random answer from the "
-       "first step.", "Scale each layer's weights by sqrt(2 / inputs) (He) and start the biases at 0.",
-       "self.weights1 = np.random.randn(input_size, hidden_size1) * np.sqrt(2 / input_size)",
-       (158, 159, 160, 161, 162, 163), "self.weights1 = np.random.randn(input_size, hidden_size1)"),
+            "Every weight and bias is drawn with standard deviation 1: with 784 inputs the first layer's sums are "
+            "about 10 wide and the output layer's in the hundreds, so softmax is certain of a random answer from the "
+            "first step.", "Scale each layer's weights by sqrt(2 / inputs) (He) and start the biases at 0.",
+            "self.weights1 = np.random.randn(input_size, hidden_size1) * np.sqrt(2 / input_size)",
+            (158, 159, 160, 161, 162, 163), "self.weights1 = np.random.randn(input_size, hidden_size1)"),
     Mistake("summed-gradients", 1, "Gradients are summed over the batch, not averaged",
-       "Each update adds up the gradients of the 64 examples, so the step is 64 times the mean gradient: the "
-       "learning rate's meaning depends on the batch size.",
-       "Divide by the batch size (the loss it reports is a mean over the batch too).",
-       "self.weights3 -= np.dot(self.layer2.T, output_delta) / self.batch * self.learning_rate",
-       (228, 230, 237, 239), "self.weights3 -= np.dot(self.layer2.T, output_delta) * self.learning_rate"),
+            "Each update adds up the gradients of the 64 examples, so the step is 64 times the mean gradient: the "
+            "learning rate's meaning depends on the batch size.",
+            "Divide by the batch size (the loss it reports is a mean over the batch too).",
+            "self.weights3 -= np.dot(self.layer2.T, output_delta) / self.batch * self.learning_rate",
+            (228, 230, 237, 239), "self.weights3 -= np.dot(self.layer2.T, output_delta) * self.learning_rate"),
     Mistake("tiny-lr", 1, "A learning rate of 1e-6",
-       "Each step moves a weight by a millionth of its gradient: in 30 epochs the network barely leaves its "
-       "random start.", f"A step size that changes the weights visibly: {FIXED_LR[1]:g} on averaged gradients.",
-       f"nn = NeuralNetwork(784, 256, 128, 10, {FIXED_LR[1]:g}, 64, relu, relu_derivative, softmax, ...)",
-       (469,), "nn = NeuralNetwork(784, 256, 128, 10, 1e-6, 64, relu, relu_derivative, softmax,"),
+            "Each step moves a weight by a millionth of its gradient: in 30 epochs the network barely leaves its "
+            "random start.", f"A step size that changes the weights visibly: {FIXED_LR[1]:g} on averaged gradients.",
+            f"nn = NeuralNetwork(784, 256, 128, 10, {FIXED_LR[1]:g}, 64, relu, relu_derivative, softmax, ...)",
+            (469,), "nn = NeuralNetwork(784, 256, 128, 10, 1e-6, 64, relu, relu_derivative, softmax,"),
     Mistake("no-shuffle", 1, "The examples are never shuffled",
-       "`self.shuffle()` is commented out: every epoch sees the same batches in the same order.",
-       "Shuffle the examples (and their labels with them) at the start of every epoch.",
-       "self.shuffle()", (269,), "# self.shuffle()"),
+            "`self.shuffle()` is commented out: every epoch sees the same batches in the same order.",
+            "Shuffle the examples (and their labels with them) at the start of every epoch.",
+            "self.shuffle()", (269,), "# self.shuffle()"),
     Mistake("loss-scale", 1, "The loss curve is divided twice", "The batch loss is already a mean over the batch; "
-       "the epoch's sum of them is divided again by the number of examples, so the plotted loss is 64 times "
-       "too small (the training is not affected).", "Divide the sum of batch means by the number of batches.",
-       "self.loss.append(loss / (self.x.shape[0] // self.batch))", (245, 246, 297),
-       "self.loss.append(loss/(self.x.shape[0]))", reporting=True),
+            "the epoch's sum of them is divided again by the number of examples, so the plotted loss is 64 times "
+            "too small (the training is not affected).", "Divide the sum of batch means by the number of batches.",
+            "self.loss.append(loss / (self.x.shape[0] // self.batch))", (245, 246, 297),
+            "self.loss.append(loss/(self.x.shape[0]))", reporting=True),
 )}, 2: {m.name: m for m in (
     Mistake("normal-init", 2, "Weights and biases still start from N(0, 1)",
-       "Momentum gets the network moving, but from outputs hundreds wide: many ReLUs start dead or huge and "
-       "the network settles near 90%.", "Scale each layer's weights by sqrt(2 / inputs) (He) and start the "
-       "biases at 0.", "self.W1 = np.random.randn(self.input.shape[1], 256) * np.sqrt(2 / self.input.shape[1])",
-       (571, 572, 573, 575, 576, 577), "self.W1 = np.random.randn(self.input.shape[1], 256)"),
+            "Momentum gets the network moving, but from outputs hundreds wide: many ReLUs start dead or huge and "
+            "the network settles near 90%.", "Scale each layer's weights by sqrt(2 / inputs) (He) and start the "
+            "biases at 0.", "self.W1 = np.random.randn(self.input.shape[1], 256) * np.sqrt(2 / self.input.shape[1])",
+            (571, 572, 573, 575, 576, 577), "self.W1 = np.random.randn(self.input.shape[1], 256)"),
     Mistake("slow-lr", 2, "A learning rate tuned for the N(0, 1) start",
-       "From N(0, 1) weights the gradients are huge and 1e-3 is a usable step; from a He start it is about 30 "
-       "times too small, so fixing the start alone makes the first epochs worse (\"Learning Rate matters\").",
-       f"Retune once the start is fixed: {FIXED_LR[2]:g} with momentum 0.7.",
-       f"def __init__(self, X, y, batch = 64, lr = {FIXED_LR[2]:g}, epochs = 10):", (551,),
-       "def __init__(self, X, y, batch = 64, lr = 1e-3, epochs = 10):"),
+            "From N(0, 1) weights the gradients are huge and 1e-3 is a usable step; from a He start it is about 30 "
+            "times too small, so fixing the start alone makes the first epochs worse (\"Learning Rate matters\").",
+            f"Retune once the start is fixed: {FIXED_LR[2]:g} with momentum 0.7.",
+            f"def __init__(self, X, y, batch = 64, lr = {FIXED_LR[2]:g}, epochs = 10):", (551,),
+            "def __init__(self, X, y, batch = 64, lr = 1e-3, epochs = 10):"),
     Mistake("skip-last-batch", 2, "The loop skips the last batch of every epoch",
-       "`range(n // batch - 1)` stops one full batch early, and the remainder is dropped too: 96 of the "
-       "60,000 examples are left out of every epoch.", "Visit every example: the last, partial batch too.",
-       "for batch in range(-(-self.input.shape[0] // self.batch)):", (693,),
-       "for batch in range(self.input.shape[0]//self.batch-1):"),
+            "`range(n // batch - 1)` stops one full batch early, and the remainder is dropped too: 96 of the "
+            "60,000 examples are left out of every epoch.", "Visit every example: the last, partial batch too.",
+            "for batch in range(-(-self.input.shape[0] // self.batch)):", (693,),
+            "for batch in range(self.input.shape[0]//self.batch-1):"),
     Mistake("running-curve", 2, "The curves are running sums, appended at every batch",
-       "Both `append`s sit inside the batch loop: each adds the partial sum so far divided by the number of "
-       "batches, so the plot (labelled Epochs) has one point per batch and climbs from 0 in every epoch.",
-       "Append once per epoch, after the batch loop.", "self.loss.append(l / (batch + 1))  # after the loop",
-       (704, 705), "self.loss.append(l/(self.input.shape[0]//self.batch))", reporting=True),
+            "Both `append`s sit inside the batch loop: each adds the partial sum so far divided by the number of "
+            "batches, so the plot (labelled Epochs) has one point per batch and climbs from 0 in every epoch.",
+            "Append once per epoch, after the batch loop.", "self.loss.append(l / (batch + 1))  # after the loop",
+            (704, 705), "self.loss.append(l/(self.input.shape[0]//self.batch))", reporting=True),
     Mistake("csv-labels", 2, "The CSV loader takes its labels from a pixel column",
-       "`one_hot(data[:,1:])` builds each label from the first pixel (always 0), so every digit is labelled 0 "
-       "and the test, using the same loader, agrees. The reported 90.34% cannot have come through this line.",
-       "Take the labels from column 0.", "return normalize(data[:, 1:]), one_hot(data[:, :1])", (527, 535),
-       "return normalize(data[:,1:]), one_hot(data[:,1:])", default=False),
+            "`one_hot(data[:,1:])` builds each label from the first pixel (always 0), so every digit is labelled 0 "
+            "and the test, using the same loader, agrees. The reported 90.34% cannot have come through this line.",
+            "Take the labels from column 0.", "return normalize(data[:, 1:]), one_hot(data[:, :1])", (527, 535),
+            "return normalize(data[:,1:]), one_hot(data[:,1:])", default=False),
 )}}
 
 
@@ -241,11 +242,6 @@ class NotebookNet:
             v *= mu
             v += lr * g
             p -= v
-
-    def parameters(self) -> dict[str, np.ndarray]:
-        """W1, b1, W2, b2, W3, b3, named as the notebook numbers its layers."""
-        return {f"{kind}{i + 1}": arrays[i] for i in range(len(self.weights))
-                for kind, arrays in (("W", self.weights), ("b", self.biases))}
 
 
 # ----- the training loop -----

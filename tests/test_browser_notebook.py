@@ -9,8 +9,8 @@ CURVES = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(d =>
 
 
 def wait_for_curves(page, names: list[str]) -> None:
-    wait_until(page, f"n => n.every(x => ({CURVES})().includes(x))", f"no curves named {names}: "
-               f"{page.evaluate(CURVES)}", arg=names, timeout=120)
+    wait_until(page, f"n => n.every(x => ({CURVES})().includes(x))", f"the curves {names} did not all appear",
+               arg=names, timeout=120)
 
 
 def test_walk_the_notebook_ladder_in_a_browser(browser, server):  # noqa: F811
