@@ -101,4 +101,7 @@ def test_slow_motion_shows_the_numbers_of_one_step_and_takes_it(page, mnist_dir)
     assert f"update: {number(weights[0][406, unit])} → {number(after)}" in shown
     page.button(key="slow_take").click().run()
     assert "Steps taken: 1." in [c.value for c in page.caption]
+    assert any("The network of the slow motion (1 step taken), lit by one digit" in m.value for m in page.markdown)
+    diagram = json.loads(page.get("plotly_chart")[-1].proto.spec)
+    assert any("hidden 1: 16 of 256" in a["text"] for a in diagram["layout"]["annotations"])
     assert f"update: {number(after)} → " in "\n".join(c.value for c in page.code)  # the next step starts there

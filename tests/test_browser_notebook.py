@@ -1,5 +1,6 @@
 """The Notebook page in Chromium: choose the smallest run size, walk the first mistakes, jump to the main engine;
-each step's runs appear as curves in the chart, and a slow-motion step moves the chosen weight."""
+each step's runs appear as curves in the chart, a slow-motion step moves the chosen weight, and a click on a unit
+of the diagram shows what it looks at."""
 from playwright.sync_api import expect
 from test_browser import new_page, server, wait_until  # noqa: F401  (server is a fixture)
 
@@ -35,4 +36,9 @@ def test_walk_the_notebook_ladder_in_a_browser(browser, server):  # noqa: F811
     page.get_by_role("button", name="Take this step").click()
     page.get_by_text("Steps taken: 1.").wait_for()
     wait_for_curves(page, ["loss"])
+    page.get_by_text("The network of the slow motion (1 step taken)").wait_for()  # the diagram redrawn
+    unit = page.locator(".st-key-diagram .scatterlayer .trace .points path").nth(20)  # a unit of hidden layer 1
+    unit.scroll_into_view_if_needed()
+    unit.click(force=True)
+    page.get_by_text("Its 784 incoming weights as the picture they look at").wait_for()
     page.close()

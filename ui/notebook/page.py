@@ -5,7 +5,8 @@ import streamlit as st
 from ui import data
 from ui.layout import show_notice
 from ui.notebook.panel import notebook_view
-from ui.notebook.slow_panel import slow_motion_view
+from ui.notebook.diagram_panel import diagram_view
+from ui.notebook.slow_panel import current_network, slow_motion_view
 
 dataset = data.dataset(report=False)  # app.py's set-up has shown what is wrong, if anything
 st.title(":material/bug_report: The notebook, debugged")
@@ -17,3 +18,5 @@ if dataset is not None:
     notebook_view(dataset)
     st.divider()
     slow_motion_view(dataset)
+    st.divider()
+    diagram_view(dataset, *current_network())

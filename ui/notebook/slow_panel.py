@@ -9,6 +9,7 @@ import streamlit as st
 from mlp import TrainConfig
 from mlp.mnist import Dataset
 from mlp.model import Model
+from mlp.network import Network
 from mlp.slowmotion import SlowStep, slow_step
 from ui import state
 from ui.models_panel import run_caption
@@ -30,6 +31,13 @@ def _start(choice: int) -> dict:
 
 def _slow() -> dict:
     return state.notebook_choice("slow", None)
+
+
+def current_network() -> tuple[Network, str]:
+    """The slow-motion network as it stands (after the steps taken), and a few words naming it."""
+    slow = _slow()
+    steps = slow["steps"]
+    return slow["network"], f"The network of the slow motion ({steps} step{'' if steps == 1 else 's'} taken)"
 
 
 def _restart(choice: int) -> None:
@@ -99,16 +107,16 @@ def slow_motion_view(dataset: Dataset) -> None:
     slow = choose_network()
     unit = choose_weight(slow)
     playing = st.toggle("Slow mode: a few steps a second", key="slow_play")
+    with st.container(horizontal=True):  # outside the fragment: a click redraws the whole page, the diagram too
+        st.button("Take this step", icon=":material/skip_next:", type="primary", key="slow_take",
+                  on_click=take, args=(slow, dataset, unit[:3]), disabled=playing)
+        st.button("Start again", icon=":material/restart_alt:", key="slow_restart", on_click=_restart,
+                  args=(slow["choice"],))
 
     @st.fragment(run_every=SLOW_SECONDS if playing else None)
     def live() -> None:
         if playing:
             take(slow, dataset, unit[:3])
-        with st.container(horizontal=True):
-            st.button("Take this step", icon=":material/skip_next:", type="primary", key="slow_take",
-                      on_click=take, args=(slow, dataset, unit[:3]), disabled=playing)
-            st.button("Start again", icon=":material/restart_alt:", key="slow_restart", on_click=_restart,
-                      args=(slow["choice"],))
         st.caption(f"Steps taken: {slow['steps']}.")
         show_step(next_step(slow, dataset, unit[:3]), slow, unit)
         if slow["losses"]:
