@@ -16,12 +16,11 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from . import activations, download, initializers, losses, optimizers, schedules
-from . import notebook as nb
 from .atomic import check_writable
 from .config import ConfigError, TrainConfig
 from .diagnosis import diagnose
@@ -32,6 +31,9 @@ from .model import ModelFileError, load_model, npy_header
 from .preprocess import to_mnist
 from .presets import PRESETS
 from .trainer import Step, Trainer
+
+if TYPE_CHECKING:
+    from . import notebook as nb
 
 # flag -> TrainConfig field, for every setting that has a flag of its own
 SETTINGS = {
@@ -126,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_notebook_parser(commands) -> None:
+    from . import notebook as nb  # the replay is a lesson beside the engine: nothing else in mlp imports it
+
     n = commands.add_parser("notebook", help="replay the student's notebook with some of its mistakes fixed",
                             description="Each attempt of the notebook as written, or with the named mistakes fixed. "
                                         f"By default on the first {nb.EXAMPLES:,} training and {nb.TEST_EXAMPLES:,} "
@@ -323,6 +327,8 @@ def notebook_command(args: argparse.Namespace) -> int:
 
 
 def _notebook(args: argparse.Namespace) -> int:
+    from . import notebook as nb
+
     fixes = [m.name for m in nb.mistakes(args.attempt)] if args.fix_all else args.fix
     nb.switches(args.attempt, fixes, args.add)  # a misspelt name fails now, before the data is read
     if args.list:

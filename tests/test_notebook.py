@@ -195,3 +195,15 @@ def test_the_gradient_check_fails_as_written_and_passes_once_backprop_is_fixed(s
 def test_the_gradient_check_names_the_arrays_each_backprop_mistake_breaks(small, left, failing):
     check = nb.gradient_check(1, small, all_but(1, left))
     assert check.failing() == failing
+
+
+def test_the_engine_does_not_depend_on_the_replay():
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    modules = sorted(f"mlp.{p.stem}" for p in (root / "mlp").glob("*.py") if p.stem not in ("notebook", "__main__"))
+    check = f"import importlib, sys; [importlib.import_module(m) for m in {modules!r}]; print('mlp.notebook' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", check], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr
