@@ -51,6 +51,8 @@ def test_walking_the_ladder_of_attempt_1(page):
         assert [m.label for m in page.metric] == [spec.label for spec in rung.runs]
         verdict = (page.success if rung.index >= BACKPROP_FIXED_AT else page.error)[0].value
         assert ("agrees" if rung.index >= BACKPROP_FIXED_AT else "Backpropagation is wrong") in verdict
+        hidden = any("the mistakes still left hide what this fix does" in i.value for i in page.info)
+        assert hidden == (1 <= rung.index < 6)  # until the learning rate is fixed (rung 6), nothing moves
         if rung.mistake is not None:
             assert any(rung.mistake.fix == c.value for c in page.code)  # the one-line fix, as code
             assert any(f"► {rung.mistake.lines[0]:4d}" in c.value for c in page.code)  # the student's line, marked

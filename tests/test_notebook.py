@@ -1,5 +1,9 @@
 """The notebook replayed: each switch changes exactly what it names, the attempts land where the notebook did,
 and with every switch off a replay agrees with the main engine."""
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -198,11 +202,7 @@ def test_the_gradient_check_names_the_arrays_each_backprop_mistake_breaks(small,
 
 
 def test_the_engine_does_not_depend_on_the_replay():
-    import pathlib
-    import subprocess
-    import sys
-
-    root = pathlib.Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[1]
     modules = sorted(f"mlp.{p.stem}" for p in (root / "mlp").glob("*.py") if p.stem not in ("notebook", "__main__"))
     check = f"import importlib, sys; [importlib.import_module(m) for m in {modules!r}]; print('mlp.notebook' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", check], cwd=root, capture_output=True, text=True, timeout=120)
