@@ -28,17 +28,19 @@ HOW_TO_USE_IT = (
     "in each array up and down by 0.000001 and compare (loss up − loss down) / 0.000002 with what `backprop` "
     "computes for them: a ratio of exactly 64 everywhere says \"summed, not averaged\", wrong numbers in W2 and "
     "W3 alone point at the code that touches `layer1` and `layer2`, and equal numbers in every bias point at "
-    "`np.sum`. Run after every change to `backprop`, it takes a second and needs no training, where the curves "
-    "took minutes and only said \"something is wrong\".")
+    "`np.sum`. Rerun after every change to `backprop`: it takes a second and needs no training, where the "
+    "curves took minutes and only said \"something is wrong\".")
 
 
 @st.cache_resource(show_spinner=False)
 def _replays() -> dict:
+    """The server's finished runs, by RunSpec.key: shared by every session, so a class trains each once."""
     return {}
 
 
 @st.cache_resource(show_spinner="Preparing the notebook's images (float64, once for the server)…", max_entries=4)
 def _data(location: str, examples: int, _dataset: Dataset) -> nb.NotebookData:
+    """The float64 copy the replays read, made once per run size (6,000 images: 38 MB)."""
     return nb.NotebookData.take(_dataset, examples, nb.TEST_EXAMPLES)
 
 
