@@ -10,6 +10,7 @@ from test_app_pages import request
 
 from mlp import load_mnist
 from mlp import notebook as nb
+from mlp.mnist import load_sample
 from mlp.model import Model
 from ui.notebook.data import ladder
 from ui.notebook.slow_panel import FRESH_CONFIG
@@ -107,3 +108,15 @@ def test_slow_motion_shows_the_numbers_of_one_step_and_takes_it(page, mnist_dir)
     diagram = json.loads(page.get("plotly_chart")[-1].proto.spec)
     assert any("hidden 1: 16 of 256" in a["text"] for a in diagram["layout"]["annotations"])
     assert f"update: {number(after)} → " in "\n".join(c.value for c in page.code)  # the next step starts there
+
+
+def test_the_page_works_on_the_offline_sample(monkeypatch, tmp_path):
+    """4,000 training and 1,000 test digits: fewer than the page's run size asks for."""
+    monkeypatch.setattr("ui.data.load_mnist", lambda *args, **kwargs: load_sample())
+    monkeypatch.setenv("MLP_DATA_DIR", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["notebook_choices"] = {"epochs": 1, "examples": 12000}
+    request(at, "Notebook")
+    assert "Offline sample" in "\n".join(c.value for c in at.sidebar.caption)
+    assert chart_names(at) == {"as written"}
+    assert any("uses the first 12,000 (or as many as the data has)" in c.value for c in at.caption)

@@ -41,7 +41,7 @@ def _replays() -> dict:
 @st.cache_resource(show_spinner="Preparing the notebook's images (float64, once for the server)…", max_entries=4)
 def _data(location: str, examples: int, _dataset: Dataset) -> nb.NotebookData:
     """The float64 copy the replays read, made once per run size (6,000 images: 38 MB)."""
-    return nb.NotebookData.take(_dataset, examples, nb.TEST_EXAMPLES)
+    return nb.NotebookData.take(_dataset, examples, min(nb.TEST_EXAMPLES, len(_dataset.x_test)))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -81,9 +81,9 @@ def choose_size() -> tuple[int, int]:
         examples = st.select_slider("Training images (the first ones of MNIST)", EXAMPLE_CHOICES,
                                     value=state.notebook_choice("examples", PAGE_EXAMPLES), key="notebook_examples",
                                     format_func="{:,}".format)
-        st.caption(f"The notebook trained on all 60,000 images; here every run uses the first {examples:,} and is "
-                   f"scored on the first {nb.TEST_EXAMPLES:,} test images, so that it takes seconds. The README's "
-                   "ablation table has the full-size numbers.")
+        st.caption(f"The notebook trained on all 60,000 images; here every run uses the first {examples:,} (or as "
+                   f"many as the data has) and is scored on the first {nb.TEST_EXAMPLES:,} test images, so that it "
+                   "takes seconds. The README's ablation table has the full-size numbers.")
     state.set_notebook_choice("epochs", epochs)
     state.set_notebook_choice("examples", examples)
     return epochs, examples
@@ -195,6 +195,7 @@ def notebook_view(dataset: Dataset) -> None:
     rungs = ladder(attempt)
     rung = choose_rung(attempt, rungs)
     epochs, examples = choose_size()
+    examples = min(examples, len(dataset.x_train))  # the offline sample has 4,000
     data = _data(dataset.location, examples, dataset)
     show_start(attempt, rung, read_notebook())
     results = run_all(rung, data, epochs, examples, dataset.location)
