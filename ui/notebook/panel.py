@@ -184,7 +184,8 @@ def show_gradient_check(attempt: int, rung: Rung, data: nb.NotebookData, locatio
     where = "as written" if not fixes else f"with {len(fixes)} fix{'es' if len(fixes) > 1 else ''}"
     st.caption(f"Backpropagation of attempt {attempt} {where}, on one batch of 64 training digits: for 12 entries "
                "of each array, the gradient backprop computes against the change of the loss when that entry is "
-               "nudged by ±0.000001.")
+               "nudged by ±0.000001. The network starts small (He) here whatever its start: a saturated softmax "
+               "has gradients of exactly 0 that would hide the comparison.")
     (st.success if check.passed else st.error)(gradcheck_summary(check))
     st.dataframe(gradcheck_rows(check), hide_index=True, key="notebook_gradcheck")
     st.markdown(HOW_TO_USE_IT)
