@@ -25,6 +25,7 @@ import numpy as np
 
 from . import gradcheck
 from .config import TrainConfig
+from .losses import log_softmax, softmax
 from .mnist import Dataset, Split
 from .trainer import Trainer
 
@@ -178,16 +179,9 @@ def pixel_labels(x: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     """The true mean cross-entropy, from the logits (never log 0), whatever the notebook prints."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return float(-log_p[np.arange(len(labels)), labels].mean())
+    return float(-log_softmax(logits)[np.arange(len(labels)), labels].mean())
 
 
 # ----- the network -----
@@ -212,7 +206,7 @@ class NotebookNet:
             h = np.maximum(h @ w + b, 0)
             self.inputs.append(h)
         self.logits = h @ self.weights[-1] + self.biases[-1]
-        self.probs = _softmax(self.logits)
+        self.probs = softmax(self.logits)
         return self.probs
 
     def _relu_slope(self, layer: int) -> np.ndarray:
