@@ -33,6 +33,7 @@ _COMPARED = "compared_runs"
 _RELEASED_TOLD = "released_told"  # uids of runs whose network the memory cap let go, already said
 _LINK_READ = "link_read"
 _UPLOADS = "uploads_read"
+_NOTEBOOK = "notebook_choices"
 
 NoticeKind = Literal["info", "warning", "success", "error"]
 MAX_RUNS = 30  # runs a session keeps, each with its network (about 1 MB for 784-256-128-10)
@@ -264,3 +265,12 @@ def connection_probe() -> Callable[[], bool]:
         return session_id is not None and runtime.exists() and runtime.get_instance().is_active_session(session_id)
 
     return connected
+
+
+def notebook_choice(name: str, default: Any) -> Any:
+    """One of the Notebook page's choices (attempt, step of the ladder, run size), kept across page visits."""
+    return st.session_state.setdefault(_NOTEBOOK, {}).get(name, default)
+
+
+def set_notebook_choice(name: str, value: Any) -> None:
+    st.session_state.setdefault(_NOTEBOOK, {})[name] = value
