@@ -138,14 +138,19 @@ def test_train_says_what_a_run_will_cost_and_refuses_one_past_the_servers_limits
     assert re.search(r"This run would take about \d+ hours on this server; it allows about 10 min", texts(app))
 
 
+def train_ones_and_nines(at: AppTest, per_class: int) -> None:
+    """A run of one epoch on 1s and 9s, from the Train page, to its end."""
+    open_page(at, TRAIN)
+    at.button_group(key="setting_classes").set_value([1, 9]).run()
+    at.number_input(key="setting_per_class").set_value(per_class).run()
+    at.number_input(key="setting_epochs").set_value(1).run()
+    at.button(key="start").click().run()
+    assert not at.exception
+    finish(at)
+
+
 def test_a_short_training_runs_and_its_results_render(app):
-    open_page(app, TRAIN)
-    app.button_group(key="setting_classes").set_value([1, 9]).run()
-    app.number_input(key="setting_per_class").set_value(300).run()
-    app.number_input(key="setting_epochs").set_value(1).run()
-    app.button(key="start").click().run()
-    assert not app.exception
-    finish(app)
+    train_ones_and_nines(app, per_class=300)
     page = texts(app)
     assert "Finished:" in page and "Result on the test digits" in page
     accuracy = next(m for m in app.metric if m.label == "Test accuracy")
@@ -156,12 +161,7 @@ def test_a_short_training_runs_and_its_results_render(app):
 
 
 def test_a_network_let_go_for_the_servers_memory_is_said_once_and_its_results_stay(app):
-    open_page(app, TRAIN)
-    app.button_group(key="setting_classes").set_value([1, 9]).run()
-    app.number_input(key="setting_per_class").set_value(100).run()
-    app.number_input(key="setting_epochs").set_value(1).run()
-    app.button(key="start").click().run()
-    finish(app)
+    train_ones_and_nines(app, per_class=100)
     record = app.session_state[RUN_KEY].record
     record.release_network()  # as ui.kept does when another session's network needs the room
     open_page(app, DRAW)
