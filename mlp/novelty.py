@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .network import Network
-from .preprocess import INK_THRESHOLD, to_grey
+from .preprocess import INK_THRESHOLD
 
 SCORES = ("wide", "ink", "far", "angle")
 REASON_OF = {"wide": "flat", "ink": "filled", "far": "unlike", "angle": "unlike"}
@@ -106,10 +106,13 @@ def shape_scores(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (spread[0] / np.maximum(spread[1], 0.05)).astype(np.float32), ink.astype(np.float32)
 
 
-def too_small(image: np.ndarray, min_side: float = MIN_SIDE) -> bool:
+def too_small(grey: np.ndarray, min_side: float = MIN_SIDE) -> bool:
     """Whether the drawing's ink spans less than `min_side` of the canvas's longer side, both ways: a
-    dot or a tiny mark, which preprocessing would blow up to a blob the size of a digit."""
-    grey = to_grey(image)
+    dot or a tiny mark, which preprocessing would blow up to a blob the size of a digit. `grey`: the
+    drawing as preprocessing's to_grey makes it (2-D, ink above 0)."""
+    grey = np.asarray(grey)
+    if grey.ndim != 2:
+        raise ValueError(f"expected a 2-D grey image, got shape {grey.shape}")
     inked = grey > INK_THRESHOLD
     rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
     if rows.size == 0:

@@ -29,6 +29,14 @@ BRUSH_RANGE = (6, 40)
 REFERENCES = 5000  # training digits the "not a digit" check compares a drawing with
 QUICK_LABEL = "quick model"
 POLL_SECONDS = 1.0
+# The canvas component has one size in pixels; CSS zoom scales its whole column (the canvas, its toolbar
+# and heading) with the screen, and the canvas maps the pointer through the zoom (checked in Chromium,
+# tests/test_browser_draw.py). The zoom goes on the column's wrapper, which holds its width.
+SCALING_CSS = """<style>
+@media (max-width: 640px) { div:has(> .st-key-drawing) { zoom: 1.15; } }
+@media (min-width: 1400px) and (min-height: 760px) { div:has(> .st-key-drawing) { zoom: 1.35; } }
+@media (min-width: 1800px) and (min-height: 1000px) { div:has(> .st-key-drawing) { zoom: 1.6; } }
+</style>"""
 
 
 def no_model_yet() -> None:
@@ -91,7 +99,7 @@ def _big_answer(probabilities: np.ndarray, doubtful: str) -> None:
     if doubtful:
         st.warning(f"**That does not look like a digit.** {DOUBTS[doubtful]}", icon=":material/help:")
     grey = ' style="color:#8a8a8a"' if doubtful else ""
-    caption = f"{'its guess anyway, ' if doubtful else ''}{sure(float(probabilities[digit]))} sure"
+    caption = f"{'a guess, ' if doubtful else ''}{sure(float(probabilities[digit]))} sure"
     st.markdown(f'<div class="big-digit" id="predicted-digit"{grey}>{digit}</div>'
                 f'<div class="big-digit-caption">{caption}</div>', unsafe_allow_html=True)
 
@@ -134,6 +142,8 @@ def draw_area() -> None:
     the network as it learns. Every element keeps its place from one run to the next: if the
     canvas moved in the page, the browser would mount a new one and the drawing would vanish.
     """
+
+    st.html(SCALING_CSS)
 
     def body() -> None:
         status = st.container()  # a fixed slot above the row, whatever it holds
