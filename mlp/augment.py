@@ -117,6 +117,21 @@ def augment_batch(
     randomness comes from ``rng``, so the same generator state gives the same batch.
     """
     x = _check_batch(x)
+    _check_ranges(max_shift, max_rotation, scale_range, elastic, elastic_sigma, max_thickness)
+    lo, hi = scale_range
+    n = x.shape[0]
+    shift = rng.uniform(-max_shift, max_shift, size=(n, 2))
+    rotation = rng.uniform(-max_rotation, max_rotation, size=n)
+    scale = rng.uniform(lo, hi, size=n)
+    bend = elastic_displacement(n, rng, elastic, elastic_sigma) if elastic > 0 else None
+    out = transform_batch(x, shift, rotation, scale, bend)
+    if max_thickness > 0:
+        out = change_thickness(out, rng.uniform(-max_thickness, max_thickness, size=n))
+    return out
+
+
+def _check_ranges(max_shift: float, max_rotation: float, scale_range: tuple[float, float], elastic: float,
+                  elastic_sigma: float, max_thickness: float) -> None:
     lo, hi = scale_range
     if not (np.isfinite(max_shift) and max_shift >= 0):
         raise ValueError(f"max_shift must be >= 0, got {max_shift}")
@@ -128,16 +143,6 @@ def augment_batch(
         raise ValueError(f"elastic must be >= 0 and elastic_sigma > 0, got {elastic} and {elastic_sigma}")
     if not (np.isfinite(max_thickness) and 0 <= max_thickness <= 1):
         raise ValueError(f"max_thickness must be from 0 to 1, got {max_thickness}")
-
-    n = x.shape[0]
-    shift = rng.uniform(-max_shift, max_shift, size=(n, 2))
-    rotation = rng.uniform(-max_rotation, max_rotation, size=n)
-    scale = rng.uniform(lo, hi, size=n)
-    bend = elastic_displacement(n, rng, elastic, elastic_sigma) if elastic > 0 else None
-    out = transform_batch(x, shift, rotation, scale, bend)
-    if max_thickness > 0:
-        out = change_thickness(out, rng.uniform(-max_thickness, max_thickness, size=n))
-    return out
 
 
 def _check_batch(x: np.ndarray) -> np.ndarray:

@@ -70,7 +70,7 @@ class NoveltyCheck:
 
 
 def fit_novelty(network: Network, x_train: np.ndarray, x_real: np.ndarray, *, references: int = 5000,
-                percentile: float = 99.7, seed: int = 0) -> NoveltyCheck:
+                percentile: float = 99.5, seed: int = 0) -> NoveltyCheck:
     """The check for one network: `references` training digits drawn at random (seeded) as its
     neighbours, and each score's limit at `percentile` of its values on the real digits `x_real`
     (give MNIST's test digits: the network never trained on them, as it never trained on a drawing)."""

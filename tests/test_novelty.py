@@ -26,10 +26,10 @@ def square(top: int, left: int, height: int, width: int) -> np.ndarray:
 
 def test_limits_let_through_all_but_the_chosen_share_of_real_digits(trained):
     model, check, data = trained
-    real = data.x_test[:5000]  # the digits it was calibrated on: 0.3% per score at the 99.7th percentile
+    real = data.x_test[:5000]  # the digits it was calibrated on: 0.5% per score at the 99.5th percentile
     scores = check.scores(model.network, real)
     for name in SCORES:
-        assert (scores[name] > check.limits[name]).mean() <= 0.004
+        assert (scores[name] > check.limits[name]).mean() <= 0.006
     unseen = data.x_test[5000:7000]  # other real digits: nearly all read as digits too
     assert np.mean([r == "" for r in check.reasons(model.network, unseen)]) > 0.97
 
