@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from test_browser import BARS, Server, new_page, shoot, wait_until
+from test_browser import BARS, INKED, Server, new_page, shoot, wait_until
 
 QUICK_TRAINING_MS = 240_000  # a few seconds alone; a loaded 2-core machine can take a minute or more
 SIZES = {"phone": (390, 844), "projector": (1920, 1080)}
@@ -41,6 +41,17 @@ def clear(page: Page) -> None:
     page.get_by_text("Draw a digit in the black square.").wait_for()
 
 
+def wider_brush_keeps_the_drawing(page: Page) -> None:
+    page.get_by_role("slider", name="Brush width (pixels)").focus()
+    page.keyboard.press("Home")  # 6 pixels, then 12 steps of 2 to 30
+    for _ in range(12):
+        page.keyboard.press("ArrowRight")
+    page.get_by_test_id("stSliderThumbValue").filter(has_text="30").wait_for()
+    drawing = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.dc-canvas.lower-canvas")
+    page.wait_for_function(INKED, arg=drawing.element_handle())  # the 7 is still on the canvas
+    assert page.locator("#predicted-digit").inner_text().strip() == "7"
+
+
 def test_the_canvas_scales_with_the_screen_and_reads_what_is_drawn(browser, server):
     widths = {}
     page = new_page(browser, *SIZES["phone"])
@@ -61,6 +72,7 @@ def test_the_canvas_scales_with_the_screen_and_reads_what_is_drawn(browser, serv
         digit_box = page.locator("#predicted-digit").bounding_box()
         assert digit_box["height"] >= 100  # readable from the back of a room
         shoot(page, f"draw_{name}")
+        wider_brush_keeps_the_drawing(page)
         clear(page)
         stroke(page, canvas_box(page), [(0.2, 0.5), (0.8, 0.55)])  # a dash
         page.get_by_text("does not look like a digit").wait_for()

@@ -64,10 +64,10 @@ def novelty_for(model: Model) -> NoveltyCheck | None:
     return _novelty(f"{fingerprint(model)}|{data.folder_in_use()}", model, dataset)
 
 
-def _brush() -> int:
+def _brush() -> None:
+    """The brush-width slider; its value is kept in ui.state, so it survives a visit to another page."""
     st.slider("Brush width (pixels)", *BRUSH_RANGE, value=state.brush_width(BRUSH), step=2, key="brush",
               on_change=lambda: state.set_brush_width(st.session_state["brush"]))
-    return state.brush_width(BRUSH)
 
 
 def _canvas() -> CanvasReading:
