@@ -3,7 +3,7 @@ drawn with the mouse (or a finger) is read, a scribble is called no digit, and t
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from test_browser import BARS, INKED, Server, new_page, shoot, wait_until
 
@@ -39,6 +39,8 @@ def clear(page: Page) -> None:
     page.get_by_role("button", name="Clear the drawing").click()
     page.locator("#predicted-digit").wait_for(state="detached")
     page.get_by_text("Draw a digit in the black square.").wait_for()
+    # the old canvas stays on screen, stale, until the run that replaced it ends
+    expect(page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")).to_have_count(1)
 
 
 def wider_brush_keeps_the_drawing(page: Page) -> None:
