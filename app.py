@@ -5,6 +5,15 @@ The pages are listed in ui/navigation.py; each page's script lives in its folder
 from ui.layout import setup
 from ui.navigation import navigation
 
-page = navigation()
-setup(page.title)
-page.run()
+
+def main() -> None:
+    page = navigation()
+    setup(page.title)
+    page.run()
+
+
+# A training worker is a spawned process, and spawn runs the parent's main script in the child as
+# "__mp_main__": if a page run installs this script as __main__ while a worker starts (ui.workers guards
+# against it, but a page run may win the race), the worker must not draw a page.
+if __name__ != "__mp_main__":
+    main()

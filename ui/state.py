@@ -13,6 +13,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mlp.model import Model
 from ui.controller import Run, TrainingRun
+from ui.kept import KEPT
 from ui.settings import Settings, default_settings
 from ui.text import escape_markdown
 
@@ -30,8 +31,10 @@ DIGIT_KEY = "drawn_digit"  # public: tests leave a digit as the Draw page would
 DRAWING_KEY = "canvas_drawing"  # public: tests leave a drawing as the canvas would
 _CANVAS_START = "canvas_start"
 _COMPARED = "compared_runs"
+_RELEASED_TOLD = "released_told"  # uids of runs whose network the memory cap let go, already said
 _LINK_READ = "link_read"
 _UPLOADS = "uploads_read"
+_NOTEBOOK = "notebook_choices"
 
 NoticeKind = Literal["info", "warning", "success", "error"]
 MAX_RUNS = 30  # runs a session keeps, each with its network (about 1 MB for 784-256-128-10)
@@ -88,6 +91,7 @@ def _keep(record: Run) -> None:
     in_use = chosen_run()
     runs = finished_runs()
     runs.append(record)
+    KEPT.keep(record)  # the server's cap on kept networks, across sessions
     if len(runs) > MAX_RUNS:
         dropped = next(r for r in runs if r is not in_use and r is not record)
         delete_run(dropped.uid)
@@ -102,6 +106,18 @@ def collect_finished() -> None:
     if run is not None and run.done and run.record is not None and st.session_state.get(_COLLECTED) is not run:
         st.session_state[_COLLECTED] = run
         _keep(run.record)
+    _say_released()
+
+
+def _say_released() -> None:
+    """Once per run: its network was let go to keep the server's memory under its cap (ui.kept)."""
+    told = st.session_state.setdefault(_RELEASED_TOLD, set())
+    fresh = [r for r in finished_runs() if r.released and r.uid not in told]
+    if fresh:
+        told.update(r.uid for r in fresh)
+        names = ", ".join(f"**{escape_markdown(r.name)}**" for r in fresh)
+        set_notice(f"The network of {names} was let go to free the server's memory (the networks used longest "
+                   "ago go first); its curves and results stay. Download a network you want to keep.", "warning")
 
 
 def add_run(record: Run) -> None:
@@ -137,7 +153,10 @@ def chosen_run() -> Run | None:
     """The run whose network Inspect shows and Draw uses when nothing trains: the one picked, else the newest."""
     runs = model_runs()
     picked = st.session_state.get(_CHOSEN)
-    return next((r for r in runs if r.uid == picked), runs[0] if runs else None)
+    chosen = next((r for r in runs if r.uid == picked), runs[0] if runs else None)
+    if chosen is not None:
+        chosen.touch()  # in use: the last network the server's memory cap lets go
+    return chosen
 
 
 def choose_run(uid: int | None) -> None:
@@ -256,3 +275,12 @@ def connection_probe() -> Callable[[], bool]:
         return session_id is not None and runtime.exists() and runtime.get_instance().is_active_session(session_id)
 
     return connected
+
+
+def notebook_choice(name: str, default: Any) -> Any:
+    """One of the Notebook page's choices (attempt, step of the ladder, run size), kept across page visits."""
+    return st.session_state.setdefault(_NOTEBOOK, {}).get(name, default)
+
+
+def set_notebook_choice(name: str, value: Any) -> None:
+    st.session_state.setdefault(_NOTEBOOK, {})[name] = value
