@@ -252,7 +252,10 @@ def brush_width(default: int) -> int:
 
 
 def set_brush_width(width: int) -> None:
+    """A new brush width. The canvas receives new settings with it and may reload its starting drawing:
+    that becomes the drawing on it now, so a wider brush never wipes what is drawn (only its undo history)."""
     st.session_state[_BRUSH] = int(width)
+    st.session_state[_CANVAS_START] = st.session_state.get(DRAWING_KEY)
 
 
 def canvas_generation() -> int:
