@@ -4,11 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from canvas_standin import canvas, dot, emptied, upscaled  # noqa: F401  (canvas is a fixture)
+from canvas_standin import canvas, dot, emptied, rgba, upscaled  # noqa: F401  (canvas is a fixture)
 from mlp import TrainConfig, load_mnist, train
 from mlp.model import Model
 from test_app_pages import DRAW, app, open_page, texts  # noqa: F401  (app is a fixture)
-from ui.draw.data import EMPTY_HINT, TOO_LITTLE_HINT, UNREADABLE, has_ink, read_drawing
+from ui.draw.data import (DOUBTS, EMPTY_HINT, SURE_IS_NOT_RIGHT, TOO_LITTLE_HINT, UNREADABLE, has_ink,
+                          read_drawing)
 from ui.models import uploaded_run
 from ui.state import DIGIT_KEY, RUNS_KEY
 
@@ -43,7 +44,7 @@ def infos(at) -> str:
 
 def test_emptiness_is_read_from_the_colours_not_the_alpha_channel():
     assert not has_ink(emptied()) and emptied()[..., 3].all()
-    assert read_drawing(emptied()) == (None, EMPTY_HINT)
+    assert read_drawing(emptied())[:2] == (None, EMPTY_HINT)
     assert read_drawing(dot()).digit is None and read_drawing(dot()).hint == TOO_LITTLE_HINT
 
 
@@ -81,3 +82,33 @@ def test_a_network_whose_answer_is_not_numbers_says_so_in_words(app, canvas, mod
     with_network(app, broken)
     assert answer(app) is None and "<1% sure" not in texts(app)
     assert any(UNREADABLE in e.value for e in app.error)
+
+
+def warnings(at) -> str:
+    return "\n".join(w.value for w in at.warning)
+
+
+def test_a_filled_blob_or_a_tiny_mark_is_called_no_digit_with_the_reason_and_still_answered(app, canvas, model):
+    rows, cols = np.mgrid[:280, :280]
+    canvas.image = rgba(((rows - 140) ** 2 + (cols - 140) ** 2 <= 100 ** 2).astype(np.float32))
+    with_network(app, model)
+    assert not app.exception, app.exception
+    assert "does not look like a digit" in warnings(app) and DOUBTS["filled"] in warnings(app)
+    assert answer(app) is not None and "a guess, " in texts(app)  # the probabilities stay on show
+    assert SURE_IS_NOT_RIGHT in texts(app)
+    canvas.image = dot(radius=16)  # enough ink for a digit, but 33 pixels of a 280-pixel square
+    app.run()
+    assert DOUBTS["small"] in warnings(app)
+
+
+def test_a_real_digit_is_not_doubted(app, canvas, model, mnist):
+    canvas.image = upscaled(mnist.x_test[0])
+    with_network(app, model)
+    assert answer(app) is not None and "does not look like a digit" not in warnings(app)
+    assert "a guess, " not in texts(app)
+
+
+def test_the_brush_width_is_kept_when_chosen(app, canvas, model):
+    with_network(app, model)
+    app.slider(key="brush").set_value(30).run()
+    assert app.session_state["brush_width"] == 30

@@ -12,6 +12,7 @@ import ui.state
 from mlp.config import TrainConfig
 from mlp.model import Model
 from test_app_pages import ROOT, TRAIN, app, arrive, finish, open_page, texts  # noqa: F401  (app is a fixture)
+from ui.inspect.data import PERTURBATIONS
 from ui.navigation import spec
 from ui.text import escape_markdown
 from ui.train.share import encode
@@ -72,7 +73,7 @@ def charts(at: AppTest) -> dict[str, dict]:
     """Every Plotly chart on the page, by its key, as the figure's JSON."""
     found = {}
     for element in at.get("plotly_chart"):
-        key = next((k for k in ("confusion", "class_accuracy", "activations", "compare_chart", "training_chart")
+        key = next((k for k in ("confusion", "class_accuracy", "activations", "robustness", "compare_chart", "training_chart")
                     if k in element.proto.id), element.proto.id)
         found[key] = json.loads(element.proto.spec)
     return found
@@ -101,6 +102,8 @@ def test_every_inspect_panel_renders_for_a_trained_model_and_is_computed_once(ap
     assert [t["type"] for t in figures["confusion"]["data"]] == ["heatmap", "heatmap", "scatter"]  # + its cells
     assert len(figures["class_accuracy"]["data"][0]["y"]) == 10
     assert len(figures["activations"]["data"]) == 2  # one hidden layer, then the answer
+    assert [t["name"] for t in figures["robustness"]["data"]] == [p.title for p in PERTURBATIONS.values()]
+    assert "moved, turned, made thinner or thicker" in page
     assert "Blue" in page and "Red" in page  # the first layer's colours explained
     assert "most like yours" in page and "Closest as the network sees them" in page
     captions = image_captions(app)

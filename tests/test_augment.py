@@ -6,7 +6,7 @@ import gzip
 import numpy as np
 import pytest
 
-from mlp.augment import augment_batch, transform_batch
+from mlp.augment import augment_batch, change_thickness, elastic_displacement, transform_batch
 from mlp.imaging import bilinear_sample
 from mlp.preprocess import center_of_mass
 
@@ -136,3 +136,39 @@ def test_bilinear_sample_blends_neighbours_and_is_zero_outside():
     xs = np.array([[0.0, 0.0, 1.5, 0.0, 3.0, 1.0, 40.0]])
     expected = [0.0, 2.0, 5.5, 0.0, 5.5, 0.0, 0.0]  # (-0.5, 0): half of pixel 0; (2.5, 3): half of 11
     np.testing.assert_allclose(bilinear_sample(img, ys, xs)[0], expected, atol=1e-6)
+
+
+def test_elastic_displacement_is_smooth_reproducible_and_sized_by_alpha():
+    a = elastic_displacement(64, np.random.default_rng(5), alpha=34.0, sigma=4.0)
+    b = elastic_displacement(64, np.random.default_rng(5), alpha=34.0, sigma=4.0)
+    assert a.shape == (64, 2, 784) and np.array_equal(a, b)
+    rms = float(np.sqrt((a ** 2).mean()))
+    assert 0.7 < rms < 3.0  # Simard's setting moves pixels by a pixel or two
+    field = a.reshape(64, 2, 28, 28)
+    assert np.abs(np.diff(field, axis=3)).mean() < 0.2 * np.abs(field).mean()  # neighbours move together
+    half = elastic_displacement(64, np.random.default_rng(5), alpha=17.0, sigma=4.0)
+    np.testing.assert_allclose(half, a / 2, rtol=1e-5, atol=1e-6)
+
+
+def test_elastic_augmentation_bends_digits_but_keeps_their_ink(digits):
+    bent = augment_batch(digits, np.random.default_rng(0), **{**IDENTITY, "elastic": 34.0})
+    assert not np.allclose(bent, digits)
+    ink_ratio = bent.sum(axis=1) / digits.sum(axis=1)
+    assert np.all((ink_ratio > 0.6) & (ink_ratio < 1.6))  # stretched here, squeezed there
+    assert 0.9 < np.median(ink_ratio) < 1.1
+
+
+def test_change_thickness_grows_or_peels_strokes(digits):
+    same = change_thickness(digits, np.zeros(len(digits)))
+    np.testing.assert_allclose(same, digits)
+    bolder = change_thickness(digits, np.ones(len(digits)))
+    finer = change_thickness(digits, -np.ones(len(digits)))
+    assert np.all(bolder.sum(axis=1) > 1.3 * digits.sum(axis=1))
+    assert np.all(finer.sum(axis=1) < 0.8 * digits.sum(axis=1))
+    assert bolder.max() <= 1 and finer.min() >= 0
+
+
+@pytest.mark.parametrize("kwargs", [dict(elastic=-1.0), dict(elastic_sigma=0.0), dict(max_thickness=1.5)])
+def test_bad_elastic_or_thickness_settings_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        augment_batch(np.zeros((2, 784), np.float32), np.random.default_rng(0), **kwargs)

@@ -22,6 +22,7 @@ RUN_KEY = "training_run"  # public: tests wait on the run object
 RUNS_KEY = "finished_runs"  # public: tests leave a finished run as training would
 _NOTICE = "notice"
 _CANVAS = "canvas_generation"
+_BRUSH = "brush_width"
 _COUNTER = "run_counter"
 _COLLECTED = "collected_run"
 _STOPPED = "stop_asked"
@@ -243,6 +244,18 @@ def canvas_start(fresh: bool) -> dict | None:
     if fresh:
         st.session_state[_CANVAS_START] = st.session_state.get(DRAWING_KEY)
     return st.session_state.get(_CANVAS_START)
+
+
+def brush_width(default: int) -> int:
+    """The Draw page's brush width in canvas pixels, kept across pages (a widget's own value is not)."""
+    return st.session_state.get(_BRUSH, default)
+
+
+def set_brush_width(width: int) -> None:
+    """A new brush width. The canvas receives new settings with it and may reload its starting drawing:
+    that becomes the drawing on it now, so a wider brush never wipes what is drawn (only its undo history)."""
+    st.session_state[_BRUSH] = int(width)
+    st.session_state[_CANVAS_START] = st.session_state.get(DRAWING_KEY)
 
 
 def canvas_generation() -> int:

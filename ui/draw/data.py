@@ -5,18 +5,38 @@ from typing import NamedTuple
 
 import numpy as np
 
+from mlp.config import TrainConfig
 from mlp.model import Model, ModelOutputError
-from mlp.preprocess import to_mnist
+from mlp.novelty import NoveltyCheck, too_small
+from mlp.preprocess import to_grey, to_mnist
+from mlp.presets import get_preset
 
 EMPTY_HINT = "Draw a digit in the black square."
 TOO_LITTLE_HINT = "Too little ink for a digit: draw it larger, in one or two strokes."
 UNREADABLE = ("This network cannot read digits: its weights are not numbers any more (they grew too large "
               "while it trained). Train a new one, with a smaller learning rate.")
+SURE_IS_NOT_RIGHT = ("A network always answers, even for a scribble: its ten probabilities add up to 100% "
+                     "whatever it is shown, and being sure is not being right.")
+DOUBTS = {  # why a drawing does not look like a digit, by the reason novelty/too_small give
+    "small": "It is too small: draw the digit larger, filling most of the square.",
+    "flat": "It is too thin and flat for a digit: a line or a dash?",
+    "filled": "It is filled in rather than drawn with strokes.",
+    "unlike": "It is not like any digit this network learned: its units respond to it as to none of the "
+              "training digits.",
+}
+
+
+def quick_config() -> TrainConfig:
+    """A few seconds of training that already reads hand-drawn digits well (wiggled training digits).
+    Measured on bench/drawn_digits.py's drawings (seed 0): 2 epochs at 1e-3 read 94.6% of them (training
+    seed 0), at 2e-3 95.7% (seeds 0-2), 3 epochs 96.4%, 4 epochs 96.9% (seeds 1-2)."""
+    return get_preset("modern").config(epochs=4, augment=True, lr=2e-3)
 
 
 class CanvasReading(NamedTuple):
     digit: np.ndarray | None  # the 28x28 input the network receives, or None
     hint: str  # why there is no digit ("" when there is one)
+    small: bool = False  # the ink spans too little of the canvas to be read as a digit
 
 
 def has_ink(image: np.ndarray) -> bool:
@@ -29,8 +49,9 @@ def read_drawing(image: np.ndarray) -> CanvasReading:
     """The canvas's RGBA image as the network's input, or the reason there is none (empty, or a mere dot)."""
     if not has_ink(image):
         return CanvasReading(None, EMPTY_HINT)
-    digit = to_mnist(image)
-    return CanvasReading(digit, "" if digit is not None else TOO_LITTLE_HINT)
+    grey = to_grey(image)
+    digit = to_mnist(grey)
+    return CanvasReading(digit, "" if digit is not None else TOO_LITTLE_HINT, too_small(grey))
 
 
 def answer(model: Model, digit: np.ndarray) -> np.ndarray:
@@ -39,6 +60,22 @@ def answer(model: Model, digit: np.ndarray) -> np.ndarray:
         return model.predict_proba(digit.reshape(1, -1).astype(np.float32))[0]
     except ModelOutputError:
         return np.full(10, np.nan, dtype=np.float32)
+
+
+def doubt(reading: CanvasReading, model: Model, check: NoveltyCheck | None) -> str:
+    """Why a drawing read as a digit does not look like one (a key of DOUBTS), or "" when it does: first
+    what the drawing itself shows (too small), then what the network measured in its 28x28 input."""
+    if reading.small:
+        return "small"
+    return check.reasons(model.network, reading.digit.reshape(1, -1))[0] if check is not None else ""
+
+
+def rows_of(labels: np.ndarray, classes: tuple[int, ...], limit: int | None = None, seed: int = 0) -> np.ndarray:
+    """Sorted positions of the examples of `classes`; at most `limit` of them, drawn at random (seeded)."""
+    rows = np.flatnonzero(np.isin(labels, classes))
+    if limit is not None and len(rows) > limit:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, limit, replace=False))
+    return rows
 
 
 def readable(probabilities: np.ndarray) -> bool:

@@ -9,12 +9,14 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mlp.config import TrainConfig
-from mlp.presets import get_preset
-from ui import state
-from ui.draw.data import (EMPTY_HINT, TOO_LITTLE_HINT, UNREADABLE, CanvasReading, answer, read_drawing,
-                          readable)
+from mlp.mnist import Dataset
+from mlp.model import Model
+from mlp.novelty import NoveltyCheck, fit_novelty
+from ui import data, state
+from ui.draw.data import (DOUBTS, EMPTY_HINT, SURE_IS_NOT_RIGHT, TOO_LITTLE_HINT, UNREADABLE, CanvasReading, answer,
+                          doubt, quick_config, read_drawing, readable, rows_of)
 from ui.figures import pixelated, probability_figure, sure
+from ui.inspect.data import fingerprint
 from ui.layout import poll_while_active
 from ui.navigation import link
 from ui.runs import run_status, start_training
@@ -22,14 +24,19 @@ from ui.text import escape_markdown
 
 CANVAS_SIDE = 280
 PREVIEW_SCALE = 8  # 28 x 8 = 224 pixels: every input pixel a clear square
-BRUSH = 20
+BRUSH = 20  # the starting brush width, canvas pixels
+BRUSH_RANGE = (6, 40)
+REFERENCES = 5000  # training digits the "not a digit" check compares a drawing with
 QUICK_LABEL = "quick model"
 POLL_SECONDS = 1.0
-
-
-def quick_config() -> TrainConfig:
-    """A few seconds of training that already reads hand-drawn digits well (wiggled training digits)."""
-    return get_preset("modern").config(epochs=2, augment=True)
+# The canvas component has one size in pixels; CSS zoom scales its whole column (the canvas, its toolbar
+# and heading) with the screen, and the canvas maps the pointer through the zoom (checked in Chromium,
+# tests/test_browser_draw.py). The zoom goes on the column's wrapper, which holds its width.
+SCALING_CSS = """<style>
+@media (max-width: 640px) { div:has(> .st-key-drawing) { zoom: 1.15; } }
+@media (min-width: 1400px) and (min-height: 760px) { div:has(> .st-key-drawing) { zoom: 1.35; } }
+@media (min-width: 1800px) and (min-height: 1000px) { div:has(> .st-key-drawing) { zoom: 1.6; } }
+</style>"""
 
 
 def no_model_yet() -> None:
@@ -40,6 +47,29 @@ def no_model_yet() -> None:
               on_click=start_training, args=(quick_config(), QUICK_LABEL))
 
 
+@st.cache_resource(max_entries=16, ttl="2h", show_spinner="Measuring real digits with this network (once per network)…")
+def _novelty(key: str, _model: Model, _dataset: Dataset) -> NoveltyCheck:
+    classes = _model.config.classes
+    train_rows = rows_of(_dataset.y_train, classes, REFERENCES)
+    real = _dataset.x_test if len(classes) == 10 else _dataset.x_test[rows_of(_dataset.y_test, classes)]
+    return fit_novelty(_model.network, _dataset.x_train[train_rows], real, references=REFERENCES)
+
+
+def novelty_for(model: Model) -> NoveltyCheck | None:
+    """The network's "not a digit" check, made once per network for the whole server; None while it
+    trains (its weights change every second) or without data."""
+    dataset = data.dataset(report=False)
+    if state.active_run() is not None or dataset is None:
+        return None
+    return _novelty(f"{fingerprint(model)}|{data.folder_in_use()}", model, dataset)
+
+
+def _brush() -> None:
+    """The brush-width slider; its value is kept in ui.state, so it survives a visit to another page."""
+    st.slider("Brush width (pixels)", *BRUSH_RANGE, value=state.brush_width(BRUSH), step=2, key="brush",
+              on_change=lambda: state.set_brush_width(st.session_state["brush"]))
+
+
 def _canvas() -> CanvasReading:
     """The drawing as the network's 28x28 input, or why there is none.
 
@@ -47,11 +77,13 @@ def _canvas() -> CanvasReading:
     gone then: Streamlit drops it when a page does not show the widget)."""
     key = f"canvas_{state.canvas_generation()}"
     start = state.canvas_start(fresh=key not in st.session_state)
-    result = st_canvas(stroke_width=BRUSH, stroke_color="#FFFFFF", background_color="#000000",
+    result = st_canvas(stroke_width=state.brush_width(BRUSH), stroke_color="#FFFFFF", background_color="#000000",
                        height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", initial_drawing=start,
                        return_image_data=True, key=key)
     st.caption("Use a mouse, a pen or a finger.")
-    st.button("Clear the drawing", icon=":material/delete:", on_click=state.clear_canvas, key="clear_canvas")
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.button("Clear the drawing", icon=":material/delete:", on_click=state.clear_canvas, key="clear_canvas")
+        _brush()
     if result.image_data is None:  # nothing sent since the canvas appeared: it shows the drawing it started from
         digit = state.drawn_digit() if start else None
         return CanvasReading(digit, "" if digit is not None else TOO_LITTLE_HINT if start else EMPTY_HINT)
@@ -61,13 +93,18 @@ def _canvas() -> CanvasReading:
     return reading
 
 
-def _big_answer(probabilities: np.ndarray) -> None:
+def _big_answer(probabilities: np.ndarray, doubtful: str) -> None:
+    """The answer, large; greyed, with the reason in words, when the drawing does not look like a digit."""
     digit = int(probabilities.argmax())
-    st.markdown(f'<div class="big-digit" id="predicted-digit">{digit}</div>'
-                f'<div class="big-digit-caption">{sure(float(probabilities[digit]))} sure</div>', unsafe_allow_html=True)
+    if doubtful:
+        st.warning(f"**That does not look like a digit.** {DOUBTS[doubtful]}", icon=":material/help:")
+    grey = ' style="color:#8a8a8a"' if doubtful else ""
+    caption = f"{'a guess, ' if doubtful else ''}{sure(float(probabilities[digit]))} sure"
+    st.markdown(f'<div class="big-digit" id="predicted-digit"{grey}>{digit}</div>'
+                f'<div class="big-digit-caption">{caption}</div>', unsafe_allow_html=True)
 
 
-def _answer(reading: CanvasReading, probabilities: np.ndarray | None) -> None:
+def _answer(reading: CanvasReading, probabilities: np.ndarray | None, doubtful: str) -> None:
     """What the network receives and its answer, or a word on what is missing."""
     st.markdown("#### 2. What it sees")
     if reading.digit is None:
@@ -79,7 +116,7 @@ def _answer(reading: CanvasReading, probabilities: np.ndarray | None) -> None:
     if probabilities is not None and not readable(probabilities):
         st.error(UNREADABLE)
     elif probabilities is not None:
-        _big_answer(probabilities)
+        _big_answer(probabilities, doubtful)
     elif reading.digit is not None:
         st.info("The answer appears once there is a network.")
     else:
@@ -92,6 +129,7 @@ def _bars(probabilities: np.ndarray | None, source: str) -> None:
         st.plotly_chart(probability_figure(probabilities), width="stretch",
                         key="probabilities", config={"displaylogo": False, "staticPlot": True})
         st.caption(f"Network: {escape_markdown(source)}")
+        st.markdown(f"*{SURE_IS_NOT_RIGHT}*")
         link("Inspect", "Follow it through every layer")
     else:
         st.caption("The ten probabilities appear here, the highest in red.")
@@ -105,18 +143,21 @@ def draw_area() -> None:
     canvas moved in the page, the browser would mount a new one and the drawing would vanish.
     """
 
+    st.html(SCALING_CSS)
+
     def body() -> None:
         status = st.container()  # a fixed slot above the row, whatever it holds
         model, source = state.latest_model()
-        probabilities = None
+        probabilities, doubtful = None, ""
         with st.container(horizontal=True, gap="medium"):
             with st.container(width=CANVAS_SIDE + 10, key="drawing"):
                 st.markdown("#### 1. Your drawing")
                 reading = _canvas()
             if reading.digit is not None and model is not None:
                 probabilities = answer(model, reading.digit)  # NaN for overflowed weights: said in words below
+                doubtful = doubt(reading, model, novelty_for(model)) if readable(probabilities) else ""
             with st.container(width=28 * PREVIEW_SCALE + 10):
-                _answer(reading, probabilities)
+                _answer(reading, probabilities, doubtful)
             with st.container(width=420):
                 _bars(probabilities, source)
         run = state.active_run()

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from mlp.augment import change_thickness, transform_batch
 from mlp.inspection import confident_mistakes, embed, nearest
 from mlp.metrics import CHUNK, confusion_matrix, predict_proba
 from mlp.model import Model
@@ -145,3 +146,58 @@ def mistake_caption(true: int, probs: np.ndarray) -> str:
     predicted = int(np.argmax(probs))
     return f"a {true} read as {predicted}, {sure(float(probs[predicted]))} sure"
 
+
+
+# ----- robustness: accuracy as test digits are changed more and more -----
+@dataclass(frozen=True)
+class Perturbation:
+    title: str  # what is changed, as the figure's panel says it
+    unit: str  # of the levels, for the axis
+    levels: tuple[float, ...]  # the first is 0: the digits as they are
+
+
+PERTURBATIONS = {
+    "shift": Perturbation("Moved", "pixels", (0, 1, 2, 3, 4, 5, 6)),
+    "rotation": Perturbation("Turned", "degrees", (0, 10, 20, 30, 45, 60, 90)),
+    "thinner": Perturbation("Thinner strokes", "pixels peeled per side", (0, 0.25, 0.5, 0.75, 1)),
+    "thicker": Perturbation("Thicker strokes", "pixels grown per side", (0, 0.5, 1, 1.5, 2, 3)),
+    "noise": Perturbation("Noisy", "noise (standard deviation)", (0, 0.1, 0.2, 0.3, 0.4, 0.5)),
+}
+
+
+def perturb(x: np.ndarray, kind: str, level: float, seed: int = 0) -> np.ndarray:
+    """Test digits (n, 784) changed by `kind` at `level` (see PERTURBATIONS): moved `level` pixels in a
+    random direction, turned by `level` degrees either way, strokes peeled or grown by `level` pixels on
+    each side, or Gaussian noise of that spread added. Random choices come from `seed`."""
+    if kind not in PERTURBATIONS:
+        raise ValueError(f"unknown change {kind!r}: choose one of {', '.join(PERTURBATIONS)}")
+    x = np.asarray(x, np.float32)
+    rng = np.random.default_rng(seed)
+    n = len(x)
+    if kind in ("shift", "rotation"):
+        angle = rng.uniform(0, 2 * np.pi, n)
+        shift = level * np.stack([np.sin(angle), np.cos(angle)], axis=1) if kind == "shift" else np.zeros((n, 2))
+        turn = level * rng.choice([-1.0, 1.0], n) if kind == "rotation" else np.zeros(n)
+        return transform_batch(x, shift, turn, np.ones(n))
+    if kind == "noise":
+        return np.clip(x + rng.normal(0, level, x.shape).astype(np.float32), 0, 1)
+    sign = -1.0 if kind == "thinner" else 1.0
+    whole, part = divmod(float(level), 1.0)
+    for _ in range(int(whole)):
+        x = change_thickness(x, np.full(n, sign))
+    return change_thickness(x, np.full(n, sign * part)) if part else x
+
+
+def robustness(model: Model, x_test: np.ndarray, y_test: np.ndarray, sample: int = 2000,
+               seed: int = 0) -> dict[str, np.ndarray]:
+    """For each change of PERTURBATIONS, the network's accuracy at each level, on `sample` test digits
+    of its classes picked at random (seeded): the same digits, changed more and more."""
+    rows = np.flatnonzero(np.isin(y_test, model.config.classes))
+    rows = np.sort(np.random.default_rng(seed).choice(rows, min(sample, len(rows)), replace=False))
+    x, y = np.asarray(x_test[rows], np.float32), np.asarray(y_test[rows])
+    curves = {}
+    with np.errstate(over="ignore", invalid="ignore"):
+        for kind, change in PERTURBATIONS.items():
+            curves[kind] = np.array([(predict_proba(model.network, perturb(x, kind, level, seed)).argmax(axis=1) == y)
+                                     .mean() for level in change.levels])
+    return curves

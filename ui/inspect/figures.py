@@ -4,7 +4,7 @@ Pure: no Streamlit here, so every figure is checked in a unit test (tests/test_u
 """
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -181,4 +181,24 @@ def activations_figure(hidden: Sequence[np.ndarray], probabilities: Sequence[flo
     fig.update_annotations(font_size=FONT_SIZE)
     fig.update_layout(height=230 * len(titles) + 60, font=dict(size=FONT_SIZE - 2), showlegend=False,
                       margin=dict(l=80, r=20, t=50, b=40), bargap=0.1)
+    return readable_axes(fig)
+
+
+def robustness_figure(curves: Mapping[str, Sequence[float]], perturbations: Mapping[str, Any]) -> go.Figure:
+    """One small panel per change: accuracy (up) as the test digits are changed more (right).
+    `perturbations` maps each change to its title, unit and levels (ui.inspect.data.PERTURBATIONS)."""
+    kinds = [k for k in perturbations if k in curves]
+    fig = make_subplots(rows=1, cols=len(kinds), subplot_titles=[perturbations[k].title for k in kinds],
+                        shared_yaxes=True, horizontal_spacing=0.03)
+    for col, kind in enumerate(kinds, start=1):
+        change, accuracy = perturbations[kind], np.asarray(curves[kind], dtype=float)
+        fig.add_trace(go.Scatter(x=list(change.levels), y=accuracy.tolist(), mode="lines+markers", name=change.title,
+                                 line=dict(color=TRAIN_COLOUR, width=4), marker=dict(size=10),
+                                 hovertemplate=f"%{{x}} {change.unit}: %{{y:.1%}} read right<extra></extra>"),
+                      row=1, col=col)
+        fig.update_xaxes(title_text=change.unit, row=1, col=col)
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", tickvals=[0, 0.25, 0.5, 0.75, 1])
+    fig.update_yaxes(title_text="test digits read right", row=1, col=1)
+    fig.update_annotations(font_size=FONT_SIZE)
+    fig.update_layout(height=420, font=dict(size=FONT_SIZE - 2), showlegend=False, margin=dict(l=80, r=20, t=60, b=60))
     return readable_axes(fig)

@@ -20,9 +20,11 @@ from mlp.model import Model
 from ui import data, state
 from ui.controller import Run
 from ui.figures import pixelated, sure
-from ui.inspect.data import (Reading, TrainingView, clicked_cell, closest_training_digits, fingerprint,
-                             layer_outputs, learned_change, mistake_caption, read_test_digits, training_view)
-from ui.inspect.figures import activations_figure, class_accuracy_figure, confusion_figure, weight_grid
+from ui.inspect.data import (PERTURBATIONS, Reading, TrainingView, clicked_cell, closest_training_digits,
+                             fingerprint, layer_outputs, learned_change, mistake_caption, read_test_digits,
+                             robustness, training_view)
+from ui.inspect.figures import (activations_figure, class_accuracy_figure, confusion_figure, robustness_figure,
+                                weight_grid)
 from ui.models_panel import model_download, model_picker, model_upload
 from ui.navigation import link
 from ui.settings import describe
@@ -50,6 +52,12 @@ def _reading(key: str, _model: Model, _dataset: Dataset) -> Reading:
                                                "(once per network)…")
 def _training_view(key: str, _model: Model, _dataset: Dataset) -> TrainingView:
     return training_view(_model, _dataset.x_train, _dataset.y_train)
+
+
+@st.cache_resource(max_entries=32, ttl="2h", show_spinner="Changing test digits more and more and reading them "
+                                                          "(once per network)…")
+def _robustness(key: str, _model: Model, _dataset: Dataset) -> dict[str, np.ndarray]:
+    return robustness(_model, _dataset.x_test, _dataset.y_test)
 
 
 def reading_for(model: Model, dataset: Dataset) -> Reading:
@@ -221,12 +229,23 @@ def drawing_panel(run: Run, dataset: Dataset) -> None:
              [f"a {int(dataset.y_train[r])} · distance {d:.2g}" for r, d in zip(rows, distances)])
 
 
+# ----- robustness -----
+def robustness_panel(run: Run, dataset: Dataset) -> None:
+    st.markdown("How well the network reads test digits as they are **moved, turned, made thinner or thicker, or "
+                "covered in noise**: the same 2,000 digits, changed more and more. MNIST's digits are all centred, "
+                "upright and of one thickness, so a network that only saw them falls quickly once digits move; one "
+                "trained with *Wiggle the training digits* on (augmentation) holds up far longer. Train both and "
+                "compare them here.")
+    curves = _robustness(_cache_key(run.model), run.model, dataset)
+    st.plotly_chart(robustness_figure(curves, PERTURBATIONS), width="stretch", key="robustness", config=CHART)
+
+
 def inspect_view(run: Run, dataset: Dataset) -> None:
     """Everything the page shows about one network, in tabs."""
     reading = reading_for(run.model, dataset)
     summary(reading)
-    confusion, mistakes, weights, drawing = st.tabs(["Confusion matrix", "Surest mistakes", "First layer",
-                                                     "Your drawing, layer by layer"])
+    confusion, mistakes, weights, drawing, robust = st.tabs(["Confusion matrix", "Surest mistakes", "First layer",
+                                                             "Your drawing, layer by layer", "Robustness"])
     with confusion:
         confusion_panel(run, reading, dataset)
     with mistakes:
@@ -235,3 +254,5 @@ def inspect_view(run: Run, dataset: Dataset) -> None:
         first_layer_panel(run)
     with drawing:
         drawing_panel(run, dataset)
+    with robust:
+        robustness_panel(run, dataset)

@@ -1,0 +1,86 @@
+"""The Draw page in Chromium at a phone's and a projector's size: the canvas scales with the screen, a digit
+drawn with the mouse (or a finger) is read, a scribble is called no digit, and the answer is large."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from test_browser import BARS, INKED, Server, new_page, shoot, wait_until
+
+QUICK_TRAINING_MS = 240_000  # a few seconds alone; a loaded 2-core machine can take a minute or more
+SIZES = {"phone": (390, 844), "projector": (1920, 1080)}
+
+
+@pytest.fixture(scope="module")
+def server(mnist_dir, tmp_path_factory):
+    running = Server(mnist_dir, tmp_path_factory.mktemp("server") / "streamlit.log")
+    yield running
+    running.close()
+
+
+def canvas_box(page: Page) -> dict:
+    canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")
+    canvas.wait_for()
+    return canvas.bounding_box()
+
+
+def stroke(page: Page, box: dict, points: list[tuple[float, float]]) -> None:
+    """One stroke through points given as fractions of the canvas's width and height, as the screen shows it."""
+    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:]:
+        page.mouse.move(x, y, steps=12)
+    page.mouse.up()
+
+
+def clear(page: Page) -> None:
+    """A fresh canvas: the page says so in the same run that shows the new canvas."""
+    page.get_by_role("button", name="Clear the drawing").click()
+    page.locator("#predicted-digit").wait_for(state="detached")
+    page.get_by_text("Draw a digit in the black square.").wait_for()
+    # the old canvas stays on screen, stale, until the run that replaced it ends
+    expect(page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")).to_have_count(1)
+
+
+def wider_brush_keeps_the_drawing(page: Page) -> None:
+    page.get_by_role("slider", name="Brush width (pixels)").focus()
+    page.keyboard.press("Home")  # 6 pixels, then 12 steps of 2 to 30
+    for _ in range(12):
+        page.keyboard.press("ArrowRight")
+    page.get_by_test_id("stSliderThumbValue").filter(has_text="30").wait_for()
+    drawing = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.dc-canvas.lower-canvas")
+    page.wait_for_function(INKED, arg=drawing.element_handle())  # the 7 is still on the canvas
+    assert page.locator("#predicted-digit").inner_text().strip() == "7"
+
+
+def test_the_canvas_scales_with_the_screen_and_reads_what_is_drawn(browser, server):
+    widths = {}
+    page = new_page(browser, *SIZES["phone"])
+    page.goto(server.url + "/Draw")
+    page.get_by_role("button", name="Train a quick model").click()  # no network yet: a quick one, to its end
+    following = page.get_by_text("The answer follows the network as it learns")
+    following.wait_for()
+    following.wait_for(state="detached", timeout=QUICK_TRAINING_MS)
+    for name, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        clear(page)
+        box = canvas_box(page)
+        widths[name] = box["width"]
+        stroke(page, box, [(0.25, 0.2), (0.75, 0.2), (0.4, 0.85)])  # a 7
+        page.locator("#predicted-digit").wait_for(timeout=QUICK_TRAINING_MS)
+        wait_until(page, f"() => ({BARS})() === 10", "the probability chart was not drawn")
+        assert page.locator("#predicted-digit").inner_text().strip() == "7"
+        digit_box = page.locator("#predicted-digit").bounding_box()
+        assert digit_box["height"] >= 100  # readable from the back of a room
+        shoot(page, f"draw_{name}")
+        wider_brush_keeps_the_drawing(page)
+        clear(page)
+        stroke(page, canvas_box(page), [(0.2, 0.5), (0.8, 0.55)])  # a dash
+        page.get_by_text("does not look like a digit").wait_for()
+        assert page.get_by_text("being sure is not being right").is_visible()
+        shoot(page, f"draw_{name}_dash")
+    page.close()
+    assert widths["phone"] <= SIZES["phone"][0] - 20  # the whole canvas on a phone's screen, with a margin
+    assert widths["phone"] >= 300  # large enough for a finger
+    assert widths["projector"] >= 1.5 * 280  # large on a projector

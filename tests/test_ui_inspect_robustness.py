@@ -1,0 +1,63 @@
+"""Robustness curves on Inspect: test digits changed more and more, and the accuracy that follows."""
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+
+from mlp import TrainConfig, load_mnist, train
+from mlp.preprocess import center_of_mass
+from ui.inspect.data import PERTURBATIONS, perturb, robustness
+from ui.inspect.figures import robustness_figure
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_dir) -> np.ndarray:
+    with gzip.open(mnist_dir / "t10k-images-idx3-ubyte.gz") as f:
+        raw = np.frombuffer(f.read(16 + 784 * 50), np.uint8, offset=16)
+    return (raw.reshape(50, 784) / np.float32(255)).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", list(PERTURBATIONS))
+def test_level_zero_leaves_the_digits_as_they_are_and_a_seed_repeats(digits, kind):
+    np.testing.assert_allclose(perturb(digits, kind, 0), digits, atol=1e-6)
+    top = PERTURBATIONS[kind].levels[-1]
+    assert np.array_equal(perturb(digits, kind, top, seed=4), perturb(digits, kind, top, seed=4))
+    assert not np.allclose(perturb(digits, kind, top), digits)
+
+
+def test_each_change_does_what_it_says(digits):
+    ink = digits.sum(axis=1)
+    assert np.all(perturb(digits, "thinner", 1).sum(axis=1) < ink)
+    assert np.all(perturb(digits, "thicker", 2).sum(axis=1) > perturb(digits, "thicker", 1).sum(axis=1))
+    moved = perturb(digits, "shift", 3)
+    distances = [np.hypot(*np.subtract(center_of_mass(a.reshape(28, 28)), center_of_mass(b.reshape(28, 28))))
+                 for a, b in zip(digits, moved)]
+    assert np.median(distances) == pytest.approx(3, abs=0.3)
+    noisy = perturb(digits, "noise", 0.3)
+    assert noisy.min() >= 0 and noisy.max() <= 1 and np.abs(noisy - digits).mean() > 0.08
+    with pytest.raises(ValueError, match="unknown change"):
+        perturb(digits, "melt", 1)
+
+
+def test_a_network_trained_on_centred_digits_falls_as_they_move(mnist_dir):
+    data = load_mnist(mnist_dir, download=False)
+    model = train(TrainConfig(hidden=(64,), epochs=1, per_class=500, seed=1), data).model
+    curves = robustness(model, data.x_test, data.y_test, sample=500)
+    assert set(curves) == set(PERTURBATIONS)
+    for kind, accuracy in curves.items():
+        assert len(accuracy) == len(PERTURBATIONS[kind].levels)
+        assert accuracy[0] == curves["shift"][0] > 0.8  # the same digits, unchanged, at level 0
+    assert curves["shift"][-1] < curves["shift"][0] - 0.4
+    assert curves["rotation"][-1] < curves["rotation"][0] - 0.4
+    assert curves["noise"][-1] < curves["noise"][0]
+
+
+def test_the_figure_draws_one_panel_per_change_with_its_levels():
+    curves = {kind: np.linspace(1, 0.5, len(p.levels)) for kind, p in PERTURBATIONS.items()}
+    fig = robustness_figure(curves, PERTURBATIONS)
+    assert [t.name for t in fig.data] == [p.title for p in PERTURBATIONS.values()]
+    assert list(fig.data[1].x) == list(PERTURBATIONS["rotation"].levels)
+    assert fig.data[0].y[0] == 1 and fig.layout.yaxis.tickformat == ".0%"
+    assert [a.text for a in fig.layout.annotations] == [p.title for p in PERTURBATIONS.values()]
