@@ -12,6 +12,8 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mlp.model import Model
+from store import StoreError
+from ui import saved, saved_work
 from ui.controller import Run, TrainingRun
 from ui.settings import Settings, default_settings
 from ui.text import escape_markdown
@@ -31,6 +33,12 @@ _CANVAS_START = "canvas_start"
 _COMPARED = "compared_runs"
 _LINK_READ = "link_read"
 _UPLOADS = "uploads_read"
+_WORKSPACE = "workspace"
+_WORKSPACE_TRIED = "workspace_tried"
+_ROWS = "stored_rows"  # a run's uid -> its row in the store
+_SAVER = "run_saver"
+_STORE_PROBLEM = "store_problem"
+_SAVED_TEXT = "saved_state_text"
 
 NoticeKind = Literal["info", "warning", "success", "error"]
 MAX_RUNS = 30  # runs a session keeps, each with its network (about 1 MB for 784-256-128-10)
@@ -71,9 +79,19 @@ def mark_stop_asked(run: TrainingRun) -> None:
 
 
 def set_current_run(run: TrainingRun) -> None:
-    """A new training: Draw and Inspect follow it again, whatever model was picked before."""
+    """A new training: Draw and Inspect follow it again, whatever model was picked before. In a workspace,
+    it is saved as it trains (see ui.saved_work)."""
     st.session_state[RUN_KEY] = run
     st.session_state.pop(_CHOSEN, None)
+    workspace_id = workspace()
+    if workspace_id is not None:
+        st.session_state[_SAVER] = _saving(lambda store: saved_work.RunSaver(store, workspace_id, run))
+
+
+def resume_run(saver: saved_work.RunSaver) -> None:
+    """A run still training in this process for this workspace (the tab was reloaded) is the session's again."""
+    st.session_state[RUN_KEY] = saver.run
+    st.session_state[_SAVER] = saver
 
 
 def finished_runs() -> list[Run]:
@@ -101,12 +119,23 @@ def collect_finished() -> None:
     if run is not None and run.done and run.record is not None and st.session_state.get(_COLLECTED) is not run:
         st.session_state[_COLLECTED] = run
         _keep(run.record)
+        saver = st.session_state.get(_SAVER)
+        if saver is not None and saver.run is run:
+            problem = saver.finish()
+            _rows()[run.record.uid] = saver.row_id  # a row over the limit is kept without its network
+            if problem is not None:
+                set_store_problem(str(problem))
 
 
 def add_run(record: Run) -> None:
     """Keep a run made outside training (an uploaded model) and make it the one Draw and Inspect use."""
     _keep(record)
     choose_run(record.uid)
+    workspace_id = workspace()
+    if workspace_id is not None:
+        row_id = _saving(lambda store: store.add_run(workspace_id, saved.stored(record)))
+        if row_id is not None:
+            _rows()[record.uid] = row_id
 
 
 def find_run(uid: int | None) -> Run | None:
@@ -120,11 +149,17 @@ def rename_run(uid: int, name: str) -> None:
         run = current_run()
         if run is not None and run.record is record:
             run.name = record.name  # the sidebar names the current run too
+        row_id = _rows().get(uid)
+        if row_id is not None:
+            _saving(lambda store: store.rename_run(workspace(), row_id, record.name))
 
 
 def delete_run(uid: int) -> None:
     runs = finished_runs()
     runs[:] = [r for r in runs if r.uid != uid]
+    row_id = _rows().pop(uid, None)
+    if row_id is not None:
+        _saving(lambda store: store.delete_run(workspace(), row_id))
 
 
 def model_runs() -> list[Run]:
@@ -246,3 +281,72 @@ def connection_probe() -> Callable[[], bool]:
         return session_id is not None and runtime.exists() and runtime.get_instance().is_active_session(session_id)
 
     return connected
+
+
+# ----- saved work: the session's workspace in the store -----
+def workspace() -> str | None:
+    """The id of the workspace this session saves into (it rides in the page address), or None: in memory only."""
+    return st.session_state.get(_WORKSPACE)
+
+
+def workspace_tried() -> bool:
+    """Whether this session has looked for its workspace yet (once, on arrival)."""
+    return st.session_state.get(_WORKSPACE_TRIED, False)
+
+
+def set_workspace(workspace_id: str | None) -> None:
+    st.session_state[_WORKSPACE_TRIED] = True
+    st.session_state[_WORKSPACE] = workspace_id
+
+
+def _rows() -> dict[int, int]:
+    return st.session_state.setdefault(_ROWS, {})
+
+
+def restore_runs(runs: list[tuple[int, Run]]) -> None:
+    """Runs brought back from the store (oldest first) become the session's; new runs number on after them."""
+    finished_runs()[:] = [record for _, record in runs]
+    _rows().update({record.uid: row_id for row_id, record in runs})
+    st.session_state[_COUNTER] = max(st.session_state.get(_COUNTER, 0),
+                                     saved.last_run_number([record.name for _, record in runs]))
+
+
+def start_fresh(workspace_id: str | None) -> None:
+    """An empty workspace: no runs, default settings, an empty canvas (the old workspace stays at its address)."""
+    for key in (RUN_KEY, RUNS_KEY, _CHOSEN, _COMPARED, _COUNTER, _COLLECTED, _ROWS, _SAVER, DIGIT_KEY, _SAVED_TEXT):
+        st.session_state.pop(key, None)
+    replace_settings(default_settings())
+    clear_canvas()
+    set_workspace(workspace_id)
+
+
+def drawing() -> dict | None:
+    """The canvas's last drawing (fabric.js objects), as set_drawing kept it."""
+    return st.session_state.get(DRAWING_KEY)
+
+
+def saved_text() -> str:
+    """The settings and drawing as last written to the store (JSON), to write only what changed."""
+    return st.session_state.get(_SAVED_TEXT, "")
+
+
+def set_saved_text(text: str) -> None:
+    st.session_state[_SAVED_TEXT] = text
+
+
+def store_problem() -> str:
+    """Why the last write to the store failed ('' when none since it was shown); shown once."""
+    return st.session_state.pop(_STORE_PROBLEM, "")
+
+
+def set_store_problem(message: str) -> None:
+    st.session_state[_STORE_PROBLEM] = message
+
+
+def _saving(action: Callable[[Any], Any]) -> Any:
+    """`action(store)`, or None when the store fails: the session goes on in memory and says why once."""
+    try:
+        return action(saved_work.open_store())
+    except StoreError as error:
+        set_store_problem(str(error))
+        return None

@@ -17,7 +17,8 @@ from ui.text import SHORT, shorten
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 DEFAULTS = TrainConfig()
-IGNORED = {"embed", "embed_options"}  # Streamlit's own parameters
+WORKSPACE_PARAM = "w"  # the saved-work workspace (ui.workspace): in the address, never in a share link
+IGNORED = {"embed", "embed_options", WORKSPACE_PARAM}  # not settings: Streamlit's own, and the workspace
 MAX_NOTES = 5  # a tampered link gets a few lines of notes, not one per parameter
 
 

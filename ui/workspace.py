@@ -1,0 +1,130 @@
+"""Saved work on the page: the workspace id in the address, runs and settings brought back on arrival,
+"Start fresh", and a plain message when the store fails (the session then goes on in memory).
+
+The store itself is ui.saved_work (the process's) and store/ (the database); the session's share of
+it lives in ui.state.
+"""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from store import StoreError
+from ui import saved, saved_work, state
+from ui.train.share import FIELDS, WORKSPACE_PARAM
+from ui.text import escape_markdown
+
+IN_MEMORY = ("Your work goes on in this tab, in memory only: a reload will lose it (download a network "
+             "you want to keep).")
+KEPT_NOTE = ("**Saved work:** your runs and settings are kept at this page's address. Bookmark it (or copy it) "
+             "to come back to them later, from any browser. Anyone with the address can open them: keep it "
+             "to yourself.")
+
+
+def attach() -> None:
+    """Every page, after the shared set-up: find or make the workspace once, keep its id in the address,
+    save changed settings and drawing, and say so when the store fails."""
+    if not state.workspace_tried():
+        _arrive()
+    workspace_id = state.workspace()
+    if workspace_id is not None:
+        if st.query_params.get(WORKSPACE_PARAM) != workspace_id:
+            st.query_params[WORKSPACE_PARAM] = workspace_id  # a page switch clears the address's parameters
+        _save_changes(workspace_id)
+    problem = state.store_problem()
+    if problem:
+        st.warning(f"{escape_markdown(problem)}\n\n{IN_MEMORY}", icon=":material/cloud_off:")
+    with st.sidebar:
+        _sidebar(workspace_id)
+
+
+def _arrive() -> None:
+    """The session's first page: the address's workspace if the store has it, else a new one."""
+    asked = st.query_params.get(WORKSPACE_PARAM)
+    state.set_workspace(None)  # tried: a store that fails now leaves this session in memory
+    try:
+        store = saved_work.open_store()
+        if asked and store.workspace_exists(asked):
+            _bring_back(store, asked)
+            return
+        state.set_workspace(store.create_workspace())
+    except StoreError as error:
+        state.set_store_problem(str(error))
+        return
+    if asked:
+        state.set_notice("The saved work this address points to was not found (the address may be mistyped or "
+                         "the work deleted): this is a new, empty workspace.", "warning")
+
+
+def _bring_back(store, workspace_id: str) -> None:
+    restored = saved_work.restore(store, workspace_id, state.MAX_RUNS)
+    state.set_workspace(workspace_id)
+    state.restore_runs(restored.runs)
+    if restored.settings is not None and not any(name in FIELDS for name in st.query_params):  # a link's win
+        state.replace_settings(saved.restored_settings(restored.settings))
+    if restored.drawing is not None:
+        state.set_drawing(restored.drawing)
+    _follow_training(restored.training)
+    state.set_saved_text(_state_text())
+    state.set_notice(_welcome(restored), "warning" if restored.unreadable else "success")
+
+
+def _follow_training(row_ids: list[int]) -> None:
+    """A run still training in this process for this workspace (the tab was reloaded) is followed again."""
+    saver = next(filter(None, map(saved_work.live_saver, row_ids)), None)
+    if saver is not None and saver.run.active:
+        state.resume_run(saver)
+
+
+def _welcome(restored: saved_work.Restored) -> str:
+    count = len(restored.runs)
+    runs = f"{count} run{'s' if count != 1 else ''} and " if count else ""
+    words = [f"**Welcome back.** {runs}your settings are restored from this address."]
+    elsewhere = len(restored.training) - (state.active_run() is not None)
+    if elsewhere > 0:
+        words.append(f"{elsewhere} run{'s are' if elsewhere > 1 else ' is'} still training in another tab: "
+                     "reload this page when it has ended to see it here.")
+    if restored.unreadable:
+        words.append(f"{restored.unreadable} saved run(s) could not be read by this version of the app.")
+    return " ".join(words)
+
+
+def _state_text() -> str:
+    return json.dumps({"settings": state.settings(), "drawing": state.drawing()}, sort_keys=True)
+
+
+def _save_changes(workspace_id: str) -> None:
+    """Write the settings and the drawing when they changed since the last write (a cheap comparison)."""
+    text = _state_text()
+    if text == state.saved_text():
+        return
+    state.set_saved_text(text)
+    try:
+        saved_work.open_store().save_workspace_state(workspace_id, settings=state.settings(), drawing=state.drawing())
+    except StoreError as error:
+        state.set_store_problem(str(error))
+
+
+def _start_fresh() -> None:
+    try:
+        workspace_id = saved_work.open_store().create_workspace()
+    except StoreError as error:
+        state.set_store_problem(str(error))
+        workspace_id = None
+    state.start_fresh(workspace_id)
+    if workspace_id is None:
+        st.query_params.pop(WORKSPACE_PARAM, None)
+    state.set_notice("**A fresh start:** no runs, default settings, an empty canvas. Your earlier work stays at "
+                     "its old address, if you kept it.", "info")
+
+
+def _sidebar(workspace_id: str | None) -> None:
+    if workspace_id is None:
+        st.caption("**Saved work is off:** " + IN_MEMORY)
+        return
+    st.caption(KEPT_NOTE)
+    st.button("Start fresh", icon=":material/restart_alt:", key="start_fresh", on_click=_start_fresh,
+              disabled=state.active_run() is not None,
+              help="A new, empty workspace at a new address: no runs, default settings. The work here stays "
+                   "at this address.")
