@@ -12,7 +12,7 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mlp.model import Model
-from store import StoreError
+from store import StoreError, StoreUnavailable
 from ui import saved, saved_work
 from ui.controller import Run, TrainingRun
 from ui.settings import Settings, default_settings
@@ -120,17 +120,24 @@ def collect_finished() -> None:
         st.session_state[_COLLECTED] = run
         _keep(run.record)
         saver = st.session_state.get(_SAVER)
-        if saver is not None and saver.run is run:
-            problem = saver.finish()
-            _rows()[run.record.uid] = saver.row_id  # a row over the limit is kept without its network
-            if problem is not None:
-                set_store_problem(str(problem))
+        if saver is None or saver.run is not run:  # the store failed when the run started: save it whole now
+            _save_record(run.record)
+            return
+        problem = saver.finish()
+        _rows()[run.record.uid] = saver.row_id  # a row over the limit is kept without its network
+        if problem is not None:
+            set_store_problem(problem)
 
 
 def add_run(record: Run) -> None:
     """Keep a run made outside training (an uploaded model) and make it the one Draw and Inspect use."""
     _keep(record)
     choose_run(record.uid)
+    _save_record(record)
+
+
+def _save_record(record: Run) -> None:
+    """Write a whole run into the session's workspace, if it has one."""
     workspace_id = workspace()
     if workspace_id is not None:
         row_id = _saving(lambda store: store.add_run(workspace_id, saved.stored(record)))
@@ -334,13 +341,14 @@ def set_saved_text(text: str) -> None:
     st.session_state[_SAVED_TEXT] = text
 
 
-def store_problem() -> str:
-    """Why the last write to the store failed ('' when none since it was shown); shown once."""
-    return st.session_state.pop(_STORE_PROBLEM, "")
+def store_problem() -> tuple[str, bool]:
+    """Why the last write to the store failed ('' when none since it was shown), and whether the store
+    is out of reach (else a limit was reached); shown once."""
+    return st.session_state.pop(_STORE_PROBLEM, ("", False))
 
 
-def set_store_problem(message: str) -> None:
-    st.session_state[_STORE_PROBLEM] = message
+def set_store_problem(error: StoreError) -> None:
+    st.session_state[_STORE_PROBLEM] = (str(error), isinstance(error, StoreUnavailable))
 
 
 def _saving(action: Callable[[Any], Any]) -> Any:
@@ -348,5 +356,5 @@ def _saving(action: Callable[[Any], Any]) -> Any:
     try:
         return action(saved_work.open_store())
     except StoreError as error:
-        set_store_problem(str(error))
+        set_store_problem(error)
         return None

@@ -32,9 +32,9 @@ def attach() -> None:
         if st.query_params.get(WORKSPACE_PARAM) != workspace_id:
             st.query_params[WORKSPACE_PARAM] = workspace_id  # a page switch clears the address's parameters
         _save_changes(workspace_id)
-    problem = state.store_problem()
+    problem, unreachable = state.store_problem()
     if problem:
-        st.warning(f"{escape_markdown(problem)}\n\n{IN_MEMORY}", icon=":material/cloud_off:")
+        st.warning(escape_markdown(problem) + (f"\n\n{IN_MEMORY}" if unreachable else ""), icon=":material/cloud_off:")
     with st.sidebar:
         _sidebar(workspace_id)
 
@@ -50,7 +50,7 @@ def _arrive() -> None:
             return
         state.set_workspace(store.create_workspace())
     except StoreError as error:
-        state.set_store_problem(str(error))
+        state.set_store_problem(error)
         return
     if asked:
         state.set_notice("The saved work this address points to was not found (the address may be mistyped or "
@@ -103,14 +103,14 @@ def _save_changes(workspace_id: str) -> None:
     try:
         saved_work.open_store().save_workspace_state(workspace_id, settings=state.settings(), drawing=state.drawing())
     except StoreError as error:
-        state.set_store_problem(str(error))
+        state.set_store_problem(error)
 
 
 def _start_fresh() -> None:
     try:
         workspace_id = saved_work.open_store().create_workspace()
     except StoreError as error:
-        state.set_store_problem(str(error))
+        state.set_store_problem(error)
         workspace_id = None
     state.start_fresh(workspace_id)
     if workspace_id is None:
