@@ -5,7 +5,7 @@ engine (`mlp/`). Every failure surfaces as a StoreError whose message is written
 """
 from .engine import DATABASE_ENV, STATE_DIR_ENV, database_url, state_dir
 from .errors import StoreError, StoreLimitReached, StoreUnavailable
-from .store import Limits, Store, StoredRun, new_workspace_id, valid_workspace_id
+from .store import INTERRUPTED_STATUS, Limits, Store, StoredRun, new_workspace_id, valid_workspace_id
 
-__all__ = ["DATABASE_ENV", "STATE_DIR_ENV", "Limits", "Store", "StoreError", "StoreLimitReached", "StoreUnavailable",
+__all__ = ["DATABASE_ENV", "INTERRUPTED_STATUS", "STATE_DIR_ENV", "Limits", "Store", "StoreError", "StoreLimitReached", "StoreUnavailable",
            "StoredRun", "database_url", "new_workspace_id", "state_dir", "valid_workspace_id"]

@@ -25,6 +25,7 @@ from .schema import runs, workspaces
 WORKSPACE_BYTES = 18  # secrets.token_urlsafe(18): 144 random bits in 24 characters
 WORKSPACE_ID = re.compile(r"[A-Za-z0-9_-]{24}")
 STALE_SECONDS = 60.0  # a running row not updated for this long belongs to a process that is gone
+INTERRUPTED_STATUS = "interrupted"
 INTERRUPTED = ("Interrupted: the server stopped while this run was training. Its curves are kept "
                "up to that moment; its network was not saved.")
 HOST = socket.gethostname()
@@ -207,7 +208,7 @@ class Store:
         dead = [run_id for run_id, owner, updated in left if _gone(owner, updated, now)]
         if dead:
             conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.status == "running")
-                         .values(status="interrupted", reason=INTERRUPTED, updated=now))
+                         .values(status=INTERRUPTED_STATUS, reason=INTERRUPTED, updated=now))
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:

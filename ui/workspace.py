@@ -10,7 +10,7 @@ import json
 
 import streamlit as st
 
-from store import StoreError
+from store import INTERRUPTED_STATUS, StoreError
 from ui import saved, saved_work, state
 from ui.train.share import FIELDS, WORKSPACE_PARAM
 from ui.text import escape_markdown
@@ -67,7 +67,10 @@ def _bring_back(store, workspace_id: str) -> None:
         state.set_drawing(restored.drawing)
     _follow_training(restored.training)
     state.set_saved_text(_state_text())
-    state.set_notice(_welcome(restored), "warning" if restored.unreadable else "success")
+    earlier, kind = state.pop_notice()  # a link's settings say so too
+    welcome = _welcome(restored)
+    state.set_notice(f"{welcome}\n\n{earlier}" if earlier else welcome,
+                     "warning" if restored.unreadable or kind == "warning" else "success")
 
 
 def _follow_training(row_ids: list[int]) -> None:
@@ -85,6 +88,9 @@ def _welcome(restored: saved_work.Restored) -> str:
     if elsewhere > 0:
         words.append(f"{elsewhere} run{'s are' if elsewhere > 1 else ' is'} still training in another tab: "
                      "reload this page when it has ended to see it here.")
+    cut = [record.name for _, record in restored.runs if record.status == INTERRUPTED_STATUS]
+    if cut:
+        words.append(f"Interrupted when the server stopped, with their curves up to then: {escape_markdown(', '.join(cut))}.")
     if restored.unreadable:
         words.append(f"{restored.unreadable} saved run(s) could not be read by this version of the app.")
     return " ".join(words)

@@ -1,0 +1,76 @@
+"""Saved work in a real browser (Chromium): train, reload, everything is back; a server killed with SIGKILL
+mid-training and started again: the finished run intact, the interrupted one marked, with its curves."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from test_browser import TRAINING_MS, Server, nav, new_page, shoot, wait_for_figure
+
+SMALL = "/Train?hidden=32&epochs=1&per_class=100&seed=5"  # a run of a second or two
+
+
+def checkpointed(state_dir: Path) -> bool:
+    """Whether the store holds curves for a run still training (its saver's first checkpoint)."""
+    engine = sa.create_engine(f"sqlite:///{state_dir / 'store.sqlite3'}")
+    with engine.connect() as conn:
+        found = conn.execute(sa.text("SELECT count(*) FROM runs WHERE status = 'running' AND curves LIKE :some"),
+                             {"some": '%"train": [[%'}).scalar()
+    engine.dispose()
+    return bool(found)
+
+
+def poll_until(condition, failure: str, timeout: float = 60) -> None:
+    """Check `condition` (a database read: no page event tells of it) until it holds; fail after `timeout`."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, failure
+        threading.Event().wait(0.1)
+
+
+def test_train_reload_everything_is_back_then_a_killed_server_marks_its_run(browser, mnist_dir, tmp_path):
+    state_dir = tmp_path / "state"
+    server = Server(mnist_dir, tmp_path / "first.log", MLP_STATE_DIR=str(state_dir))
+    try:
+        page = new_page(browser)
+        page.goto(server.url + SMALL)
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text("Result on the test digits").wait_for(timeout=TRAINING_MS)
+        accuracy = page.get_by_test_id("stMetricValue").first.inner_text()
+        workspace = re.search(r"[?&]w=([A-Za-z0-9_-]{24})", page.url).group(1)
+
+        page.reload()
+        page.get_by_text("Welcome back. 1 run and your settings are restored").wait_for()
+        expect(page.get_by_role("textbox", name="Hidden layers")).to_have_value("32")
+        nav(page, "Inspect").click()
+        page.get_by_role("heading", name="Inspect a network").wait_for()
+        wait_for_figure(page, "heatmap")  # the confusion matrix of the network brought back
+        expect(page.get_by_test_id("stMetricValue").first).to_have_text(accuracy)
+        assert f"w={workspace}" in page.url  # kept when navigating
+        shoot(page, "saved_work_after_reload")
+
+        page.goto(f"{server.url}/Train?w={workspace}&epochs=50")  # the same workspace, a link's settings: minutes of work
+        page.get_by_text("Settings loaded from the link").wait_for()
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text("Training: epoch").first.wait_for()
+        poll_until(lambda: checkpointed(state_dir), "no checkpoint of the running run reached the store")
+        server.process.kill()  # SIGKILL mid-training: no chance to write anything more
+        server.process.wait()
+        page.close()
+
+        server = Server(mnist_dir, tmp_path / "second.log", MLP_STATE_DIR=str(state_dir))
+        page = new_page(browser)
+        page.goto(f"{server.url}/Compare?w={workspace}")
+        page.get_by_text("Interrupted when the server stopped, with their curves up to then: Run 2").wait_for()
+        page.get_by_text("Welcome back. 2 runs and your settings are restored").wait_for()
+        wait_for_figure(page, "scatter")  # both runs' curves, the interrupted one's so far
+        shoot(page, "saved_work_interrupted")
+        assert page.get_by_test_id("stException").count() == 0
+        page.close()
+    finally:
+        server.close()
