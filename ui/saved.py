@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+
+import numpy as np
 from typing import Any, Mapping
 
 from mlp.config import ConfigError, TrainConfig
@@ -74,6 +76,25 @@ def restored_settings(saved: Mapping[str, Any] | None) -> Settings:
         if default is None or type(value) is type(default) or (type(value) in numbers and type(default) in numbers):
             settings[name] = value
     return settings
+
+
+def drawing_payload(canvas: dict | None, digit: np.ndarray | None) -> dict | None:
+    """The Draw page's state as saved: the canvas's objects and the 28x28 digit read from them."""
+    if canvas is None:
+        return None
+    return {"canvas": canvas, "digit": None if digit is None else np.round(digit, 4).ravel().tolist()}
+
+
+def drawing_from(payload: Mapping[str, Any] | None) -> tuple[dict | None, np.ndarray | None]:
+    """The canvas and digit a payload holds; a digit that is not 784 finite numbers in [0, 1] is dropped."""
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("canvas"), dict):
+        return None, None
+    try:
+        digit = np.asarray(payload.get("digit"), dtype=np.float32)
+    except (TypeError, ValueError):
+        return payload["canvas"], None
+    good = digit.size == 784 and bool(np.isfinite(digit).all()) and digit.min() >= 0 and digit.max() <= 1
+    return payload["canvas"], digit.reshape(28, 28) if good else None
 
 
 def last_run_number(names: list[str]) -> int:

@@ -4,6 +4,7 @@ Pages call these accessors instead of reading `st.session_state` by string, so t
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Literal
 
 import numpy as np
@@ -39,6 +40,8 @@ _ROWS = "stored_rows"  # a run's uid -> its row in the store
 _SAVER = "run_saver"
 _STORE_PROBLEM = "store_problem"
 _SAVED_TEXT = "saved_state_text"
+_WELCOME = "welcome_back"
+_DRAWING_TEXT = "saved_drawing_text"
 
 NoticeKind = Literal["info", "warning", "success", "error"]
 MAX_RUNS = 30  # runs a session keeps, each with its network (about 1 MB for 784-256-128-10)
@@ -225,6 +228,7 @@ def set_drawn_digit(image: np.ndarray | None) -> None:
         st.session_state.pop(DIGIT_KEY, None)
     else:
         st.session_state[DIGIT_KEY] = np.asarray(image, dtype=np.float32).reshape(28, 28)
+    _save_drawing()
 
 
 def set_notice(text: str, kind: NoticeKind = "info") -> None:
@@ -277,6 +281,7 @@ def clear_canvas() -> None:
     st.session_state[_CANVAS] = canvas_generation() + 1
     st.session_state.pop(DRAWING_KEY, None)
     st.session_state.pop(_CANVAS_START, None)
+    _save_drawing()
 
 
 def connection_probe() -> Callable[[], bool]:
@@ -320,7 +325,8 @@ def restore_runs(runs: list[tuple[int, Run]]) -> None:
 
 def start_fresh(workspace_id: str | None) -> None:
     """An empty workspace: no runs, default settings, an empty canvas (the old workspace stays at its address)."""
-    for key in (RUN_KEY, RUNS_KEY, _CHOSEN, _COMPARED, _COUNTER, _COLLECTED, _ROWS, _SAVER, DIGIT_KEY, _SAVED_TEXT):
+    for key in (RUN_KEY, RUNS_KEY, _CHOSEN, _COMPARED, _COUNTER, _COLLECTED, _ROWS, _SAVER, DIGIT_KEY, _SAVED_TEXT,
+                _DRAWING_TEXT):
         st.session_state.pop(key, None)
     replace_settings(default_settings())
     clear_canvas()
@@ -332,13 +338,34 @@ def drawing() -> dict | None:
     return st.session_state.get(DRAWING_KEY)
 
 
+def _save_drawing() -> None:
+    """Keep the workspace's copy of the drawing in step, when it changed: the Draw page changes it in a
+    fragment, without the full rerun that saves the settings."""
+    workspace_id = workspace()
+    payload = saved.drawing_payload(drawing(), drawn_digit())
+    text = json.dumps(payload)
+    if workspace_id is None or text == st.session_state.get(_DRAWING_TEXT):
+        return
+    st.session_state[_DRAWING_TEXT] = text
+    _saving(lambda store: store.save_workspace_state(workspace_id, drawing=payload))
+
+
 def saved_text() -> str:
-    """The settings and drawing as last written to the store (JSON), to write only what changed."""
+    """The settings as last written to the store (JSON), to write only when they changed."""
     return st.session_state.get(_SAVED_TEXT, "")
 
 
 def set_saved_text(text: str) -> None:
     st.session_state[_SAVED_TEXT] = text
+
+
+def set_welcome(text: str, kind: NoticeKind) -> None:
+    """What came back from the workspace on arrival, said once (apart from the notice a link may leave)."""
+    st.session_state[_WELCOME] = (text, kind)
+
+
+def pop_welcome() -> tuple[str, NoticeKind]:
+    return st.session_state.pop(_WELCOME, ("", "success"))
 
 
 def store_problem() -> tuple[str, bool]:

@@ -22,16 +22,25 @@ KEPT_NOTE = ("**Saved work:** your runs and settings are kept at this page's add
              "to yourself.")
 
 
-def attach() -> None:
-    """Every page, after the shared set-up: find or make the workspace once, keep its id in the address,
-    save changed settings and drawing, and say so when the store fails."""
+def arrive() -> None:
+    """Before the shared set-up, so the sidebar and the page see what comes back: on a session's first
+    page, find or make its workspace; on every page, keep the workspace's id in the address."""
     if not state.workspace_tried():
         _arrive()
     workspace_id = state.workspace()
+    if workspace_id is not None and st.query_params.get(WORKSPACE_PARAM) != workspace_id:
+        st.query_params[WORKSPACE_PARAM] = workspace_id  # a page switch clears the address's parameters
+
+
+def attach() -> None:
+    """After the shared set-up: save changed settings, greet a returning session, say so when
+    the store fails, and offer "Start fresh"."""
+    workspace_id = state.workspace()
     if workspace_id is not None:
-        if st.query_params.get(WORKSPACE_PARAM) != workspace_id:
-            st.query_params[WORKSPACE_PARAM] = workspace_id  # a page switch clears the address's parameters
         _save_changes(workspace_id)
+    welcome, kind = state.pop_welcome()
+    if welcome:
+        (st.warning if kind == "warning" else st.success)(welcome, icon=":material/history:")
     problem, unreachable = state.store_problem()
     if problem:
         st.warning(escape_markdown(problem) + (f"\n\n{IN_MEMORY}" if unreachable else ""), icon=":material/cloud_off:")
@@ -59,18 +68,17 @@ def _arrive() -> None:
 
 def _bring_back(store, workspace_id: str) -> None:
     restored = saved_work.restore(store, workspace_id, state.MAX_RUNS)
+    canvas, digit = saved.drawing_from(restored.drawing)
+    if canvas is not None:  # before the workspace is set: nothing to write back
+        state.set_drawing(canvas)
+        state.set_drawn_digit(digit)
     state.set_workspace(workspace_id)
     state.restore_runs(restored.runs)
     if restored.settings is not None and not any(name in FIELDS for name in st.query_params):  # a link's win
         state.replace_settings(saved.restored_settings(restored.settings))
-    if restored.drawing is not None:
-        state.set_drawing(restored.drawing)
     _follow_training(restored.training)
     state.set_saved_text(_state_text())
-    earlier, kind = state.pop_notice()  # a link's settings say so too
-    welcome = _welcome(restored)
-    state.set_notice(f"{welcome}\n\n{earlier}" if earlier else welcome,
-                     "warning" if restored.unreadable or kind == "warning" else "success")
+    state.set_welcome(_welcome(restored), "warning" if restored.unreadable else "success")
 
 
 def _follow_training(row_ids: list[int]) -> None:
@@ -97,17 +105,18 @@ def _welcome(restored: saved_work.Restored) -> str:
 
 
 def _state_text() -> str:
-    return json.dumps({"settings": state.settings(), "drawing": state.drawing()}, sort_keys=True)
+    return json.dumps(state.settings(), sort_keys=True)
 
 
 def _save_changes(workspace_id: str) -> None:
-    """Write the settings and the drawing when they changed since the last write (a cheap comparison)."""
+    """Write the settings when they changed since the last write (a cheap comparison; the drawing is
+    ui.state's to save)."""
     text = _state_text()
     if text == state.saved_text():
         return
     state.set_saved_text(text)
     try:
-        saved_work.open_store().save_workspace_state(workspace_id, settings=state.settings(), drawing=state.drawing())
+        saved_work.open_store().save_workspace_state(workspace_id, settings=state.settings())
     except StoreError as error:
         state.set_store_problem(error)
 
