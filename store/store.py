@@ -155,6 +155,22 @@ class Store:
             rows = conn.execute(query.limit(newest) if newest else query).mappings().all()
         return [_stored(row) for row in reversed(rows)]
 
+    def summaries(self, workspace_ids: list[str]) -> list[StoredRun]:
+        """Every ended run of these workspaces, its settings and results without its network or curves (a board
+        overlays the curves of the few runs picked: see `curves`), oldest first. What a board reads on each refresh."""
+        columns = [c for c in runs.c if c.name not in ("model", "curves")]
+        query = (sa.select(*columns).where(runs.c.workspace_id.in_(workspace_ids), runs.c.status != "running")
+                 .order_by(runs.c.id))
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_stored({**row, "model": None, "curves": "{}"}) for row in rows]
+
+    def curves(self, workspace_ids: list[str], run_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The curves of these runs, by run id (only runs of these workspaces)."""
+        query = sa.select(runs.c.id, runs.c.curves).where(runs.c.id.in_(run_ids), runs.c.workspace_id.in_(workspace_ids))
+        with self._read() as conn:
+            return {run_id: json.loads(text) for run_id, text in conn.execute(query)}
+
     def rename_run(self, workspace: str, run_id: int, name: str) -> None:
         with self._write() as conn:
             conn.execute(runs.update().where(runs.c.id == run_id, runs.c.workspace_id == workspace)

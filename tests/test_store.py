@@ -114,6 +114,20 @@ def test_newest_runs_only_oldest_first(store):
     assert [r.name for r in store.runs(workspace, newest=3)] == ["Run 2", "Run 3", "Run 4"]
 
 
+def test_summaries_of_many_workspaces_leave_the_networks_out(store):
+    ours = [store.create_workspace() for _ in range(3)]
+    other = store.create_workspace()
+    for n, workspace in enumerate(ours + [other]):
+        store.add_run(workspace, finished(name=f"Run {n}"))
+    store.begin_run(ours[0], "Training", CONFIG)
+    found = store.summaries(ours)
+    assert [r.name for r in found] == ["Run 0", "Run 1", "Run 2"]
+    assert all(r.model is None and r.test_accuracy == 0.93 and r.curves == {} for r in found)
+    theirs = store.runs(other)[0].id
+    [(run_id, curves)] = store.curves(ours, [found[1].id, theirs]).items()  # not the other workspace's
+    assert run_id == found[1].id and curves["train"][0][:2] == [1, 0.5]
+
+
 def test_the_run_limit_refuses_a_run_in_words(store_url):
     store = Store(store_url, limits=Limits(runs=2))
     workspace = store.create_workspace()
