@@ -50,3 +50,34 @@ drawings = sa.Table(
     sa.Column("strokes", sa.Text, nullable=True),  # the canvas's objects, JSON
     sa.Column("created", sa.Float, nullable=False),
 )
+
+classes = sa.Table(
+    "classes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.String(16), nullable=False, unique=True),  # the join code students type or follow
+    sa.Column("teacher_hash", sa.String(64), nullable=False, unique=True),  # sha256 of the teacher's secret
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("closed", sa.Boolean, nullable=False, server_default=sa.false()),  # no joining, no posting
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+members = sa.Table(
+    "members", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("workspace_id", sa.String(64), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("nickname", sa.String(40), nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.UniqueConstraint("class_id", "workspace_id"),
+)
+
+posts = sa.Table(
+    "posts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("member_id", sa.Integer, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false()),  # by the teacher
+    sa.Column("created", sa.Float, nullable=False),
+    sa.UniqueConstraint("class_id", "run_id"),
+)
