@@ -13,7 +13,7 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mlp.model import Model
-from store import StoreError, StoreUnavailable
+from store import Classes, ClassInfo, Membership, StoreError, StoreUnavailable
 from ui import saved, saved_work
 from ui.controller import Run, TrainingRun
 from ui.settings import Settings, default_settings
@@ -42,6 +42,9 @@ _STORE_PROBLEM = "store_problem"
 _SAVED_TEXT = "saved_state_text"
 _WELCOME = "welcome_back"
 _DRAWING_TEXT = "saved_drawing_text"
+_MEMBERSHIP = "class_membership"
+_TEACHING = "class_teaching"
+_POSTING = "class_posting"
 
 NoticeKind = Literal["info", "warning", "success", "error"]
 MAX_RUNS = 30  # runs a session keeps, each with its network (about 1 MB for 784-256-128-10)
@@ -130,6 +133,7 @@ def collect_finished() -> None:
         _rows()[run.record.uid] = saver.row_id  # a row over the limit is kept without its network
         if problem is not None:
             set_store_problem(problem)
+        _post(saver.row_id)
 
 
 def add_run(record: Run) -> None:
@@ -326,7 +330,7 @@ def restore_runs(runs: list[tuple[int, Run]]) -> None:
 def start_fresh(workspace_id: str | None) -> None:
     """An empty workspace: no runs, default settings, an empty canvas (the old workspace stays at its address)."""
     for key in (RUN_KEY, RUNS_KEY, _CHOSEN, _COMPARED, _COUNTER, _COLLECTED, _ROWS, _SAVER, DIGIT_KEY, _SAVED_TEXT,
-                _DRAWING_TEXT):
+                _DRAWING_TEXT, _MEMBERSHIP):
         st.session_state.pop(key, None)
     replace_settings(default_settings())
     clear_canvas()
@@ -385,3 +389,38 @@ def _saving(action: Callable[[Any], Any]) -> Any:
     except StoreError as error:
         set_store_problem(error)
         return None
+
+
+# ----- a class: the workspace's membership, or the class this session teaches -----
+def membership() -> Membership | None:
+    """The class this session's workspace joined (its nickname, the class), if any."""
+    return st.session_state.get(_MEMBERSHIP)
+
+
+def set_membership(member: Membership | None) -> None:
+    st.session_state[_MEMBERSHIP] = member
+
+
+def teaching() -> tuple[ClassInfo, str] | None:
+    """The class this session moderates and the teacher's secret (it came with the teacher's link), if any."""
+    return st.session_state.get(_TEACHING)
+
+
+def set_teaching(room: ClassInfo | None, secret: str = "") -> None:
+    st.session_state[_TEACHING] = (room, secret) if room is not None else None
+
+
+def posting() -> bool:
+    """Whether the student's ended runs go to the class board (on unless turned off)."""
+    return st.session_state.get(_POSTING, True)
+
+
+def set_posting(on: bool) -> None:
+    st.session_state[_POSTING] = bool(on)
+
+
+def _post(row_id: int) -> None:
+    """Put a saved run on the class board, when the student is in a class and posts."""
+    member = membership()
+    if member is not None and posting():
+        _saving(lambda store: Classes(store).post(member, row_id))

@@ -10,7 +10,7 @@ import json
 
 import streamlit as st
 
-from store import INTERRUPTED_STATUS, StoreError
+from store import INTERRUPTED_STATUS, Classes, StoreError
 from ui import saved, saved_work, state
 from ui.train.share import FIELDS, WORKSPACE_PARAM
 from ui.text import escape_markdown
@@ -73,6 +73,7 @@ def _bring_back(store, workspace_id: str) -> None:
         state.set_drawing(canvas)
         state.set_drawn_digit(digit)
     state.set_workspace(workspace_id)
+    state.set_membership(Classes(store).membership(workspace_id))
     state.restore_runs(restored.runs)
     if restored.settings is not None and not any(name in FIELDS for name in st.query_params):  # a link's win
         state.replace_settings(saved.restored_settings(restored.settings))

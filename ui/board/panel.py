@@ -1,0 +1,78 @@
+"""The class board's parts: the posted runs, redrawn every few seconds; one setting against accuracy; the best
+run; the curves of the runs picked."""
+from __future__ import annotations
+
+import streamlit as st
+
+from store import ClassInfo, Classes, StoreError
+from ui import saved_work, state
+from ui.board.data import CHART_SETTINGS, best, board_rows, overlay_runs, post_label, setting_figure
+from ui.compare.data import compare_figure
+from ui.navigation import link
+from ui.text import escape_markdown
+
+REFRESH_SECONDS = 10.0  # a projected board follows the class without anyone touching it
+
+
+def board_class() -> ClassInfo | None:
+    """The class this session teaches, else the one it joined."""
+    teaching = state.teaching()
+    if teaching is not None and teaching[0] is not None:
+        return teaching[0]
+    member = state.membership()
+    return member.room if member is not None else None
+
+
+def _best(posts) -> None:
+    top = best(posts)
+    if top is not None:
+        st.success(f"**Best so far:** {escape_markdown(top.nickname)}, {escape_markdown(top.run.name)}: "
+                   f"{top.run.test_accuracy:.1%} test accuracy.", icon=":material/emoji_events:")
+
+
+def _sweep(posts) -> None:
+    setting = st.selectbox("Setting against accuracy", list(CHART_SETTINGS), format_func=CHART_SETTINGS.get,
+                           key="board_setting", help="Each dot is one posted run.")
+    st.plotly_chart(setting_figure(posts, setting), width="stretch", key="board_sweep",
+                    config={"displaylogo": False})
+
+
+def _overlay(rooms: Classes, room: ClassInfo, posts) -> None:
+    by_id = {p.run.id: p for p in posts}
+    picked = st.multiselect("Overlay the curves of", list(by_id), format_func=lambda i: post_label(by_id[i]),
+                            key="board_overlay", placeholder="Choose runs")
+    if picked:
+        curves = rooms.curves(room.id, picked)
+        st.plotly_chart(compare_figure(overlay_runs([by_id[i] for i in picked], curves)), width="stretch",
+                        key="board_curves", config={"displaylogo": False})
+
+
+def board_view(room: ClassInfo) -> None:
+    rooms = Classes(saved_work.open_store())
+    posts = rooms.board(room.id)
+    st.caption(f"{escape_markdown(room.name)} · {len(posts)} run{'s' if len(posts) != 1 else ''} posted · "
+               f"refreshes every {REFRESH_SECONDS:.0f} s")
+    if not posts:
+        st.info("No run posted yet: every run a student finishes appears here.")
+        return
+    _best(posts)
+    st.dataframe(board_rows(posts), hide_index=True, width="stretch", key="board_table",
+                 column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+    _sweep(posts)
+    _overlay(rooms, room, posts)
+
+
+def board() -> None:
+    room = board_class()
+    if room is None:
+        st.info("Join a class (or create one) on the Class page to see its board.")
+        link("Class", "Go to the Class page")
+        return
+
+    def live() -> None:
+        try:
+            board_view(room)
+        except StoreError as error:
+            st.warning(f"{escape_markdown(error)} The board comes back when the store does.")
+
+    st.fragment(live, run_every=REFRESH_SECONDS)()
