@@ -20,6 +20,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from browsing import free_port
 from mlp.model import load_model
+from ui.navigation import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "screenshots"
@@ -268,9 +269,8 @@ def test_a_deep_link_on_a_fresh_server_shows_the_whole_app(browser, mnist_dir, t
         page.goto(fresh.url + "/Draw")
         page.get_by_role("heading", name="Draw a digit").wait_for()
         menu = page.get_by_test_id("stSidebarNav").get_by_role("link")
-        expect(menu).to_have_count(5)  # the pages by their titles, not file names such as "page" or "app"
-        assert [link.inner_text().split("\n")[-1] for link in menu.all()] == ["Home", "Train", "Draw", "Inspect",
-                                                                             "Compare"]
+        expect(menu).to_have_count(len(PAGES))  # the pages by their titles, not file names such as "page" or "app"
+        assert [link.inner_text().split("\n")[-1] for link in menu.all()] == [p.title for p in PAGES]
         assert page.get_by_test_id("stSidebarUserContent").get_by_text("Full MNIST").is_visible()
         assert page.title().startswith("Draw · MLP playground")
         assert page.get_by_role("button", name="Train a quick model").is_visible()
