@@ -122,11 +122,13 @@ class Classes:
         """The class this workspace joined last, if any."""
         if not valid_workspace_id(workspace):
             return None
-        query = (sa.select(members.c.id, members.c.nickname, classes).join(classes)
+        query = (sa.select(members.c.id.label("member_id"), members.c.nickname, classes.c.id, classes.c.code,
+                           classes.c.name, classes.c.closed).join(classes)
                  .where(members.c.workspace_id == workspace).order_by(members.c.id.desc()).limit(1))
         with self.store._read() as conn:
             row = conn.execute(query).first()
-        return None if row is None else Membership(row[0], row[1], ClassInfo(row.id, row.code, row.name, row.closed))
+        return None if row is None else Membership(row.member_id, row.nickname,
+                                                   ClassInfo(row.id, row.code, row.name, row.closed))
 
     def post(self, membership: Membership, run_id: int) -> bool:
         """Put one of the member's runs on the board (once); False when the class is closed."""

@@ -1,5 +1,7 @@
 """Saved work in a real browser (Chromium): train, reload, everything is back; a server killed with SIGKILL
-mid-training and started again: the finished run intact, the interrupted one marked, with its curves."""
+mid-training and started again: the finished run intact, the interrupted one marked, with its curves. A class:
+two students in their own browser contexts post runs, the board shows both and its chart; the teacher link
+hides an entry, the join link cannot."""
 from __future__ import annotations
 
 import re
@@ -72,5 +74,62 @@ def test_train_reload_everything_is_back_then_a_killed_server_marks_its_run(brow
         shoot(page, "saved_work_interrupted")
         assert page.get_by_test_id("stException").count() == 0
         page.close()
+    finally:
+        server.close()
+
+
+def join(browser, link: str, nickname: str):
+    """A student's own browser context (its own cookies and tabs) following the join link."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(link)
+    page.get_by_role("textbox", name="Your nickname").fill(nickname)
+    page.get_by_role("button", name="Join").click()
+    page.get_by_text("You are in Lesson 1 as").wait_for()
+    return context, page
+
+
+def test_two_students_post_to_the_board_and_only_the_teacher_link_hides(browser, mnist_dir, tmp_path):
+    server = Server(mnist_dir, tmp_path / "server.log", MLP_STATE_DIR=str(tmp_path / "state"))
+    try:
+        teacher = new_page(browser)
+        teacher.goto(server.url + "/Class")
+        teacher.get_by_role("textbox", name="Class name").fill("Lesson 1")
+        teacher.get_by_role("button", name="Create a class").click()
+        teacher.get_by_text("Join code:").wait_for()
+        expect(teacher.locator(".st-key-join_link")).to_contain_text("/Class?class=")
+        expect(teacher.locator(".st-key-teacher_link")).to_contain_text("/Class?teacher=")
+        join_link, teacher_link = (teacher.locator(f".st-key-{key} code").inner_text().strip()
+                                   for key in ("join_link", "teacher_link"))
+
+        students = [join(browser, join_link, name) for name in ("Ana", "<b>Ben</b>")]
+        for lr, (_, page) in zip(("0.01", "0.0001"), students):
+            workspace = re.search(r"[?&]w=([A-Za-z0-9_-]{24})", page.url).group(1)
+            page.goto(f"{server.url}{SMALL}&lr={lr}&w={workspace}")  # the address keeps the workspace, and the class
+            page.get_by_role("button", name="Start training").click()
+            page.get_by_text("Result on the test digits").wait_for(timeout=TRAINING_MS)
+
+        board = students[0][1]
+        nav(board, "Board").click()
+        board.get_by_text("2 runs posted").wait_for(timeout=30_000)  # the board refreshes by itself
+        wait_for_figure(board, "scatter")  # the learning rate against test accuracy
+        board.get_by_text("Best so far").wait_for()
+        assert board.get_by_test_id("stException").count() == 0
+        shoot(board, "class_board")
+
+        nav(board, "Class").click()
+        board.get_by_text("You are in Lesson 1 as Ana").wait_for()
+        assert board.get_by_text("Entries hidden from the board").count() == 0  # the join link moderates nothing
+
+        teacher.goto(teacher_link)
+        teacher.locator(".st-key-hidden_posts input").click()
+        teacher.get_by_role("option").filter(has_text="Ben").click()
+        teacher.keyboard.press("Escape")
+        nav(board, "Board").click()
+        board.get_by_text("1 run posted").wait_for(timeout=30_000)
+        for context, _ in students:
+            context.close()
+        teacher.close()
     finally:
         server.close()

@@ -32,6 +32,7 @@ def test_a_class_has_a_short_code_and_a_separate_teacher_secret(rooms):
 
 def test_students_join_post_and_the_board_shows_both(rooms):
     store = rooms.store
+    rooms.create("Another class first")  # so that class ids and member ids differ
     room, _ = rooms.create("Lesson")
     ana, ben = store.create_workspace(), store.create_workspace()
     member_a = rooms.join(room.code, ana, "Ana")
@@ -41,7 +42,8 @@ def test_students_join_post_and_the_board_shows_both(rooms):
     assert not rooms.post(member_a, not_hers)  # a run of another workspace cannot be posted as hers
     board = rooms.board(room.id)
     assert [(p.nickname, p.run.test_accuracy) for p in board] == [("Ana", 0.91), ("<b>Ben</b> **bold**", 0.95)]
-    assert rooms.membership(ben).nickname == "<b>Ben</b> **bold**"
+    assert rooms.membership(ben) == member_b  # the class's id and the member's, each in its place
+    assert rooms.membership(ana) == member_a and rooms.membership(rooms.store.create_workspace()) is None
     curves = rooms.curves(room.id, [board[0].run.id, not_hers])
     assert list(curves) == [board[0].run.id]  # only posted runs' curves
 

@@ -107,9 +107,11 @@ def teacher_view(room: ClassInfo, secret: str) -> None:
     room = classes().by_teacher(secret) or room  # closed or not, as the store says now
     st.markdown(f"### {escape_markdown(room.name)}" + (" (closed)" if room.closed else ""))
     st.markdown(f"**Join code: {room.code[:4]}-{room.code[4:]}** · the students' link:")
-    st.code(page_link(CLASS_PARAM, room.code), language=None, wrap_lines=True)
+    with st.container(key="join_link"):
+        st.code(page_link(CLASS_PARAM, room.code), language=None, wrap_lines=True)
     st.markdown("**Your teacher link** (keep it to yourself: whoever has it moderates the class):")
-    st.code(page_link(TEACHER_PARAM, secret), language=None, wrap_lines=True)
+    with st.container(key="teacher_link"):
+        st.code(page_link(TEACHER_PARAM, secret), language=None, wrap_lines=True)
     posts = classes().board(room.id, with_hidden=True)
     by_id = {p.id: p for p in posts}
     st.session_state["hidden_posts"] = [p.id for p in posts if p.hidden]
