@@ -49,6 +49,8 @@ drawings = sa.Table(
     sa.Column("image", sa.LargeBinary, nullable=False),  # 28x28 uint8, row by row
     sa.Column("strokes", sa.Text, nullable=True),  # the canvas's objects, JSON
     sa.Column("created", sa.Float, nullable=False),
+    sa.Column("class_id", sa.Integer, sa.ForeignKey("classes.id", ondelete="CASCADE", name="fk_drawings_class_id"),
+              nullable=True, index=True),  # the class whose handwriting it is, if any
 )
 
 classes = sa.Table(
