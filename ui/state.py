@@ -45,6 +45,7 @@ _DRAWING_TEXT = "saved_drawing_text"
 _MEMBERSHIP = "class_membership"
 _TEACHING = "class_teaching"
 _POSTING = "class_posting"
+_LABELLED = "drawing_labelled"
 
 NoticeKind = Literal["info", "warning", "success", "error"]
 MAX_RUNS = 30  # runs a session keeps, each with its network (about 1 MB for 784-256-128-10)
@@ -424,3 +425,12 @@ def _post(row_id: int) -> None:
     member = membership()
     if member is not None and posting():
         _saving(lambda store: Classes(store).post(member, row_id))
+
+
+def labelled() -> tuple[bytes, int] | None:
+    """The drawing last kept with its label (its digit's bytes, the label), so the page can say so."""
+    return st.session_state.get(_LABELLED)
+
+
+def set_labelled(digit: np.ndarray, label: int) -> None:
+    st.session_state[_LABELLED] = (np.asarray(digit, dtype=np.float32).tobytes(), int(label))

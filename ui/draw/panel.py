@@ -12,6 +12,7 @@ from streamlit_drawable_canvas import st_canvas
 from mlp.config import TrainConfig
 from mlp.presets import get_preset
 from ui import state
+from ui.handwriting import handwriting_score, label_buttons
 from ui.draw.data import (EMPTY_HINT, TOO_LITTLE_HINT, UNREADABLE, CanvasReading, answer, read_drawing,
                           readable)
 from ui.figures import pixelated, probability_figure, sure
@@ -80,18 +81,20 @@ def _answer(reading: CanvasReading, probabilities: np.ndarray | None) -> None:
         st.error(UNREADABLE)
     elif probabilities is not None:
         _big_answer(probabilities)
+        label_buttons(reading.digit)
     elif reading.digit is not None:
         st.info("The answer appears once there is a network.")
     else:
         st.info("Lift the pen to see what the network thinks you drew.")
 
 
-def _bars(probabilities: np.ndarray | None, source: str) -> None:
+def _bars(probabilities: np.ndarray | None, source: str, model) -> None:
     st.markdown("#### How sure, digit by digit")
     if probabilities is not None and readable(probabilities):
         st.plotly_chart(probability_figure(probabilities), width="stretch",
                         key="probabilities", config={"displaylogo": False, "staticPlot": True})
         st.caption(f"Network: {escape_markdown(source)}")
+        handwriting_score(model)
         link("Inspect", "Follow it through every layer")
     else:
         st.caption("The ten probabilities appear here, the highest in red.")
@@ -118,7 +121,7 @@ def draw_area() -> None:
             with st.container(width=28 * PREVIEW_SCALE + 10):
                 _answer(reading, probabilities)
             with st.container(width=420):
-                _bars(probabilities, source)
+                _bars(probabilities, source, model)
         run = state.active_run()
         if run is not None:
             with status:
