@@ -7,14 +7,16 @@ import pytest
 
 from canvas_standin import canvas, upscaled  # noqa: F401  (canvas is a fixture)
 from mlp import TrainConfig, load_mnist, train
+from mlp.cli import main
 from store import Classes, Drawings, Store
 from test_app_class import open_page, student, teacher
 from test_app_saved_work import database, shown, visit  # noqa: F401  (database is a fixture)
+from ui.board.panel import handwriting_file
 from ui.models import uploaded_run
 from ui.navigation import spec
 from ui.state import RUNS_KEY
 
-DRAW = spec("Draw").script
+DRAW, BOARD = spec("Draw").script, spec("Board").script
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +57,22 @@ def test_without_a_class_the_drawing_joins_the_students_own_set(database, canvas
     wrong = (int(mnist.y_test[1]) + 1) % 10
     at.button(key=f"label_{wrong}").click().run()
     assert "On your labelled drawings: 0 of 1 right, 0%" in shown(at).replace("**", "")
+
+
+def test_the_board_offers_the_class_handwriting_as_a_file_the_cli_reads(database, canvas, model, mnist, tmp_path,
+                                                                       capsys):
+    teach, code, _ = teacher()
+    ana = student(code, "Ana")
+    ana.session_state[RUNS_KEY] = [uploaded_run("test network", model)]
+    canvas.image = upscaled(mnist.x_test[0])
+    open_page(ana, DRAW)
+    ana.button(key=f"label_{int(mnist.y_test[0])}").click().run()
+    open_page(teach, BOARD)
+    assert [b.label for b in teach.get("download_button")] == ["The class's handwriting (.npz)"]
+    store = Store(database)
+    room = Classes(store).by_code(code)
+    store.close()
+    drawings, saved_model = tmp_path / "class.npz", model.save(tmp_path / "model.npz")
+    drawings.write_bytes(handwriting_file(room))  # what the button hands out
+    assert main(["evaluate", str(saved_model), "--drawings", str(drawings)]) == 0
+    assert "1 of 1 drawings by 1 writers right" in capsys.readouterr().out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from store import ClassInfo, Classes, StoreError
+from mlp.handwriting import handwriting_bytes
+from store import ClassInfo, Classes, Drawings, StoreError
 from ui import saved_work, state
 from ui.board.data import CHART_SETTINGS, best, board_rows, overlay_runs, post_label, setting_figure
 from ui.compare.data import compare_figure
@@ -62,12 +63,29 @@ def board_view(room: ClassInfo) -> None:
     _overlay(rooms, room, posts)
 
 
+def handwriting_file(room: ClassInfo) -> bytes:
+    """The class's labelled drawings as a handwriting .npz (mlp.handwriting's format)."""
+    kept = Drawings(saved_work.open_store()).of_class(room.id)
+    return handwriting_bytes(kept.images, kept.labels, kept.writers)
+
+
+def _handwriting_download(room: ClassInfo) -> None:
+    """The class's labelled drawings as one .npz file (images, labels, writers), written when asked for."""
+    st.download_button("The class's handwriting (.npz)", data=lambda: handwriting_file(room),
+                       file_name="class-handwriting.npz", mime="application/octet-stream", on_click="ignore",
+                       icon=":material/download:", key="download_handwriting",
+                       help="Every drawing the class labelled on the Draw page. Score a network on it with "
+                            "`python -m mlp evaluate model.npz --drawings class-handwriting.npz`.")
+
+
 def board() -> None:
     room = board_class()
     if room is None:
         st.info("Join a class (or create one) on the Class page to see its board.")
         link("Class", "Go to the Class page")
         return
+
+    _handwriting_download(room)
 
     def live() -> None:
         try:
