@@ -179,3 +179,18 @@ def test_a_locked_sqlite_store_is_a_warning_and_the_run_stays_in_the_tab(mnist_d
         assert len(at.session_state[RUNS_KEY]) == 1 and not at.exception
     finally:
         saved_work.close_stores()
+
+
+def test_a_damaged_store_file_is_a_message_and_the_app_works_in_memory(mnist_dir, monkeypatch, tmp_path):
+    path = tmp_path / "store.sqlite3"
+    Store(f"sqlite:///{path}").close()
+    path.write_bytes(b"not a database any more" * 500)  # overwritten or cut short by a full disk
+    monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
+    monkeypatch.setenv("MLP_DATABASE_URL", f"sqlite:///{path}")
+    try:
+        at = visit()
+        assert "Saved work cannot be read" in shown(at) and "is damaged" in shown(at) and "in memory only" in shown(at)
+        train_one(at)
+        assert len(at.session_state[RUNS_KEY]) == 1 and not at.exception
+    finally:
+        saved_work.close_stores()
