@@ -166,6 +166,14 @@ class Classes:
                                                                            runs.c.id.in_(run_ids))).scalars().all()
         return self.store.curves(list(set(workspaces)), run_ids) if workspaces else {}
 
+    def posted_run(self, class_id: int, run_id: int) -> StoredRun | None:
+        """A run shown on this class's board, network included (None for any other run)."""
+        query = (sa.select(runs).join(posts, posts.c.run_id == runs.c.id)
+                 .where(posts.c.class_id == class_id, posts.c.run_id == run_id, posts.c.hidden == sa.false()))
+        with self.store._read() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _stored(row)
+
     def set_hidden(self, class_id: int, post_ids: list[int], hidden: bool) -> None:
         with self.store._write() as conn:
             conn.execute(posts.update().where(posts.c.class_id == class_id, posts.c.id.in_(post_ids))

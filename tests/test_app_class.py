@@ -119,3 +119,16 @@ def test_the_teacher_closes_then_deletes_the_class(database):
     teach.button(key="delete_class").click().run()
     assert "is deleted" in shown(teach)
     assert "No class has this code" in shown(student(code, "Cy"))
+
+
+def test_anyone_in_the_class_opens_the_best_run_on_draw_and_inspect(database):
+    teach, code, _ = teacher()
+    ana, ben = student(code, "Ana"), student(code, "Ben")
+    train_one(ana)
+    board_rows(ben)
+    ben.button(key="open_best").click().run()
+    assert not ben.exception and "Ana: Run 1" in shown(ben) and "is now the network on Draw and Inspect" in shown(ben)
+    [opened] = ben.session_state["finished_runs"]
+    assert opened.usable and opened.name.startswith("Ana: Run 1")
+    open_page(ben, spec("Inspect").script)
+    assert any(option.startswith("Ana: Run 1") for box in ben.selectbox for option in box.options)

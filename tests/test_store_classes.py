@@ -82,6 +82,9 @@ def test_the_teacher_hides_entries_and_deletes_the_class(rooms):
     other, _ = rooms.create("Other")
     rooms.set_hidden(other.id, [rooms.board(room.id)[0].id], True)  # another class's teacher cannot hide it
     assert len(rooms.board(room.id)) == 1
+    shown_run = rooms.board(room.id)[0].run.id
+    assert rooms.posted_run(room.id, shown_run).model == b"net"  # anyone in the class may open it
+    assert rooms.posted_run(room.id, first.run.id) is None and rooms.posted_run(other.id, shown_run) is None
     rooms.delete(room.id)
     assert rooms.by_code(room.code) is None and rooms.membership(workspace) is None
     assert len(store.runs(workspace)) == 2  # the student's own runs stay

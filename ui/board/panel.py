@@ -6,7 +6,8 @@ import streamlit as st
 
 from mlp.handwriting import handwriting_bytes
 from store import ClassInfo, Classes, Drawings, StoreError
-from ui import saved_work, state
+from ui import saved, saved_work, state
+from ui.layout import show_notice
 from ui.board.data import CHART_SETTINGS, best, board_rows, overlay_runs, post_label, setting_figure
 from ui.compare.data import compare_figure
 from ui.navigation import link
@@ -24,11 +25,32 @@ def board_class() -> ClassInfo | None:
     return member.room if member is not None else None
 
 
-def _best(posts) -> None:
+def _open(room: ClassInfo, post) -> None:
+    """The posted run's network becomes this session's, on Draw and Inspect (a copy in its own workspace)."""
+    try:
+        stored = Classes(saved_work.open_store()).posted_run(room.id, post.run.id)
+        record = saved.restored(stored) if stored is not None else None
+    except (StoreError, *saved.UNREADABLE) as error:
+        state.set_notice(escape_markdown(error), "warning")
+        return
+    if record is None or not record.usable:
+        state.set_notice("That run is no longer on the board, or has no network to open.", "warning")
+        return
+    record.name = f"{post.nickname}: {record.name}"
+    state.add_run(record)
+    state.set_notice(f"**{escape_markdown(record.name)}** is now the network on Draw and Inspect.", "success")
+
+
+def _best(room: ClassInfo, posts) -> None:
     top = best(posts)
     if top is not None:
         st.success(f"**Best so far:** {escape_markdown(top.nickname)}, {escape_markdown(top.run.name)}: "
                    f"{top.run.test_accuracy:.1%} test accuracy.", icon=":material/emoji_events:")
+        with st.container(horizontal=True):
+            st.button("Open it on Draw and Inspect", icon=":material/open_in_new:", key="open_best",
+                      on_click=_open, args=(room, top))
+            link("Draw", "Draw")
+            link("Inspect", "Inspect")
 
 
 def _sweep(posts) -> None:
@@ -56,7 +78,7 @@ def board_view(room: ClassInfo) -> None:
     if not posts:
         st.info("No run posted yet: every run a student finishes appears here.")
         return
-    _best(posts)
+    _best(room, posts)
     st.dataframe(board_rows(posts), hide_index=True, width="stretch", key="board_table",
                  column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
     _sweep(posts)
@@ -88,6 +110,7 @@ def board() -> None:
     _handwriting_download(room)
 
     def live() -> None:
+        show_notice()  # what the button above did (a click reruns this fragment only)
         try:
             board_view(room)
         except StoreError as error:
