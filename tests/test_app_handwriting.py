@@ -10,7 +10,7 @@ from mlp import TrainConfig, load_mnist, train
 from mlp.cli import main
 from store import Classes, Drawings, Store
 from test_app_class import open_page, student, teacher
-from test_app_saved_work import database, shown, visit  # noqa: F401  (database is a fixture)
+from test_app_saved_work import database, shown, train_one, visit  # noqa: F401  (database is a fixture)
 from ui.board.panel import handwriting_file
 from ui.models import uploaded_run
 from ui.navigation import spec
@@ -67,8 +67,10 @@ def test_the_board_offers_the_class_handwriting_as_a_file_the_cli_reads(database
     canvas.image = upscaled(mnist.x_test[0])
     open_page(ana, DRAW)
     ana.button(key=f"label_{int(mnist.y_test[0])}").click().run()
+    train_one(ana)  # a posted run: the board scores it on the class's one drawing
     open_page(teach, BOARD)
     assert [b.label for b in teach.get("download_button")] == ["The class's handwriting (.npz)"]
+    assert list(teach.dataframe[0].value["class handwriting"]) in ([0.0], [1.0])
     store = Store(database)
     room = Classes(store).by_code(code)
     store.close()

@@ -22,6 +22,13 @@ def test_rows_are_newest_first_and_skip_what_cannot_be_read():
     assert rows[1]["settings"].startswith("lr") and rows[1]["seconds"] == 3.2
 
 
+def test_the_class_handwriting_column_appears_once_there_are_drawings():
+    rows = board_rows(POSTS[:2], {101: 0.5, 102: None})
+    assert [(r["student"], r["class handwriting"]) for r in rows] == [("<b>Ben</b>", None), ("Ana", 0.5)]
+    assert list(rows[0]) == ["student", "run", "settings", "test accuracy", "class handwriting", "seconds", "status"]
+    assert "class handwriting" not in board_rows(POSTS[:2], {})[0]
+
+
 def test_the_best_run_has_the_highest_test_accuracy():
     assert best(POSTS).nickname == "Old" and best(POSTS[:3]).nickname == "<b>Ben</b>" and best([]) is None
 

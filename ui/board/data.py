@@ -31,11 +31,17 @@ def readable(posts: Sequence[Post]) -> list[tuple[Post, TrainConfig]]:
     return [(p, c) for p in posts if (c := config_of(p)) is not None]
 
 
-def board_rows(posts: Sequence[Post]) -> list[dict[str, Any]]:
-    """One row per posted run, newest first: who, which run, its settings in short, its results."""
-    return [{"student": p.nickname, "run": p.run.name, "settings": short_label(config, most=4) or "the defaults",
-             "test accuracy": p.run.test_accuracy, "seconds": round(p.run.seconds, 1), "status": p.run.status}
-            for p, config in reversed(readable(posts))]
+def board_rows(posts: Sequence[Post], handwriting: dict[int, float | None] | None = None) -> list[dict[str, Any]]:
+    """One row per posted run, newest first: who, which run, its settings in short, its results (with its
+    accuracy on the class's handwriting, by run id, when the class has labelled drawings)."""
+    rows = []
+    for p, config in reversed(readable(posts)):
+        row = {"student": p.nickname, "run": p.run.name, "settings": short_label(config, most=4) or "the defaults",
+               "test accuracy": p.run.test_accuracy}
+        if handwriting:
+            row["class handwriting"] = handwriting.get(p.run.id)
+        rows.append(row | {"seconds": round(p.run.seconds, 1), "status": p.run.status})
+    return rows
 
 
 def best(posts: Sequence[Post]) -> Post | None:

@@ -2,18 +2,23 @@
 run; the curves of the runs picked."""
 from __future__ import annotations
 
+import io
+
 import streamlit as st
 
 from mlp.handwriting import handwriting_bytes
+from mlp.model import ModelFileError, load_model
 from store import ClassInfo, Classes, Drawings, StoreError
 from ui import saved, saved_work, state
 from ui.layout import show_notice
 from ui.board.data import CHART_SETTINGS, best, board_rows, overlay_runs, post_label, setting_figure
 from ui.compare.data import compare_figure
+from ui.handwriting_data import score
 from ui.navigation import link
 from ui.text import escape_markdown
 
 REFRESH_SECONDS = 10.0  # a projected board follows the class without anyone touching it
+_scores: dict[tuple[int, int], float | None] = {}  # (run id, drawings in the set) -> accuracy; per process
 
 
 def board_class() -> ClassInfo | None:
@@ -70,6 +75,24 @@ def _overlay(rooms: Classes, room: ClassInfo, posts) -> None:
                         key="board_curves", config={"displaylogo": False})
 
 
+def _handwriting_scores(rooms: Classes, room: ClassInfo, posts) -> dict[int, float | None]:
+    """Each posted run's accuracy on the class's labelled drawings; a network is read once per size of the set."""
+    kept = Drawings(rooms.store).of_class(room.id)
+    if not len(kept):
+        return {}
+    for post in posts:
+        key = (post.run.id, len(kept))
+        if key not in _scores:
+            stored = rooms.posted_run(room.id, post.run.id)
+            try:
+                model = load_model(io.BytesIO(stored.model)) if stored is not None and stored.model else None
+            except ModelFileError:
+                model = None
+            right, total = score(model, kept) if model is not None else (0, 0)
+            _scores[key] = right / total if total else None
+    return {post.run.id: _scores[(post.run.id, len(kept))] for post in posts}
+
+
 def board_view(room: ClassInfo) -> None:
     rooms = Classes(saved_work.open_store())
     posts = rooms.board(room.id)
@@ -79,8 +102,9 @@ def board_view(room: ClassInfo) -> None:
         st.info("No run posted yet: every run a student finishes appears here.")
         return
     _best(room, posts)
-    st.dataframe(board_rows(posts), hide_index=True, width="stretch", key="board_table",
-                 column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(board_rows(posts, _handwriting_scores(rooms, room, posts)), hide_index=True, width="stretch",
+                 key="board_table", column_config={"test accuracy": percent, "class handwriting": percent})
     _sweep(posts)
     _overlay(rooms, room, posts)
 
