@@ -1,7 +1,7 @@
 """Saved work in a real browser (Chromium): train, reload, everything is back; a server killed with SIGKILL
 mid-training and started again: the finished run intact, the interrupted one marked, with its curves. A class:
 two students in their own browser contexts post runs, the board shows both and its chart; the teacher link
-hides an entry, the join link cannot."""
+hides an entry, the join link cannot; a labelled drawing and the network's score on the class's handwriting."""
 from __future__ import annotations
 
 import re
@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from test_browser import TRAINING_MS, Server, nav, new_page, shoot, wait_for_figure
+from test_browser import TRAINING_MS, Server, draw_seven, nav, new_page, shoot, wait_for_figure
 
 SMALL = "/Train?hidden=32&epochs=1&per_class=100&seed=5"  # a run of a second or two
 
@@ -128,6 +128,14 @@ def test_two_students_post_to_the_board_and_only_the_teacher_link_hides(browser,
         teacher.keyboard.press("Escape")
         nav(board, "Board").click()
         board.get_by_text("1 run posted").wait_for(timeout=30_000)
+
+        nav(board, "Draw").click()  # Ana labels a drawing: the class's handwriting, and her network's score on it
+        draw_seven(board)
+        board.get_by_text("What did you really draw?").wait_for()
+        board.locator(".st-key-labels").get_by_role("button", name="7", exact=True).click()
+        board.get_by_text("Kept as a 7").wait_for()
+        board.get_by_text(re.compile(r"On the class's handwriting: [01] of 1 right")).wait_for()
+        shoot(board, "class_handwriting_score")
         for context, _ in students:
             context.close()
         teacher.close()
