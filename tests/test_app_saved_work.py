@@ -114,6 +114,7 @@ def test_start_fresh_makes_a_new_workspace_and_keeps_the_old_one(database):
     at = visit()
     old = at.query_params["w"]
     train_one(at)
+    at.switch_page(COMPARE).run()
     at.button(key="start_fresh").click().run()
     assert runs(at) == [] and at.query_params["w"] != old
     assert "A fresh start" in shown(at)

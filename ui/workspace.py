@@ -34,7 +34,7 @@ def arrive() -> None:
 
 def attach() -> None:
     """After the shared set-up: save changed settings, greet a returning session, say so when
-    the store fails, and offer "Start fresh"."""
+    the store fails, and say in the sidebar where the work is kept."""
     workspace_id = state.workspace()
     if workspace_id is not None:
         _save_changes(workspace_id)
@@ -136,11 +136,15 @@ def _start_fresh() -> None:
 
 
 def _sidebar(workspace_id: str | None) -> None:
-    if workspace_id is None:
-        st.caption("**Saved work is off:** " + IN_MEMORY)
+    st.caption(KEPT_NOTE if workspace_id is not None else "**Saved work is off:** " + IN_MEMORY)
+
+
+def start_fresh_button() -> None:
+    """"Start fresh", where the runs are managed (the Compare page): not in the sidebar, where every control is
+    one more Tab press before a page's own."""
+    if state.workspace() is None:
         return
-    st.caption(KEPT_NOTE)
     st.button("Start fresh", icon=":material/restart_alt:", key="start_fresh", on_click=_start_fresh,
               disabled=state.active_run() is not None,
-              help="A new, empty workspace at a new address: no runs, default settings. The work here stays "
-                   "at this address.")
+              help="A new, empty workspace at a new address: no runs, default settings, an empty canvas. The work "
+                   "here stays at this page's present address.")
