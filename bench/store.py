@@ -1,5 +1,5 @@
 """Saved work, measured: saving a run, a reload bringing a workspace back, a class board's read of 300
-runs, and the bytes each run takes; on SQLite and, given --postgres, on PostgreSQL.
+posted runs (and its table and chart), and the bytes each run takes; on SQLite and, given --postgres, on PostgreSQL.
 
     python bench/store.py                                   # SQLite in a temporary folder
     python bench/store.py --postgres postgresql://user@host:port/db   # both (the database should be empty)
@@ -23,7 +23,8 @@ from mlp.config import TrainConfig  # noqa: E402
 from mlp.diagnostics import LayerStats  # noqa: E402
 from mlp.model import Model  # noqa: E402
 from mlp.trainer import DiagnosticPoint, EvalPoint, History, TrainPoint  # noqa: E402
-from store import Limits, Store  # noqa: E402
+from store import Classes, Limits, Store  # noqa: E402
+from ui.board.data import board_rows, setting_figure  # noqa: E402
 from ui import saved, saved_work  # noqa: E402
 from ui.controller import Run  # noqa: E402
 
@@ -59,22 +60,29 @@ def size_of(store: Store) -> int:
 
 def measure(url: str, students: int, runs_each: int, repeat: int) -> dict[str, float]:
     store = Store(url, limits=Limits(runs=runs_each + 1, bytes=2**40))
+    rooms = Classes(store)
+    room, _ = rooms.create("Bench class")
     records = [a_run(n) for n in range(runs_each)]
     rows = [saved.stored(r) for r in records]
     workspaces = [store.create_workspace() for _ in range(students)]
+    members = [rooms.join(room.code, w, f"Student {n}") for n, w in enumerate(workspaces)]
     empty = size_of(store)
     start = time.perf_counter()
-    for workspace in workspaces:
+    for workspace, member in zip(workspaces, members):
         for row in rows:
             run_id = store.begin_run(workspace, row.name, row.config)
             store.finish_run(workspace, run_id, row)
+            rooms.post(member, run_id)
     save_ms = (time.perf_counter() - start) * 1000 / (students * runs_each)
     per_run = (size_of(store) - empty) / (students * runs_each)
-    figures = {"save a run (ms)": save_ms,
+    posts = rooms.board(room.id)
+    figures = {"save and post a run (ms)": save_ms,
                f"reload: restore {runs_each} runs with networks (ms)":
                    timed(lambda: saved_work.restore(store, workspaces[0], runs_each), repeat),
-               f"board: read {students * runs_each} runs of {students} students (ms)":
-                   timed(lambda: store.summaries(workspaces), repeat),
+               f"board: read {students * runs_each} posted runs of {students} students (ms)":
+                   timed(lambda: rooms.board(room.id), repeat),
+               "board: its table and setting chart from them (ms)":
+                   timed(lambda: (board_rows(posts), setting_figure(posts, "lr")), repeat),
                "store size per run (KB)": per_run / 1024,
                "network file alone (KB)": len(rows[0].model) / 1024}
     store.close()

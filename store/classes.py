@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .schema import classes, members, posts, runs
-from .store import Store, StoredRun, _stored, valid_workspace_id
+from .store import SUMMARY, Store, StoredRun, _stored, valid_workspace_id
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread off a projector
 CODE_LENGTH = 8  # 40 bits: guessing one of a few open classes takes about 10^11 tries
@@ -147,15 +147,14 @@ class Classes:
 
     def board(self, class_id: int, *, with_hidden: bool = False) -> list[Post]:
         """The class's posts, oldest first (hidden ones only for the teacher)."""
-        columns = [c for c in runs.c if c.name not in ("model", "curves")]
-        query = (sa.select(posts.c.id.label("post_id"), posts.c.hidden, members.c.nickname, *columns)
+        query = (sa.select(posts.c.id.label("post_id"), posts.c.hidden, members.c.nickname, *SUMMARY)
                  .join(members, members.c.id == posts.c.member_id).join(runs, runs.c.id == posts.c.run_id)
                  .where(posts.c.class_id == class_id).order_by(posts.c.id))
         if not with_hidden:
             query = query.where(posts.c.hidden == sa.false())
         with self.store._read() as conn:
             rows = conn.execute(query).mappings().all()
-        return [Post(r["post_id"], r["nickname"], r["hidden"], _stored({**r, "model": None, "curves": "{}"}))
+        return [Post(r["post_id"], r["nickname"], r["hidden"], _stored({**r, "model": None, "curves": "{}", "created": 0.0}))
                 for r in rows]
 
     def curves(self, class_id: int, run_ids: list[int]) -> dict[int, dict]:

@@ -2,6 +2,8 @@
 overlay. Pure (no Streamlit): tested in tests/test_ui_board.py."""
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any, Sequence
 
 import plotly.graph_objects as go
@@ -19,12 +21,23 @@ CHART_SETTINGS = {"lr": "learning rate", "batch_size": "batch size", "epochs": "
                   "activation": "activation", "init": "initialisation", "seed": "random seed"}
 
 
-def config_of(post: Post) -> TrainConfig | None:
-    """The run's settings, or None for a row this version cannot read (it is left off the board)."""
+@lru_cache(maxsize=4096)
+def _config(text: str) -> TrainConfig | None:
     try:
-        return TrainConfig.from_dict(post.run.config)
+        return TrainConfig.from_dict(json.loads(text))
     except (ConfigError, TypeError, ValueError):
         return None
+
+
+@lru_cache(maxsize=4096)
+def _label(config: TrainConfig) -> str:
+    return short_label(config, most=4) or "the defaults"
+
+
+def config_of(post: Post) -> TrainConfig | None:
+    """The run's settings, or None for a row this version cannot read (it is left off the board). Cached: a
+    board of 300 runs redrawn every few seconds would otherwise spend most of its time checking settings."""
+    return _config(json.dumps(post.run.config, sort_keys=True))
 
 
 def readable(posts: Sequence[Post]) -> list[tuple[Post, TrainConfig]]:
@@ -36,7 +49,7 @@ def board_rows(posts: Sequence[Post], handwriting: dict[int, float | None] | Non
     accuracy on the class's handwriting, by run id, when the class has labelled drawings)."""
     rows = []
     for p, config in reversed(readable(posts)):
-        row = {"student": p.nickname, "run": p.run.name, "settings": short_label(config, most=4) or "the defaults",
+        row = {"student": p.nickname, "run": p.run.name, "settings": _label(config),
                "test accuracy": p.run.test_accuracy}
         if handwriting:
             row["class handwriting"] = handwriting.get(p.run.id)

@@ -58,10 +58,23 @@ def _best(room: ClassInfo, posts) -> None:
             link("Inspect", "Inspect")
 
 
+_figures: dict[tuple, object] = {}  # (the posts shown, setting) -> figure: most refreshes find the board unchanged
+MAX_FIGURES = 64
+
+
+def _sweep_figure(posts, setting: str):
+    key = (tuple(p.id for p in posts), setting)
+    if key not in _figures:
+        if len(_figures) >= MAX_FIGURES:
+            _figures.clear()
+        _figures[key] = setting_figure(posts, setting)
+    return _figures[key]
+
+
 def _sweep(posts) -> None:
     setting = st.selectbox("Setting against accuracy", list(CHART_SETTINGS), format_func=CHART_SETTINGS.get,
                            key="board_setting", help="Each dot is one posted run.")
-    st.plotly_chart(setting_figure(posts, setting), width="stretch", key="board_sweep",
+    st.plotly_chart(_sweep_figure(posts, setting), width="stretch", key="board_sweep",
                     config={"displaylogo": False})
 
 
