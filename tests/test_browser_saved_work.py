@@ -35,6 +35,18 @@ def poll_until(condition, failure: str, timeout: float = 60) -> None:
         threading.Event().wait(0.1)
 
 
+def kill_mid_training(page, server: Server, workspace: str, state_dir: Path) -> None:
+    """Start a long run in the workspace, wait until the store holds its curves, then SIGKILL the server."""
+    page.goto(f"{server.url}/Train?w={workspace}&epochs=50")  # the same workspace, a link's settings: minutes of work
+    page.get_by_text("Settings loaded from the link").wait_for()
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Training: epoch").first.wait_for()
+    poll_until(lambda: checkpointed(state_dir), "no checkpoint of the running run reached the store")
+    server.process.kill()  # SIGKILL mid-training: no chance to write anything more
+    server.process.wait()
+    page.close()
+
+
 def test_train_reload_everything_is_back_then_a_killed_server_marks_its_run(browser, mnist_dir, tmp_path):
     state_dir = tmp_path / "state"
     server = Server(mnist_dir, tmp_path / "first.log", MLP_STATE_DIR=str(state_dir))
@@ -56,14 +68,7 @@ def test_train_reload_everything_is_back_then_a_killed_server_marks_its_run(brow
         assert f"w={workspace}" in page.url  # kept when navigating
         shoot(page, "saved_work_after_reload")
 
-        page.goto(f"{server.url}/Train?w={workspace}&epochs=50")  # the same workspace, a link's settings: minutes of work
-        page.get_by_text("Settings loaded from the link").wait_for()
-        page.get_by_role("button", name="Start training").click()
-        page.get_by_text("Training: epoch").first.wait_for()
-        poll_until(lambda: checkpointed(state_dir), "no checkpoint of the running run reached the store")
-        server.process.kill()  # SIGKILL mid-training: no chance to write anything more
-        server.process.wait()
-        page.close()
+        kill_mid_training(page, server, workspace, state_dir)
 
         server = Server(mnist_dir, tmp_path / "second.log", MLP_STATE_DIR=str(state_dir))
         page = new_page(browser)
@@ -90,18 +95,33 @@ def join(browser, link: str, nickname: str):
     return context, page
 
 
+def create_class(teacher, url: str) -> tuple[str, str]:
+    """The teacher makes "Lesson 1" on the Class page; its join link and teacher link, as the page shows them."""
+    teacher.goto(url + "/Class")
+    teacher.get_by_role("textbox", name="Class name").fill("Lesson 1")
+    teacher.get_by_role("button", name="Create a class").click()
+    teacher.get_by_text("Join code:").wait_for()
+    expect(teacher.locator(".st-key-join_link")).to_contain_text("/Class?class=")
+    expect(teacher.locator(".st-key-teacher_link")).to_contain_text("/Class?teacher=")
+    return tuple(teacher.locator(f".st-key-{key} code").inner_text().strip() for key in ("join_link", "teacher_link"))
+
+
+def label_a_seven(page) -> None:
+    """Draw a 7, say it is a 7, and see the network's score on the class's handwriting appear."""
+    nav(page, "Draw").click()
+    draw_seven(page)
+    page.get_by_text("What did you really draw?").wait_for()
+    page.locator(".st-key-labels").get_by_role("button", name="7", exact=True).click()
+    page.get_by_text("Kept as a 7").wait_for()
+    page.get_by_text(re.compile(r"On the class's handwriting: [01] of 1 right")).wait_for()
+    shoot(page, "class_handwriting_score")
+
+
 def test_two_students_post_to_the_board_and_only_the_teacher_link_hides(browser, mnist_dir, tmp_path):
     server = Server(mnist_dir, tmp_path / "server.log", MLP_STATE_DIR=str(tmp_path / "state"))
     try:
         teacher = new_page(browser)
-        teacher.goto(server.url + "/Class")
-        teacher.get_by_role("textbox", name="Class name").fill("Lesson 1")
-        teacher.get_by_role("button", name="Create a class").click()
-        teacher.get_by_text("Join code:").wait_for()
-        expect(teacher.locator(".st-key-join_link")).to_contain_text("/Class?class=")
-        expect(teacher.locator(".st-key-teacher_link")).to_contain_text("/Class?teacher=")
-        join_link, teacher_link = (teacher.locator(f".st-key-{key} code").inner_text().strip()
-                                   for key in ("join_link", "teacher_link"))
+        join_link, teacher_link = create_class(teacher, server.url)
 
         students = [join(browser, join_link, name) for name in ("Ana", "<b>Ben</b>")]
         for lr, (_, page) in zip(("0.01", "0.0001"), students):
@@ -129,13 +149,7 @@ def test_two_students_post_to_the_board_and_only_the_teacher_link_hides(browser,
         nav(board, "Board").click()
         board.get_by_text("1 run posted").wait_for(timeout=30_000)
 
-        nav(board, "Draw").click()  # Ana labels a drawing: the class's handwriting, and her network's score on it
-        draw_seven(board)
-        board.get_by_text("What did you really draw?").wait_for()
-        board.locator(".st-key-labels").get_by_role("button", name="7", exact=True).click()
-        board.get_by_text("Kept as a 7").wait_for()
-        board.get_by_text(re.compile(r"On the class's handwriting: [01] of 1 right")).wait_for()
-        shoot(board, "class_handwriting_score")
+        label_a_seven(board)  # Ana's drawing joins the class's handwriting, and her network is scored on it
         for context, _ in students:
             context.close()
         teacher.close()
