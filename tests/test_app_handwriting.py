@@ -42,6 +42,8 @@ def test_a_labelled_drawing_joins_the_class_set_and_the_score_appears(database, 
     ana.button(key=f"label_{label}").click().run()
     assert f"Kept as a {label}" in shown(ana)
     assert "On the class's handwriting: 1 of 1 right, 100% (MNIST's test digits:" in shown(ana).replace("**", "")
+    open_page(ana, spec("Inspect").script)
+    assert "On the class's handwriting: 1 of 1 right" in shown(ana).replace("**", "")
     store = Store(database)
     kept = Drawings(store).of_class(Classes(store).by_code(code).id)
     assert list(kept.labels) == [label] and list(kept.writers) == ["Ana"]

@@ -20,6 +20,7 @@ from mlp.model import Model
 from ui import data, state
 from ui.controller import Run
 from ui.figures import pixelated, sure
+from ui.handwriting import handwriting_score
 from ui.inspect.data import (Reading, TrainingView, clicked_cell, closest_training_digits, fingerprint,
                              layer_outputs, learned_change, mistake_caption, read_test_digits, training_view)
 from ui.inspect.figures import activations_figure, class_accuracy_figure, confusion_figure, weight_grid
@@ -225,6 +226,7 @@ def inspect_view(run: Run, dataset: Dataset) -> None:
     """Everything the page shows about one network, in tabs."""
     reading = reading_for(run.model, dataset)
     summary(reading)
+    handwriting_score(run.model)  # beside MNIST's test digits: the class's own, once some are labelled
     confusion, mistakes, weights, drawing = st.tabs(["Confusion matrix", "Surest mistakes", "First layer",
                                                      "Your drawing, layer by layer"])
     with confusion:
