@@ -10,7 +10,7 @@ import json
 
 import streamlit as st
 
-from store import INTERRUPTED_STATUS, Classes, StoreError
+from store import INTERRUPTED_STATUS, Classes, Store, StoreError
 from ui import saved, saved_work, state
 from ui.train.share import FIELDS, WORKSPACE_PARAM
 from ui.text import escape_markdown
@@ -66,7 +66,7 @@ def _arrive() -> None:
                          "the work deleted): this is a new, empty workspace.", "warning")
 
 
-def _bring_back(store, workspace_id: str) -> None:
+def _bring_back(store: Store, workspace_id: str) -> None:
     restored = saved_work.restore(store, workspace_id, state.MAX_RUNS)
     canvas, digit = saved.drawing_from(restored.drawing)
     if canvas is not None:  # before the workspace is set: nothing to write back
