@@ -7,8 +7,17 @@ from ui import workspace
 from ui.layout import setup
 from ui.navigation import navigation
 
-page = navigation()
-workspace.arrive()
-setup(page.title)
-workspace.attach()
-page.run()
+
+def main() -> None:
+    page = navigation()
+    workspace.arrive()
+    setup(page.title)
+    workspace.attach()
+    page.run()
+
+
+# A training worker is a spawned process, and spawn runs the parent's main script in the child as
+# "__mp_main__": if a page run installs this script as __main__ while a worker starts (ui.workers guards
+# against it, but a page run may win the race), the worker must not draw a page.
+if __name__ != "__mp_main__":
+    main()

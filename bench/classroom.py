@@ -56,6 +56,8 @@ ANSWER = 'id="predicted-digit"'  # the Draw page's big answer digit
 CANVAS = "drawable_canvas"  # part of the canvas component's name
 CANVAS_SIDE = 280
 STEP = re.compile(r"step (\d+) of (\d+)")
+WAITING = "### Waiting for a free slot"
+TOLD_WAIT = re.compile(r"\d+(st|nd|rd|th) in line, about \d+ (s|min) to wait")
 WHO = re.compile(r"^(student \d+|drawing student): ")
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 
@@ -88,6 +90,9 @@ class StudentResult:
     steps: tuple[int, int] = (0, 0)  # the progress bar's last "step A of B"
     received: dict[str, int] = field(default_factory=dict)  # messages from the click on, by kind
     errors: list[str] = field(default_factory=list)
+    watched_gap: float = 0.0  # the same, from the first update after the click (the page has answered it)
+    waited: bool = False  # the page said the run waits for a slot
+    told_wait: bool = False  # ... with its place in line and an estimated wait
 
 
 @dataclass
@@ -107,17 +112,27 @@ async def student(client: StreamlitClient, go: asyncio.Event, timeout: float) ->
     """Press Start when the class starts; wait for the run's end (or the timeout)."""
     await go.wait()
     start, before = time.monotonic(), Counter(client.log.received)
+    waiting: set[str] = set()
+
+    def ended() -> bool:
+        waiting.update(t for t in client.texts(start) if t.startswith(WAITING))
+        return run_ended(client)
+
     try:
         await client.click(START, timeout)
-        await client.wait_for(lambda: run_ended(client), timeout - (time.monotonic() - start), "end of the run")
+        await client.wait_for(ended, timeout - (time.monotonic() - start), "end of the run")
         outcome = "finished" if client.shows("### " + FINISHED) else "ended otherwise"
         seconds = time.monotonic() - start if outcome == "finished" else None
     except (TimeoutError, ConnectionError) as error:
         client.log.errors.append(str(error))
         outcome, seconds = ("timed out" if isinstance(error, TimeoutError) else "disconnected"), None
     status = next((text for text in reversed(client.texts()) if text.startswith("### ")), "")
-    return StudentResult(seconds, outcome, client.log.longest_gap(start, time.monotonic()), status[4:],
-                         steps_shown(client), dict(client.log.received - before), client.log.errors)
+    end = time.monotonic()
+    answered = next((t for t in client.log.updates if t > start), end)
+    return StudentResult(seconds, outcome, client.log.longest_gap(start, end), status[4:],
+                         steps_shown(client), dict(client.log.received - before), client.log.errors,
+                         client.log.longest_gap(answered, end), bool(waiting),
+                         any(TOLD_WAIT.search(t) for t in waiting))
 
 
 def steps_shown(client: StreamlitClient) -> tuple[int, int]:
@@ -287,6 +302,7 @@ def first_line(error: str) -> str:
 def report(result: ClassResult, alone: float | None, timeout: float) -> list[str]:
     n, cpu, memory = result.students, result.cpu, result.memory_mb
     gaps = [r.longest_gap for r in result.results]
+    watched = [r.watched_gap for r in result.results]
     errors = Counter(first_line(e) for r in result.results for e in r.errors)
     errors.update(first_line(e) for e in result.drawing.errors)
     lines = [
@@ -297,12 +313,16 @@ def report(result: ClassResult, alone: float | None, timeout: float) -> list[str
         "  drawing student: " + drawing_line(result.drawing),
         f"  longest stretch without a page update: worst student {max(gaps):.1f} s, median "
         f"{statistics.median(gaps):.1f} s  [{' '.join(f'{g:.1f}' for g in gaps)}]",
+        f"  ... counted from the click's first answer (the page then only polls): worst student "
+        f"{max(watched):.1f} s, median {statistics.median(watched):.1f} s",
         f"  CPU (cores, average over {cpu['wall']:.0f} s): server {cpu['server']:.2f} (busiest second "
         f"{result.busiest_second:.2f}), this benchmark {cpu['client']:.2f}, other processes {cpu['others']:.2f}",
         f"  server memory: {memory['before']:.0f} MB before the class, {(memory['idle'] - memory['before']) / n:+.1f}"
         f" MB per session that opened Train, {(memory['after'] - memory['before']) / n:+.1f} MB per session "
         f"after its run ({memory['after']:.0f} MB)",
         f"  messages each student received after the click (median): {messages_line(result)}",
+        f"  students who waited for a slot: {sum(r.waited for r in result.results)}, told their place and wait: "
+        f"{sum(r.told_wait for r in result.results)}",
         "  last status of an unfinished run: "
         + next((r.last_status for r in result.results if r.seconds is None), "-"),
         "  errors: " + ("none" if not errors else "; ".join(f"{count} x {e}" for e, count in errors.most_common(8))),

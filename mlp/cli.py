@@ -1,5 +1,6 @@
 """Command line: `python -m mlp train …`, `python -m mlp predict model.npz image.png`, `python -m mlp download`,
-`python -m mlp evaluate model.npz --drawings handwriting.npz`.
+`python -m mlp evaluate model.npz --drawings handwriting.npz`,
+`python -m mlp notebook --attempt 1 --fix label-typo …` (the student's notebook replayed, mistakes fixed one by one).
 
 Exit codes (README.md lists them too): 0 done; 1 the run diverged or exploded; 2 bad input (arguments,
 settings, data, model or picture files, paths), one line on standard error; 3 MNIST could not be
@@ -16,7 +17,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from .model import ModelFileError, load_model, npy_header
 from .preprocess import to_mnist
 from .presets import PRESETS
 from .trainer import Step, Trainer
+
+if TYPE_CHECKING:
+    from . import notebook as nb
 
 # flag -> TrainConfig field, for every setting that has a flag of its own
 SETTINGS = {
@@ -124,9 +128,34 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a handwriting .npz (images, labels, writers), as the app's Board page downloads it")
     e.add_argument("--json", action="store_true")
 
+    add_notebook_parser(commands)
+
     d = commands.add_parser("download", help="fetch MNIST into the cache (or check a --data-dir) and say what is there")
     d.add_argument("--data-dir")
     return parser
+
+
+def add_notebook_parser(commands) -> None:
+    from . import notebook as nb  # the replay is a lesson beside the engine: nothing else in mlp imports it
+
+    n = commands.add_parser("notebook", help="replay the student's notebook with some of its mistakes fixed",
+                            description="Each attempt of the notebook as written, or with the named mistakes fixed. "
+                                        f"By default on the first {nb.EXAMPLES:,} training and {nb.TEST_EXAMPLES:,} "
+                                        "test images, for the notebook's number of epochs.")
+    n.add_argument("--attempt", type=int, choices=nb.ATTEMPTS, default=1)
+    n.add_argument("--fix", nargs="+", action="extend", default=[], metavar="NAME",
+                   help="fix these mistakes (see --list)")
+    n.add_argument("--fix-all", action="store_true", help="fix every mistake of the attempt")
+    n.add_argument("--add", nargs="+", action="extend", default=[], metavar="NAME",
+                   help="switch on a mistake that is off by default (attempt 2: csv-labels)")
+    n.add_argument("--list", action="store_true", help="list the attempt's mistakes and stop")
+    n.add_argument("--epochs", type=int, help="default: as in the notebook (30 for attempt 1, 10 for attempt 2)")
+    n.add_argument("--examples", type=int, default=nb.EXAMPLES, help="training images, the first ones of MNIST")
+    n.add_argument("--test-examples", type=int, default=nb.TEST_EXAMPLES)
+    n.add_argument("--seed", type=int, default=0)
+    n.add_argument("--gradcheck", action="store_true", help="also check backprop against finite differences")
+    n.add_argument("--data-dir", help="folder with the four MNIST IDX files")
+    n.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -319,6 +348,52 @@ def _image_or_error(path: Path) -> np.ndarray:
         raise ValueError(f"cannot read the image {path}: {error}") from None
 
 
+def notebook_command(args: argparse.Namespace) -> int:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _notebook(args)
+
+
+def _notebook(args: argparse.Namespace) -> int:
+    from . import notebook as nb
+
+    fixes = [m.name for m in nb.mistakes(args.attempt)] if args.fix_all else args.fix
+    nb.switches(args.attempt, fixes, args.add)  # a misspelt name fails now, before the data is read
+    if args.list:
+        for m in nb.mistakes(args.attempt):
+            print(f"{m.name:18} {m.title}{'' if m.default else ' (off unless --add)'}")
+        return EXIT_OK
+    data = nb.NotebookData.take(load_data(args.data_dir, quiet=args.json), args.examples, args.test_examples)
+    result = None
+    for item in nb.replay(args.attempt, data, fixes, add=args.add, epochs=args.epochs, seed=args.seed):
+        if isinstance(item, nb.EpochPoint) and not args.json:
+            print(f"epoch {item.epoch}: notebook's loss {item.reported_loss:.4g}, notebook's training accuracy "
+                  f"{item.reported_accuracy:.1%}, test accuracy {item.test_accuracy:.1%}", file=sys.stderr)
+        result = item
+    check = nb.gradient_check(args.attempt, data, fixes, add=args.add, seed=args.seed) if args.gradcheck else None
+    if args.json:
+        extra = {} if check is None else {"gradcheck": {"passed": check.passed, "groups": [
+            {**vars(g), "passed": g.passed} for g in check.groups]}}
+        print(json.dumps(json_safe({**result.to_dict(), **extra}), allow_nan=False))
+    else:
+        print_notebook_result(result, check)
+    return EXIT_DIVERGED if result.diverged else EXIT_OK
+
+
+def print_notebook_result(result: nb.ReplayResult, check: nb.GradientCheck | None) -> None:
+    print(f"{result.label}: test accuracy {result.test_accuracy:.2%} ({result.examples:,} training and "
+          f"{result.test_examples:,} test images, {len(result.points)} epochs, {result.seconds:.1f} s)")
+    if result.notebook_test_accuracy != result.test_accuracy:
+        print(f"the notebook's test() would print {result.notebook_test_accuracy:.2%} (against its own labels)")
+    if result.reason:
+        print(result.reason)
+    if check is not None:
+        print("gradient check: " + ("passed" if check.passed else "failed on " + ", ".join(check.failing())))
+        for g in check.groups:
+            print(f"  {g.name}: largest relative error {g.max_error:.1e}, backprop / finite difference {g.ratio:.3g}")
+
+
 class DownloadFailed(Exception):
     """MNIST could not be downloaded: exit code 3, not the 2 of a mistake in the command."""
 
@@ -361,7 +436,7 @@ class DownloadBar:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = {"train": train_command, "predict": predict_command, "download": download_command,
-               "evaluate": evaluate_command}[args.command]
+               "evaluate": evaluate_command, "notebook": notebook_command}[args.command]
     logging.getLogger("mlp").addHandler(logging.NullHandler())  # failures are reported below, in one line
     try:
         return command(args)

@@ -1,4 +1,5 @@
 """Each page run by Streamlit's AppTest: settings apply, training runs and reports, nothing ends in a traceback."""
+import re
 import time
 from pathlib import Path
 
@@ -125,14 +126,31 @@ def test_bad_settings_show_a_message_and_cannot_start(app, widget, key, value, w
     assert app.button(key="start").disabled
 
 
-def test_a_short_training_runs_and_its_results_render(app):
+def test_train_says_what_a_run_will_cost_and_refuses_one_past_the_servers_limits(app):
     open_page(app, TRAIN)
-    app.button_group(key="setting_classes").set_value([1, 9]).run()
-    app.number_input(key="setting_per_class").set_value(300).run()
-    app.number_input(key="setting_epochs").set_value(1).run()
-    app.button(key="start").click().run()
-    assert not app.exception
-    finish(app)
+    assert re.search(r"Estimated: about \d+ s and \d+ MB on this server\.", texts(app))
+    assert not app.button(key="start").disabled
+    app.text_input(key="setting_hidden").set_value(",".join(["4096"] * 8)).run()
+    assert "would need 2.0 GB of memory to train; this server allows 1.0 GB per run" in texts(app)
+    assert app.button(key="start").disabled
+    app.text_input(key="setting_hidden").set_value("2048,2048").run()
+    app.number_input(key="setting_epochs").set_value(500).run()
+    assert re.search(r"This run would take about \d+ hours on this server; it allows about 10 min", texts(app))
+
+
+def train_ones_and_nines(at: AppTest, per_class: int) -> None:
+    """A run of one epoch on 1s and 9s, from the Train page, to its end."""
+    open_page(at, TRAIN)
+    at.button_group(key="setting_classes").set_value([1, 9]).run()
+    at.number_input(key="setting_per_class").set_value(per_class).run()
+    at.number_input(key="setting_epochs").set_value(1).run()
+    at.button(key="start").click().run()
+    assert not at.exception
+    finish(at)
+
+
+def test_a_short_training_runs_and_its_results_render(app):
+    train_ones_and_nines(app, per_class=300)
     page = texts(app)
     assert "Finished:" in page and "Result on the test digits" in page
     accuracy = next(m for m in app.metric if m.label == "Test accuracy")
@@ -140,6 +158,18 @@ def test_a_short_training_runs_and_its_results_render(app):
     assert any(m.label == "Test loss" for m in app.metric)
     assert not app.button(key="start").disabled  # ready for the next run
     assert "Run 1" in "\n".join(c.value for c in app.sidebar.caption)
+
+
+def test_a_network_let_go_for_the_servers_memory_is_said_once_and_its_results_stay(app):
+    train_ones_and_nines(app, per_class=100)
+    record = app.session_state[RUN_KEY].record
+    record.release_network()  # as ui.kept does when another session's network needs the room
+    open_page(app, DRAW)
+    assert "was let go to free the server's memory" in texts(app)
+    assert app.button(key="quick_train")  # nothing left to draw with: Draw offers a quick model
+    open_page(app, spec("Compare").script)
+    assert "was let go" not in texts(app)  # said once
+    assert record.test_accuracy is not None and record.history.train  # its results and curves stay
 
 
 def test_a_failing_run_is_explained_and_its_fix_applies_and_reruns_in_one_click(app):

@@ -16,6 +16,7 @@ from PIL import Image
 from test_mnist import write_folder
 
 from mlp import download, mnist
+from mlp import notebook as nb
 from mlp.cli import build_parser, config_from_args, main
 from mlp.config import TrainConfig
 from mlp.mnist import DATA_DIR_ENV
@@ -246,3 +247,51 @@ def test_ctrl_c_exits_130(mnist_dir):
     finally:
         child.kill()
     assert child.stderr.read().endswith("interrupted\n")
+
+
+def test_notebook_replays_an_attempt_with_fixes_as_json(mnist_dir):
+    done = run_cli("notebook", "--attempt", "1", "--fix", "label-typo", "tiny-lr", "--fix", "summed-gradients",
+                   "normal-init", "--epochs", "2", "--examples", "1000", "--test-examples", "300", "--gradcheck", "--json",
+                   env_dir=mnist_dir)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["fixes"] == ["label-typo", "tiny-lr", "summed-gradients", "normal-init"] and "inplace-relu" in out["mistakes_on"]
+    assert [p["epoch"] for p in out["points"]] == [1, 2] and out["examples"] == 1000 and out["test_examples"] == 300
+    assert out["test_accuracy"] > 0.5  # the labels, the start and the step size fixed: it learns
+    assert not out["gradcheck"]["passed"]  # the in-place ReLU and the bias sum are still in backprop
+    assert {g["name"] for g in out["gradcheck"]["groups"] if not g["passed"]} == {"b1", "b2", "b3", "W2", "W3"}
+
+
+def test_notebook_as_written_prints_chance_and_a_failed_gradient_check(mnist_dir):
+    done = run_cli("notebook", "--epochs", "1", "--examples", "1000", "--test-examples", "300", "--gradcheck",
+                   env_dir=mnist_dir)
+    assert done.returncode == 0, done.stderr
+    assert "attempt 1: as written: test accuracy" in done.stdout
+    assert "gradient check: failed on W1, b1, W2, b2, W3, b3" in done.stdout
+    assert "epoch 1: notebook's loss" in done.stderr
+
+
+def test_notebook_fix_all_with_a_csv_what_if(mnist_dir):
+    done = run_cli("notebook", "--attempt", "2", "--fix-all", "--add", "csv-labels", "--epochs", "1", "--examples",
+                   "640", "--test-examples", "200", "--json", env_dir=mnist_dir)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["mistakes_on"] == ["csv-labels"] and out["notebook_test_accuracy"] == 1.0
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--attempt", "1", "--fix", "lable-typo"), "attempt 1 has no mistake called 'lable-typo'; its mistakes are label-typo"),
+    (("--attempt", "1", "--add", "csv-labels"), "attempt 1 has no mistake called 'csv-labels'"),
+    (("--attempt", "3"), "invalid choice: 3"),
+    (("--examples", "10"), "choose 128 to 60,000 training examples"),
+])
+def test_notebook_bad_names_cost_one_line_and_exit_2(mnist_dir, args, words):
+    done = run_cli("notebook", *args, env_dir=mnist_dir)
+    assert done.returncode == 2 and words in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_notebook_lists_each_attempt_s_mistakes():
+    done = run_cli("notebook", "--attempt", "2", "--list")
+    assert done.returncode == 0
+    assert [line.split()[0] for line in done.stdout.splitlines()] == [m.name for m in nb.mistakes(2)]
+    assert "(off unless --add)" in done.stdout.splitlines()[-1]

@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import signal
 import subprocess
+import re
 import sys
 import threading
 import time
@@ -22,7 +23,9 @@ from conftest import synthetic_split
 from mlp.config import TrainConfig
 from mlp.mnist import Dataset, make_split
 from mlp.trainer import Trainer
-from ui.controller import LEFT_REASON, TrainingRun, evals_per_epoch, format_seconds, ordinal, status_text
+from ui.controller import LEFT_REASON, TrainingRun, evals_per_epoch, status_text
+from ui.limits import time_limit_reason
+from ui.words import format_seconds, ordinal
 from ui.workers import SharedDataset, SlotLimiter, WorkerPool, select, workers_from_env
 
 QUICK = dict(hidden=(16,), epochs=2, batch_size=32, lr=0.01, seed=1)
@@ -268,7 +271,9 @@ def test_later_runs_wait_in_line_and_are_told_their_place(data, pool):
     third.start()
     wait_until(lambda: third.place_in_line() == 2)
     assert second.state == third.state == "queued" and pool.line.running == 1
-    assert status_text(third).startswith("Waiting for a free slot: 2nd in line (the server trains 1 at a time)")
+    assert re.fullmatch(r"Waiting for a free slot: 2nd in line, about \d+ (s|min) to wait "
+                        r"\(the server trains 1 at a time\)\.", status_text(third))
+    assert third.expected_wait() > second.expected_wait() > 0
     assert second.model() is None  # nothing to draw with before it starts
 
     first.stop()
@@ -281,6 +286,43 @@ def test_later_runs_wait_in_line_and_are_told_their_place(data, pool):
     second.stop()
     assert second.wait(30) and first.wait(30)
     assert pool.line.running == 0
+
+
+def test_a_run_holds_a_worker_no_longer_than_the_servers_limit(data, pool):
+    clock = Clock()
+    run = make_run(data, pool, settings=LONG, clock=clock, connected=Probe(), max_seconds=60)
+    run.start()
+    wait_until(lambda: run.progress().step > 5)
+    run.pause()  # paused time counts: a paused run still holds its worker
+    wait_until(lambda: run.held)
+    clock.now += 59
+    clock.looks.wait(2)
+    assert run.state == "paused"
+    clock.now += 2
+    assert run.wait(20)
+    assert run.state == "stopped" and run.record.reason == time_limit_reason()
+
+
+def test_a_run_past_the_servers_limits_is_refused_in_words_before_it_starts(data, pool):
+    with pytest.raises(ValueError, match=r"would need 2\.\d GB of memory to train; this server allows 1\.0 GB"):
+        make_run(data, pool, settings=dict(hidden=(4096,) * 8))
+
+
+def test_the_wait_in_line_counts_the_runs_ahead_as_slots_free_up():
+    line, leave = SlotLimiter(2), threading.Event()
+    assert line.acquire("a", give_up=leave.is_set) and line.acquire("b", give_up=leave.is_set)
+    waiting = [threading.Thread(target=line.acquire, args=(t, leave.is_set)) for t in ("c", "d")]
+    for thread in waiting:
+        thread.start()
+        wait_until(lambda: line.waiting == waiting.index(thread) + 1)
+    left = {"a": 10.0, "b": 30.0, "c": 25.0, "d": 5.0}.get
+    assert line.wait("c", left) == 10.0  # the first slot to free up
+    assert line.wait("d", left) == 30.0  # c takes a's slot (free at 35), b's frees at 30
+    assert line.wait("a", left) == 0.0  # not waiting
+    leave.set()
+    for thread in waiting:
+        thread.join(5)
+    assert line.waiting == 0
 
 
 def test_a_queued_run_whose_page_closed_leaves_the_line(data, pool):
@@ -330,6 +372,17 @@ def test_a_worker_does_not_run_the_main_script_of_the_web_process(data, tmp_path
     finally:
         fresh.close()
     assert not marker.exists() and sys.modules["__main__"] is main
+
+
+def test_the_app_script_run_as_a_spawned_workers_main_draws_no_page():
+    """If a page run wins the race and a worker is spawned with app.py as its main script, spawn runs it as
+    __mp_main__ in the worker: it must not draw a page there (it crashed the worker, exit code 1)."""
+    app = Path(__file__).resolve().parents[1] / "app.py"
+    done = subprocess.run([sys.executable, "-c", f"import runpy, sys; runpy.run_path({str(app)!r}, "
+                           "run_name='__mp_main__'); print(sorted(m for m in sys.modules if m.startswith('ui.')))"],
+                          cwd=app.parent, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "ui.layout" in done.stdout and "ui.home" not in done.stdout  # imported, and no page ran
 
 
 def test_a_run_whose_reading_breaks_never_hands_its_busy_worker_to_the_next(data, pool, monkeypatch):
@@ -421,7 +474,7 @@ def test_the_line_serves_first_come_first_served():
     line = SlotLimiter(1)
     assert line.acquire("a", give_up=lambda: False) and line.running == 1
     assert line.acquire("b", give_up=lambda: True) is False and line.place("b") == 0
-    line.release()
+    line.release("a")
     assert line.running == 0
 
 

@@ -22,19 +22,16 @@ from mlp.config import TrainConfig
 from mlp.diagnosis import Finding, diagnose
 from mlp.model import Model
 from mlp.trainer import History, TrainResult
+from ui.limits import LIMITS, Estimate, estimate, refusal, time_limit_reason
+from ui.words import format_seconds, ordinal
 from ui.workers import POOL, Job, SharedDataset, Worker, WorkerPool, died_words, select
 
 RunState = Literal["ready", "queued", "running", "paused", "finished", "stopped", "failed"]
 ACTIVE_STATES = ("queued", "running", "paused")
 HEARTBEAT_SECONDS = 10.0  # no beat for this long (and no open connection): the page is gone
 LEFT_REASON = "Stopped because nobody is watching any more (the page was closed)."
+WEIGHTS_SECONDS = 1.0  # while training, a reader's copy of the weights is at most about this old
 POLL_SECONDS = 0.2  # how often a run with no news from its worker looks at the heartbeat
-
-
-def ordinal(n: int) -> str:
-    """1 -> '1st', 2 -> '2nd', 11 -> '11th'."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
 
 
 _record_ids = itertools.count(1)
@@ -59,6 +56,22 @@ class Run:
     def __post_init__(self) -> None:
         # Checked once: a run whose loss exploded may keep NaN weights, which nothing can read or draw with.
         self.usable = self.model is not None and bool(np.isfinite(self.model.network.params).all())
+        self.released = False  # its network was given back to free the server's memory (ui.kept)
+        self.last_used = time.monotonic()
+
+    @property
+    def megabytes(self) -> float:
+        """What its network holds in memory (weights and their gradient buffer)."""
+        network = self.model.network if self.model is not None else None
+        return (network.params.nbytes + network.grads.nbytes) / 1e6 if network is not None else 0.0
+
+    def touch(self) -> None:
+        """Drawn with, inspected or chosen now: the last to be released."""
+        self.last_used = time.monotonic()
+
+    def release_network(self) -> None:
+        """Drop the network, keep the rest: the curves, results and diagnosis still show and compare."""
+        self.model, self.usable, self.released = None, False, True
 
 
 @dataclass(frozen=True)
@@ -108,12 +121,18 @@ class TrainingRun:
 
     def __init__(self, config: TrainConfig, data: SharedDataset, *, name: str = "",
                  pool: WorkerPool | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
-                 connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic):
+                 connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic,
+                 max_seconds: float | None = None):
         """`data` is the shared dataset; the worker selects the digits and examples `config` asks for.
-        Raises ValueError (worded for users) when that selection is empty, before anything starts.
+        Raises ValueError (worded for users) when that selection is empty, or when the run would pass the
+        server's limits (ui.limits), before anything starts; `max_seconds` (default: the server's limit)
+        is how long it may then hold a worker.
         `connected` may report that the user's page is still open even when beats are late
         (a browser slows timers in a background tab)."""
-        chosen = select(data.dataset, config)  # row numbers only: cheap, and a wrong choice is refused here
+        self.estimate = estimate_run(config, data)  # refuses an empty selection
+        too_much = refusal(self.estimate)
+        if too_much:
+            raise ValueError(too_much)
         self.config = config
         self.name = name or f"Run {next(_run_numbers)}"
         self._data = data  # held, so its files stay while the run may need them
@@ -129,10 +148,13 @@ class TrainingRun:
         self._worker: Worker | None = None  # while it trains this run
         self._held = False  # the worker said it waits between two steps
         self._rate = RateMeter()
-        self._per_epoch = math.ceil(len(chosen.y_train) / config.batch_size)  # the worker's Trainer agrees
-        self._step, self._total = 0, self._per_epoch * config.epochs  # known before a worker is free
+        self._max_seconds = LIMITS.run_minutes * 60 if max_seconds is None else max_seconds
+        self._step, self._total = 0, self.estimate.cost.steps  # known before a worker is free
+        self._per_epoch = self._total // config.epochs  # the worker's Trainer agrees
         self._history = History()
         self._model: Model | None = None
+        self._weights_at = -math.inf  # when the copy in _model arrived
+        self._weights_asked = False  # a newer copy is on its way
         self.worker_report: dict = {}  # the worker's pid and how it sees the data (tests, diagnostics)
         self.record: Run | None = None
 
@@ -219,6 +241,10 @@ class TrainingRun:
     def place_in_line(self) -> int:
         return self._pool.line.place(self) if self.state == "queued" else 0
 
+    def expected_wait(self) -> float:
+        """Seconds until a worker is free for this run, from the estimates of the runs before it."""
+        return self._pool.line.wait(self, _seconds_left) if self.state == "queued" else 0.0
+
     def progress(self) -> Progress:
         with self._cond:
             step, total, per_epoch, rate = self._step, self._total, self._per_epoch, self._rate.per_second
@@ -231,11 +257,17 @@ class TrainingRun:
             return self._history
 
     def model(self) -> Model | None:
-        """The latest weights: a copy from the worker (about once a second) while training, the final model afterwards."""
+        """The latest weights: while training, the worker's last copy (a newer one is asked for when this one
+        is over WEIGHTS_SECONDS old, and comes with a later step); the final model afterwards."""
         with self._cond:
             if self.record is not None:
                 return self.record.model
-            return None if self._phase in ("ready", "queued") else self._model
+            if self._phase in ("ready", "queued"):
+                return None
+            if not self._weights_asked and self._clock() - self._weights_at >= WEIGHTS_SECONDS:
+                self._weights_asked = True
+                self._tell(("weights",))
+            return self._model
 
     # ----- the run's thread: in line, then reading the worker -----
     def _main(self) -> None:
@@ -252,7 +284,7 @@ class TrainingRun:
                     self._worker = None  # no command for this run may reach the worker's next run
                 if not ended:
                     worker.close()  # it may still be training this run: never hand it to another
-                self._pool.release(worker)
+                self._pool.release(worker, self)
         except Exception as error:  # anything at all: the student sees words, not a traceback
             self._fail(f"Training stopped because of an unexpected error ({type(error).__name__}: {error}).")
 
@@ -263,12 +295,14 @@ class TrainingRun:
             if self._stop_reason:  # stopped while the worker was starting
                 worker.send(("stop", self._stop_reason))
             self._worker, self._phase = worker, "running" if self._phase == "queued" else self._phase
-        ended = False
+        ended, since = False, self._clock()
         while not ended:
             message = worker.receive(POLL_SECONDS)
             ended = message is not None and self._take(message)
             if not ended and not self.keep_going():
                 self.stop(LEFT_REASON)
+            if not ended and self._clock() - since > self._max_seconds:
+                self.stop(time_limit_reason())
         return True
 
     def _take(self, message: tuple) -> bool:
@@ -298,7 +332,7 @@ class TrainingRun:
                 self._history = History(old.train + delta[0], old.heldout + delta[1], old.diagnostics + delta[2],
                                         old.heldout_name)
             if model is not None:
-                self._model = model
+                self._model, self._weights_at, self._weights_asked = model, self._clock(), False
 
     def _tell(self, message: tuple) -> None:
         """Under the lock: to the worker, if it is training this run."""
@@ -331,13 +365,18 @@ class TrainingRun:
             self._phase = "failed"
 
 
-def format_seconds(seconds: float) -> str:
-    """'about 12 s', 'about 3 min'; '' when unknown."""
-    if not seconds or seconds != seconds or seconds == float("inf"):
-        return ""
-    if seconds < 90:
-        return f"about {max(1, round(seconds))} s"
-    return f"about {round(seconds / 60)} min"
+def estimate_run(config: TrainConfig, data: SharedDataset) -> Estimate:
+    """Time and memory of training `config` on this server; ValueError (in words) for an empty selection."""
+    chosen = select(data.dataset, config)  # row numbers only: cheap, and a wrong choice is refused here
+    return estimate(config, len(chosen.y_train), len(chosen.y_val) or len(chosen.y_test))
+
+
+def _seconds_left(run: TrainingRun) -> float:
+    """The rest of a run's time: from its measured rate while it runs, else from its estimate."""
+    p = run.progress()
+    if math.isfinite(p.seconds_left):
+        return p.seconds_left
+    return run.estimate.seconds * (1 - p.fraction)
 
 
 def status_text(run: TrainingRun) -> str:
@@ -347,7 +386,8 @@ def status_text(run: TrainingRun) -> str:
         return "Ready to start."
     if state == "queued":
         place = run.place_in_line()
-        where = f"{ordinal(place)} in line" if place else "starting"
+        wait = format_seconds(run.expected_wait())
+        where = f"{ordinal(place)} in line" + (f", {wait} to wait" if wait else "") if place else "starting"
         return f"Waiting for a free slot: {where} (the server trains {run.slot_limit} at a time)."
     p = run.progress()
     of = f"epoch {p.epoch:.1f} of {run.config.epochs}"

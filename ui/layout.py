@@ -10,7 +10,13 @@ from ui import data, state
 from ui.navigation import APP_NAME
 from ui.runs import run_status
 from ui.text import escape_markdown
+from ui.workers import POOL
 from ui.train.share_panel import apply_link_once
+
+RUNS_AT_FULL_RATE = 10  # active runs in this process up to which live parts poll at their own pace
+SLOWEST_POLL = 2.0  # seconds: a page still looks live, and a closed tab is still noticed (controller heartbeat)
+SIDEBAR_POLL_SECONDS = 2.0
+PAGES_SHOWING_THE_RUN = ("Train",)  # pages whose own live view polls (and beats) for the session's run
 
 RELOAD_NOTE = ("Runs live in this browser tab: nothing is kept across a reload (F5). "
                "Download a network to keep it.")
@@ -53,12 +59,24 @@ def _limit_blas_threads() -> object:
     return threadpool_limits(limits=1)
 
 
+@st.cache_resource(show_spinner=False)
+def _import_table_libraries() -> object:
+    """Once per server process, before any page runs: the libraries Streamlit imports on a table's first use.
+    Two sessions importing pandas for the first time at once raced (one saw it partly initialised and failed
+    with "partially initialized module 'pandas' has no attribute 'Series'"); cache_resource runs this in one
+    session while the others wait."""
+    import pandas
+    import pyarrow
+    return pandas, pyarrow
+
+
 def setup(title: str) -> None:
     """Page config, shared styles, a link's settings, the data and the sidebar; app.py runs it before each page.
     The sidebar starts closed on a phone ("auto"), where it would cover the page."""
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon="🧠", layout="wide",
                        initial_sidebar_state="auto")
     _limit_blas_threads()
+    _import_table_libraries()
     st.markdown(_CSS, unsafe_allow_html=True)
     apply_link_once()
     state.collect_finished()
@@ -66,14 +84,26 @@ def setup(title: str) -> None:
     with st.sidebar:
         if dataset is not None:
             st.caption(f"**Data:** {escape_markdown(dataset.description)}")
-        _training_status()
+        _training_status(poll=title not in PAGES_SHOWING_THE_RUN)
         st.caption(RELOAD_NOTE)
 
 
-def poll_while_active(seconds: float, body: Callable[[], None]) -> None:
-    """Draw `body` in a fragment that redraws itself every `seconds` while the session's run is active.
-    Each redraw is the heartbeat that keeps the run alive (a closed tab stops beating); when the run
-    ends, the whole page redraws once, so every part of it shows the result, and the polling stops."""
+def poll_seconds(base: float, active: int | None = None) -> float:
+    """How often a live part of a page redraws: every `base` seconds while few runs are active in this
+    server process, less often as more are, so that a class's polling costs the server about the same
+    whatever its size (each redraw is a script run in the one web process). In half seconds, and never
+    slower than SLOWEST_POLL (or `base`, if slower). `active`: the runs training or waiting (default: now)."""
+    if active is None:
+        active = POOL.line.running + POOL.line.waiting
+    seconds = max(base, base * active / RUNS_AT_FULL_RATE)
+    return min(round(seconds * 2) / 2, max(base, SLOWEST_POLL))
+
+
+def poll_while_active(base: float, body: Callable[[], None]) -> None:
+    """Draw `body` in a fragment that redraws itself while the session's run is active: every `base`
+    seconds, slower on a server busy when the page was drawn (`poll_seconds`). Each redraw is the
+    heartbeat that keeps the run alive (a closed tab stops beating); when the run ends, the whole page
+    redraws once, so every part of it shows the result, and the polling stops."""
     run = state.active_run()
 
     def live() -> None:
@@ -83,14 +113,18 @@ def poll_while_active(seconds: float, body: Callable[[], None]) -> None:
         if run is not None and not run.active:
             st.rerun(scope="app")
 
-    st.fragment(live, run_every=seconds if run is not None else None)()
+    st.fragment(live, run_every=poll_seconds(base) if run is not None else None)()
 
 
-def _training_status() -> None:
-    """The session's training on every page; its polling keeps the run alive whichever page is open."""
+def _training_status(poll: bool) -> None:
+    """The session's training on every page; its polling keeps the run alive whichever page is open.
+    A page that shows the run live itself (Train) beats for it: there the sidebar does not poll too."""
     run = state.current_run()
     if run is None:
         st.caption("**Training:** none yet. Start one on the Train page.")
+        return
+    if not poll and run.active:
+        st.caption(f"**{escape_markdown(run.name)}** — on this page, live.")
         return
 
     def body() -> None:
@@ -98,7 +132,7 @@ def _training_status() -> None:
         if run.state in ("running", "paused"):
             st.progress(run.progress().fraction)
 
-    poll_while_active(1.0, body)
+    poll_while_active(SIDEBAR_POLL_SECONDS, body)
 
 
 def show_notice() -> None:

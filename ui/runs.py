@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from mlp.config import ConfigError, TrainConfig
 from ui import data, state
-from ui.controller import TrainingRun, status_text
+from ui.controller import TrainingRun, estimate_run, status_text
+from ui.limits import Estimate
 from ui.settings import config_from_settings, short_label
 from ui.text import escape_markdown
 
@@ -31,6 +32,17 @@ def start_training(config: TrainConfig | None = None, label: str = "") -> Traini
     run.start()
     state.set_current_run(run)
     return run
+
+
+def run_estimate(config: TrainConfig | None) -> Estimate | str | None:
+    """What training `config` would cost on this server; words instead when it cannot start (no digits
+    chosen); None without settings or data."""
+    if config is None or data.dataset() is None:
+        return None
+    try:
+        return estimate_run(config, data.split_for(config))
+    except ValueError as error:
+        return str(error)
 
 
 def stop_training(run: TrainingRun) -> None:

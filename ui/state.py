@@ -16,6 +16,7 @@ from mlp.model import Model
 from store import Classes, ClassInfo, Membership, StoreError, StoreUnavailable
 from ui import saved, saved_work
 from ui.controller import Run, TrainingRun
+from ui.kept import KEPT
 from ui.settings import Settings, default_settings
 from ui.text import escape_markdown
 
@@ -32,6 +33,7 @@ DIGIT_KEY = "drawn_digit"  # public: tests leave a digit as the Draw page would
 DRAWING_KEY = "canvas_drawing"  # public: tests leave a drawing as the canvas would
 _CANVAS_START = "canvas_start"
 _COMPARED = "compared_runs"
+_RELEASED_TOLD = "released_told"  # uids of runs whose network the memory cap let go, already said
 _LINK_READ = "link_read"
 _UPLOADS = "uploads_read"
 _WORKSPACE = "workspace"
@@ -46,6 +48,7 @@ _MEMBERSHIP = "class_membership"
 _TEACHING = "class_teaching"
 _POSTING = "class_posting"
 _LABELLED = "drawing_labelled"
+_NOTEBOOK = "notebook_choices"
 
 NoticeKind = Literal["info", "warning", "success", "error"]
 MAX_RUNS = 30  # runs a session keeps, each with its network (about 1 MB for 784-256-128-10)
@@ -112,6 +115,7 @@ def _keep(record: Run) -> None:
     in_use = chosen_run()
     runs = finished_runs()
     runs.append(record)
+    KEPT.keep(record)  # the server's cap on kept networks, across sessions
     if len(runs) > MAX_RUNS:
         dropped = next(r for r in runs if r is not in_use and r is not record)
         delete_run(dropped.uid)
@@ -126,15 +130,32 @@ def collect_finished() -> None:
     if run is not None and run.done and run.record is not None and st.session_state.get(_COLLECTED) is not run:
         st.session_state[_COLLECTED] = run
         _keep(run.record)
-        saver = st.session_state.get(_SAVER)
-        if saver is None or saver.run is not run:  # the store failed when the run started: save it whole now
-            _save_record(run.record)
-            return
-        problem = saver.finish()
-        _rows()[run.record.uid] = saver.row_id  # a row over the limit is kept without its network
-        if problem is not None:
-            set_store_problem(problem)
-        _post(saver.row_id)
+        _store_finished(run)
+    _say_released()
+
+
+def _say_released() -> None:
+    """Once per run: its network was let go to keep the server's memory under its cap (ui.kept)."""
+    told = st.session_state.setdefault(_RELEASED_TOLD, set())
+    fresh = [r for r in finished_runs() if r.released and r.uid not in told]
+    if fresh:
+        told.update(r.uid for r in fresh)
+        names = ", ".join(f"**{escape_markdown(r.name)}**" for r in fresh)
+        set_notice(f"The network of {names} was let go to free the server's memory (the networks used longest "
+                   "ago go first); its curves and results stay. Download a network you want to keep.", "warning")
+
+
+def _store_finished(run: TrainingRun) -> None:
+    """Write the ended run through its saver (whole, if the store failed when it started), then post it."""
+    saver = st.session_state.get(_SAVER)
+    if saver is None or saver.run is not run:
+        _save_record(run.record)
+        return
+    problem = saver.finish()
+    _rows()[run.record.uid] = saver.row_id  # a row over the limit is kept without its network
+    if problem is not None:
+        set_store_problem(problem)
+    _post(saver.row_id)
 
 
 def add_run(record: Run) -> None:
@@ -186,7 +207,10 @@ def chosen_run() -> Run | None:
     """The run whose network Inspect shows and Draw uses when nothing trains: the one picked, else the newest."""
     runs = model_runs()
     picked = st.session_state.get(_CHOSEN)
-    return next((r for r in runs if r.uid == picked), runs[0] if runs else None)
+    chosen = next((r for r in runs if r.uid == picked), runs[0] if runs else None)
+    if chosen is not None:
+        chosen.touch()  # in use: the last network the server's memory cap lets go
+    return chosen
 
 
 def choose_run(uid: int | None) -> None:
@@ -300,6 +324,15 @@ def connection_probe() -> Callable[[], bool]:
     return connected
 
 
+def notebook_choice(name: str, default: Any) -> Any:
+    """One of the Notebook page's choices (attempt, step of the ladder, run size), kept across page visits."""
+    return st.session_state.setdefault(_NOTEBOOK, {}).get(name, default)
+
+
+def set_notebook_choice(name: str, value: Any) -> None:
+    st.session_state.setdefault(_NOTEBOOK, {})[name] = value
+
+
 # ----- saved work: the session's workspace in the store -----
 def workspace() -> str | None:
     """The id of the workspace this session saves into (it rides in the page address), or None: in memory only."""
@@ -323,6 +356,8 @@ def _rows() -> dict[int, int]:
 def restore_runs(runs: list[tuple[int, Run]]) -> None:
     """Runs brought back from the store (oldest first) become the session's; new runs number on after them."""
     finished_runs()[:] = [record for _, record in runs]
+    for _, record in runs:
+        KEPT.keep(record)  # the server's cap on kept networks counts these too
     _rows().update({record.uid: row_id for row_id, record in runs})
     st.session_state[_COUNTER] = max(st.session_state.get(_COUNTER, 0),
                                      saved.last_run_number([record.name for _, record in runs]))

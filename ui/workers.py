@@ -11,6 +11,7 @@ stop between two steps; the heartbeat and every decision stay in the web process
 """
 from __future__ import annotations
 
+import heapq
 import multiprocessing
 import os
 import shutil
@@ -20,7 +21,6 @@ import tempfile
 import threading
 import time
 import types
-import warnings
 import weakref
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -33,11 +33,11 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from mlp.config import TrainConfig
 from mlp.mnist import Dataset, Split, make_split
 from mlp.trainer import Trainer
+from ui.limits import number_from_env
 
 WORKERS_ENV = "MLP_TRAINING_WORKERS"
 FIELDS = ("x_train", "y_train", "x_test", "y_test")
-TICK_SECONDS = 0.1  # the step count reaches the page at most this often
-WEIGHTS_SECONDS = 1.0  # a copy of the weights (for Draw and Inspect while training) at most this often
+TICK_SECONDS = 0.25  # the step count reaches the web process at most this often (a page polls every 0.5 s or slower)
 WORKER_NICENESS = 10  # the pages come first: training takes the CPU time that serving them leaves
 MEMORY_WORDS = "The computer ran out of memory: try fewer or narrower hidden layers, or a smaller batch."
 
@@ -206,8 +206,9 @@ class _Loop:
     def __init__(self, conn: Connection, trainer: Trainer):
         self.conn, self.trainer = conn, trainer
         self.sent = (0, 0, 0)  # training points, held-out points, diagnostics already sent
-        self.ticked = self.weighed = time.monotonic()
+        self.ticked = time.monotonic()
         self.paused = False
+        self.weights_wanted = False  # a page asked for the current weights: sent with the next step
 
     def run(self) -> None:
         self._send_progress(0, weights=True)
@@ -225,18 +226,18 @@ class _Loop:
         return (h.train[t:], h.heldout[e:], h.diagnostics[d:]) if self.sent != (t, e, d) else None
 
     def _send_progress(self, step: int, weights: bool) -> None:
-        now = time.monotonic()
-        self.ticked = now
+        self.ticked = time.monotonic()
         if weights:
-            self.weighed = now
+            self.weights_wanted = False
         self.conn.send(("progress", step, self._delta(), self.trainer.model if weights else None))
 
     def _publish(self, step: int) -> None:
-        """New curve points at once; the step count a few times a second; the weights about once a second."""
-        now, h = time.monotonic(), self.trainer.history
-        weights = now - self.weighed >= WEIGHTS_SECONDS
-        if weights or now - self.ticked >= TICK_SECONDS or (len(h.train), len(h.heldout)) != self.sent[:2]:
-            self._send_progress(step, weights)
+        """New curve points at once; the step count a few times a second; the weights when a page asked
+        for them (a copy of a large network is megabytes: not sent for nobody)."""
+        h = self.trainer.history
+        if (self.weights_wanted or time.monotonic() - self.ticked >= TICK_SECONDS
+                or (len(h.train), len(h.heldout)) != self.sent[:2]):
+            self._send_progress(step, self.weights_wanted)
 
     def _obey(self, step: int) -> str | None:
         """Read the commands sent since the last step (waiting for one while paused): a stop reason, or None."""
@@ -250,6 +251,10 @@ class _Loop:
                 self.conn.send(("held", step))
             elif kind == "resume" and self.paused:
                 self.paused = False
+            elif kind == "weights":
+                self.weights_wanted = True
+                if self.paused:
+                    self._send_progress(step, weights=True)
         return None
 
 
@@ -335,7 +340,7 @@ class SlotLimiter:
     def __init__(self, limit: int):
         self.limit = max(1, int(limit))
         self._cond = threading.Condition()
-        self._running = 0
+        self._holders: list[object] = []
         self._line: list[object] = []
 
     def acquire(self, ticket: object, give_up: Callable[[], bool], poll: float = 0.2) -> bool:
@@ -343,19 +348,20 @@ class SlotLimiter:
         with self._cond:
             self._line.append(ticket)
             try:
-                while not (self._line[0] is ticket and self._running < self.limit):
+                while not (self._line[0] is ticket and len(self._holders) < self.limit):
                     if give_up():
                         return False
                     self._cond.wait(poll)
-                self._running += 1
+                self._holders.append(ticket)
                 return True
             finally:
                 self._line.remove(ticket)
                 self._cond.notify_all()
 
-    def release(self) -> None:
+    def release(self, ticket: object) -> None:
         with self._cond:
-            self._running = max(0, self._running - 1)
+            if ticket in self._holders:
+                self._holders.remove(ticket)
             self._cond.notify_all()
 
     def place(self, ticket: object) -> int:
@@ -363,10 +369,27 @@ class SlotLimiter:
         with self._cond:
             return self._line.index(ticket) + 1 if ticket in self._line else 0
 
+    def wait(self, ticket: object, seconds_left: Callable[[object], float]) -> float:
+        """Seconds until `ticket` gets a slot, if each holder and each ticket ahead takes `seconds_left(it)`:
+        the ones ahead take the slots in turn as they free up. 0 when not waiting."""
+        with self._cond:
+            if ticket not in self._line:
+                return 0.0
+            ahead, holders = self._line[:self._line.index(ticket)], list(self._holders)
+        free = sorted([seconds_left(h) for h in holders] + [0.0] * (self.limit - len(holders)))
+        for other in ahead:
+            heapq.heapreplace(free, free[0] + seconds_left(other))
+        return free[0]
+
     @property
     def running(self) -> int:
         with self._cond:
-            return self._running
+            return len(self._holders)
+
+    @property
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._line)
 
 
 class WorkerPool:
@@ -393,17 +416,17 @@ class WorkerPool:
         try:
             return Worker(self._context)  # the first use of this slot, or a replacement for one that died
         except BaseException:
-            self.line.release()
+            self.line.release(ticket)
             raise
 
-    def release(self, worker: Worker) -> None:
-        """Back to the pool after a run; a worker that died is dropped (the next run starts a new one)."""
+    def release(self, worker: Worker, ticket: object) -> None:
+        """Back to the pool after `ticket`'s run; a worker that died is dropped (the next run starts a new one)."""
         if worker.alive:
             with self._lock:
                 self._idle.append(worker)
         else:
             worker.close()
-        self.line.release()
+        self.line.release(ticket)
 
     def close(self) -> None:
         """End the idle workers (tests, shutdown); busy ones end with the web process."""
@@ -416,17 +439,7 @@ class WorkerPool:
 def workers_from_env() -> int:
     """$MLP_TRAINING_WORKERS, else the machine's core count."""
     cores = os.cpu_count() or 1
-    value = os.environ.get(WORKERS_ENV, "").strip()
-    if not value:
-        return cores
-    try:
-        if int(value) >= 1:
-            return int(value)
-    except ValueError:
-        pass
-    warnings.warn(f"{WORKERS_ENV}={value!r} is not a whole number of at least 1; using {cores} (the cores)",
-                  stacklevel=2)
-    return cores
+    return int(number_from_env(WORKERS_ENV, cores, 1, whole=True))
 
 
 POOL = WorkerPool(workers_from_env())  # one per server process; no worker starts until the first run

@@ -9,12 +9,12 @@ the user's zoom for as long as the figure's `uirevision` (one per run) stays the
 from __future__ import annotations
 
 import atexit
+import json
 import shutil
 import tempfile
 from pathlib import Path
 
 import plotly
-import plotly.graph_objects as go
 import streamlit.components.v1 as components
 
 _INDEX = """<!doctype html>
@@ -47,6 +47,7 @@ def _served_folder() -> Path:
 _component = components.declare_component("live_chart", path=str(_served_folder()))
 
 
-def live_chart(figure: go.Figure, key: str) -> None:
-    """Show `figure`; a later call with the same `key` updates the same chart rather than a new one."""
-    _component(figure=figure.to_json(), key=key, default=None)
+def live_chart(figure: dict, key: str) -> None:
+    """Show `figure` (a Plotly figure as plain data: ui.train.figures.training_figure_data); a later call with
+    the same `key` updates the same chart rather than a new one."""
+    _component(figure=json.dumps(figure, separators=(",", ":")), key=key, default=None)

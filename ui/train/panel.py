@@ -8,12 +8,13 @@ from mlp.diagnosis import Finding
 from mlp.presets import PRESETS
 from ui import state
 from ui.controller import Run, TrainingRun
+from ui.limits import Estimate, refusal
 from ui.layout import poll_while_active
-from ui.train.figures import training_figure
+from ui.train.figures import training_figure_data
 from ui.train.live_chart import live_chart
 from ui.models_panel import model_download
 from ui.navigation import link
-from ui.runs import run_status, start_training, stop_training
+from ui.runs import run_estimate, run_status, start_training, stop_training
 from ui.settings import apply_changes, describe, settings_from_config
 from ui.text import escape_markdown
 
@@ -38,9 +39,17 @@ def preset_picker() -> None:
 
 # ----- starting a run -----
 def start_button(config: TrainConfig | None) -> None:
-    st.button("Start training", icon=":material/play_arrow:", type="primary", on_click=start_training,
-              disabled=state.active_run() is not None or config is None, key="start",
-              help="Train a new network with the settings below.")
+    """Start, with what the run will cost on this server; disabled, with the reason, past the server's limits."""
+    found = run_estimate(config)
+    too_much = refusal(found) if isinstance(found, Estimate) else found
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button("Start training", icon=":material/play_arrow:", type="primary", on_click=start_training,
+                  disabled=state.active_run() is not None or config is None or bool(too_much), key="start",
+                  help="Train a new network with the settings below.")
+        if isinstance(found, Estimate) and not too_much:
+            st.caption(f"Estimated: {found.words}.")
+    if too_much:
+        st.warning(too_much)  # numbers and our own words: nothing typed reaches it
 
 
 # ----- the live view -----
@@ -70,7 +79,7 @@ def live_view() -> None:
         progress = run.progress()
         if run.state != "queued":
             st.progress(progress.fraction, text=f"step {progress.step:,} of {progress.total_steps:,}")
-        live_chart(training_figure(run.history(), run.config.epochs, revision=run.name), key="training_chart")
+        live_chart(training_figure_data(run.history(), run.config.epochs, revision=run.name), key="training_chart")
 
     poll_while_active(POLL_SECONDS, body)
 

@@ -1,0 +1,38 @@
+"""The server's cap on kept networks: the ones used longest ago, in any session, give their weights back."""
+import numpy as np
+
+from mlp.config import TrainConfig
+from mlp.model import Model
+from mlp.trainer import History
+from ui.controller import Run
+from ui.kept import KeptNetworks
+
+
+def record(name: str, hidden=(256,)) -> Run:
+    config = TrainConfig(hidden=hidden)
+    return Run(name, config, History(), "finished", "", Model.create(config), 0.9, 0.3, 1.0, 5.0)
+
+
+def test_past_the_cap_the_network_used_longest_ago_is_released_and_the_rest_stays():
+    first, second, third = record("a"), record("b"), record("c")
+    size = first.megabytes
+    assert size > 1  # 784x256 + 256x10 weights and their gradients, float32
+    kept = KeptNetworks(megabytes=2.5 * size)
+    assert kept.keep(first) == [] and kept.keep(second) == []
+    first.touch()  # drawn with again: now second is the one used longest ago
+    assert kept.keep(third) == [second]
+    assert second.model is None and not second.usable and second.released
+    assert second.history is not None and second.test_accuracy == 0.9  # curves and results stay
+    assert first.usable and third.usable and np.isclose(kept.in_use, 2 * size)
+
+
+def test_the_run_just_kept_is_never_the_one_released_even_alone_over_the_cap():
+    big = record("wide", hidden=(2048,))
+    kept = KeptNetworks(megabytes=1.0)
+    assert kept.keep(big) == [] and big.usable
+
+
+def test_a_closed_sessions_runs_leave_the_count_by_themselves():
+    kept = KeptNetworks(megabytes=100)
+    kept.keep(record("gone"))  # no session holds it any more
+    assert kept.in_use == 0

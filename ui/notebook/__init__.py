@@ -1,0 +1,1 @@
+"""The Notebook page: the student's notebook, debugged in front of the class."""
