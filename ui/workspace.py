@@ -17,9 +17,8 @@ from ui.text import escape_markdown
 
 IN_MEMORY = ("Your work goes on in this tab, in memory only: a reload will lose it (download a network "
              "you want to keep).")
-KEPT_NOTE = ("**Saved work:** your runs and settings are kept at this page's address. Bookmark it (or copy it) "
-             "to come back to them later, from any browser. Anyone with the address can open them: keep it "
-             "to yourself.")
+KEPT_NOTE = ("**Saved work:** your runs and settings are kept at this page's address: bookmark it to come "
+             "back to them. Whoever has the address can open them.")
 
 
 def arrive() -> None:
