@@ -1,4 +1,5 @@
 """Command line: `python -m mlp train …`, `python -m mlp predict model.npz image.png`, `python -m mlp download`,
+`python -m mlp evaluate model.npz --drawings handwriting.npz`,
 `python -m mlp notebook --attempt 1 --fix label-typo …` (the student's notebook replayed, mistakes fixed one by one).
 
 Exit codes (README.md lists them too): 0 done; 1 the run diverged or exploded; 2 bad input (arguments,
@@ -25,6 +26,7 @@ from .atomic import check_writable
 from .config import ConfigError, TrainConfig
 from .diagnosis import diagnose
 from .download import DownloadError
+from .handwriting import load_handwriting, score_by_writer
 from .idx import IdxError
 from .mnist import DATA_DIR_ENV, DataError, Dataset, load_mnist, make_split
 from .model import ModelFileError, load_model, npy_header
@@ -119,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", type=Path)
     p.add_argument("image", type=Path, help="a picture of one digit (PNG, JPEG…) or a .npy array")
     p.add_argument("--json", action="store_true")
+
+    e = commands.add_parser("evaluate", help="score a model on a file of labelled handwritten digits")
+    e.add_argument("model", type=Path)
+    e.add_argument("--drawings", type=Path, required=True,
+                   help="a handwriting .npz (images, labels, writers), as the app's Board page downloads it")
+    e.add_argument("--json", action="store_true")
 
     add_notebook_parser(commands)
 
@@ -310,6 +318,27 @@ def predict_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def evaluate_command(args: argparse.Namespace) -> int:
+    """The model's accuracy on labelled drawings, overall and per writer, beside its MNIST test accuracy."""
+    model = load_model(args.model)
+    x, y, writers = load_handwriting(args.drawings)
+    if not len(y):
+        raise ValueError(f"{args.drawings} holds no drawings")
+    predictions = model.predict_proba(x).argmax(axis=1)
+    right, by_writer = int((predictions == y).sum()), score_by_writer(predictions, y, writers)
+    mnist = model.metrics.get("test_accuracy")
+    if args.json:
+        print(json.dumps({"right": right, "drawings": len(y), "accuracy": right / len(y), "mnist_test_accuracy": mnist,
+                          "writers": {w: {"right": r, "drawings": n} for w, (r, n) in by_writer.items()}}))
+        return EXIT_OK
+    beside = f" (MNIST test digits: {mnist:.2%})" if isinstance(mnist, float) else ""
+    print(f"{right} of {len(y)} drawings by {len(by_writer)} writers right: {right / len(y):.2%}{beside}")
+    for writer, (r, n) in by_writer.items():
+        shown = "".join(c if c.isprintable() else "?" for c in writer[:40])  # a file's text, never terminal codes
+        print(f"- {shown or '(no name)'}: {r} of {n}")
+    return EXIT_OK
+
+
 def _image_or_error(path: Path) -> np.ndarray:
     if not path.is_file():
         raise ValueError(f"no picture file at {path.absolute()}" + (" (it is a folder)" if path.is_dir() else ""))
@@ -407,7 +436,7 @@ class DownloadBar:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = {"train": train_command, "predict": predict_command, "download": download_command,
-               "notebook": notebook_command}[args.command]
+               "evaluate": evaluate_command, "notebook": notebook_command}[args.command]
     logging.getLogger("mlp").addHandler(logging.NullHandler())  # failures are reported below, in one line
     try:
         return command(args)

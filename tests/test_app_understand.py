@@ -15,7 +15,7 @@ from test_app_pages import ROOT, TRAIN, app, arrive, finish, open_page, texts  #
 from ui.inspect.data import PERTURBATIONS
 from ui.navigation import spec
 from ui.text import escape_markdown
-from ui.train.share import encode
+from ui.train.share import WORKSPACE_PARAM, encode
 from ui.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
 
 HOME, DRAW, INSPECT, COMPARE = (spec(title).script for title in ("Home", "Draw", "Inspect", "Compare"))
@@ -262,6 +262,11 @@ def test_compare_two_then_three_runs_then_rename_and_delete(app):
     assert len(app.dataframe[0].value) == 2
 
 
+def settings_in_address(at) -> dict[str, str]:
+    """The address's parameters but the workspace's (saved work keeps `w` there too)."""
+    return {name: value for name, value in at.query_params.items() if name != WORKSPACE_PARAM}
+
+
 def test_a_link_sets_up_the_train_page(mnist_dir, monkeypatch):
     at = open_link(mnist_dir, monkeypatch, TRAIN, {"hidden": "64,32", "lr": "0.05", "seed": "7", "classes": "1,9"})
     assert at.text_input(key="setting_hidden").value == "64, 32"
@@ -270,7 +275,7 @@ def test_a_link_sets_up_the_train_page(mnist_dir, monkeypatch):
     assert at.button_group(key="setting_classes").value == [1, 9]
     assert any("Settings loaded from the link" in s.value for s in at.success)
     config = TrainConfig(hidden=(64, 32), lr=0.05, seed=7, classes=(1, 9))
-    assert at.query_params == encode(config)  # the address keeps following the settings
+    assert settings_in_address(at) == encode(config)  # the address keeps following the settings
     assert "hidden=64%2C32" in at.code[0].value and "seed=7" in at.code[0].value  # the link to copy
     at.number_input(key="setting_epochs").set_value(2).run()
     assert at.query_params["epochs"] == "2"
@@ -283,7 +288,7 @@ def test_bad_link_parameters_fall_back_to_defaults_with_a_note(mnist_dir, monkey
     assert at.number_input(key="setting_lr").value == 0.001  # the default
     assert at.button_group(key="setting_classes").value == list(range(10))
     assert at.text_input(key="setting_hidden").value == "64"  # the good part still applies
-    assert at.query_params == {"hidden": "64"}
+    assert settings_in_address(at) == {"hidden": "64"}
 
 
 def test_the_link_applies_once_per_session(mnist_dir, monkeypatch):

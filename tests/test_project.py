@@ -103,8 +103,9 @@ def test_the_package_declares_the_engine_its_command_and_every_dependency():
     imported_as = {"PIL": "pillow"}
     assert {imported_as.get(name, name).lower() for name in ENGINE_MAY_IMPORT} <= declared
     app = {re.split(r"[<>=!~\[ ]", requirement)[0].lower() for requirement in project["optional-dependencies"]["app"]}
-    app_imports = set().union(*(imported_modules(path) for path in [ROOT / "app.py", *ROOT.glob("ui/**/*.py")]))
-    third_party = app_imports - set(sys.stdlib_module_names) - {"__future__", "mlp", "ui"}
+    app_files = [ROOT / "app.py", *ROOT.glob("ui/**/*.py"), *ROOT.glob("store/**/*.py")]
+    app_imports = set().union(*(imported_modules(path) for path in app_files))
+    third_party = app_imports - set(sys.stdlib_module_names) - {"__future__", "mlp", "ui", "store"}
     assert {name.replace("_", "-") for name in third_party} <= app | declared | {"streamlit-drawable-canvas"}
     # requirements.txt installs this project (editable, with the app) rather than listing packages again
     lines = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if not line.startswith("#")]
@@ -113,7 +114,8 @@ def test_the_package_declares_the_engine_its_command_and_every_dependency():
 
 def test_a_built_wheel_holds_the_engine_and_installs_mlp_and_its_command(tmp_path):
     source = tmp_path / "source"  # a copy: building writes build/ and *.egg-info beside the sources
-    shutil.copytree(ROOT / "mlp", source / "mlp", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("mlp", "store"):
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
@@ -125,6 +127,7 @@ def test_a_built_wheel_holds_the_engine_and_installs_mlp_and_its_command(tmp_pat
         names = archive.namelist()
         entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "mlp/cli.py" in names and "mlp/trainer.py" in names
+    assert "store/alembic/env.py" in names and "store/alembic/versions/0001_workspaces_and_runs.py" in names
     assert not [n for n in names if n.startswith(("ui/", "tests/", "pages/", "bench/"))]
     assert "mlp-playground = mlp.cli:main" in entry_points
 

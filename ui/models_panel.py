@@ -6,6 +6,7 @@ import streamlit as st
 from mlp.model import ModelFileError
 from ui import state
 from ui.controller import Run
+from store import INTERRUPTED_STATUS as INTERRUPTED
 from ui.models import MAX_UPLOAD_MB, NAME_CHARS, UPLOADED, download_name, read_model_file, unique_name, uploaded_run
 from ui.text import escape_markdown, shorten
 from ui.widgets import mirrored
@@ -15,9 +16,9 @@ UPLOAD_KEY = "model_upload"
 
 def run_caption(run: Run) -> str:
     """'Run 3: lr 0.001 · 96.1%': a run as a menu shows it."""
-    uploaded = " (uploaded)" if run.status == UPLOADED else ""
+    kind = {UPLOADED: " (uploaded)", INTERRUPTED: " (interrupted)"}.get(run.status, "")
     accuracy = f" · {run.test_accuracy:.1%}" if run.test_accuracy is not None else ""
-    return f"{run.name}{uploaded}{accuracy}"
+    return f"{run.name}{kind}{accuracy}"
 
 
 def model_picker(key: str, label: str = "Network") -> Run | None:

@@ -28,6 +28,8 @@ PAGES = (
     PageSpec("ui/inspect/page.py", "Inspect", ":material/biotech:", "Inspect"),
     PageSpec("ui/compare/page.py", "Compare", ":material/compare_arrows:", "Compare"),
     PageSpec("ui/notebook/page.py", "Notebook", ":material/bug_report:", "Notebook"),
+    PageSpec("ui/classroom/page.py", "Class", ":material/groups:", "Class"),
+    PageSpec("ui/board/page.py", "Board", ":material/leaderboard:", "Board"),
 )
 
 

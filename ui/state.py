@@ -4,6 +4,7 @@ Pages call these accessors instead of reading `st.session_state` by string, so t
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Literal
 
 import numpy as np
@@ -12,6 +13,8 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mlp.model import Model
+from store import Classes, ClassInfo, Membership, StoreError, StoreUnavailable
+from ui import saved, saved_work
 from ui.controller import Run, TrainingRun
 from ui.kept import KEPT
 from ui.settings import Settings, default_settings
@@ -34,6 +37,18 @@ _COMPARED = "compared_runs"
 _RELEASED_TOLD = "released_told"  # uids of runs whose network the memory cap let go, already said
 _LINK_READ = "link_read"
 _UPLOADS = "uploads_read"
+_WORKSPACE = "workspace"
+_WORKSPACE_TRIED = "workspace_tried"
+_ROWS = "stored_rows"  # a run's uid -> its row in the store
+_SAVER = "run_saver"
+_STORE_PROBLEM = "store_problem"
+_SAVED_TEXT = "saved_state_text"
+_WELCOME = "welcome_back"
+_DRAWING_TEXT = "saved_drawing_text"
+_MEMBERSHIP = "class_membership"
+_TEACHING = "class_teaching"
+_POSTING = "class_posting"
+_LABELLED = "drawing_labelled"
 _NOTEBOOK = "notebook_choices"
 
 NoticeKind = Literal["info", "warning", "success", "error"]
@@ -75,9 +90,19 @@ def mark_stop_asked(run: TrainingRun) -> None:
 
 
 def set_current_run(run: TrainingRun) -> None:
-    """A new training: Draw and Inspect follow it again, whatever model was picked before."""
+    """A new training: Draw and Inspect follow it again, whatever model was picked before. In a workspace,
+    it is saved as it trains (see ui.saved_work)."""
     st.session_state[RUN_KEY] = run
     st.session_state.pop(_CHOSEN, None)
+    workspace_id = workspace()
+    if workspace_id is not None:
+        st.session_state[_SAVER] = _saving(lambda store: saved_work.RunSaver(store, workspace_id, run))
+
+
+def resume_run(saver: saved_work.RunSaver) -> None:
+    """A run still training in this process for this workspace (the tab was reloaded) is the session's again."""
+    st.session_state[RUN_KEY] = saver.run
+    st.session_state[_SAVER] = saver
 
 
 def finished_runs() -> list[Run]:
@@ -106,6 +131,7 @@ def collect_finished() -> None:
     if run is not None and run.done and run.record is not None and st.session_state.get(_COLLECTED) is not run:
         st.session_state[_COLLECTED] = run
         _keep(run.record)
+        _store_finished(run)
     _say_released()
 
 
@@ -120,10 +146,33 @@ def _say_released() -> None:
                    "ago go first); its curves and results stay. Download a network you want to keep.", "warning")
 
 
+def _store_finished(run: TrainingRun) -> None:
+    """Write the ended run through its saver (whole, if the store failed when it started), then post it."""
+    saver = st.session_state.get(_SAVER)
+    if saver is None or saver.run is not run:
+        _save_record(run.record)
+        return
+    problem = saver.finish()
+    _rows()[run.record.uid] = saver.row_id  # a row over the limit is kept without its network
+    if problem is not None:
+        set_store_problem(problem)
+    _post(saver.row_id)
+
+
 def add_run(record: Run) -> None:
     """Keep a run made outside training (an uploaded model) and make it the one Draw and Inspect use."""
     _keep(record)
     choose_run(record.uid)
+    _save_record(record)
+
+
+def _save_record(record: Run) -> None:
+    """Write a whole run into the session's workspace, if it has one."""
+    workspace_id = workspace()
+    if workspace_id is not None:
+        row_id = _saving(lambda store: store.add_run(workspace_id, saved.stored(record)))
+        if row_id is not None:
+            _rows()[record.uid] = row_id
 
 
 def find_run(uid: int | None) -> Run | None:
@@ -137,11 +186,17 @@ def rename_run(uid: int, name: str) -> None:
         run = current_run()
         if run is not None and run.record is record:
             run.name = record.name  # the sidebar names the current run too
+        row_id = _rows().get(uid)
+        if row_id is not None:
+            _saving(lambda store: store.rename_run(workspace(), row_id, record.name))
 
 
 def delete_run(uid: int) -> None:
     runs = finished_runs()
     runs[:] = [r for r in runs if r.uid != uid]
+    row_id = _rows().pop(uid, None)
+    if row_id is not None:
+        _saving(lambda store: store.delete_run(workspace(), row_id))
 
 
 def model_runs() -> list[Run]:
@@ -203,6 +258,7 @@ def set_drawn_digit(image: np.ndarray | None) -> None:
         st.session_state.pop(DIGIT_KEY, None)
     else:
         st.session_state[DIGIT_KEY] = np.asarray(image, dtype=np.float32).reshape(28, 28)
+    _save_drawing()
 
 
 def set_notice(text: str, kind: NoticeKind = "info") -> None:
@@ -267,6 +323,7 @@ def clear_canvas() -> None:
     st.session_state[_CANVAS] = canvas_generation() + 1
     st.session_state.pop(DRAWING_KEY, None)
     st.session_state.pop(_CANVAS_START, None)
+    _save_drawing()
 
 
 def connection_probe() -> Callable[[], bool]:
@@ -287,3 +344,141 @@ def notebook_choice(name: str, default: Any) -> Any:
 
 def set_notebook_choice(name: str, value: Any) -> None:
     st.session_state.setdefault(_NOTEBOOK, {})[name] = value
+
+
+# ----- saved work: the session's workspace in the store -----
+def workspace() -> str | None:
+    """The id of the workspace this session saves into (it rides in the page address), or None: in memory only."""
+    return st.session_state.get(_WORKSPACE)
+
+
+def workspace_tried() -> bool:
+    """Whether this session has looked for its workspace yet (once, on arrival)."""
+    return st.session_state.get(_WORKSPACE_TRIED, False)
+
+
+def set_workspace(workspace_id: str | None) -> None:
+    st.session_state[_WORKSPACE_TRIED] = True
+    st.session_state[_WORKSPACE] = workspace_id
+
+
+def _rows() -> dict[int, int]:
+    return st.session_state.setdefault(_ROWS, {})
+
+
+def restore_runs(runs: list[tuple[int, Run]]) -> None:
+    """Runs brought back from the store (oldest first) become the session's; new runs number on after them."""
+    finished_runs()[:] = [record for _, record in runs]
+    for _, record in runs:
+        KEPT.keep(record)  # the server's cap on kept networks counts these too
+    _rows().update({record.uid: row_id for row_id, record in runs})
+    st.session_state[_COUNTER] = max(st.session_state.get(_COUNTER, 0),
+                                     saved.last_run_number([record.name for _, record in runs]))
+
+
+def start_fresh(workspace_id: str | None) -> None:
+    """An empty workspace: no runs, default settings, an empty canvas (the old workspace stays at its address)."""
+    for key in (RUN_KEY, RUNS_KEY, _CHOSEN, _COMPARED, _COUNTER, _COLLECTED, _ROWS, _SAVER, DIGIT_KEY, _SAVED_TEXT,
+                _DRAWING_TEXT, _MEMBERSHIP):
+        st.session_state.pop(key, None)
+    replace_settings(default_settings())
+    clear_canvas()
+    set_workspace(workspace_id)
+
+
+def drawing() -> dict | None:
+    """The canvas's last drawing (fabric.js objects), as set_drawing kept it."""
+    return st.session_state.get(DRAWING_KEY)
+
+
+def _save_drawing() -> None:
+    """Keep the workspace's copy of the drawing in step, when it changed: the Draw page changes it in a
+    fragment, without the full rerun that saves the settings."""
+    workspace_id = workspace()
+    payload = saved.drawing_payload(drawing(), drawn_digit())
+    text = json.dumps(payload)
+    if workspace_id is None or text == st.session_state.get(_DRAWING_TEXT):
+        return
+    st.session_state[_DRAWING_TEXT] = text
+    _saving(lambda store: store.save_workspace_state(workspace_id, drawing=payload))
+
+
+def saved_text() -> str:
+    """The settings as last written to the store (JSON), to write only when they changed."""
+    return st.session_state.get(_SAVED_TEXT, "")
+
+
+def set_saved_text(text: str) -> None:
+    st.session_state[_SAVED_TEXT] = text
+
+
+def set_welcome(text: str, kind: NoticeKind) -> None:
+    """What came back from the workspace on arrival, said once (apart from the notice a link may leave)."""
+    st.session_state[_WELCOME] = (text, kind)
+
+
+def pop_welcome() -> tuple[str, NoticeKind]:
+    return st.session_state.pop(_WELCOME, ("", "success"))
+
+
+def store_problem() -> tuple[str, bool]:
+    """Why the last write to the store failed ('' when none since it was shown), and whether the store
+    is out of reach (else a limit was reached); shown once."""
+    return st.session_state.pop(_STORE_PROBLEM, ("", False))
+
+
+def set_store_problem(error: StoreError) -> None:
+    st.session_state[_STORE_PROBLEM] = (str(error), isinstance(error, StoreUnavailable))
+
+
+def _saving(action: Callable[[Any], Any]) -> Any:
+    """`action(store)`, or None when the store fails: the session goes on in memory and says why once."""
+    try:
+        return action(saved_work.open_store())
+    except StoreError as error:
+        set_store_problem(error)
+        return None
+
+
+# ----- a class: the workspace's membership, or the class this session teaches -----
+def membership() -> Membership | None:
+    """The class this session's workspace joined (its nickname, the class), if any."""
+    return st.session_state.get(_MEMBERSHIP)
+
+
+def set_membership(member: Membership | None) -> None:
+    st.session_state[_MEMBERSHIP] = member
+
+
+def teaching() -> tuple[ClassInfo, str] | None:
+    """The class this session moderates and the teacher's secret (it came with the teacher's link), if any."""
+    return st.session_state.get(_TEACHING)
+
+
+def set_teaching(room: ClassInfo | None, secret: str = "") -> None:
+    st.session_state[_TEACHING] = (room, secret) if room is not None else None
+
+
+def posting() -> bool:
+    """Whether the student's ended runs go to the class board (on unless turned off)."""
+    return st.session_state.get(_POSTING, True)
+
+
+def set_posting(on: bool) -> None:
+    st.session_state[_POSTING] = bool(on)
+
+
+def _post(row_id: int) -> None:
+    """Put a saved run on the class board, when the student is in a class and posts."""
+    member = membership()
+    if member is not None and posting():
+        _saving(lambda store: Classes(store).post(member, row_id))
+
+
+def labelled() -> tuple[bytes, int] | None:
+    """The drawing last kept with its label (its digit's bytes, the label), so the page can say so."""
+    return st.session_state.get(_LABELLED)
+
+
+def set_labelled(digit: np.ndarray, label: int) -> None:
+    st.session_state[_LABELLED] = (np.asarray(digit, dtype=np.float32).tobytes(), int(label))

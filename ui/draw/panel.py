@@ -16,6 +16,7 @@ from ui import data, state
 from ui.draw.data import (DOUBTS, EMPTY_HINT, SURE_IS_NOT_RIGHT, TOO_LITTLE_HINT, UNREADABLE, CanvasReading, answer,
                           doubt, quick_config, read_drawing, readable, rows_of)
 from ui.figures import pixelated, probability_figure, sure
+from ui.handwriting import handwriting_score, label_buttons
 from ui.inspect.data import fingerprint
 from ui.layout import poll_while_active
 from ui.navigation import link
@@ -117,19 +118,21 @@ def _answer(reading: CanvasReading, probabilities: np.ndarray | None, doubtful: 
         st.error(UNREADABLE)
     elif probabilities is not None:
         _big_answer(probabilities, doubtful)
+        label_buttons(reading.digit)
     elif reading.digit is not None:
         st.info("The answer appears once there is a network.")
     else:
         st.info("Lift the pen to see what the network thinks you drew.")
 
 
-def _bars(probabilities: np.ndarray | None, source: str) -> None:
+def _bars(probabilities: np.ndarray | None, source: str, model) -> None:
     st.markdown("#### How sure, digit by digit")
     if probabilities is not None and readable(probabilities):
         st.plotly_chart(probability_figure(probabilities), width="stretch",
                         key="probabilities", config={"displaylogo": False, "staticPlot": True})
         st.caption(f"Network: {escape_markdown(source)}")
         st.markdown(f"*{SURE_IS_NOT_RIGHT}*")
+        handwriting_score(model)
         link("Inspect", "Follow it through every layer")
     else:
         st.caption("The ten probabilities appear here, the highest in red.")
@@ -159,7 +162,7 @@ def draw_area() -> None:
             with st.container(width=28 * PREVIEW_SCALE + 10):
                 _answer(reading, probabilities, doubtful)
             with st.container(width=420):
-                _bars(probabilities, source)
+                _bars(probabilities, source, model)
         run = state.active_run()
         if run is not None:
             with status:

@@ -20,6 +20,7 @@ from mlp.model import Model
 from ui import data, state
 from ui.controller import Run
 from ui.figures import pixelated, sure
+from ui.handwriting import handwriting_score
 from ui.inspect.data import (PERTURBATIONS, Reading, TrainingView, clicked_cell, closest_training_digits,
                              fingerprint, layer_outputs, learned_change, mistake_caption, read_test_digits,
                              robustness, training_view)
@@ -244,6 +245,7 @@ def inspect_view(run: Run, dataset: Dataset) -> None:
     """Everything the page shows about one network, in tabs."""
     reading = reading_for(run.model, dataset)
     summary(reading)
+    handwriting_score(run.model)  # beside MNIST's test digits: the class's own, once some are labelled
     confusion, mistakes, weights, drawing, robust = st.tabs(["Confusion matrix", "Surest mistakes", "First layer",
                                                              "Your drawing, layer by layer", "Robustness"])
     with confusion:

@@ -17,7 +17,9 @@ from ui.text import SHORT, shorten
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 DEFAULTS = TrainConfig()
-IGNORED = {"embed", "embed_options"}  # Streamlit's own parameters
+WORKSPACE_PARAM = "w"  # the saved-work workspace (ui.workspace): in the address, never in a share link
+CLASS_PARAM, TEACHER_PARAM = "class", "teacher"  # a class's join link and teacher link (ui.classroom)
+IGNORED = {"embed", "embed_options", WORKSPACE_PARAM, CLASS_PARAM, TEACHER_PARAM}  # not settings
 MAX_NOTES = 5  # a tampered link gets a few lines of notes, not one per parameter
 
 

@@ -1,0 +1,14 @@
+"""The store's one family of exceptions: each message is written for the person using the app."""
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Saved work cannot be written or read; the app shows the message and goes on in memory."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached, read or written (down, locked, damaged or full)."""
+
+
+class StoreLimitReached(StoreError):
+    """A workspace holds as many runs or bytes as it may."""

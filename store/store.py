@@ -1,0 +1,305 @@
+"""The store: workspaces and their runs (and drawings), every query parameterised, every write one transaction.
+
+A run is written as "running" when it starts, its curves are updated while it trains, and its
+final row (the model file whole, with its results) replaces that in one transaction. A run left
+"running" by a process that is gone comes back "interrupted", with the curves it had.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+
+from .engine import create, database_url, migrate
+from .errors import StoreError, StoreLimitReached, StoreUnavailable
+from .schema import runs, workspaces
+
+WORKSPACE_BYTES = 18  # secrets.token_urlsafe(18): 144 random bits in 24 characters
+WORKSPACE_ID = re.compile(r"[A-Za-z0-9_-]{24}")
+STALE_SECONDS = 60.0  # a running row not updated for this long belongs to a process that is gone
+INTERRUPTED_STATUS = "interrupted"
+INTERRUPTED = ("Interrupted: the server stopped while this run was training. Its curves are kept "
+               "up to that moment; its network was not saved.")
+# A run's columns but its network, curves and the bookkeeping after the network: SQLite keeps a row's columns in
+# order, so reading a column placed after the 1 MB network walks through the network's pages (a board of 300
+# runs took 300 ms instead of 10).
+SUMMARY = [c for c in runs.c if c.name not in ("model", "curves", "bytes", "owner", "created", "updated")]
+HOST = socket.gethostname()
+OWNER = f"{HOST}:{os.getpid()}:{secrets.token_hex(4)}"  # this process, as rows it trains name it
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one workspace may keep: a class's worth of runs, and room for its networks."""
+    runs: int = 100
+    bytes: int = 200 * 2**20
+
+
+@dataclass
+class StoredRun:
+    """A run as the store keeps it: plain data (the app turns it into its own records)."""
+    name: str
+    config: dict[str, Any]
+    status: str
+    reason: str = ""
+    curves: dict[str, Any] = field(default_factory=dict)
+    test_accuracy: float | None = None
+    test_loss: float | None = None
+    seconds: float = 0.0
+    epochs: float = 0.0
+    model: bytes | None = None
+    id: int | None = None
+    created: float = 0.0
+
+    def texts(self) -> tuple[str, str]:
+        """The config and curves as stored (JSON; NaN kept, as a diverged run's loss is)."""
+        return json.dumps(self.config), json.dumps(self.curves)
+
+
+def new_workspace_id() -> str:
+    return secrets.token_urlsafe(WORKSPACE_BYTES)
+
+
+def valid_workspace_id(text: object) -> bool:
+    """Whether `text` has a workspace id's form (checked before any query: a malformed one asks nothing)."""
+    return isinstance(text, str) and WORKSPACE_ID.fullmatch(text) is not None
+
+
+class Store:
+    """One database, opened and migrated once; safe to share between threads and sessions."""
+
+    def __init__(self, url: str | None = None, *, limits: Limits = Limits(), busy_seconds: float = 5.0):
+        self.limits = limits
+        try:
+            self.url = url or database_url()
+            self.where = sa.make_url(self.url).render_as_string(hide_password=True)
+        except (sa.exc.ArgumentError, OSError) as error:
+            raise StoreUnavailable(f"Saved work cannot be opened: {error}") from None
+        with self._guard():
+            self.engine = create(self.url, busy_seconds)
+            migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ----- workspaces -----
+    def create_workspace(self) -> str:
+        workspace, now = new_workspace_id(), time.time()
+        with self._write() as conn:
+            conn.execute(workspaces.insert().values(id=workspace, created=now, updated=now))
+        return workspace
+
+    def workspace_exists(self, workspace: str) -> bool:
+        if not valid_workspace_id(workspace):
+            return False
+        with self._read() as conn:
+            return conn.execute(sa.select(workspaces.c.id).where(workspaces.c.id == workspace)).first() is not None
+
+    def workspace_state(self, workspace: str) -> tuple[dict | None, dict | None]:
+        """The workspace's saved settings and drawing (None for either not saved)."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(workspaces.c.settings, workspaces.c.drawing)
+                               .where(workspaces.c.id == workspace)).first()
+        return (None, None) if row is None else tuple(json.loads(text) if text else None for text in row)
+
+    def save_workspace_state(self, workspace: str, **values: dict | None) -> None:
+        """Save `settings=` and/or `drawing=` (JSON-able dicts; None forgets one)."""
+        texts = {name: json.dumps(value) if value is not None else None for name, value in values.items()}
+        with self._write() as conn:
+            conn.execute(workspaces.update().where(workspaces.c.id == workspace).values(updated=time.time(), **texts))
+
+    # ----- runs -----
+    def begin_run(self, workspace: str, name: str, config: dict[str, Any]) -> int:
+        """A run that starts: saved as "running" (with no curves yet); its id."""
+        row = StoredRun(name, config, "running")
+        with self._write() as conn:
+            self._check_room(conn, workspace, row, count=True)
+            return self._insert(conn, workspace, row)
+
+    def checkpoint_run(self, workspace: str, run_id: int, curves: dict[str, Any]) -> None:
+        """The curves so far of a run still training (also the sign that its process lives)."""
+        with self._write() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id, runs.c.workspace_id == workspace,
+                                             runs.c.status == "running")
+                         .values(curves=json.dumps(curves), updated=time.time()))
+
+    def finish_run(self, workspace: str, run_id: int, row: StoredRun) -> None:
+        """The run's final row, its model whole, in one transaction; over the limit, the model is not
+        kept and StoreLimitReached says so (the results and curves are)."""
+        refused = None
+        with self._write() as conn:
+            try:
+                self._check_room(conn, workspace, row, replacing=run_id)
+            except StoreLimitReached as error:
+                refused, row = error, StoredRun(**{**row.__dict__, "model": None})
+            self._update(conn, workspace, run_id, row)
+        if refused is not None:
+            raise refused
+
+    def add_run(self, workspace: str, row: StoredRun) -> int:
+        """A run saved in one go (an uploaded network); its id."""
+        with self._write() as conn:
+            self._check_room(conn, workspace, row, count=True)
+            return self._insert(conn, workspace, row)
+
+    def runs(self, workspace: str, newest: int | None = None) -> list[StoredRun]:
+        """The workspace's runs, oldest first (only the `newest` ones if given); runs left "running" by a
+        process that is gone are marked interrupted first. Runs still training elsewhere come as "running"."""
+        with self._write() as conn:
+            self._mark_interrupted(conn, workspace)
+            query = sa.select(runs).where(runs.c.workspace_id == workspace).order_by(runs.c.id.desc())
+            rows = conn.execute(query.limit(newest) if newest else query).mappings().all()
+        return [_stored(row) for row in reversed(rows)]
+
+    def summaries(self, workspace_ids: list[str]) -> list[StoredRun]:
+        """Every ended run of these workspaces, its settings and results without its network or curves (a board
+        overlays the curves of the few runs picked: see `curves`), oldest first. What a board reads on each refresh."""
+        query = (sa.select(*SUMMARY).where(runs.c.workspace_id.in_(workspace_ids), runs.c.status != "running")
+                 .order_by(runs.c.id))
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_stored({**row, "model": None, "curves": "{}", "created": 0.0}) for row in rows]
+
+    def curves(self, workspace_ids: list[str], run_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The curves of these runs, by run id (only runs of these workspaces)."""
+        query = sa.select(runs.c.id, runs.c.curves).where(runs.c.id.in_(run_ids), runs.c.workspace_id.in_(workspace_ids))
+        with self._read() as conn:
+            return {run_id: json.loads(text) for run_id, text in conn.execute(query)}
+
+    def rename_run(self, workspace: str, run_id: int, name: str) -> None:
+        with self._write() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id, runs.c.workspace_id == workspace)
+                         .values(name=name[:200], updated=time.time()))
+
+    def delete_run(self, workspace: str, run_id: int) -> None:
+        with self._write() as conn:
+            conn.execute(runs.delete().where(runs.c.id == run_id, runs.c.workspace_id == workspace))
+
+    def usage(self, workspace: str) -> tuple[int, int]:
+        """How many runs the workspace keeps, and their bytes."""
+        with self._read() as conn:
+            return self._usage(conn, workspace)
+
+    # ----- inside -----
+    def _insert(self, conn: sa.Connection, workspace: str, row: StoredRun) -> int:
+        now = time.time()
+        values = _values(row) | {"workspace_id": workspace, "created": now, "owner": OWNER}
+        return conn.execute(runs.insert().values(values).returning(runs.c.id)).scalar_one()
+
+    def _update(self, conn: sa.Connection, workspace: str, run_id: int, row: StoredRun) -> None:
+        conn.execute(runs.update().where(runs.c.id == run_id, runs.c.workspace_id == workspace).values(_values(row)))
+
+    @staticmethod
+    def _usage(conn: sa.Connection, workspace: str, but: int | None = None) -> tuple[int, int]:
+        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(runs.c.bytes), 0)).where(
+            runs.c.workspace_id == workspace)
+        if but is not None:
+            query = query.where(runs.c.id != but)
+        count, size = conn.execute(query).one()
+        return int(count), int(size)
+
+    def _check_room(self, conn: sa.Connection, workspace: str, row: StoredRun, *, count: bool = False,
+                    replacing: int | None = None) -> None:
+        kept, size = self._usage(conn, workspace, but=replacing)
+        if count and kept >= self.limits.runs:
+            raise StoreLimitReached(
+                f"This workspace already keeps {kept} runs, the most it may: this run is not saved (it stays in "
+                "this tab). Delete runs you no longer need to save new ones.")
+        wanted = size + _size(row)
+        if wanted > self.limits.bytes:
+            raise StoreLimitReached(
+                f"Saving this network would bring this workspace to {_mb(wanted)}, over its "
+                f"{_mb(self.limits.bytes)}: the network stays in this tab only (download it to keep it). "
+                "Delete runs you no longer need to make room.")
+
+    def _mark_interrupted(self, conn: sa.Connection, workspace: str) -> None:
+        left = conn.execute(sa.select(runs.c.id, runs.c.owner, runs.c.updated).where(
+            runs.c.workspace_id == workspace, runs.c.status == "running")).all()
+        now = time.time()
+        dead = [run_id for run_id, owner, updated in left if _gone(owner, updated, now)]
+        if dead:
+            conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.status == "running")
+                         .values(status=INTERRUPTED_STATUS, reason=INTERRUPTED, updated=now))
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        with self._guard(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        with self._guard(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Any database failure becomes StoreUnavailable, in words (never with a password in them)."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except (sa.exc.SQLAlchemyError, OSError) as error:
+            raise StoreUnavailable(self._words(error)) from None
+
+    def _words(self, error: Exception) -> str:
+        detail = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
+        low = detail.lower()
+        if "locked" in low or "busy" in low:
+            return f"Saved work is busy: another program holds a lock on {self.where}. Try again in a moment."
+        if "full" in low or "no space" in low:
+            return f"Saved work is full: {self.where} has no room left."
+        if "not a database" in low or "malformed" in low or "disk image" in low:
+            return f"Saved work cannot be read: {self.where} is damaged ({detail})."
+        return f"Saved work cannot be reached at {self.where} ({detail})."
+
+
+def _values(row: StoredRun) -> dict[str, Any]:
+    config, curves = row.texts()
+    return {"name": row.name[:200], "config": config, "status": row.status, "reason": row.reason, "curves": curves,
+            "test_accuracy": row.test_accuracy, "test_loss": row.test_loss, "seconds": row.seconds,
+            "epochs": row.epochs, "model": row.model, "bytes": _size(row), "updated": time.time()}
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size < 10 * 2**20 else f"{size / 2**20:,.0f} MB"
+
+
+def _size(row: StoredRun) -> int:
+    config, curves = row.texts()
+    return len(row.model or b"") + len(config) + len(curves) + len(row.name.encode()) + len(row.reason.encode())
+
+
+def _stored(row: sa.RowMapping) -> StoredRun:
+    return StoredRun(row["name"], json.loads(row["config"]), row["status"], row["reason"], json.loads(row["curves"]),
+                     row["test_accuracy"], row["test_loss"], row["seconds"], row["epochs"],
+                     None if row["model"] is None else bytes(row["model"]), row["id"], row["created"])
+
+
+def _gone(owner: str, updated: float, now: float) -> bool:
+    """Whether the process that was training a run is gone: not heard of for STALE_SECONDS, or, on this
+    machine, no longer running (an earlier server with this very pid included)."""
+    if owner == OWNER:
+        return False
+    if now - updated > STALE_SECONDS:
+        return True
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != HOST or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    return False

@@ -1,0 +1,134 @@
+"""A class through the app (AppTest), on SQLite and PostgreSQL: a teacher creates it, two students join and
+post runs, the board shows both; hostile nicknames, guessed codes and secrets; the teacher hides an entry and a
+student cannot."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from test_app_saved_work import database, shown, train_one, visit  # noqa: F401 (database: a fixture)
+from ui.navigation import spec
+
+CLASS, BOARD = spec("Class").script, spec("Board").script
+
+
+def open_page(at: AppTest, script: str) -> AppTest:
+    at.switch_page(script).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def teacher() -> tuple[AppTest, str, str]:
+    """A teacher's session with a new class; its join code and teacher secret (from the links it shows)."""
+    at = open_page(visit(), CLASS)
+    at.text_input(key="class_name").set_value("Year 11").run()
+    at.button(key="create_class").click().run()
+    join, moderate = (c.value for c in at.code)
+    return at, join.split("class=")[1], moderate.split("teacher=")[1]
+
+
+def student(code: str, nickname: str) -> AppTest:
+    at = open_page(visit(), CLASS)
+    at.text_input(key="join_code").set_value(code).run()
+    at.text_input(key="join_nickname").set_value(nickname).run()
+    at.button(key="join").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def board_rows(at: AppTest) -> list[str]:
+    open_page(at, BOARD)
+    return list(at.dataframe[0].value["student"]) if at.dataframe else []
+
+
+def test_two_students_post_runs_and_the_board_shows_both(database):
+    teach, code, _ = teacher()
+    ana, ben = student(code, "Ana"), student(code, "<script>x</script> **Ben**")
+    assert "You are in **Year 11** as **Ana**." in [m.value for m in ana.markdown]
+    train_one(ana)
+    train_one(ben)
+    assert sorted(board_rows(teach)) == sorted(["Ana", "<script>x</script> **Ben**"])  # a table cell: text
+    assert teach.selectbox(key="board_setting").value == "lr" and "Best so far" in shown(teach)
+    assert "<script>" not in "".join(m.value for m in [*teach.markdown, *teach.success])  # escaped where Markdown
+    teach.multiselect(key="board_overlay").set_value(teach.multiselect(key="board_overlay").options[:2]).run()
+    assert not teach.exception
+    assert board_rows(ana) == board_rows(teach)
+
+
+@pytest.mark.parametrize("nickname, words", [("   ", "Choose a nickname"), ("Ana\u200b\u200b", "invisible")])
+def test_a_bad_nickname_is_refused_in_words(database, nickname, words):
+    _, code, _ = teacher()
+    at = student(code, nickname)
+    assert words in shown(at) and at.text_input(key="join_nickname")  # still on the join form
+
+
+def test_a_nickname_of_ten_thousand_characters_is_cut_to_thirty(database):
+    _, code, _ = teacher()
+    at = student(code, "x" * 10_000)  # the field takes 30; the store refuses more (tests/test_store_classes.py)
+    assert f"You are in **Year 11** as **{'x' * 30}**." in [m.value for m in at.markdown]
+
+
+@pytest.mark.parametrize("code", ["ZZZZ-ZZZZ", "x" * 500, "<b>", ""])
+def test_a_guessed_or_malformed_code_joins_nothing(database, code):
+    teacher()
+    at = student(code, "Ana")
+    assert "No class has this code" in shown(at) and at.text_input(key="join_nickname")
+
+
+def test_a_wrong_teacher_link_moderates_nothing(database):
+    _, code, secret = teacher()
+    for wrong in (code, secret[:-1] + ("A" if secret[-1] != "A" else "B"), "x" * 5000):
+        at = visit()
+        at.switch_page(CLASS)
+        at.query_params["teacher"] = wrong
+        at.run()
+        assert "does not open any class" in shown(at) and not at.multiselect  # no moderation
+
+
+def test_the_teacher_hides_an_entry_and_a_student_cannot(database):
+    teach, code, _ = teacher()
+    ana = student(code, "Ana")
+    train_one(ana)
+    train_one(ana)
+    assert board_rows(teach) == ["Ana", "Ana"]
+    open_page(ana, CLASS)
+    assert not ana.multiselect  # the join link gives no way to hide
+    open_page(teach, CLASS)
+    hidden = teach.multiselect(key="hidden_posts")
+    hidden.set_value(hidden.options[:1]).run()
+    assert board_rows(ana) == ["Ana"] and board_rows(teach) == ["Ana"]
+
+
+def test_a_student_who_turns_posting_off_posts_nothing(database):
+    teach, code, _ = teacher()
+    ana = student(code, "Ana")
+    ana.toggle(key="posting").set_value(False).run()
+    train_one(ana)
+    assert board_rows(teach) == []
+
+
+def test_the_teacher_closes_then_deletes_the_class(database):
+    teach, code, _ = teacher()
+    ana = student(code, "Ana")
+    teach.button(key="close_class").click().run()
+    assert "is closed" in shown(student(code, "Ben")) and "(closed)" in shown(teach)
+    train_one(ana)
+    assert board_rows(teach) == []  # a closed class takes no new runs
+    open_page(teach, CLASS)
+    teach.checkbox(key="confirm_delete").check().run()
+    teach.button(key="delete_class").click().run()
+    assert "is deleted" in shown(teach)
+    assert "No class has this code" in shown(student(code, "Cy"))
+
+
+def test_anyone_in_the_class_opens_the_best_run_on_draw_and_inspect(database):
+    teach, code, _ = teacher()
+    ana, ben = student(code, "Ana"), student(code, "Ben")
+    train_one(ana)
+    board_rows(ben)
+    ben.button(key="open_best").click().run()
+    assert not ben.exception and "Ana: Run 1" in shown(ben) and "is now the network on Draw and Inspect" in shown(ben)
+    [opened] = ben.session_state["finished_runs"]
+    assert opened.usable and opened.name.startswith("Ana: Run 1")
+    open_page(ben, spec("Inspect").script)
+    assert any(option.startswith("Ana: Run 1") for box in ben.selectbox for option in box.options)

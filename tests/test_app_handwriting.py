@@ -1,0 +1,82 @@
+"""The class's handwriting through the app (AppTest, stand-in canvas), on SQLite and PostgreSQL: label a
+drawing in one click, and the network's score on the class's drawings appears beside MNIST's."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from canvas_standin import canvas, upscaled  # noqa: F401  (canvas is a fixture)
+from mlp import TrainConfig, load_mnist, train
+from mlp.cli import main
+from store import Classes, Drawings, Store
+from test_app_class import open_page, student, teacher
+from test_app_saved_work import database, shown, train_one, visit  # noqa: F401  (database is a fixture)
+from ui.board.panel import handwriting_file
+from ui.models import uploaded_run
+from ui.navigation import spec
+from ui.state import RUNS_KEY
+
+DRAW, BOARD = spec("Draw").script, spec("Board").script
+
+
+@pytest.fixture(scope="module")
+def mnist(mnist_dir):
+    return load_mnist(mnist_dir, download=False)
+
+
+@pytest.fixture(scope="module")
+def model(mnist):
+    result = train(TrainConfig(hidden=(64,), epochs=2, per_class=2000, seed=3), data=mnist)
+    result.model.metrics = result.metrics()
+    return result.model
+
+
+def test_a_labelled_drawing_joins_the_class_set_and_the_score_appears(database, canvas, model, mnist):
+    _, code, _ = teacher()
+    ana = student(code, "Ana")
+    ana.session_state[RUNS_KEY] = [uploaded_run("test network", model)]
+    canvas.image = upscaled(mnist.x_test[0])
+    open_page(ana, DRAW)
+    assert "On the class's handwriting" not in shown(ana)  # nothing labelled yet
+    label = int(mnist.y_test[0])
+    ana.button(key=f"label_{label}").click().run()
+    assert f"Kept as a {label}" in shown(ana)
+    assert "On the class's handwriting: 1 of 1 right, 100% (MNIST's test digits:" in shown(ana).replace("**", "")
+    open_page(ana, spec("Inspect").script)
+    assert "On the class's handwriting: 1 of 1 right" in shown(ana).replace("**", "")
+    store = Store(database)
+    kept = Drawings(store).of_class(Classes(store).by_code(code).id)
+    assert list(kept.labels) == [label] and list(kept.writers) == ["Ana"]
+    assert np.abs(kept.images[0] / 255 - ana.session_state["drawn_digit"]).max() < 0.01
+    store.close()
+
+
+def test_without_a_class_the_drawing_joins_the_students_own_set(database, canvas, model, mnist):
+    at = visit()
+    at.session_state[RUNS_KEY] = [uploaded_run("test network", model)]
+    canvas.image = upscaled(mnist.x_test[1])
+    open_page(at, DRAW)
+    wrong = (int(mnist.y_test[1]) + 1) % 10
+    at.button(key=f"label_{wrong}").click().run()
+    assert "On your labelled drawings: 0 of 1 right, 0%" in shown(at).replace("**", "")
+
+
+def test_the_board_offers_the_class_handwriting_as_a_file_the_cli_reads(database, canvas, model, mnist, tmp_path,
+                                                                       capsys):
+    teach, code, _ = teacher()
+    ana = student(code, "Ana")
+    ana.session_state[RUNS_KEY] = [uploaded_run("test network", model)]
+    canvas.image = upscaled(mnist.x_test[0])
+    open_page(ana, DRAW)
+    ana.button(key=f"label_{int(mnist.y_test[0])}").click().run()
+    train_one(ana)  # a posted run: the board scores it on the class's one drawing
+    open_page(teach, BOARD)
+    assert [b.label for b in teach.get("download_button")] == ["The class's handwriting (.npz)"]
+    assert list(teach.dataframe[0].value["class handwriting"]) in ([0.0], [1.0])
+    store = Store(database)
+    room = Classes(store).by_code(code)
+    store.close()
+    drawings, saved_model = tmp_path / "class.npz", model.save(tmp_path / "model.npz")
+    drawings.write_bytes(handwriting_file(room))  # what the button hands out
+    assert main(["evaluate", str(saved_model), "--drawings", str(drawings)]) == 0
+    assert "1 of 1 drawings by 1 writers right" in capsys.readouterr().out

@@ -1,0 +1,109 @@
+"""The class board's data: a table of the posted runs, one setting against accuracy, the best run, and runs to
+overlay. Pure (no Streamlit): tested in tests/test_ui_board.py."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any, Sequence
+
+import plotly.graph_objects as go
+
+from mlp.config import ConfigError, TrainConfig
+from store import Post
+from ui import saved
+from ui.controller import Run
+from ui.figures import FONT_SIZE, log_ticks, readable_axes
+from ui.settings import short_label
+from ui.text import escape_html
+
+CHART_SETTINGS = {"lr": "learning rate", "batch_size": "batch size", "epochs": "epochs", "hidden": "hidden layers",
+                  "weight_decay": "weight decay", "dropout": "dropout", "optimizer": "optimizer",
+                  "activation": "activation", "init": "initialisation", "seed": "random seed"}
+
+
+@lru_cache(maxsize=4096)
+def _config(text: str) -> TrainConfig | None:
+    try:
+        return TrainConfig.from_dict(json.loads(text))
+    except (ConfigError, TypeError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _label(config: TrainConfig) -> str:
+    return short_label(config, most=4) or "the defaults"
+
+
+def config_of(post: Post) -> TrainConfig | None:
+    """The run's settings, or None for a row this version cannot read (it is left off the board). Cached: a
+    board of 300 runs redrawn every few seconds would otherwise spend most of its time checking settings."""
+    return _config(json.dumps(post.run.config, sort_keys=True))
+
+
+def readable(posts: Sequence[Post]) -> list[tuple[Post, TrainConfig]]:
+    return [(p, c) for p in posts if (c := config_of(p)) is not None]
+
+
+def board_rows(posts: Sequence[Post], handwriting: dict[int, float | None] | None = None) -> list[dict[str, Any]]:
+    """One row per posted run, newest first: who, which run, its settings in short, its results (with its
+    accuracy on the class's handwriting, by run id, when the class has labelled drawings)."""
+    rows = []
+    for p, config in reversed(readable(posts)):
+        row = {"student": p.nickname, "run": p.run.name, "settings": _label(config),
+               "test accuracy": p.run.test_accuracy}
+        if handwriting:
+            row["class handwriting"] = handwriting.get(p.run.id)
+        rows.append(row | {"seconds": round(p.run.seconds, 1), "status": p.run.status})
+    return rows
+
+
+def best(posts: Sequence[Post]) -> Post | None:
+    scored = [p for p in posts if p.run.test_accuracy is not None]
+    return max(scored, key=lambda p: p.run.test_accuracy) if scored else None
+
+
+def _value(config: TrainConfig, setting: str) -> Any:
+    value = getattr(config, setting)
+    return "-".join(map(str, value)) or "none" if isinstance(value, tuple) else value
+
+
+def setting_figure(posts: Sequence[Post], setting: str) -> go.Figure:
+    """Each posted run as a point: the setting across, test accuracy up; a log axis for a setting such as the
+    learning rate that spans powers of ten; hover names the student and the run."""
+    points = [(_value(c, setting), p.run.test_accuracy, p) for p, c in readable(posts)
+              if p.run.test_accuracy is not None]
+    xs = [x for x, _, _ in points]
+    hover = [f"{escape_html(p.nickname)}: {escape_html(p.run.name)}" for _, _, p in points]
+    figure = go.Figure(go.Scatter(x=xs, y=[y for _, y, _ in points], mode="markers", hovertext=hover,
+                                  hoverinfo="text+x+y", marker={"size": 14, "opacity": 0.8}))
+    label = CHART_SETTINGS.get(setting, setting)
+    figure.update_layout(height=420, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": FONT_SIZE},
+                         title={"text": f"Test accuracy against {label}"}, showlegend=False)
+    figure.update_yaxes(title="test accuracy", tickformat=".0%")
+    numbers = [x for x in xs if isinstance(x, (int, float)) and not isinstance(x, bool)]
+    if numbers and len(numbers) == len(xs) and min(numbers) > 0 and max(numbers) / min(numbers) >= 100:
+        ticks, texts = log_ticks(numbers)
+        figure.update_xaxes(type="log", title=f"{label} (log scale)", tickvals=ticks, ticktext=texts)
+    else:
+        figure.update_xaxes(title=label, type="category" if len(numbers) < len(xs) else "linear")
+    readable_axes(figure)
+    return figure
+
+
+def overlay_runs(posts: Sequence[Post], curves: dict[int, dict]) -> list[Run]:
+    """The picked posts as run records with their curves, named with their student, for the Compare figure."""
+    runs = []
+    for post in posts:
+        row = post.run
+        try:
+            record = saved.restored(type(row)(**{**row.__dict__, "curves": curves.get(row.id, {}), "model": None}))
+        except saved.UNREADABLE:
+            continue
+        record.name = f"{post.nickname}: {row.name}"
+        runs.append(record)
+    return runs
+
+
+def post_label(post: Post) -> str:
+    accuracy = f" · {post.run.test_accuracy:.1%}" if post.run.test_accuracy is not None else ""
+    return f"{post.nickname}: {post.run.name}{accuracy}"

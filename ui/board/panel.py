@@ -1,0 +1,156 @@
+"""The class board's parts: the posted runs, redrawn every few seconds; one setting against accuracy; the best
+run; the curves of the runs picked."""
+from __future__ import annotations
+
+import io
+
+import streamlit as st
+
+from mlp.handwriting import handwriting_bytes
+from mlp.model import ModelFileError, load_model
+from store import ClassInfo, Classes, Drawings, StoreError
+from ui import saved, saved_work, state
+from ui.layout import show_notice
+from ui.board.data import CHART_SETTINGS, best, board_rows, overlay_runs, post_label, setting_figure
+from ui.compare.data import compare_figure
+from ui.handwriting_data import score
+from ui.navigation import link
+from ui.text import escape_markdown
+
+REFRESH_SECONDS = 10.0  # a projected board follows the class without anyone touching it
+_scores: dict[tuple[int, int], float | None] = {}  # (run id, drawings in the set) -> accuracy; per process
+
+
+def board_class() -> ClassInfo | None:
+    """The class this session teaches, else the one it joined."""
+    teaching = state.teaching()
+    if teaching is not None and teaching[0] is not None:
+        return teaching[0]
+    member = state.membership()
+    return member.room if member is not None else None
+
+
+def _open(room: ClassInfo, post) -> None:
+    """The posted run's network becomes this session's, on Draw and Inspect (a copy in its own workspace)."""
+    try:
+        stored = Classes(saved_work.open_store()).posted_run(room.id, post.run.id)
+        record = saved.restored(stored) if stored is not None else None
+    except (StoreError, *saved.UNREADABLE) as error:
+        state.set_notice(escape_markdown(error), "warning")
+        return
+    if record is None or not record.usable:
+        state.set_notice("That run is no longer on the board, or has no network to open.", "warning")
+        return
+    record.name = f"{post.nickname}: {record.name}"
+    state.add_run(record)
+    state.set_notice(f"**{escape_markdown(record.name)}** is now the network on Draw and Inspect.", "success")
+
+
+def _best(room: ClassInfo, posts) -> None:
+    top = best(posts)
+    if top is not None:
+        st.success(f"**Best so far:** {escape_markdown(top.nickname)}, {escape_markdown(top.run.name)}: "
+                   f"{top.run.test_accuracy:.1%} test accuracy.", icon=":material/emoji_events:")
+        with st.container(horizontal=True):
+            st.button("Open it on Draw and Inspect", icon=":material/open_in_new:", key="open_best",
+                      on_click=_open, args=(room, top))
+            link("Draw", "Draw")
+            link("Inspect", "Inspect")
+
+
+_figures: dict[tuple, object] = {}  # (the posts shown, setting) -> figure: most refreshes find the board unchanged
+MAX_FIGURES = 64
+
+
+def _sweep_figure(posts, setting: str):
+    key = (tuple(p.id for p in posts), setting)
+    if key not in _figures:
+        if len(_figures) >= MAX_FIGURES:
+            _figures.clear()
+        _figures[key] = setting_figure(posts, setting)
+    return _figures[key]
+
+
+def _sweep(posts) -> None:
+    setting = st.selectbox("Setting against accuracy", list(CHART_SETTINGS), format_func=CHART_SETTINGS.get,
+                           key="board_setting", help="Each dot is one posted run.")
+    st.plotly_chart(_sweep_figure(posts, setting), width="stretch", key="board_sweep",
+                    config={"displaylogo": False})
+
+
+def _overlay(rooms: Classes, room: ClassInfo, posts) -> None:
+    by_id = {p.run.id: p for p in posts}
+    picked = st.multiselect("Overlay the curves of", list(by_id), format_func=lambda i: post_label(by_id[i]),
+                            key="board_overlay", placeholder="Choose runs")
+    if picked:
+        curves = rooms.curves(room.id, picked)
+        st.plotly_chart(compare_figure(overlay_runs([by_id[i] for i in picked], curves)), width="stretch",
+                        key="board_curves", config={"displaylogo": False})
+
+
+def _handwriting_scores(rooms: Classes, room: ClassInfo, posts) -> dict[int, float | None]:
+    """Each posted run's accuracy on the class's labelled drawings; a network is read once per size of the set."""
+    kept = Drawings(rooms.store).of_class(room.id)
+    if not len(kept):
+        return {}
+    for post in posts:
+        key = (post.run.id, len(kept))
+        if key not in _scores:
+            stored = rooms.posted_run(room.id, post.run.id)
+            try:
+                model = load_model(io.BytesIO(stored.model)) if stored is not None and stored.model else None
+            except ModelFileError:
+                model = None
+            right, total = score(model, kept) if model is not None else (0, 0)
+            _scores[key] = right / total if total else None
+    return {post.run.id: _scores[(post.run.id, len(kept))] for post in posts}
+
+
+def board_view(room: ClassInfo) -> None:
+    rooms = Classes(saved_work.open_store())
+    posts = rooms.board(room.id)
+    st.caption(f"{escape_markdown(room.name)} · {len(posts)} run{'s' if len(posts) != 1 else ''} posted · "
+               f"refreshes every {REFRESH_SECONDS:.0f} s")
+    if not posts:
+        st.info("No run posted yet: every run a student finishes appears here.")
+        return
+    _best(room, posts)
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(board_rows(posts, _handwriting_scores(rooms, room, posts)), hide_index=True, width="stretch",
+                 key="board_table", column_config={"test accuracy": percent, "class handwriting": percent})
+    _sweep(posts)
+    _overlay(rooms, room, posts)
+
+
+def handwriting_file(room: ClassInfo) -> bytes:
+    """The class's labelled drawings as a handwriting .npz (mlp.handwriting's format)."""
+    kept = Drawings(saved_work.open_store()).of_class(room.id)
+    return handwriting_bytes(kept.images, kept.labels, kept.writers)
+
+
+def _handwriting_download(room: ClassInfo) -> None:
+    """The class's labelled drawings as one .npz file (images, labels, writers), written when asked for."""
+    st.download_button("The class's handwriting (.npz)", data=lambda: handwriting_file(room),
+                       file_name="class-handwriting.npz", mime="application/octet-stream", on_click="ignore",
+                       icon=":material/download:", key="download_handwriting",
+                       help="Every drawing the class labelled on the Draw page. Score a network on it with "
+                            "`python -m mlp evaluate model.npz --drawings class-handwriting.npz`.")
+
+
+def board() -> None:
+    room = board_class()
+    if room is None:
+        st.info("Join a class (or create one) on the Class page to see its board.")
+        link("Class", "Go to the Class page")
+        return
+
+    _handwriting_download(room)
+
+    def live() -> None:
+        show_notice()  # what the button above did (a click reruns this fragment only)
+        try:
+            board_view(room)
+        except StoreError as error:
+            st.warning(f"{escape_markdown(error)} The board comes back when the store does.")
+
+    st.fragment(live, run_every=REFRESH_SECONDS)()

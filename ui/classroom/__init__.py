@@ -1,0 +1,1 @@
+"""The Class page: create, join and moderate a class."""

@@ -1,0 +1,26 @@
+"""Class: a teacher makes a class and moderates it; students join it with a nickname."""
+import streamlit as st
+
+from store import StoreError
+from ui import state
+from ui.classroom.panel import create_form, join_form, member_view, read_teacher_link, teacher_view
+from ui.layout import show_notice
+from ui.text import escape_markdown
+
+st.title(":material/groups: Class")
+st.markdown("A class shares its runs on one board: everyone's settings and results side by side, so the class's "
+            "runs become one experiment the teacher can project.")
+try:
+    read_teacher_link()
+    show_notice()
+    teaching, member = state.teaching(), state.membership()
+    if teaching is not None and teaching[0] is not None:
+        teacher_view(*teaching)
+    elif member is not None:
+        member_view()
+    else:
+        join_form()
+        st.divider()
+        create_form()
+except StoreError as error:
+    st.warning(f"{escape_markdown(error)} Classes need saved work; the rest of the app works as before.")

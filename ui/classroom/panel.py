@@ -1,0 +1,128 @@
+"""The Class page's parts: make a class (a teacher), join one (a student, by nickname), and moderate it
+(the teacher's link): its two links, the board's entries to hide, closing and deleting."""
+from __future__ import annotations
+
+import streamlit as st
+
+from store import ClassError, Classes, ClassInfo, StoreError
+from store.classes import NICKNAME_CHARS, CLASS_NAME_CHARS
+from ui import saved_work, state
+from ui.board.data import post_label
+from ui.navigation import link
+from ui.text import escape_markdown
+from ui.train.share import CLASS_PARAM, TEACHER_PARAM
+from ui.train.share_panel import TRAIN_PATH, train_page_url
+
+CLASS_PATH = "Class"
+
+
+def classes() -> Classes:
+    """The class operations on the process's store (StoreError when it cannot be reached)."""
+    return Classes(saved_work.open_store())
+
+
+def page_link(param: str, value: str) -> str:
+    """The full address of the Class page with one parameter (the page's own path when unknown, as in tests)."""
+    base = train_page_url().removesuffix(TRAIN_PATH)
+    return f"{base}{CLASS_PATH}?{param}={value}"
+
+
+def read_teacher_link() -> None:
+    """A teacher's link in the address makes this session the class's teacher (once it is checked)."""
+    secret = st.query_params.get(TEACHER_PARAM)
+    if not secret or (state.teaching() and state.teaching()[1] == secret):
+        return
+    room = classes().by_teacher(secret)
+    if room is None:
+        st.warning("This teacher link does not open any class: it may be mistyped, or the class was deleted.")
+    state.set_teaching(room, secret)
+
+
+def _create() -> None:
+    try:
+        room, secret = classes().create(st.session_state.get("class_name", ""))
+    except StoreError as error:
+        state.set_notice(escape_markdown(error), "warning")
+        return
+    state.set_teaching(room, secret)
+    st.query_params[TEACHER_PARAM] = secret
+    state.set_notice(f"**Class “{escape_markdown(room.name)}” created.** Give the students the join link; keep the "
+                     "teacher link for yourself (bookmark it): it is the only way back to moderating.", "success")
+
+
+def _join() -> None:
+    workspace = state.workspace()
+    if workspace is None:
+        state.set_notice("Joining a class needs saved work, which is off on this server just now.", "warning")
+        return
+    try:
+        member = classes().join(st.session_state.get("join_code", ""), workspace,
+                                st.session_state.get("join_nickname", ""))
+    except (ClassError, StoreError) as error:
+        state.set_notice(escape_markdown(error), "warning")
+        return
+    state.set_membership(member)
+    state.set_notice(f"**Welcome to “{escape_markdown(member.room.name)}”, {escape_markdown(member.nickname)}.** "
+                     "Every run you finish now goes to the class board (unless you turn that off below).", "success")
+
+
+def join_form() -> None:
+    st.markdown("#### Join a class")
+    st.text_input("Class code", key="join_code", value=st.query_params.get(CLASS_PARAM, ""), max_chars=40,
+                  placeholder="ABCD-EFGH", help="The code on your teacher's screen, or the one in the join link.")
+    st.text_input("Your nickname", key="join_nickname", max_chars=NICKNAME_CHARS,
+                  help="The class sees it beside your runs. No need for your real name.")
+    st.button("Join", icon=":material/login:", on_click=_join, key="join", type="primary")
+
+
+def create_form() -> None:
+    st.markdown("#### Teach a class")
+    st.text_input("Class name", key="class_name", max_chars=CLASS_NAME_CHARS, placeholder="Year 11, Tuesday")
+    st.button("Create a class", icon=":material/add:", on_click=_create, key="create_class")
+
+
+def member_view() -> None:
+    member = state.membership()
+    st.markdown(f"You are in **{escape_markdown(member.room.name)}** as **{escape_markdown(member.nickname)}**.")
+    st.toggle("Post my finished runs to the class board", value=state.posting(), key="posting",
+              on_change=lambda: state.set_posting(st.session_state["posting"]))
+    link("Board", "Open the class board")
+
+
+def _set_hidden(room: ClassInfo, shown_ids: list[int]) -> None:
+    chosen = set(st.session_state.get("hidden_posts", []))
+    rooms = classes()
+    rooms.set_hidden(room.id, sorted(chosen), True)
+    rooms.set_hidden(room.id, sorted(set(shown_ids) - chosen), False)
+
+
+def _delete(room: ClassInfo) -> None:
+    classes().delete(room.id)
+    state.set_teaching(None)
+    st.query_params.pop(TEACHER_PARAM, None)
+    state.set_notice(f"The class “{escape_markdown(room.name)}” is deleted, with its members and its board.", "success")
+
+
+def teacher_view(room: ClassInfo, secret: str) -> None:
+    room = classes().by_teacher(secret) or room  # closed or not, as the store says now
+    st.markdown(f"### {escape_markdown(room.name)}" + (" (closed)" if room.closed else ""))
+    st.markdown(f"**Join code: {room.code[:4]}-{room.code[4:]}** · the students' link:")
+    with st.container(key="join_link"):
+        st.code(page_link(CLASS_PARAM, room.code), language=None, wrap_lines=True)
+    st.markdown("**Your teacher link** (keep it to yourself: whoever has it moderates the class):")
+    with st.container(key="teacher_link"):
+        st.code(page_link(TEACHER_PARAM, secret), language=None, wrap_lines=True)
+    posts = classes().board(room.id, with_hidden=True)
+    by_id = {p.id: p for p in posts}
+    st.session_state["hidden_posts"] = [p.id for p in posts if p.hidden]
+    st.multiselect("Entries hidden from the board", list(by_id), format_func=lambda i: post_label(by_id[i]),
+                   key="hidden_posts", on_change=_set_hidden, args=(room, list(by_id)),
+                   placeholder="None hidden", help="A hidden entry disappears from everyone's board at once.")
+    with st.container(horizontal=True):
+        st.button("Reopen the class" if room.closed else "Close the class", key="close_class",
+                  on_click=lambda: classes().set_closed(room.id, not room.closed),
+                  help="A closed class takes no new members and no new runs; its board stays.")
+        confirm = st.checkbox("Yes, delete everything", key="confirm_delete")
+        st.button("Delete the class", icon=":material/delete:", key="delete_class", disabled=not confirm,
+                  on_click=_delete, args=(room,))
+    link("Board", "Open the class board")

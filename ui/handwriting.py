@@ -1,0 +1,60 @@
+"""The class's own handwriting on the Draw page: after an answer, one click on the digit it really was keeps
+the drawing (28x28 and its strokes) with the writer's nickname; the network is then scored on those drawings.
+The arrays and the score are store.drawings and ui.handwriting_data's; this is the Streamlit side."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from mlp.model import Model
+from store import Drawings, StoreError
+from ui import saved_work, state
+from ui.handwriting_data import score
+from ui.text import escape_markdown
+
+
+def _keep(label: int) -> None:
+    digit, workspace, member = state.drawn_digit(), state.workspace(), state.membership()
+    if digit is None or workspace is None:
+        return
+    try:
+        Drawings(saved_work.open_store()).add(workspace, digit, label, nickname=member.nickname if member else "",
+                                              class_id=member.room.id if member else None, strokes=state.drawing())
+    except (StoreError, ValueError) as error:
+        state.set_notice(escape_markdown(error), "warning")
+        return
+    state.set_labelled(digit, label)
+
+
+def label_buttons(digit: np.ndarray) -> None:
+    """Ten buttons: what the drawing really is. Kept once per drawing; the page says which label it got."""
+    if state.workspace() is None:
+        return
+    done = state.labelled()
+    if done is not None and done[0] == np.asarray(digit, dtype=np.float32).tobytes():
+        st.success(f"Kept as a {done[1]}. Thank you: it joins the handwriting set.", icon=":material/check:")
+        return
+    st.markdown("**What did you really draw?**", help="One click keeps your drawing with that digit, so networks "
+                "can be scored on real handwriting (your class's, if you joined one).")
+    with st.container(horizontal=True, gap="small", key="labels"):
+        for label in range(10):
+            st.button(str(label), key=f"label_{label}", on_click=_keep, args=(label,))
+
+
+def handwriting_score(model: Model | None) -> None:
+    """The network on the handwriting kept so far (the class's, else this workspace's), beside MNIST's test."""
+    workspace, member = state.workspace(), state.membership()
+    if model is None or workspace is None:
+        return
+    try:
+        kept = Drawings(saved_work.open_store())
+        handwriting = kept.of_class(member.room.id) if member else kept.of_workspace(workspace)
+    except StoreError:
+        return
+    if not len(handwriting):
+        return
+    right, total = score(model, handwriting)
+    whose = "the class's handwriting" if member else "your labelled drawings"
+    mnist = model.metrics.get("test_accuracy")
+    beside = f" (MNIST's test digits: {mnist:.1%})" if isinstance(mnist, float) else ""
+    st.caption(f"**On {whose}:** {right} of {total} right, {right / total:.0%}{beside}.")

@@ -1,0 +1,149 @@
+"""Saved work on the page: the workspace id in the address, runs and settings brought back on arrival,
+"Start fresh", and a plain message when the store fails (the session then goes on in memory).
+
+The store itself is ui.saved_work (the process's) and store/ (the database); the session's share of
+it lives in ui.state.
+"""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from store import INTERRUPTED_STATUS, Classes, Store, StoreError
+from ui import saved, saved_work, state
+from ui.train.share import FIELDS, WORKSPACE_PARAM
+from ui.text import escape_markdown
+
+IN_MEMORY = ("Your work goes on in this tab, in memory only: a reload will lose it (download a network "
+             "you want to keep).")
+KEPT_NOTE = ("**Saved work:** your runs and settings are kept at this page's address: bookmark it to come "
+             "back to them. Whoever has the address can open them.")
+
+
+def arrive() -> None:
+    """Before the shared set-up, so the sidebar and the page see what comes back: on a session's first
+    page, find or make its workspace; on every page, keep the workspace's id in the address."""
+    if not state.workspace_tried():
+        _arrive()
+    workspace_id = state.workspace()
+    if workspace_id is not None and st.query_params.get(WORKSPACE_PARAM) != workspace_id:
+        st.query_params[WORKSPACE_PARAM] = workspace_id  # a page switch clears the address's parameters
+
+
+def attach() -> None:
+    """After the shared set-up: save changed settings, greet a returning session, say so when
+    the store fails, and say in the sidebar where the work is kept."""
+    workspace_id = state.workspace()
+    if workspace_id is not None:
+        _save_changes(workspace_id)
+    welcome, kind = state.pop_welcome()
+    if welcome:
+        (st.warning if kind == "warning" else st.success)(welcome, icon=":material/history:")
+    problem, unreachable = state.store_problem()
+    if problem:
+        st.warning(escape_markdown(problem) + (f"\n\n{IN_MEMORY}" if unreachable else ""), icon=":material/cloud_off:")
+    with st.sidebar:
+        _sidebar(workspace_id)
+
+
+def _arrive() -> None:
+    """The session's first page: the address's workspace if the store has it, else a new one."""
+    asked = st.query_params.get(WORKSPACE_PARAM)
+    state.set_workspace(None)  # tried: a store that fails now leaves this session in memory
+    try:
+        store = saved_work.open_store()
+        if asked and store.workspace_exists(asked):
+            _bring_back(store, asked)
+            return
+        state.set_workspace(store.create_workspace())
+    except StoreError as error:
+        state.set_store_problem(error)
+        return
+    if asked:
+        state.set_notice("The saved work this address points to was not found (the address may be mistyped or "
+                         "the work deleted): this is a new, empty workspace.", "warning")
+
+
+def _bring_back(store: Store, workspace_id: str) -> None:
+    restored = saved_work.restore(store, workspace_id, state.MAX_RUNS)
+    canvas, digit = saved.drawing_from(restored.drawing)
+    if canvas is not None:  # before the workspace is set: nothing to write back
+        state.set_drawing(canvas)
+        state.set_drawn_digit(digit)
+    state.set_workspace(workspace_id)
+    state.set_membership(Classes(store).membership(workspace_id))
+    state.restore_runs(restored.runs)
+    if restored.settings is not None and not any(name in FIELDS for name in st.query_params):  # a link's win
+        state.replace_settings(saved.restored_settings(restored.settings))
+    _follow_training(restored.training)
+    state.set_saved_text(_state_text())
+    state.set_welcome(_welcome(restored), "warning" if restored.unreadable else "success")
+
+
+def _follow_training(row_ids: list[int]) -> None:
+    """A run still training in this process for this workspace (the tab was reloaded) is followed again."""
+    saver = next(filter(None, map(saved_work.live_saver, row_ids)), None)
+    if saver is not None and saver.run.active:
+        state.resume_run(saver)
+
+
+def _welcome(restored: saved_work.Restored) -> str:
+    count = len(restored.runs)
+    runs = f"{count} run{'s' if count != 1 else ''} and " if count else ""
+    words = [f"**Welcome back.** {runs}your settings are restored from this address."]
+    elsewhere = len(restored.training) - (state.active_run() is not None)
+    if elsewhere > 0:
+        words.append(f"{elsewhere} run{'s are' if elsewhere > 1 else ' is'} still training in another tab: "
+                     "reload this page when it has ended to see it here.")
+    cut = [record.name for _, record in restored.runs if record.status == INTERRUPTED_STATUS]
+    if cut:
+        words.append(f"Interrupted when the server stopped, with their curves up to then: {escape_markdown(', '.join(cut))}.")
+    if restored.unreadable:
+        words.append(f"{restored.unreadable} saved run(s) could not be read by this version of the app.")
+    return " ".join(words)
+
+
+def _state_text() -> str:
+    return json.dumps(state.settings(), sort_keys=True)
+
+
+def _save_changes(workspace_id: str) -> None:
+    """Write the settings when they changed since the last write (a cheap comparison; the drawing is
+    ui.state's to save)."""
+    text = _state_text()
+    if text == state.saved_text():
+        return
+    state.set_saved_text(text)
+    try:
+        saved_work.open_store().save_workspace_state(workspace_id, settings=state.settings())
+    except StoreError as error:
+        state.set_store_problem(error)
+
+
+def _start_fresh() -> None:
+    try:
+        workspace_id = saved_work.open_store().create_workspace()
+    except StoreError as error:
+        state.set_store_problem(error)
+        workspace_id = None
+    state.start_fresh(workspace_id)
+    if workspace_id is None:
+        st.query_params.pop(WORKSPACE_PARAM, None)
+    state.set_notice("**A fresh start:** no runs, default settings, an empty canvas. Your earlier work stays at "
+                     "its old address, if you kept it.", "info")
+
+
+def _sidebar(workspace_id: str | None) -> None:
+    st.caption(KEPT_NOTE if workspace_id is not None else "**Saved work is off:** " + IN_MEMORY)
+
+
+def start_fresh_button() -> None:
+    """"Start fresh", where the runs are managed (the Compare page): not in the sidebar, where every control is
+    one more Tab press before a page's own."""
+    if state.workspace() is None:
+        return
+    st.button("Start fresh", icon=":material/restart_alt:", key="start_fresh", on_click=_start_fresh,
+              disabled=state.active_run() is not None,
+              help="A new, empty workspace at a new address: no runs, default settings, an empty canvas. The work "
+                   "here stays at this page's present address.")
