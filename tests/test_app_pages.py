@@ -62,7 +62,7 @@ def test_home_says_what_the_app_is_and_which_data_is_loaded(app):
     assert any("Full MNIST" in s.value and "60,000" in s.value for s in app.success)
     assert "Where to start" in texts(app)
     sidebar = "\n".join(c.value for c in app.sidebar.caption)
-    assert "Full MNIST" in sidebar and "nothing is kept across a reload" in sidebar
+    assert "Full MNIST" in sidebar and "your runs and settings are kept at this page's address" in sidebar
 
 
 @pytest.mark.parametrize("address, title", [("Train", "Train a network"), ("Draw", "Draw a digit"),

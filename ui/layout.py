@@ -18,9 +18,6 @@ SLOWEST_POLL = 2.0  # seconds: a page still looks live, and a closed tab is stil
 SIDEBAR_POLL_SECONDS = 2.0
 PAGES_SHOWING_THE_RUN = ("Train",)  # pages whose own live view polls (and beats) for the session's run
 
-RELOAD_NOTE = ("Runs live in this browser tab: nothing is kept across a reload (F5). "
-               "Download a network to keep it.")
-
 _CSS = """
 <style>
 /* less empty space above the title: on a 1280x800 projector every line counts */
@@ -85,7 +82,6 @@ def setup(title: str) -> None:
         if dataset is not None:
             st.caption(f"**Data:** {escape_markdown(dataset.description)}")
         _training_status(poll=title not in PAGES_SHOWING_THE_RUN)
-        st.caption(RELOAD_NOTE)
 
 
 def poll_seconds(base: float, active: int | None = None) -> float:

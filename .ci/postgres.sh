@@ -1,4 +1,4 @@
-# Sourced by .ci/run before the tests: install Debian's PostgreSQL, start a throw-away cluster on a free
+# Sourced by .ci/run before the tests (after apt-get update): install Debian's PostgreSQL, start a throw-away cluster on a free
 # loopback port, export MLP_TEST_POSTGRES_URL for the store tests, and stop the cluster when the run ends.
 # (Without it the tests start such a cluster themselves; with it, one server serves the whole run.)
 apt-get install -y postgresql
