@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from canvas_standin import canvas, upscaled  # noqa: F401  (canvas is a fixture)
 from mlp import TrainConfig, load_mnist, train
@@ -80,3 +81,24 @@ def test_the_board_offers_the_class_handwriting_as_a_file_the_cli_reads(database
     drawings.write_bytes(handwriting_file(room))  # what the button hands out
     assert main(["evaluate", str(saved_model), "--drawings", str(drawings)]) == 0
     assert "1 of 1 drawings by 1 writers right" in capsys.readouterr().out
+
+
+def metric_labels(at: AppTest) -> list[str]:
+    return [m.label for m in at.metric]
+
+
+def test_the_result_card_shows_the_class_handwriting_beside_the_test_accuracy(database, mnist):
+    _, code, _ = teacher()
+    ana = student(code, "Ana")
+    train_one(ana)
+    assert "Test accuracy" in metric_labels(ana) and "Class handwriting" not in metric_labels(ana)  # none labelled
+    store = Store(database)
+    room = Classes(store).by_code(code)
+    for i in range(4):
+        Drawings(store).add(ana.query_params["w"], mnist.x_test[i].reshape(28, 28), int(mnist.y_test[i]),
+                            nickname="Ana", class_id=room.id)
+    store.close()
+    ana.run()
+    [metric] = [m for m in ana.metric if m.label == "Class handwriting"]
+    right = round(float(metric.value.rstrip("%")) / 25)  # of 4 drawings
+    assert metric.value == f"{right / 4:.1%}" and f"{right} of the class's 4 labelled drawings" in metric.help

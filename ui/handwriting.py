@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from mlp.model import Model
-from store import Drawings, StoreError
+from store import Drawings, Handwriting, StoreError
 from ui import saved_work, state
 from ui.handwriting_data import score
 from ui.text import escape_markdown
@@ -39,6 +39,28 @@ def label_buttons(digit: np.ndarray) -> None:
     with st.container(horizontal=True, gap="small", key="labels"):
         for label in range(10):
             st.button(str(label), key=f"label_{label}", on_click=_keep, args=(label,))
+
+
+def class_handwriting() -> Handwriting | None:
+    """The labelled drawings of the student's class (None outside a class, with none kept, or when the store fails)."""
+    member = state.membership()
+    if member is None:
+        return None
+    try:
+        handwriting = Drawings(saved_work.open_store()).of_class(member.room.id)
+    except StoreError:
+        return None
+    return handwriting if len(handwriting) else None
+
+
+def handwriting_metric(model: Model | None) -> None:
+    """One metric for the result card: the network on the class's handwriting, beside MNIST's test accuracy."""
+    handwriting = class_handwriting() if model is not None and model.network is not None else None
+    if handwriting is None:
+        return
+    right, total = score(model, handwriting)
+    st.metric("Class handwriting", f"{right / total:.1%}", help=f"{right} of the class's {total} labelled drawings "
+              "read right: the gap to the test accuracy is how far MNIST's digits are from yours.", width="content")
 
 
 def handwriting_score(model: Model | None) -> None:
