@@ -523,6 +523,8 @@ def test_drawings_of_digits_the_run_does_not_learn_are_left_out(data):
     rows = select(data.dataset, config, as_training_rows(class_drawings(20)))
     assert len(rows.y_train) == len(select(data.dataset, config).y_train) + 4  # 3, 8, 13 and 18 % 10
     assert set(rows.y_train) == {3, 8}
+    drawn = rows.x_train[np.arange(len(rows.x_train) - 4, len(rows.x_train))][:, 0] * 255
+    assert np.allclose(drawn, [3, 8, 13, 18])  # each kept drawing read back, not its neighbour
 
 
 def test_a_worker_trains_on_the_class_drawings_sent_with_its_job(data, pool):

@@ -146,7 +146,8 @@ def select(data: Dataset, config: TrainConfig, extra: Extra | None = None) -> Sp
     if extra is not None and len(extra[1]):
         images, labels = np.asarray(extra[0], dtype=np.float32).reshape(-1, data.x_train.shape[1]), extra[1]
         kept = np.isin(labels, config.classes)
-        images, added = images[kept], len(data.x_train) + np.flatnonzero(kept)
+        images = images[kept]
+        added = len(data.x_train) + np.arange(len(images))
         train_rows = np.concatenate([train_rows, added])
         train_labels = np.concatenate([train_labels, np.asarray(labels)[kept].astype(train_labels.dtype)])
     return Split(Rows(data.x_train, train_rows, images), train_labels, Rows(data.x_train, rows.x_val), rows.y_val,

@@ -13,6 +13,7 @@ import streamlit as st
 from mlp.config import ConfigError, TrainConfig
 from store import Classes, StoreError
 from ui import saved_work, state
+from ui.handwriting import drawings_toggle
 from ui.settings import FIELDS, GROUPS, Field, config_from_settings, default_settings
 from ui.text import escape_markdown
 from ui.widgets import mirrored
@@ -109,6 +110,7 @@ def settings_form(disabled: bool = False) -> TrainConfig | None:
             for i, spec in enumerate(narrow):
                 with columns[i % 2]:
                     _widget(spec, disabled or (allowed is not None and spec.name not in allowed))
+    drawings_toggle()
     try:
         return config_from_settings(state.settings())
     except ConfigError as error:  # parsing and TrainConfig raise nothing else for a bad value
