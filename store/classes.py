@@ -3,6 +3,7 @@ students join it by nickname from their workspace, and their ended runs are post
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 import time
@@ -32,6 +33,7 @@ class ClassInfo:
     code: str
     name: str
     closed: bool
+    allowed: tuple[str, ...] | None = None  # the settings students may change (None: every one)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,12 @@ class Post:
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _info(row) -> ClassInfo:
+    """A class's row (or a row holding its columns) as a ClassInfo."""
+    allowed = json.loads(row.allowed_settings) if row.allowed_settings else None
+    return ClassInfo(row.id, row.code, row.name, row.closed, None if allowed is None else tuple(allowed))
 
 
 def normal_code(text: object) -> str | None:
@@ -123,12 +131,11 @@ class Classes:
         if not valid_workspace_id(workspace):
             return None
         query = (sa.select(members.c.id.label("member_id"), members.c.nickname, classes.c.id, classes.c.code,
-                           classes.c.name, classes.c.closed).join(classes)
+                           classes.c.name, classes.c.closed, classes.c.allowed_settings).join(classes)
                  .where(members.c.workspace_id == workspace).order_by(members.c.id.desc()).limit(1))
         with self.store._read() as conn:
             row = conn.execute(query).first()
-        return None if row is None else Membership(row.member_id, row.nickname,
-                                                   ClassInfo(row.id, row.code, row.name, row.closed))
+        return None if row is None else Membership(row.member_id, row.nickname, _info(row))
 
     def post(self, membership: Membership, run_id: int) -> bool:
         """Put one of the member's runs on the board (once); False when the class is closed."""
@@ -182,6 +189,12 @@ class Classes:
         with self.store._write() as conn:
             conn.execute(classes.update().where(classes.c.id == class_id).values(closed=closed))
 
+    def set_allowed(self, class_id: int, names: list[str] | None) -> None:
+        """Fix the settings students may change (None or empty: every one)."""
+        value = json.dumps(sorted(set(map(str, names)))) if names else None
+        with self.store._write() as conn:
+            conn.execute(classes.update().where(classes.c.id == class_id).values(allowed_settings=value))
+
     def delete(self, class_id: int) -> None:
         """The class, its members and its board (the students' runs stay in their workspaces)."""
         with self.store._write() as conn:
@@ -192,4 +205,4 @@ class Classes:
     def _one(self, condition) -> ClassInfo | None:
         with self.store._read() as conn:
             row = conn.execute(sa.select(classes).where(condition)).first()
-        return None if row is None else ClassInfo(row.id, row.code, row.name, row.closed)
+        return None if row is None else _info(row)

@@ -60,6 +60,7 @@ classes = sa.Table(
     sa.Column("teacher_hash", sa.String(64), nullable=False, unique=True),  # sha256 of the teacher's secret
     sa.Column("name", sa.String(80), nullable=False),
     sa.Column("closed", sa.Boolean, nullable=False, server_default=sa.false()),  # no joining, no posting
+    sa.Column("allowed_settings", sa.Text, nullable=True),  # JSON list of the settings students may change; NULL: all
     sa.Column("created", sa.Float, nullable=False),
 )
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from test_app_saved_work import database, shown, train_one, visit  # noqa: F401 (database: a fixture)
 from ui.navigation import spec
 
-CLASS, BOARD = spec("Class").script, spec("Board").script
+CLASS, BOARD, TRAIN = spec("Class").script, spec("Board").script, spec("Train").script
 
 
 def open_page(at: AppTest, script: str) -> AppTest:
@@ -132,3 +132,16 @@ def test_anyone_in_the_class_opens_the_best_run_on_draw_and_inspect(database):
     assert opened.usable and opened.name.startswith("Ana: Run 1")
     open_page(ben, spec("Inspect").script)
     assert any(option.startswith("Ana: Run 1") for box in ben.selectbox for option in box.options)
+
+
+def test_the_teacher_fixes_the_learning_rate_only_and_a_student_changes_nothing_else(database):
+    teach, code, _ = teacher()
+    ana = student(code, "Ana")  # joined before the rule: it reaches her on her next visit to Train
+    teach.multiselect(key="class_allowed").set_value(["lr"]).run()
+    assert not teach.exception and teach.multiselect(key="class_allowed").value == ["lr"]
+    open_page(ana, TRAIN)
+    assert ana.text_input(key="setting_hidden").disabled and ana.number_input(key="setting_epochs").disabled
+    assert not ana.number_input(key="setting_lr").disabled
+    assert "you change only Learning rate" in shown(ana)
+    open_page(teach, CLASS).multiselect(key="class_allowed").set_value([]).run()  # every setting open again
+    assert not open_page(ana, TRAIN).text_input(key="setting_hidden").disabled

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from canvas_standin import canvas, upscaled  # noqa: F401  (canvas is a fixture)
 from mlp import TrainConfig, load_mnist, train
@@ -14,9 +15,9 @@ from test_app_saved_work import database, shown, train_one, visit  # noqa: F401 
 from ui.board.panel import handwriting_file
 from ui.models import uploaded_run
 from ui.navigation import spec
-from ui.state import RUNS_KEY
+from ui.state import RUN_KEY, RUNS_KEY
 
-DRAW, BOARD = spec("Draw").script, spec("Board").script
+DRAW, BOARD, TRAIN = spec("Draw").script, spec("Board").script, spec("Train").script
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +81,47 @@ def test_the_board_offers_the_class_handwriting_as_a_file_the_cli_reads(database
     drawings.write_bytes(handwriting_file(room))  # what the button hands out
     assert main(["evaluate", str(saved_model), "--drawings", str(drawings)]) == 0
     assert "1 of 1 drawings by 1 writers right" in capsys.readouterr().out
+
+
+def metric_labels(at: AppTest) -> list[str]:
+    return [m.label for m in at.metric]
+
+
+def test_the_result_card_shows_the_class_handwriting_beside_the_test_accuracy(database, mnist):
+    _, code, _ = teacher()
+    ana = student(code, "Ana")
+    train_one(ana)
+    assert "Test accuracy" in metric_labels(ana) and "Class handwriting" not in metric_labels(ana)  # none labelled
+    store = Store(database)
+    room = Classes(store).by_code(code)
+    for i in range(4):
+        Drawings(store).add(ana.query_params["w"], mnist.x_test[i].reshape(28, 28), int(mnist.y_test[i]),
+                            nickname="Ana", class_id=room.id)
+    store.close()
+    ana.run()
+    [metric] = [m for m in ana.metric if m.label == "Class handwriting"]
+    right = round(float(metric.value.rstrip("%")) / 25)  # of 4 drawings
+    assert metric.value == f"{right / 4:.1%}" and f"{right} of the class's 4 labelled drawings" in metric.help
+
+
+def test_training_with_the_class_drawings_holds_some_writers_out_and_says_which(database, mnist):
+    _, code, _ = teacher()
+    ana = student(code, "Ana")
+    open_page(ana, TRAIN)
+    assert "with_drawings" not in [t.key for t in ana.toggle]  # no drawings in the class yet: no such setting
+    store = Store(database)
+    room = Classes(store).by_code(code)
+    writers = ["Ana", "Eve", "Finn", "Dan"]  # Dan and Ana held out (a stable hash), Eve and Finn trained on
+    for i in range(8):
+        Drawings(store).add(ana.query_params["w"], mnist.x_test[i].reshape(28, 28), int(mnist.y_test[i]),
+                            nickname=writers[i % 4], class_id=room.id)
+    store.close()
+    ana.run()
+    assert "4 drawings to train on; held out for the score: Ana, Dan." in shown(ana)
+    ana.toggle(key="with_drawings").set_value(True).run()
+    train_one(ana)
+    run = ana.session_state[RUN_KEY]
+    assert len(run.extra[1]) == 4 and np.array_equal(run.extra[1], mnist.y_test[[1, 2, 5, 6]])
+    assert run.record.status == "finished", run.record.reason
+    [metric] = [m for m in ana.metric if m.label == "Class handwriting"]
+    assert "of the held-out writers' 4 labelled drawings" in metric.help

@@ -3,9 +3,11 @@ hiding, closing and deleting; guessed or malformed codes and secrets find nothin
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from store import ClassError, Classes, Store, StoredRun
 from store.classes import CODE_LENGTH, normal_code
+from store.engine import create, migrate
 
 
 @pytest.fixture
@@ -103,3 +105,28 @@ def test_a_deleted_run_leaves_the_board(rooms):
 
 def test_codes_are_read_loosely_but_strictly():
     assert normal_code("abcd-efgh") == "ABCDEFGH" and normal_code("ABCD EFG0") is None and normal_code(None) is None
+
+
+def test_the_teacher_fixes_which_settings_students_change(rooms):
+    room, secret = rooms.create("Lesson")
+    workspace = rooms.store.create_workspace()
+    rooms.join(room.code, workspace, "Ana")
+    assert rooms.by_teacher(secret).allowed is None  # every setting, until the teacher says otherwise
+    rooms.set_allowed(room.id, ["lr", "lr"])
+    assert rooms.by_teacher(secret).allowed == ("lr",) and rooms.membership(workspace).room.allowed == ("lr",)
+    rooms.set_allowed(room.id, [])
+    assert rooms.membership(workspace).room.allowed is None
+
+
+def test_a_class_made_before_the_setting_column_keeps_every_setting_open(store_url):
+    engine = create(store_url)
+    migrate(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO classes (code, teacher_hash, name, closed, created) "
+                             "VALUES ('ABCDEFGH', :h, 'Old', false, 1)"), {"h": "h" * 64})
+    engine.dispose()
+    rooms = Classes(Store(store_url))
+    assert rooms.by_code("ABCDEFGH").allowed is None
+    rooms.set_allowed(rooms.by_code("ABCDEFGH").id, ["lr", "epochs"])
+    assert rooms.by_code("ABCDEFGH").allowed == ("epochs", "lr")
+    rooms.store.close()

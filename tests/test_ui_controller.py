@@ -23,8 +23,10 @@ from conftest import synthetic_split
 from mlp.config import TrainConfig
 from mlp.mnist import Dataset, make_split
 from mlp.trainer import Trainer
+from store import Handwriting
 from ui.controller import LEFT_REASON, TrainingRun, evals_per_epoch, status_text
 from ui.limits import time_limit_reason
+from ui.handwriting_data import as_training_rows, held_out, split_writers
 from ui.words import format_seconds, ordinal
 from ui.workers import SharedDataset, SlotLimiter, WorkerPool, select, workers_from_env
 
@@ -492,3 +494,49 @@ def test_the_controller_imports_no_streamlit():
                           cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def class_drawings(count: int = 64) -> Handwriting:
+    """Labelled drawings by nine writers, each image filled with its own row number (to find it again)."""
+    images = (np.arange(count, dtype=np.uint8)[:, None, None] + np.zeros((1, 28, 28), np.uint8))
+    writers = np.array([["Ana", "Ben", "Cleo", "Dan", "Eve", "Finn", "Gus", "Hana", "Ivo"][i % 9] for i in range(count)])
+    return Handwriting(images, np.arange(count, dtype=np.int64) % 10, writers)
+
+
+def test_held_out_writers_drawings_are_never_in_the_training_rows(data):
+    training, scoring = split_writers(class_drawings())
+    assert len(training) and len(scoring) and not set(training.writers) & set(scoring.writers)
+    assert all(held_out(w) for w in scoring.writers) and not any(held_out(w) for w in training.writers)
+    config = TrainConfig(**QUICK)
+    rows = select(data.dataset, config, as_training_rows(training))
+    plain = select(data.dataset, config)
+    appended = rows.x_train[np.arange(len(plain.x_train), len(rows.x_train))]
+    assert np.array_equal(appended, training.images.reshape(-1, 784) / np.float32(255))
+    assert not np.isin(scoring.images[:, 0, 0] / np.float32(255), appended[:, 0]).any()
+    assert np.array_equal(rows.y_train[len(plain.y_train):], training.labels)
+    assert np.array_equal(rows.x_train[:len(plain.x_train)], plain.x_train[np.arange(len(plain.x_train))])
+    assert np.array_equal(rows.x_val[np.arange(len(rows.x_val))], plain.x_val[np.arange(len(plain.x_val))])
+
+
+def test_drawings_of_digits_the_run_does_not_learn_are_left_out(data):
+    config = TrainConfig(**{**QUICK, "classes": (3, 8)})
+    rows = select(data.dataset, config, as_training_rows(class_drawings(20)))
+    assert len(rows.y_train) == len(select(data.dataset, config).y_train) + 4  # 3, 8, 13 and 18 % 10
+    assert set(rows.y_train) == {3, 8}
+    drawn = rows.x_train[np.arange(len(rows.x_train) - 4, len(rows.x_train))][:, 0] * 255
+    assert np.allclose(drawn, [3, 8, 13, 18])  # each kept drawing read back, not its neighbour
+
+
+def test_a_worker_trains_on_the_class_drawings_sent_with_its_job(data, pool):
+    training, _ = split_writers(class_drawings())
+    extra = as_training_rows(training)
+    config = TrainConfig(**QUICK)
+    run = TrainingRun(config, data, pool=pool, extra=extra)
+    run.start()
+    assert run.wait(60) and run.state == "finished"
+    plain_steps = Trainer(config, select(data.dataset, config)).steps_per_epoch
+    with_drawings = Trainer(config, select(data.dataset, config, extra), evals_per_epoch=evals_per_epoch(2))
+    assert run.progress().total_steps == 2 * with_drawings.steps_per_epoch > 2 * plain_steps
+    for _ in with_drawings.steps():
+        pass
+    assert np.array_equal(run.record.model.network.params, with_drawings.result().model.network.params)

@@ -24,7 +24,7 @@ from mlp.model import Model
 from mlp.trainer import History, TrainResult
 from ui.limits import LIMITS, Estimate, estimate, refusal, time_limit_reason
 from ui.words import format_seconds, ordinal
-from ui.workers import POOL, Job, SharedDataset, Worker, WorkerPool, died_words, select
+from ui.workers import POOL, Extra, Job, SharedDataset, Worker, WorkerPool, died_words, select
 
 RunState = Literal["ready", "queued", "running", "paused", "finished", "stopped", "failed"]
 ACTIVE_STATES = ("queued", "running", "paused")
@@ -122,18 +122,18 @@ class TrainingRun:
     def __init__(self, config: TrainConfig, data: SharedDataset, *, name: str = "",
                  pool: WorkerPool | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
                  connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic,
-                 max_seconds: float | None = None):
+                 max_seconds: float | None = None, extra: Extra | None = None):
         """`data` is the shared dataset; the worker selects the digits and examples `config` asks for.
         Raises ValueError (worded for users) when that selection is empty, or when the run would pass the
         server's limits (ui.limits), before anything starts; `max_seconds` (default: the server's limit)
         is how long it may then hold a worker.
         `connected` may report that the user's page is still open even when beats are late
-        (a browser slows timers in a background tab)."""
+        (a browser slows timers in a background tab). `extra` (images, labels) joins the training rows."""
         self.estimate = estimate_run(config, data)  # refuses an empty selection
         too_much = refusal(self.estimate)
         if too_much:
             raise ValueError(too_much)
-        self.config = config
+        self.config, self.extra = config, extra
         self.name = name or f"Run {next(_run_numbers)}"
         self._data = data  # held, so its files stay while the run may need them
         self._pool = pool if pool is not None else POOL
@@ -291,7 +291,7 @@ class TrainingRun:
     def _follow(self, worker: Worker) -> bool:
         """Hand the job to the worker, then read its messages until the run ends (True); between two, the heartbeat."""
         with self._cond:
-            worker.send(("train", Job(self.config, self._data.spec, evals_per_epoch(self.config.epochs))))
+            worker.send(("train", Job(self.config, self._data.spec, evals_per_epoch(self.config.epochs), self.extra)))
             if self._stop_reason:  # stopped while the worker was starting
                 worker.send(("stop", self._stop_reason))
             self._worker, self._phase = worker, "running" if self._phase == "queued" else self._phase

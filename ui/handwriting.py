@@ -7,10 +7,12 @@ import numpy as np
 import streamlit as st
 
 from mlp.model import Model
-from store import Drawings, StoreError
+from store import Drawings, Handwriting, StoreError
 from ui import saved_work, state
-from ui.handwriting_data import score
+from ui.handwriting_data import as_training_rows, score, split_writers
 from ui.text import escape_markdown
+from ui.widgets import mirrored
+from ui.workers import Extra
 
 
 def _keep(label: int) -> None:
@@ -39,6 +41,53 @@ def label_buttons(digit: np.ndarray) -> None:
     with st.container(horizontal=True, gap="small", key="labels"):
         for label in range(10):
             st.button(str(label), key=f"label_{label}", on_click=_keep, args=(label,))
+
+
+def class_handwriting() -> Handwriting | None:
+    """The labelled drawings of the student's class (None outside a class, with none kept, or when the store fails)."""
+    member = state.membership()
+    if member is None:
+        return None
+    try:
+        handwriting = Drawings(saved_work.open_store()).of_class(member.room.id)
+    except StoreError:
+        return None
+    return handwriting if len(handwriting) else None
+
+
+def handwriting_metric(model: Model | None, trained_on_drawings: bool = False) -> None:
+    """One metric for the result card: the network on the class's handwriting, beside MNIST's test accuracy;
+    only on held-out writers' drawings when the run trained on the others (else the score would flatter it)."""
+    handwriting = class_handwriting() if model is not None and model.network is not None else None
+    if handwriting is not None and trained_on_drawings:
+        handwriting = split_writers(handwriting)[1]
+    if handwriting is None or not len(handwriting):
+        return
+    right, total = score(model, handwriting)
+    whose = "held-out writers'" if trained_on_drawings else "class's"
+    st.metric("Class handwriting", f"{right / total:.1%}", help=f"{right} of the {whose} {total} labelled drawings "
+              "read right: the gap to the test accuracy is how far MNIST's digits are from yours.", width="content")
+
+
+def training_drawings() -> Extra | None:
+    """The class's drawings a run adds to its training data (held-out writers' left out), if the student asked."""
+    handwriting = class_handwriting() if state.with_drawings() else None
+    training = split_writers(handwriting)[0] if handwriting is not None else None
+    return as_training_rows(training) if training is not None and len(training) else None
+
+
+def drawings_toggle() -> None:
+    """Inside a class with labelled drawings: the choice to train on them, and whose drawings stay out."""
+    handwriting = class_handwriting()
+    if handwriting is None:
+        return
+    training, scoring = split_writers(handwriting)
+    mirrored(st.toggle, "Add the class's drawings to the training data", key="with_drawings",
+             current=state.with_drawings(), store=state.set_with_drawings,
+             help="The class's labelled drawings join MNIST's training digits, except those of one writer in "
+                  "three: those are held out, so the class-handwriting score stays honest.")
+    held = ", ".join(sorted(set(map(str, scoring.writers)))) or "nobody yet"
+    st.caption(f"{len(training)} drawings to train on; held out for the score: {escape_markdown(held)}.")
 
 
 def handwriting_score(model: Model | None) -> None:

@@ -1,6 +1,8 @@
 """Scoring a network on labelled drawings (pure: no Streamlit, no database)."""
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from mlp.model import Model
@@ -11,7 +13,32 @@ def score(model: Model, handwriting: Handwriting) -> tuple[int, int]:
     """How many drawings the network reads as their writers labelled them, and how many there are."""
     if not len(handwriting):
         return 0, 0
-    x = handwriting.images.reshape(len(handwriting), 784).astype(np.float32) / 255.0
+    x = as_training_rows(handwriting)[0]
     with np.errstate(all="ignore"):
         guesses = model.network.predict_proba(x).argmax(axis=1)
     return int((guesses == handwriting.labels).sum()), len(handwriting)
+
+
+HELD_OUT_SHARE = 3  # one writer in three is held out of training, for an honest score
+
+
+def held_out(nickname: str) -> bool:
+    """Whether this writer's drawings are kept for scoring only: a stable hash of the nickname, the same in
+    every process and every lesson (Python's hash() is salted per process)."""
+    return hashlib.sha256(nickname.encode()).digest()[0] % HELD_OUT_SHARE == 0
+
+
+def split_writers(handwriting: Handwriting) -> tuple[Handwriting, Handwriting]:
+    """The drawings to train on and those of held-out writers (to score on), whole writers on either side."""
+    held = np.array([held_out(str(w)) for w in handwriting.writers], dtype=bool)
+    return _part(handwriting, ~held), _part(handwriting, held)
+
+
+def _part(handwriting: Handwriting, keep: np.ndarray) -> Handwriting:
+    return Handwriting(handwriting.images[keep], handwriting.labels[keep], handwriting.writers[keep])
+
+
+def as_training_rows(handwriting: Handwriting) -> tuple[np.ndarray, np.ndarray]:
+    """The drawings as a worker appends them to its training rows: (n, 784) float32 in [0, 1], labels."""
+    images = handwriting.images.reshape(len(handwriting), 784).astype(np.float32) / np.float32(255)
+    return images, handwriting.labels.astype(np.int64)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from mlp.config import ConfigError, TrainConfig
 from ui import data, state
 from ui.controller import TrainingRun, estimate_run, status_text
+from ui.handwriting import training_drawings
 from ui.limits import Estimate
 from ui.settings import config_from_settings, short_label
 from ui.text import escape_markdown
@@ -25,7 +26,7 @@ def start_training(config: TrainConfig | None = None, label: str = "") -> Traini
     try:
         split = data.split_for(config)
         run = TrainingRun(config, split, name=state.next_run_name(label or short_label(config)),
-                          connected=state.connection_probe())
+                          connected=state.connection_probe(), extra=training_drawings())
     except (ValueError, MemoryError) as error:
         state.set_notice(f"Training could not start: {escape_markdown(error)}", "warning")
         return None

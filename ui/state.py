@@ -49,6 +49,7 @@ _MEMBERSHIP = "class_membership"
 _TEACHING = "class_teaching"
 _POSTING = "class_posting"
 _LABELLED = "drawing_labelled"
+_WITH_DRAWINGS = "train_with_class_drawings"
 _NOTEBOOK = "notebook_choices"
 
 NoticeKind = Literal["info", "warning", "success", "error"]
@@ -473,6 +474,15 @@ def _post(row_id: int) -> None:
     member = membership()
     if member is not None and posting():
         _saving(lambda store: Classes(store).post(member, row_id))
+
+
+def with_drawings() -> bool:
+    """Whether the student's next runs add the class's drawings (of writers not held out) to their training data."""
+    return st.session_state.get(_WITH_DRAWINGS, False)
+
+
+def set_with_drawings(on: bool) -> None:
+    st.session_state[_WITH_DRAWINGS] = bool(on)
 
 
 def labelled() -> tuple[bytes, int] | None:

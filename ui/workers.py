@@ -105,16 +105,25 @@ class SharedDataset:
 # ----- inside a worker -----
 class Rows:
     """Some rows of a shared array, read on demand: `rows[key]` is `base[index[key]]`. A run's selection
-    of digits, examples and validation then costs its row numbers, not a private copy of its images."""
+    of digits, examples and validation then costs its row numbers, not a private copy of its images.
+    Row numbers from len(base) on read `extra` (the class's drawings, sent with the job): appended rows
+    without copying the shared ones."""
 
-    def __init__(self, base: np.ndarray, index: np.ndarray):
-        self.base, self.index = base, index
+    def __init__(self, base: np.ndarray, index: np.ndarray, extra: np.ndarray | None = None):
+        self.base, self.index, self.extra = base, index, extra
 
     def __len__(self) -> int:
         return len(self.index)
 
     def __getitem__(self, key) -> np.ndarray:
-        return self.base[self.index[key]]
+        index = self.index[key]
+        if self.extra is None:
+            return self.base[index]
+        index, n = np.atleast_1d(index), len(self.base)
+        out = np.empty((len(index), *self.base.shape[1:]), dtype=self.base.dtype)
+        own = index < n
+        out[own], out[~own] = self.base[index[own]], self.extra[index[~own] - n]
+        return out if np.ndim(self.index[key]) else out[0]
 
     def setflags(self, write: bool) -> None:
         """Split marks its arrays read-only; these rows are already, their base being a read-only mapping."""
@@ -122,14 +131,26 @@ class Rows:
             raise ValueError("shared rows are read-only")
 
 
-def select(data: Dataset, config: TrainConfig) -> Split:
+Extra = tuple[np.ndarray, np.ndarray]  # images (n, 784) float32 in [0, 1] and their labels: drawings to train on
+
+
+def select(data: Dataset, config: TrainConfig, extra: Extra | None = None) -> Split:
     """`make_split` of `data` as `config` asks for, with rows of the shared images instead of copies: the
-    selection is made on row numbers, so its rules stay make_split's own."""
+    selection is made on row numbers, so its rules stay make_split's own. `extra` rows of the digits the
+    config learns are appended to the training rows (never to validation or test)."""
     numbers = Dataset(np.arange(len(data.x_train)), data.y_train, np.arange(len(data.x_test)), data.y_test,
                       source=data.source, location=data.location)
     rows = make_split(numbers, classes=config.classes, per_class=config.per_class,
                       validation_share=config.validation_share, seed=config.seed)
-    return Split(Rows(data.x_train, rows.x_train), rows.y_train, Rows(data.x_train, rows.x_val), rows.y_val,
+    train_rows, train_labels, images = rows.x_train, rows.y_train, None
+    if extra is not None and len(extra[1]):
+        images, labels = np.asarray(extra[0], dtype=np.float32).reshape(-1, data.x_train.shape[1]), extra[1]
+        kept = np.isin(labels, config.classes)
+        images = images[kept]
+        added = len(data.x_train) + np.arange(len(images))
+        train_rows = np.concatenate([train_rows, added])
+        train_labels = np.concatenate([train_labels, np.asarray(labels)[kept].astype(train_labels.dtype)])
+    return Split(Rows(data.x_train, train_rows, images), train_labels, Rows(data.x_train, rows.x_val), rows.y_val,
                  Rows(data.x_test, rows.x_test), rows.y_test)
 
 
@@ -139,6 +160,7 @@ class Job:
     config: TrainConfig
     data: DataSpec
     evals_per_epoch: int
+    extra: Extra | None = None  # the class's drawings to append to the training rows (small: sent whole)
 
 
 class _Mapped:
@@ -172,7 +194,7 @@ def _serve(conn: Connection, job: Job, mapped: _Mapped) -> None:
     cfg = job.config
     try:
         data = mapped.get(job.data)
-        trainer = Trainer(cfg, select(data, cfg), evals_per_epoch=job.evals_per_epoch)
+        trainer = Trainer(cfg, select(data, cfg, job.extra), evals_per_epoch=job.evals_per_epoch)
     except MemoryError:
         conn.send(("error", MEMORY_WORDS))
         return

@@ -9,6 +9,8 @@ from store.classes import NICKNAME_CHARS, CLASS_NAME_CHARS
 from ui import saved_work, state
 from ui.board.data import post_label
 from ui.navigation import link
+from ui.settings import FIELDS
+from ui.widgets import mirrored
 from ui.text import escape_markdown
 from ui.train.share import CLASS_PARAM, TEACHER_PARAM
 from ui.train.share_panel import TRAIN_PATH, train_page_url
@@ -103,6 +105,16 @@ def _delete(room: ClassInfo) -> None:
     state.set_notice(f"The class “{escape_markdown(room.name)}” is deleted, with its members and its board.", "success")
 
 
+def settings_rule(room: ClassInfo) -> None:
+    """The exercise's rule: which Train settings students may change (none chosen: every one)."""
+    labels = {f.name: f.label for f in FIELDS}
+    mirrored(st.multiselect, "Settings students may change", key="class_allowed", current=list(room.allowed or []),
+             store=lambda names: classes().set_allowed(room.id, names), options=list(labels),
+             format_func=labels.__getitem__, placeholder="Every setting",
+             help="For an exercise such as “everyone varies only the learning rate”: the other settings stay at "
+                  "their defaults on every student's Train page.")
+
+
 def teacher_view(room: ClassInfo, secret: str) -> None:
     room = classes().by_teacher(secret) or room  # closed or not, as the store says now
     st.markdown(f"### {escape_markdown(room.name)}" + (" (closed)" if room.closed else ""))
@@ -118,6 +130,7 @@ def teacher_view(room: ClassInfo, secret: str) -> None:
     st.multiselect("Entries hidden from the board", list(by_id), format_func=lambda i: post_label(by_id[i]),
                    key="hidden_posts", on_change=_set_hidden, args=(room, list(by_id)),
                    placeholder="None hidden", help="A hidden entry disappears from everyone's board at once.")
+    settings_rule(room)
     with st.container(horizontal=True):
         st.button("Reopen the class" if room.closed else "Close the class", key="close_class",
                   on_click=lambda: classes().set_closed(room.id, not room.closed),

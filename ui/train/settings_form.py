@@ -11,7 +11,9 @@ from typing import Any, Callable
 import streamlit as st
 
 from mlp.config import ConfigError, TrainConfig
-from ui import state
+from store import Classes, StoreError
+from ui import saved_work, state
+from ui.handwriting import drawings_toggle
 from ui.settings import FIELDS, GROUPS, Field, config_from_settings, default_settings
 from ui.text import escape_markdown
 from ui.widgets import mirrored
@@ -66,8 +68,36 @@ def _widget(spec: Field, disabled: bool) -> None:
              store=partial(state.update_setting, spec.name), help=spec.help, disabled=disabled, **options)
 
 
+def class_allows() -> tuple[str, ...] | None:
+    """The settings the student's class lets them change now (None: every one, or not in a class). Read from
+    the store on each visit, so the teacher's choice reaches the students at once."""
+    member, workspace = state.membership(), state.workspace()
+    if member is None or workspace is None:
+        return None
+    try:
+        member = Classes(saved_work.open_store()).membership(workspace)
+    except StoreError:
+        pass  # out of reach: what the class said last
+    return None if member is None else member.room.allowed
+
+
+def _hold_fixed(allowed: tuple[str, ...]) -> None:
+    """Keep every setting the class fixed at its default, so the whole class shares it (a preset or a link
+    cannot move it), and say so in one sentence."""
+    defaults = default_settings()
+    for name, value in defaults.items():
+        if name not in allowed and state.settings().get(name) != value:
+            state.update_setting(name, value)
+    labels = ", ".join(f.label for f in FIELDS if f.name in allowed)
+    st.info(f"Your teacher fixed this exercise: you change only {escape_markdown(labels)}; every other setting "
+            "stays at its default, the same for the whole class.", icon=":material/lock:")
+
+
 def settings_form(disabled: bool = False) -> TrainConfig | None:
     """Every setting, grouped; returns the config they make, or None after showing why it is not valid."""
+    allowed = class_allows()
+    if allowed is not None:
+        _hold_fixed(allowed)
     current = state.settings()
     for group, tab in zip(GROUPS, st.tabs(list(GROUPS))):
         with tab:
@@ -75,11 +105,12 @@ def settings_form(disabled: bool = False) -> TrainConfig | None:
             wide = [f for f in specs if f.kind in ("classes", "text", "bool")]
             narrow = [f for f in specs if f not in wide]
             for spec in wide:
-                _widget(spec, disabled)
+                _widget(spec, disabled or (allowed is not None and spec.name not in allowed))
             columns = st.columns(2)
             for i, spec in enumerate(narrow):
                 with columns[i % 2]:
-                    _widget(spec, disabled)
+                    _widget(spec, disabled or (allowed is not None and spec.name not in allowed))
+    drawings_toggle()
     try:
         return config_from_settings(state.settings())
     except ConfigError as error:  # parsing and TrainConfig raise nothing else for a bad value
