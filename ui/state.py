@@ -150,14 +150,15 @@ def _say_released() -> None:
 def _store_finished(run: TrainingRun) -> None:
     """Write the ended run through its saver (whole, if the store failed when it started), then post it."""
     saver = st.session_state.get(_SAVER)
-    if saver is None or saver.run is not run:
-        _save_record(run.record)
-        return
-    problem = saver.finish()
-    _rows()[run.record.uid] = saver.row_id  # a row over the limit is kept without its network
-    if problem is not None:
-        set_store_problem(problem)
-    _post(saver.row_id)
+    if saver is None or saver.run is not run:  # no saver: the store failed when the run started
+        row_id = _save_record(run.record)
+    else:
+        problem = saver.finish()
+        row_id = _rows()[run.record.uid] = saver.row_id  # a row over the limit is kept without its network
+        if problem is not None:
+            set_store_problem(problem)
+    if row_id is not None:
+        _post(row_id)  # posted either way: a run saved late still reaches the class board
 
 
 def add_run(record: Run) -> None:
@@ -167,13 +168,15 @@ def add_run(record: Run) -> None:
     _save_record(record)
 
 
-def _save_record(record: Run) -> None:
-    """Write a whole run into the session's workspace, if it has one."""
+def _save_record(record: Run) -> int | None:
+    """Write a whole run into the session's workspace, if it has one; its row id, or None."""
     workspace_id = workspace()
-    if workspace_id is not None:
-        row_id = _saving(lambda store: store.add_run(workspace_id, saved.stored(record)))
-        if row_id is not None:
-            _rows()[record.uid] = row_id
+    if workspace_id is None:
+        return None
+    row_id = _saving(lambda store: store.add_run(workspace_id, saved.stored(record)))
+    if row_id is not None:
+        _rows()[record.uid] = row_id
+    return row_id
 
 
 def find_run(uid: int | None) -> Run | None:
