@@ -55,6 +55,7 @@ def test_a_plain_address_brings_back_what_the_browser_remembers(database, monkey
     assert back.session_state[DRAWING_KEY] == {"objects": [1]}
     assert np.allclose(back.session_state[DIGIT_KEY], digit, atol=1e-4)
     assert "restored from what this browser remembers" in shown(back)
+    assert "Not your work (a shared computer)? **Start fresh**" in shown(back)  # a lab's next student
     assert cookie_scripts(back) == []  # the browser already holds this workspace
     open_page(back, CLASS)
     assert "You are in **Year 11** as **Ana**." in [m.value for m in back.markdown]

@@ -135,6 +135,8 @@ def _welcome(restored: saved_work.Restored, source: Source) -> str:
     runs = f"{count} run{'s' if count != 1 else ''} and " if count else ""
     where = "this address" if source == "address" else "what this browser remembers"
     words = [f"**Welcome back.** {runs}your settings are restored from {where}."]
+    if source == "browser":
+        words.append("Not your work (a shared computer)? **Start fresh** on the Compare page.")
     elsewhere = len(restored.training) - (state.active_run() is not None)
     if elsewhere > 0:
         words.append(f"{elsewhere} run{'s are' if elsewhere > 1 else ' is'} still training in another tab: "
