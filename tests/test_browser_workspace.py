@@ -54,6 +54,7 @@ def test_a_closed_tab_comes_back_through_the_plain_address_and_another_browser_g
         back = tab(student, server.url)  # and comes back through the plain address
         back.get_by_text("Welcome back. 1 run and your settings are restored from what this browser").wait_for()
         assert workspace_of(back) == workspace
+        shoot(back, "workspace_welcome_back")
         nav(back, "Train").click()
         expect(back.get_by_role("textbox", name="Hidden layers")).to_have_value("32")
         shoot(back, "workspace_remembered")
