@@ -130,12 +130,31 @@ class BoardWatcher(StreamlitClient):
             self.asked = None
 
 
-async def sit(client: BoardWatcher, delay: float, until: float) -> Watched:
+class Seated:
+    """Counts the students still opening the Board; once the last has (or failed to), the server's meters start,
+    so the phase's CPU and memory are those of a class sitting on the page, not of its arrival."""
+
+    def __init__(self, students: int, pid: int):
+        self.left, self.pid, self.stop = students, pid, asyncio.Event()
+        self.meter, self.peak, self.memory_mb = CpuMeter(pid), None, 0.0
+
+    def arrived(self) -> None:
+        self.left -= 1
+        if self.left == 0:
+            self.meter.start()
+            self.peak = asyncio.create_task(busiest_second(self.pid, self.stop))
+            self.memory_mb = process_rss_mb(self.pid)
+
+
+async def sit(client: BoardWatcher, delay: float, until: float, seated: Seated) -> Watched:
     """Open the Board after `delay` seconds, then let it refresh by itself until the clock reads `until`."""
     await asyncio.sleep(delay)  # a student arriving later: the class does not open the page at one instant
     start = time.monotonic()
     try:
-        await client.open(BOARD, timeout=120)
+        try:
+            await client.open(BOARD, timeout=120)
+        finally:
+            seated.arrived()
         client.watched.opened = time.monotonic() - start
         if not client.shows("runs posted"):
             client.log.errors.append(f"{client.name}: the Board did not show the class's runs")
@@ -161,11 +180,11 @@ class Phase:
     students: int
     seconds: float
     watched: list[Watched]
-    cpu: float  # the server's average cores over the phase
+    cpu: float  # the server's average cores once every student sat on the Board
     busiest: float  # ... in its busiest second
     others: float  # cores the rest of the machine used (this benchmark's clients apart)
     client: float  # cores this benchmark used
-    memory_mb: tuple[float, float]  # the server's resident memory before and after
+    memory_mb: tuple[float, float, float]  # the server's resident memory before, once all sat, at the end
 
     def times(self) -> list[float]:
         return [t for w in self.watched for t in w.refreshes]
@@ -173,17 +192,16 @@ class Phase:
 
 async def phase(url: str, pid: int, workspaces: list[str], seconds: float) -> Phase:
     """The students of `workspaces` open the Board within one refresh interval and sit there for `seconds`."""
-    before, stop = process_rss_mb(pid), asyncio.Event()
-    meter, peak = CpuMeter(pid), asyncio.create_task(busiest_second(pid, stop))
+    before, seated = process_rss_mb(pid), Seated(len(workspaces), pid)
     spread = REFRESH_SECONDS if len(workspaces) > 1 else 0.0
     until = time.monotonic() + spread + seconds
     draw = random.Random(1)
-    watched = await asyncio.gather(*(sit(BoardWatcher(url, f"student {n + 1}", w), draw.uniform(0, spread), until)
-                                     for n, w in enumerate(workspaces)))
-    cpu = meter.read()
-    stop.set()
-    return Phase(len(workspaces), seconds, list(watched), cpu["server"], await peak, cpu["others"], cpu["client"],
-                 (before, process_rss_mb(pid)))
+    watched = await asyncio.gather(*(sit(BoardWatcher(url, f"student {n + 1}", w), draw.uniform(0, spread), until,
+                                         seated) for n, w in enumerate(workspaces)))
+    cpu = seated.meter.read()
+    seated.stop.set()
+    return Phase(len(workspaces), seconds, list(watched), cpu["server"], await seated.peak, cpu["others"],
+                 cpu["client"], (before, seated.memory_mb, process_rss_mb(pid)))
 
 
 # ----- one database -----
@@ -245,13 +263,14 @@ def phase_lines(label: str, result: Phase, reference: Phase | None) -> list[str]
     opened = [w.opened for w in result.watched if w.opened is not None]
     sizes = [kb for w in result.watched for kb in w.kilobytes]
     errors = [e for w in result.watched for e in w.errors]
-    before, after = result.memory_mb
+    before, seated, after = result.memory_mb
     return [
         refresh_line(label, result.times(), reference.times() if reference else None),
         f"    opening the Board: median {statistics.median(opened):.2f} s, longest {max(opened):.2f} s; "
         f"a refresh brings {statistics.median(sizes) if sizes else 0:.0f} KB",
-        f"    server: {result.cpu:.2f} cores on average, {result.busiest:.2f} in its busiest second; memory "
-        f"{before:.0f} -> {after:.0f} MB; this benchmark {result.client:.2f} cores, other processes "
+        f"    server, once all sat: {result.cpu:.2f} cores on average, {result.busiest:.2f} in its busiest second; "
+        f"memory {before:.0f} MB before, {seated:.0f} MB once all sat ({(seated - before) / result.students:+.1f} "
+        f"per student), {after:.0f} MB at the end; this benchmark {result.client:.2f} cores, other processes "
         f"{result.others:.2f}",
         "    errors: " + ("; ".join(sorted(set(errors))[:6]) if errors else "none"),
     ]
@@ -274,7 +293,7 @@ def table(results: list[Backend]) -> list[str]:
             shown = " / ".join(f"{v:.2f}" for v in (percentile(times, 50), percentile(times, 95),
                                                      max(times, default=float("nan"))))
             lines.append(f"| {r.name} | {p.students} | {shown} | {p.cpu:.2f} ({p.busiest:.2f}) | "
-                         f"{p.memory_mb[1]:.0f} | {sum(len(w.errors) for w in p.watched)} |")
+                         f"{p.memory_mb[2]:.0f} | {sum(len(w.errors) for w in p.watched)} |")
     return lines
 
 
