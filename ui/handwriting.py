@@ -110,8 +110,8 @@ def handwriting_score(model: Model | None) -> None:
     handwriting, whose = scored_on(handwriting, state.run_of(model),
                                    EVERYTHING if member else "your labelled drawings")
     if not len(handwriting):
-        st.caption(f"**On {whose}:** none yet. It trained on every drawing labelled so far; a class-handwriting "
-                   "score needs drawings it has not seen.")
+        st.caption(f"**On {whose}:** none yet. No held-out writer has labelled a drawing, nor anyone since it "
+                   "trained: it is scored only on drawings it has not seen.")
         return
     right, total = score(model, handwriting)
     mnist = model.metrics.get("test_accuracy")
