@@ -93,6 +93,8 @@ class StudentResult:
     watched_gap: float = 0.0  # the same, from the first update after the click (the page has answered it)
     waited: bool = False  # the page said the run waits for a slot
     told_wait: bool = False  # ... with its place in line and an estimated wait
+    gap_after: float = 0.0  # seconds from the click to the start of the longest watched gap
+    gap_before_end: float = 0.0  # ... and from its start to the run's end: where in the run the page stalled
 
 
 @dataclass
@@ -129,10 +131,11 @@ async def student(client: StreamlitClient, go: asyncio.Event, timeout: float) ->
     status = next((text for text in reversed(client.texts()) if text.startswith("### ")), "")
     end = time.monotonic()
     answered = next((t for t in client.log.updates if t > start), end)
+    watched, gap_start = client.log.longest_gap_at(answered, end)
     return StudentResult(seconds, outcome, client.log.longest_gap(start, end), status[4:],
                          steps_shown(client), dict(client.log.received - before), client.log.errors,
-                         client.log.longest_gap(answered, end), bool(waiting),
-                         any(TOLD_WAIT.search(t) for t in waiting))
+                         watched, bool(waiting), any(TOLD_WAIT.search(t) for t in waiting),
+                         gap_start - start, end - gap_start)
 
 
 def steps_shown(client: StreamlitClient) -> tuple[int, int]:
@@ -303,6 +306,7 @@ def report(result: ClassResult, alone: float | None, timeout: float) -> list[str
     n, cpu, memory = result.students, result.cpu, result.memory_mb
     gaps = [r.longest_gap for r in result.results]
     watched = [r.watched_gap for r in result.results]
+    worst = max(result.results, key=lambda r: r.watched_gap)
     errors = Counter(first_line(e) for r in result.results for e in r.errors)
     errors.update(first_line(e) for e in result.drawing.errors)
     lines = [
@@ -314,7 +318,8 @@ def report(result: ClassResult, alone: float | None, timeout: float) -> list[str
         f"  longest stretch without a page update: worst student {max(gaps):.1f} s, median "
         f"{statistics.median(gaps):.1f} s  [{' '.join(f'{g:.1f}' for g in gaps)}]",
         f"  ... counted from the click's first answer (the page then only polls): worst student "
-        f"{max(watched):.1f} s, median {statistics.median(watched):.1f} s",
+        f"{max(watched):.1f} s, median {statistics.median(watched):.1f} s; the worst began "
+        f"{worst.gap_after:.1f} s after the click, {worst.gap_before_end:.1f} s before the run's end",
         f"  CPU (cores, average over {cpu['wall']:.0f} s): server {cpu['server']:.2f} (busiest second "
         f"{result.busiest_second:.2f}), this benchmark {cpu['client']:.2f}, other processes {cpu['others']:.2f}",
         f"  server memory: {memory['before']:.0f} MB before the class, {(memory['idle'] - memory['before']) / n:+.1f}"

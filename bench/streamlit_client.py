@@ -53,8 +53,12 @@ class SessionLog:
 
     def longest_gap(self, start: float, end: float) -> float:
         """The longest stretch in [start, end] without a page update (the end counts as one)."""
+        return self.longest_gap_at(start, end)[0]
+
+    def longest_gap_at(self, start: float, end: float) -> tuple[float, float]:
+        """The longest stretch in [start, end] without a page update, and when it began."""
         times = [start] + [t for t in self.updates if start <= t <= end] + [end]
-        return max((b - a for a, b in zip(times, times[1:])), default=0.0)
+        return max(((b - a, a) for a, b in zip(times, times[1:])), default=(0.0, start))
 
 
 class StreamlitClient:

@@ -19,10 +19,12 @@ MAX_STROKES_BYTES = 200_000  # the canvas's objects for one drawing; larger ones
 
 @dataclass
 class Handwriting:
-    """Labelled drawings as arrays: images (n, 28, 28) uint8, labels (n,) int64, writers (n,) str."""
+    """Labelled drawings as arrays: images (n, 28, 28) uint8, labels (n,) int64, writers (n,) str, and when each
+    was labelled (n,) float64 Unix seconds (None: not known, as for drawings read from a file)."""
     images: np.ndarray
     labels: np.ndarray
     writers: np.ndarray
+    created: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -61,10 +63,10 @@ class Drawings:
         return self._read(drawings.c.workspace_id == workspace)
 
     def _read(self, condition) -> Handwriting:
-        query = sa.select(drawings.c.image, drawings.c.label, drawings.c.nickname).where(condition).order_by(
-            drawings.c.id)
+        query = sa.select(drawings.c.image, drawings.c.label, drawings.c.nickname, drawings.c.created).where(
+            condition).order_by(drawings.c.id)
         with self.store._read() as conn:
             rows = conn.execute(query).all()
         images = np.frombuffer(b"".join(bytes(r[0]) for r in rows), dtype=np.uint8).reshape(-1, 28, 28)
         return Handwriting(images.copy(), np.array([r[1] for r in rows], dtype=np.int64),
-                           np.array([r[2] for r in rows], dtype=str))
+                           np.array([r[2] for r in rows], dtype=str), np.array([r[3] for r in rows], dtype=np.float64))

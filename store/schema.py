@@ -37,6 +37,10 @@ runs = sa.Table(
     sa.Column("owner", sa.String(120), nullable=False, server_default=""),  # host:pid:token of the process training it
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("updated", sa.Float, nullable=False),
+    # The class's drawings it trained on (0: none) and when the newest of them was labelled (migration 0006):
+    # its class-handwriting score leaves out what it may have seen.
+    sa.Column("drawings", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("drawings_until", sa.Float, nullable=True),
 )
 
 drawings = sa.Table(

@@ -14,7 +14,7 @@ import socket
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import sqlalchemy as sa
 
@@ -28,10 +28,11 @@ STALE_SECONDS = 60.0  # a running row not updated for this long belongs to a pro
 INTERRUPTED_STATUS = "interrupted"
 INTERRUPTED = ("Interrupted: the server stopped while this run was training. Its curves are kept "
                "up to that moment; its network was not saved.")
-# A run's columns but its network, curves and the bookkeeping after the network: SQLite keeps a row's columns in
+# A run's columns but its network, curves and the columns after the network: SQLite keeps a row's columns in
 # order, so reading a column placed after the 1 MB network walks through the network's pages (a board of 300
-# runs took 300 ms instead of 10).
-SUMMARY = [c for c in runs.c if c.name not in ("model", "curves", "bytes", "owner", "created", "updated")]
+# runs took 300 ms instead of 10). The drawings a run trained on come with the whole row, when it is scored.
+SUMMARY = [c for c in runs.c if c.name not in ("model", "curves", "bytes", "owner", "created", "updated", "drawings",
+                                               "drawings_until")]
 HOST = socket.gethostname()
 OWNER = f"{HOST}:{os.getpid()}:{secrets.token_hex(4)}"  # this process, as rows it trains name it
 
@@ -58,6 +59,8 @@ class StoredRun:
     model: bytes | None = None
     id: int | None = None
     created: float = 0.0
+    drawings: int = 0  # the class's drawings it trained on (0: none)
+    drawings_until: float | None = None  # when the newest of them was labelled (Unix seconds)
 
     def texts(self) -> tuple[str, str]:
         """The config and curves as stored (JSON; NaN kept, as a diverged run's loss is)."""
@@ -265,7 +268,8 @@ def _values(row: StoredRun) -> dict[str, Any]:
     config, curves = row.texts()
     return {"name": row.name[:200], "config": config, "status": row.status, "reason": row.reason, "curves": curves,
             "test_accuracy": row.test_accuracy, "test_loss": row.test_loss, "seconds": row.seconds,
-            "epochs": row.epochs, "model": row.model, "bytes": _size(row), "updated": time.time()}
+            "epochs": row.epochs, "model": row.model, "bytes": _size(row), "updated": time.time(),
+            "drawings": row.drawings, "drawings_until": row.drawings_until}
 
 
 def _mb(size: int) -> str:
@@ -277,10 +281,12 @@ def _size(row: StoredRun) -> int:
     return len(row.model or b"") + len(config) + len(curves) + len(row.name.encode()) + len(row.reason.encode())
 
 
-def _stored(row: sa.RowMapping) -> StoredRun:
+def _stored(row: Mapping[str, Any]) -> StoredRun:
+    """A row read back; a summary (SUMMARY's columns) says nothing of the drawings it trained on."""
     return StoredRun(row["name"], json.loads(row["config"]), row["status"], row["reason"], json.loads(row["curves"]),
                      row["test_accuracy"], row["test_loss"], row["seconds"], row["epochs"],
-                     None if row["model"] is None else bytes(row["model"]), row["id"], row["created"])
+                     None if row["model"] is None else bytes(row["model"]), row["id"], row["created"],
+                     row.get("drawings", 0), row.get("drawings_until"))
 
 
 def _gone(owner: str, updated: float, now: float) -> bool:

@@ -3,11 +3,16 @@ post runs, the board shows both; hostile nicknames, guessed codes and secrets; t
 student cannot."""
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from store import Classes, Store
 from test_app_saved_work import database, shown, train_one, visit  # noqa: F401 (database: a fixture)
+from ui import saved_work
 from ui.navigation import spec
+from ui.state import RUN_KEY
 
 CLASS, BOARD, TRAIN = spec("Class").script, spec("Board").script, spec("Train").script
 
@@ -145,3 +150,36 @@ def test_the_teacher_fixes_the_learning_rate_only_and_a_student_changes_nothing_
     assert "you change only Learning rate" in shown(ana)
     open_page(teach, CLASS).multiselect(key="class_allowed").set_value([]).run()  # every setting open again
     assert not open_page(ana, TRAIN).text_input(key="setting_hidden").disabled
+
+
+def test_a_run_started_while_the_store_was_busy_is_still_saved_and_posted_when_it_ends(mnist_dir, monkeypatch,
+                                                                                       tmp_path):
+    """The store locked by another program's write transaction as the run starts: its saver cannot write the
+    "running" row; once the lock is gone, the ended run is saved whole and reaches the class board."""
+    path = tmp_path / "store.sqlite3"
+    monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
+    monkeypatch.setenv("MLP_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setattr(saved_work, "BUSY_SECONDS", 0.2)  # a write gives up on the lock after 0.2 s
+    try:
+        teach, code, _ = teacher()
+        ana = open_page(student(code, "Ana"), TRAIN)
+        ana.number_input(key="setting_per_class").set_value(300).run()
+        ana.number_input(key="setting_epochs").set_value(1).run()
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another program's write transaction: readers go on, writers wait
+        try:
+            ana.button(key="start").click().run()
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert "Saved work is busy" in shown(ana) and not ana.exception  # the saver could not start
+        assert ana.session_state[RUN_KEY].wait(120), "training did not end in time"
+        ana.run()
+        store = Store(f"sqlite:///{path}")
+        [row] = store.runs(ana.query_params["w"])
+        [post] = Classes(store).board(Classes(store).by_code(code).id)
+        store.close()
+        assert (row.status, row.model is not None, post.nickname, post.run.id) == ("finished", True, "Ana", row.id)
+        assert board_rows(teach) == ["Ana"]
+    finally:
+        saved_work.close_stores()

@@ -17,7 +17,7 @@ from ui.models import uploaded_run
 from ui.navigation import spec
 from ui.state import RUN_KEY, RUNS_KEY
 
-DRAW, BOARD, TRAIN = spec("Draw").script, spec("Board").script, spec("Train").script
+DRAW, BOARD, TRAIN, INSPECT = (spec(title).script for title in ("Draw", "Board", "Train", "Inspect"))
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_the_result_card_shows_the_class_handwriting_beside_the_test_accuracy(da
     ana.run()
     [metric] = [m for m in ana.metric if m.label == "Class handwriting"]
     right = round(float(metric.value.rstrip("%")) / 25)  # of 4 drawings
-    assert metric.value == f"{right / 4:.1%}" and f"{right} of the class's 4 labelled drawings" in metric.help
+    assert metric.value == f"{right / 4:.1%}" and f"{right} of 4 read right, on the class's handwriting" in metric.help
 
 
 def test_training_with_the_class_drawings_holds_some_writers_out_and_says_which(database, mnist):
@@ -123,5 +123,38 @@ def test_training_with_the_class_drawings_holds_some_writers_out_and_says_which(
     run = ana.session_state[RUN_KEY]
     assert len(run.extra[1]) == 4 and np.array_equal(run.extra[1], mnist.y_test[[1, 2, 5, 6]])
     assert run.record.status == "finished", run.record.reason
-    [metric] = [m for m in ana.metric if m.label == "Class handwriting"]
-    assert "of the held-out writers' 4 labelled drawings" in metric.help
+    [metric] = [m for m in ana.metric if m.label == "Class handwriting (held-out writers)"]
+    assert "of 4 read right, on held-out writers' drawings" in metric.help
+
+
+def scored(at: AppTest, page: str) -> str:
+    """The class-handwriting line a page shows (Draw, Inspect)."""
+    open_page(at, page)
+    return next(line for line in shown(at).replace("**", "").splitlines() if line.startswith("On "))
+
+
+def test_a_run_trained_on_the_class_drawings_is_scored_only_on_those_it_did_not_see(database, mnist, canvas):
+    teach, code, _ = teacher()
+    ana = student(code, "Ana")
+    store = Store(database)
+    room = Classes(store).by_code(code)
+    writers = ["Ana", "Eve", "Finn", "Dan"]  # Ana and Dan held out: 4 drawings to score on, 4 to train on
+    for i in range(8):
+        Drawings(store).add(ana.query_params["w"], mnist.x_test[i].reshape(28, 28), int(mnist.y_test[i]),
+                            nickname=writers[i % 4], class_id=room.id)
+    open_page(ana, TRAIN).toggle(key="with_drawings").set_value(True).run()
+    train_one(ana)
+    assert ana.session_state[RUN_KEY].record.drawings == 2  # Eve's and Finn's 1 and 9: the digits it learns
+    canvas.image = upscaled(mnist.x_test[0])
+    assert " of 4 right" in scored(ana, DRAW) and scored(ana, DRAW).startswith("On held-out writers' drawings: ")
+    assert scored(ana, INSPECT).startswith("On held-out writers' drawings: ") and " of 4 right" in scored(ana, INSPECT)
+    open_page(teach, BOARD)
+    assert list(teach.dataframe[0].value["scored on"]) == ["held-out writers' drawings"]
+    Drawings(store).add(ana.query_params["w"], mnist.x_test[8].reshape(28, 28), int(mnist.y_test[8]),
+                        nickname="Eve", class_id=room.id)  # labelled after the run trained: new to it
+    store.close()
+    again = visit(ana.query_params["w"])  # a reload: the run comes back from the store, remembering
+    assert scored(again, INSPECT).startswith("On held-out writers' drawings and 1 labelled since it trained: ")
+    assert " of 5 right" in scored(again, INSPECT)
+    teach.run()
+    assert list(teach.dataframe[0].value["scored on"]) == ["held-out writers' drawings and 1 labelled since it trained"]

@@ -1,6 +1,5 @@
 """Each page run by Streamlit's AppTest: settings apply, training runs and reports, nothing ends in a traceback."""
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,7 @@ from streamlit.util import calc_hash
 
 from ui.navigation import PAGES, spec
 from ui.state import RUN_KEY
+from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME, TRAIN, DRAW = (spec(title).script for title in ("Home", "Train", "Draw"))
@@ -196,9 +196,7 @@ def test_pause_resume_and_stop_from_the_page(app):
     app.number_input(key="setting_epochs").set_value(50).run()
     app.button(key="start").click().run()
     run = app.session_state[RUN_KEY]
-    deadline = time.monotonic() + 30
-    while run.state != "running" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: run.state == "running", what="the run's first step")
     app.run()
     app.button(key="pause").click().run()
     assert run.state == "paused" and "Paused at epoch" in texts(app)

@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+import waiting
 from browsing import free_port
 from mlp.model import load_model
 from ui.navigation import PAGES
@@ -70,19 +71,20 @@ class Server:
         self._wait_healthy()
 
     def _wait_healthy(self, timeout: float = 60) -> None:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited early:\n{self.log.read_text()}")
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as answer:
-                    if answer.read().decode().strip() == "ok":
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.close()
-        raise RuntimeError(f"streamlit did not answer on {self.url}:\n{self.log.read_text()}")
+        try:
+            waiting.wait_until(self._healthy, timeout, f"streamlit answering on {self.url}", every=0.2)
+        except AssertionError:
+            self.close()
+            raise RuntimeError(f"streamlit did not answer on {self.url}:\n{self.log.read_text()}") from None
+
+    def _healthy(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early:\n{self.log.read_text()}")
+        try:
+            with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as answer:
+                return answer.read().decode().strip() == "ok"
+        except OSError:
+            return False
 
     def close(self) -> None:
         self.process.terminate()

@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from playwright.sync_api import Page
 
 from browsing import free_port
+from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT_RUN = "/Train?hidden=32&epochs=1&per_class=100"  # a one-epoch run on 1,000 digits: seconds, not minutes
@@ -113,13 +113,10 @@ def visitor_on_the_other_process(browser, deployment, taken: str) -> Page:
 
 def wait_for_streams(deployment, keys: list[str], count: int, timeout: float = 30) -> None:
     """nginx logs a websocket when it closes: wait until `count` stream lines for `keys` are in the log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        streams = [e for e in log_entries(deployment) if e["path"] == "/_stcore/stream" and e["key"] in keys]
-        if len(streams) >= count:
-            return
-        time.sleep(0.2)  # polling a file nginx appends to
-    raise AssertionError(f"only {len(streams)} of {count} websocket sessions logged for {keys}")
+    def streams() -> int:
+        return sum(e["path"] == "/_stcore/stream" and e["key"] in keys for e in log_entries(deployment))
+
+    wait_until(lambda: streams() >= count, timeout, f"{count} websocket sessions logged for {keys}", every=0.2)
 
 
 def test_two_visitors_train_to_the_end_each_on_its_own_process(browser, deployment):

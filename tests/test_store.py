@@ -58,7 +58,25 @@ def test_a_store_at_the_first_schema_keeps_its_runs_through_the_upgrade(store_ur
     store = Store(store_url)
     [run] = store.runs("w" * 24)
     assert (run.name, run.config, run.model, run.curves) == ("Old run", CONFIG, b"weights", {})
+    assert (run.drawings, run.drawings_until) == (0, None)  # a run from before 0006 trained on no drawing
     assert "drawings" in sa.inspect(store.engine).get_table_names()
+    store.close()
+
+
+def test_a_store_at_the_fifth_schema_gains_what_runs_trained_on(store_url):
+    engine = create(store_url)
+    migrate(engine, "0005")
+    assert "drawings_until" not in {c["name"] for c in sa.inspect(engine).get_columns("runs")}
+    engine.dispose()
+    store = Store(store_url)
+    assert current_revision(store.engine) == head_revision() == "0006"
+    workspace = store.create_workspace()
+    run_id = store.begin_run(workspace, "Run 1", CONFIG)
+    store.finish_run(workspace, run_id, finished(drawings=12, drawings_until=1_700_000_123.25))
+    store.add_run(workspace, finished(name="Run 2"))
+    [with_drawings, without] = store.runs(workspace)
+    assert (with_drawings.drawings, with_drawings.drawings_until) == (12, 1_700_000_123.25)
+    assert (without.drawings, without.drawings_until) == (0, None)
     store.close()
 
 

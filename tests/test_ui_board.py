@@ -22,10 +22,12 @@ def test_rows_are_newest_first_and_skip_what_cannot_be_read():
     assert rows[1]["settings"].startswith("lr") and rows[1]["seconds"] == 3.2
 
 
-def test_the_class_handwriting_column_appears_once_there_are_drawings():
-    rows = board_rows(POSTS[:2], {101: 0.5, 102: None})
-    assert [(r["student"], r["class handwriting"]) for r in rows] == [("<b>Ben</b>", None), ("Ana", 0.5)]
-    assert list(rows[0]) == ["student", "run", "settings", "test accuracy", "class handwriting", "seconds", "status"]
+def test_the_class_handwriting_column_appears_once_there_are_drawings_with_what_each_run_is_scored_on():
+    rows = board_rows(POSTS[:3], {101: (0.5, "all"), 102: (None, "held-out writers' drawings")})
+    assert [(r["student"], r["class handwriting"], r["scored on"]) for r in rows] == [
+        ("Cy", None, "all"), ("<b>Ben</b>", None, "held-out writers' drawings"), ("Ana", 0.5, "all")]
+    assert list(rows[0]) == ["student", "run", "settings", "test accuracy", "class handwriting", "scored on",
+                             "seconds", "status"]
     assert "class handwriting" not in board_rows(POSTS[:2], {})[0]
 
 

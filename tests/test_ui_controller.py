@@ -12,7 +12,6 @@ import subprocess
 import re
 import sys
 import threading
-import time
 import types
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 import pytest
 
 from conftest import synthetic_split
+from waiting import wait_until
 from mlp.config import TrainConfig
 from mlp.mnist import Dataset, make_split
 from mlp.trainer import Trainer
@@ -73,16 +73,6 @@ class Probe:
     def __call__(self):
         self.looks.mark()
         return self.open
-
-
-def wait_until(condition, timeout=30.0):
-    """Poll a condition the run reaches by itself (a step count, a state) until it holds."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.01)
-    raise AssertionError("condition not reached in time")
 
 
 def shared(x_test_width: int = 784, **kwargs) -> SharedDataset:

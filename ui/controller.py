@@ -52,6 +52,8 @@ class Run:
     epochs: float
     findings: list[Finding] = field(default_factory=list)
     uid: int = field(default_factory=lambda: next(_record_ids))  # stable across renames, for widgets
+    drawings: int = 0  # the class's drawings it trained on (0: none): its handwriting score leaves them out
+    drawings_until: float | None = None  # when the newest of them was labelled: later ones are new to it
 
     def __post_init__(self) -> None:
         # Checked once: a run whose loss exploded may keep NaN weights, which nothing can read or draw with.
@@ -122,14 +124,16 @@ class TrainingRun:
     def __init__(self, config: TrainConfig, data: SharedDataset, *, name: str = "",
                  pool: WorkerPool | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
                  connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic,
-                 max_seconds: float | None = None, extra: Extra | None = None):
+                 max_seconds: float | None = None, extra: Extra | None = None, drawings_until: float | None = None):
         """`data` is the shared dataset; the worker selects the digits and examples `config` asks for.
         Raises ValueError (worded for users) when that selection is empty, or when the run would pass the
         server's limits (ui.limits), before anything starts; `max_seconds` (default: the server's limit)
         is how long it may then hold a worker.
         `connected` may report that the user's page is still open even when beats are late
-        (a browser slows timers in a background tab). `extra` (images, labels) joins the training rows."""
-        self.estimate = estimate_run(config, data)  # refuses an empty selection
+        (a browser slows timers in a background tab). `extra` (images, labels) joins the training rows: the class's
+        drawings, the newest labelled at `drawings_until`; the record remembers them (ui.handwriting_data.scored_on)."""
+        self.drawings, self.drawings_until = added_rows(config, extra), drawings_until
+        self.estimate = estimate_run(config, data, self.drawings)  # refuses an empty selection
         too_much = refusal(self.estimate)
         if too_much:
             raise ValueError(too_much)
@@ -347,28 +351,37 @@ class TrainingRun:
     def _end_unstarted(self) -> None:
         with self._cond:
             reason = "Stopped before it started." if self._stop_reason else LEFT_REASON
-            self.record = Run(self.name, self.config, self._history, "stopped", reason, None, None, None, 0.0, 0.0)
+            self.record = self._record(self._history, "stopped", reason, None, None, None, 0.0, 0.0)
             self._phase = "stopped"
 
     def _finish(self, result: TrainResult) -> None:
         findings = diagnose(self.config, result.history, status=result.status, reason=result.reason)
-        record = Run(self.name, self.config, result.history, result.status, result.reason, result.model,
-                     result.test_accuracy, result.test_loss, result.seconds, result.epochs, findings)
+        record = self._record(result.history, result.status, result.reason, result.model, result.test_accuracy,
+                              result.test_loss, result.seconds, result.epochs, findings)
         with self._cond:
             self.record, self._history, self._step = record, result.history, result.steps
             self._phase = result.status
 
     def _fail(self, reason: str) -> None:
         with self._cond:
-            self.record = Run(self.name, self.config, self._history, "failed", reason, self._model,
-                              None, None, 0.0, 0.0)
+            self.record = self._record(self._history, "failed", reason, self._model, None, None, 0.0, 0.0)
             self._phase = "failed"
 
+    def _record(self, *values) -> Run:
+        """This run's record: its name and settings, `values` (Run's next fields), the drawings it trained on."""
+        return Run(self.name, self.config, *values, drawings=self.drawings, drawings_until=self.drawings_until)
 
-def estimate_run(config: TrainConfig, data: SharedDataset) -> Estimate:
-    """Time and memory of training `config` on this server; ValueError (in words) for an empty selection."""
+
+def added_rows(config: TrainConfig, extra: Extra | None) -> int:
+    """How many of `extra`'s rows a run of `config` trains on: those of the digits it learns (as `select` keeps)."""
+    return int(np.isin(extra[1], config.classes).sum()) if extra is not None else 0
+
+
+def estimate_run(config: TrainConfig, data: SharedDataset, extra_rows: int = 0) -> Estimate:
+    """Time and memory of training `config` on this server, with `extra_rows` added training rows (the class's
+    drawings: see added_rows); ValueError (in words) for an empty selection."""
     chosen = select(data.dataset, config)  # row numbers only: cheap, and a wrong choice is refused here
-    return estimate(config, len(chosen.y_train), len(chosen.y_val) or len(chosen.y_test))
+    return estimate(config, len(chosen.y_train) + extra_rows, len(chosen.y_val) or len(chosen.y_test))
 
 
 def _seconds_left(run: TrainingRun) -> float:

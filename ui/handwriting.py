@@ -9,10 +9,10 @@ import streamlit as st
 from mlp.model import Model
 from store import Drawings, Handwriting, StoreError
 from ui import saved_work, state
-from ui.handwriting_data import as_training_rows, score, split_writers
+from ui.controller import Run
+from ui.handwriting_data import score, scored_on, split_writers
 from ui.text import escape_markdown
 from ui.widgets import mirrored
-from ui.workers import Extra
 
 
 def _keep(label: int) -> None:
@@ -55,25 +55,29 @@ def class_handwriting() -> Handwriting | None:
     return handwriting if len(handwriting) else None
 
 
-def handwriting_metric(model: Model | None, trained_on_drawings: bool = False) -> None:
-    """One metric for the result card: the network on the class's handwriting, beside MNIST's test accuracy;
-    only on held-out writers' drawings when the run trained on the others (else the score would flatter it)."""
-    handwriting = class_handwriting() if model is not None and model.network is not None else None
-    if handwriting is not None and trained_on_drawings:
-        handwriting = split_writers(handwriting)[1]
-    if handwriting is None or not len(handwriting):
+EVERYTHING = "the class's handwriting"  # what a run that trained on no drawing is scored on
+
+
+def handwriting_metric(record: Run) -> None:
+    """One metric for the result card: the run's network on the class's handwriting, beside MNIST's test accuracy;
+    only on drawings it did not train on (ui.handwriting_data.scored_on: else the score would flatter it)."""
+    handwriting = class_handwriting() if record.usable else None
+    if handwriting is None:
         return
-    right, total = score(model, handwriting)
-    whose = "held-out writers'" if trained_on_drawings else "class's"
-    st.metric("Class handwriting", f"{right / total:.1%}", help=f"{right} of the {whose} {total} labelled drawings "
-              "read right: the gap to the test accuracy is how far MNIST's digits are from yours.", width="content")
+    handwriting, words = scored_on(handwriting, record, EVERYTHING)
+    if not len(handwriting):
+        return
+    right, total = score(record.model, handwriting)
+    label = "Class handwriting" if words == EVERYTHING else "Class handwriting (held-out writers)"
+    st.metric(label, f"{right / total:.1%}", help=f"{right} of {total} read right, on {words}: the gap to the test "
+              "accuracy is how far MNIST's digits are from yours.", width="content")
 
 
-def training_drawings() -> Extra | None:
+def training_drawings() -> Handwriting | None:
     """The class's drawings a run adds to its training data (held-out writers' left out), if the student asked."""
     handwriting = class_handwriting() if state.with_drawings() else None
     training = split_writers(handwriting)[0] if handwriting is not None else None
-    return as_training_rows(training) if training is not None and len(training) else None
+    return training if training is not None and len(training) else None
 
 
 def drawings_toggle() -> None:
@@ -91,7 +95,8 @@ def drawings_toggle() -> None:
 
 
 def handwriting_score(model: Model | None) -> None:
-    """The network on the handwriting kept so far (the class's, else this workspace's), beside MNIST's test."""
+    """The network on the handwriting kept so far (the class's, else this workspace's), beside MNIST's test; for a
+    run that trained on the class's drawings, only on those it did not (ui.handwriting_data.scored_on)."""
     workspace, member = state.workspace(), state.membership()
     if model is None or workspace is None:
         return
@@ -102,8 +107,13 @@ def handwriting_score(model: Model | None) -> None:
         return
     if not len(handwriting):
         return
+    handwriting, whose = scored_on(handwriting, state.run_of(model),
+                                   EVERYTHING if member else "your labelled drawings")
+    if not len(handwriting):
+        st.caption(f"**On {whose}:** none yet. No held-out writer has labelled a drawing, nor anyone since it "
+                   "trained: it is scored only on drawings it has not seen.")
+        return
     right, total = score(model, handwriting)
-    whose = "the class's handwriting" if member else "your labelled drawings"
     mnist = model.metrics.get("test_accuracy")
     beside = f" (MNIST's test digits: {mnist:.1%})" if isinstance(mnist, float) else ""
     st.caption(f"**On {whose}:** {right} of {total} right, {right / total:.0%}{beside}.")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Protocol
 
 import numpy as np
 
@@ -35,7 +36,39 @@ def split_writers(handwriting: Handwriting) -> tuple[Handwriting, Handwriting]:
 
 
 def _part(handwriting: Handwriting, keep: np.ndarray) -> Handwriting:
-    return Handwriting(handwriting.images[keep], handwriting.labels[keep], handwriting.writers[keep])
+    created = handwriting.created[keep] if handwriting.created is not None else None
+    return Handwriting(handwriting.images[keep], handwriting.labels[keep], handwriting.writers[keep], created)
+
+
+class TrainedOn(Protocol):
+    """What a run (a record, a stored row, a run still training) says of the class's drawings it trained on."""
+    drawings: int  # how many (0: none)
+    drawings_until: float | None  # when the newest of them was labelled (None: not known)
+
+
+HELD_OUT_WORDS = "held-out writers' drawings"
+
+
+def scored_on(handwriting: Handwriting, run: TrainedOn | None,
+              everything: str = "the class's handwriting") -> tuple[Handwriting, str]:
+    """The drawings `run` is scored on, and what to call them on the page. A run that trained on none is scored on
+    them all (named `everything`); one that did, only on drawings it cannot have seen: held-out writers' and
+    those labelled after the newest it trained on (held-out writers' only when that time is not known)."""
+    if run is None or not run.drawings:
+        return handwriting, everything
+    keep = np.array([held_out(str(w)) for w in handwriting.writers], dtype=bool)
+    later = np.zeros_like(keep)
+    if run.drawings_until is not None and handwriting.created is not None:
+        later = (handwriting.created > run.drawings_until) & ~keep
+    keep |= later
+    since = f" and {int(later.sum())} labelled since it trained" if later.any() else ""
+    return _part(handwriting, keep), HELD_OUT_WORDS + since
+
+
+def newest(handwriting: Handwriting) -> float | None:
+    """When the newest of these drawings was labelled (None for none, or times not known): a run's cut-off."""
+    known = handwriting.created is not None and len(handwriting)
+    return float(handwriting.created.max()) if known else None
 
 
 def as_training_rows(handwriting: Handwriting) -> tuple[np.ndarray, np.ndarray]:

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from mlp.config import ConfigError, TrainConfig
+from store import Handwriting
 from ui import data, state
-from ui.controller import TrainingRun, estimate_run, status_text
+from ui.controller import TrainingRun, added_rows, estimate_run, status_text
 from ui.handwriting import training_drawings
+from ui.handwriting_data import as_training_rows, newest
 from ui.limits import Estimate
 from ui.settings import config_from_settings, short_label
 from ui.text import escape_markdown
+from ui.workers import Extra
 
 
 def start_training(config: TrainConfig | None = None, label: str = "") -> TrainingRun | None:
@@ -25,8 +28,10 @@ def start_training(config: TrainConfig | None = None, label: str = "") -> Traini
         return None
     try:
         split = data.split_for(config)
+        drawings = training_drawings()
         run = TrainingRun(config, split, name=state.next_run_name(label or short_label(config)),
-                          connected=state.connection_probe(), extra=training_drawings())
+                          connected=state.connection_probe(), extra=_rows(drawings),
+                          drawings_until=newest(drawings) if drawings is not None else None)
     except (ValueError, MemoryError) as error:
         state.set_notice(f"Training could not start: {escape_markdown(error)}", "warning")
         return None
@@ -36,14 +41,18 @@ def start_training(config: TrainConfig | None = None, label: str = "") -> Traini
 
 
 def run_estimate(config: TrainConfig | None) -> Estimate | str | None:
-    """What training `config` would cost on this server; words instead when it cannot start (no digits
-    chosen); None without settings or data."""
+    """What training `config` would cost on this server, the class's drawings it would add counted; words
+    instead when it cannot start (no digits chosen); None without settings or data."""
     if config is None or data.dataset() is None:
         return None
     try:
-        return estimate_run(config, data.split_for(config))
+        return estimate_run(config, data.split_for(config), added_rows(config, _rows(training_drawings())))
     except ValueError as error:
         return str(error)
+
+
+def _rows(drawings: Handwriting | None) -> Extra | None:
+    return as_training_rows(drawings) if drawings is not None else None
 
 
 def stop_training(run: TrainingRun) -> None:

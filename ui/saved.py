@@ -43,7 +43,8 @@ def stored(record: Run) -> StoredRun:
     """A finished (stopped, failed, uploaded) run as the store keeps it: the network as its model file."""
     return StoredRun(record.name, record.config.to_dict(), record.status, record.reason, curves(record.history),
                      record.test_accuracy, record.test_loss, record.seconds, record.epochs,
-                     record.model.to_bytes() if record.model is not None else None)
+                     record.model.to_bytes() if record.model is not None else None,
+                     drawings=record.drawings, drawings_until=record.drawings_until)
 
 
 def restored(saved: StoredRun) -> Run:
@@ -55,7 +56,7 @@ def restored(saved: StoredRun) -> Run:
     findings = (diagnose(config, logged, status=saved.status, reason=saved.reason)
                 if saved.status in DIAGNOSED else [])
     return Run(saved.name, config, logged, saved.status, saved.reason, model, saved.test_accuracy, saved.test_loss,
-               saved.seconds, saved.epochs, findings)
+               saved.seconds, saved.epochs, findings, drawings=saved.drawings, drawings_until=saved.drawings_until)
 
 
 def _named(content: bytes, name: str) -> io.BytesIO:

@@ -18,6 +18,7 @@ from ui.controller import Run, TrainingRun
 CHECKPOINT_SECONDS = 5.0  # curves so far, and the sign that the training process lives (store.STALE_SECONDS)
 RETRY_SECONDS = 30.0  # a store that could not be opened is tried again after this long, not on every page
 RUNS_ENV, MB_ENV = "MLP_WORKSPACE_RUNS", "MLP_WORKSPACE_MB"  # the server's limits per workspace
+BUSY_SECONDS = 5.0  # how long a write waits for another program's lock on an SQLite store before giving up
 
 _stores: dict[str, Store] = {}
 _failed: dict[str, tuple[float, str]] = {}
@@ -35,7 +36,7 @@ def open_store() -> Store:
         if time.monotonic() - when < RETRY_SECONDS:
             raise StoreUnavailable(message)
         try:
-            _stores[url] = Store(url, limits=limits())
+            _stores[url] = Store(url, limits=limits(), busy_seconds=BUSY_SECONDS)
         except StoreError as error:
             _failed[url] = (time.monotonic(), str(error))
             raise

@@ -183,6 +183,12 @@ def find_run(uid: int | None) -> Run | None:
     return next((r for r in finished_runs() if r.uid == uid), None)
 
 
+def run_of(model: Model) -> Run | TrainingRun | None:
+    """The run whose network `model` is: a kept run's, else the session's training run (latest_model's other
+    source, whose copies change as it learns). What says which drawings it trained on."""
+    return next((r for r in finished_runs() if r.model is model), None) or current_run()
+
+
 def rename_run(uid: int, name: str) -> None:
     record = find_run(uid)
     if record is not None and name.strip():

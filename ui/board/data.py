@@ -44,15 +44,20 @@ def readable(posts: Sequence[Post]) -> list[tuple[Post, TrainConfig]]:
     return [(p, c) for p in posts if (c := config_of(p)) is not None]
 
 
-def board_rows(posts: Sequence[Post], handwriting: dict[int, float | None] | None = None) -> list[dict[str, Any]]:
-    """One row per posted run, newest first: who, which run, its settings in short, its results (with its
-    accuracy on the class's handwriting, by run id, when the class has labelled drawings)."""
+ALL_DRAWINGS = "all"  # the class handwriting a run that trained on no drawing is scored on
+
+
+def board_rows(posts: Sequence[Post], handwriting: dict[int, tuple[float | None, str]] | None = None
+               ) -> list[dict[str, Any]]:
+    """One row per posted run, newest first: who, which run, its settings in short, its results. When the class
+    has labelled drawings: each run's accuracy on them and which it was scored on, by run id (a run that trained
+    on some is scored on the others only: ui.handwriting_data.scored_on)."""
     rows = []
     for p, config in reversed(readable(posts)):
         row = {"student": p.nickname, "run": p.run.name, "settings": _label(config),
                "test accuracy": p.run.test_accuracy}
         if handwriting:
-            row["class handwriting"] = handwriting.get(p.run.id)
+            row["class handwriting"], row["scored on"] = handwriting.get(p.run.id, (None, ALL_DRAWINGS))
         rows.append(row | {"seconds": round(p.run.seconds, 1), "status": p.run.status})
     return rows
 

@@ -8,17 +8,17 @@ import streamlit as st
 
 from mlp.handwriting import handwriting_bytes
 from mlp.model import ModelFileError, load_model
-from store import ClassInfo, Classes, Drawings, StoreError
+from store import ClassInfo, Classes, Drawings, Handwriting, StoreError
 from ui import saved, saved_work, state
 from ui.layout import show_notice
-from ui.board.data import CHART_SETTINGS, best, board_rows, overlay_runs, post_label, setting_figure
+from ui.board.data import ALL_DRAWINGS, CHART_SETTINGS, best, board_rows, overlay_runs, post_label, setting_figure
 from ui.compare.data import compare_figure
-from ui.handwriting_data import score
+from ui.handwriting_data import score, scored_on
 from ui.navigation import link
 from ui.text import escape_markdown
 
 REFRESH_SECONDS = 10.0  # a projected board follows the class without anyone touching it
-_scores: dict[tuple[int, int], float | None] = {}  # (run id, drawings in the set) -> accuracy; per process
+_scores: dict[tuple[int, int], tuple[float | None, str]] = {}  # (run id, drawings in the set) -> accuracy, on what
 
 
 def board_class() -> ClassInfo | None:
@@ -88,21 +88,28 @@ def _overlay(rooms: Classes, room: ClassInfo, posts) -> None:
                         key="board_curves", config={"displaylogo": False})
 
 
-def _handwriting_scores(rooms: Classes, room: ClassInfo, posts) -> dict[int, float | None]:
-    """Each posted run's accuracy on the class's labelled drawings; a network is read once per size of the set."""
+def _score(rooms: Classes, room: ClassInfo, run_id: int, kept: Handwriting) -> tuple[float | None, str]:
+    """One posted run's accuracy on the class's drawings it did not train on (scored_on), and what those are."""
+    stored = rooms.posted_run(room.id, run_id)
+    try:
+        model = load_model(io.BytesIO(stored.model)) if stored is not None and stored.model else None
+    except ModelFileError:
+        model = None
+    drawings, words = scored_on(kept, stored, ALL_DRAWINGS)
+    right, total = score(model, drawings) if model is not None else (0, 0)
+    return (right / total if total else None), words
+
+
+def _handwriting_scores(rooms: Classes, room: ClassInfo, posts) -> dict[int, tuple[float | None, str]]:
+    """Each posted run's accuracy on the class's labelled drawings, and on which; a network is read once per size
+    of the set."""
     kept = Drawings(rooms.store).of_class(room.id)
     if not len(kept):
         return {}
     for post in posts:
         key = (post.run.id, len(kept))
         if key not in _scores:
-            stored = rooms.posted_run(room.id, post.run.id)
-            try:
-                model = load_model(io.BytesIO(stored.model)) if stored is not None and stored.model else None
-            except ModelFileError:
-                model = None
-            right, total = score(model, kept) if model is not None else (0, 0)
-            _scores[key] = right / total if total else None
+            _scores[key] = _score(rooms, room, post.run.id, kept)
     return {post.run.id: _scores[(post.run.id, len(kept))] for post in posts}
 
 

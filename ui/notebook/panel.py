@@ -1,8 +1,8 @@
 """The Notebook page's parts: pick an attempt, walk its ladder of mistakes, see each fix's runs and the gradient check.
 
 Every run is computed once per server for its (attempt, fixes, run size) and kept (`_replays`), so a class
-opening the same step does not train it again; a run not yet kept trains in this script run, its curves
-drawn epoch by epoch.
+opening the same step does not train it again: a run not yet kept trains in the first script run that asks
+for it, its curves drawn epoch by epoch, while the others asking at the same time wait for that one.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from mlp import notebook as nb
 from mlp.mnist import Dataset
 from mlp.presets import get_preset
 from ui import state
+from ui.once import OncePerKey
 from ui.notebook.data import (EPOCH_CHOICES, EXAMPLE_CHOICES, PAGE_EPOCHS, PAGE_EXAMPLES, Rung, RunSpec, curves_figure,
                               excerpts, gradcheck_rows, gradcheck_summary, ladder, read_notebook, reported_figure,
                               rung_label)
@@ -33,9 +34,9 @@ HOW_TO_USE_IT = (
 
 
 @st.cache_resource(show_spinner=False)
-def _replays() -> dict:
+def _replays() -> OncePerKey[nb.ReplayResult]:
     """The server's finished runs, by RunSpec.key: shared by every session, so a class trains each once."""
-    return {}
+    return OncePerKey(KEPT_RUNS)
 
 
 @st.cache_resource(show_spinner="Preparing the notebook's images (float64, once for the server)…", max_entries=4)
@@ -142,16 +143,16 @@ def run_all(rung: Rung, data: nb.NotebookData, epochs: int, examples: int, locat
         slot.plotly_chart(curves_figure(curves, epochs), key=f"notebook_chart_{drawn[0]}",
                           config={"displaylogo": False})
 
-    for i, spec in enumerate(rung.runs):
-        key = spec.key(epochs, examples, location)
-        if key not in store:
-            before = [(s.label, store[s.key(epochs, examples, location)].points) for s in rung.runs[:i]]
-            with st.spinner(f"Training {spec.label}: {epochs} epochs on {examples:,} images…"):
-                result = _train(spec, data, epochs, lambda points: draw([*before, (spec.label, points)]))
-            if len(store) >= KEPT_RUNS:
-                store.pop(next(iter(store)))
-            store[key] = result
-    results = [store[s.key(epochs, examples, location)] for s in rung.runs]
+    results: list[nb.ReplayResult] = []
+    for spec in rung.runs:
+        key, before = spec.key(epochs, examples, location), [(s.label, r.points) for s, r in zip(rung.runs, results)]
+        result = store.get(key)
+        if result is None:
+            who = "Another student's page is training" if store.busy(key) else "Training"
+            with st.spinner(f"{who} {spec.label}: {epochs} epochs on {examples:,} images…"):
+                result = store.get_or_make(key, lambda: _train(
+                    spec, data, epochs, lambda points: draw([*before, (spec.label, points)])))
+        results.append(result)
     draw([(s.label, r.points) for s, r in zip(rung.runs, results)])
     return results
 

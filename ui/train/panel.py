@@ -104,7 +104,7 @@ def result_view() -> None:
     if record.test_accuracy is not None:
         with st.container(horizontal=True, gap="medium", key="result_numbers"):  # wraps rather than cuts a number
             st.metric("Test accuracy", f"{record.test_accuracy:.1%}", width="content")
-            handwriting_metric(record.model if record.usable else None, run.extra is not None)
+            handwriting_metric(record)
             st.metric("Test loss", f"{record.test_loss:,.0f}" if record.test_loss >= 100 else f"{record.test_loss:.3g}",
                       width="content")
             st.metric("Training time", f"{record.seconds:.1f} s", help=f"{record.epochs:.2f} epochs", width="content")
