@@ -3,7 +3,7 @@ import streamlit as st
 
 from store import StoreError
 from ui import state
-from ui.classroom.panel import create_form, join_form, member_view, read_teacher_link, teacher_view
+from ui.classroom.panel import create_form, invited_elsewhere, join_form, member_view, read_teacher_link, teacher_view
 from ui.layout import show_notice
 from ui.text import escape_markdown
 
@@ -16,10 +16,10 @@ try:
     teaching, member = state.teaching(), state.membership()
     if teaching is not None and teaching[0] is not None:
         teacher_view(*teaching)
-    elif member is not None:
+    elif member is not None and not invited_elsewhere(member):
         member_view()
     else:
-        join_form()
+        join_form(member)
         st.divider()
         create_form()
 except StoreError as error:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from store import ClassError, Classes, ClassInfo, StoreError
-from store.classes import NICKNAME_CHARS, CLASS_NAME_CHARS
+from store import ClassError, Classes, ClassInfo, Membership, StoreError
+from store.classes import NICKNAME_CHARS, CLASS_NAME_CHARS, normal_code
 from ui import saved_work, state
 from ui.board.data import post_label
 from ui.navigation import link
@@ -68,8 +68,18 @@ def _join() -> None:
                      "Every run you finish now goes to the class board (unless you turn that off below).", "success")
 
 
-def join_form() -> None:
+def invited_elsewhere(member: Membership | None) -> bool:
+    """Whether the address holds the join link of a class other than the one the student is in (a browser that
+    remembers its workspace comes back in its class; another class's link offers to join that one)."""
+    code = normal_code(st.query_params.get(CLASS_PARAM))
+    return member is not None and code is not None and code != member.room.code
+
+
+def join_form(member: Membership | None = None) -> None:
     st.markdown("#### Join a class")
+    if member is not None:
+        st.caption(f"You are in **{escape_markdown(member.room.name)}** as **{escape_markdown(member.nickname)}**. "
+                   "Joining another class makes it yours: your next runs go to its board.")
     st.text_input("Class code", key="join_code", value=st.query_params.get(CLASS_PARAM, ""), max_chars=40,
                   placeholder="ABCD-EFGH", help="The code on your teacher's screen, or the one in the join link.")
     st.text_input("Your nickname", key="join_nickname", max_chars=NICKNAME_CHARS,
