@@ -87,6 +87,7 @@ def test_a_reload_brings_back_runs_networks_diagnosis_and_settings(database):
     assert after.history == before.history and after.findings == before.findings and after.usable
     assert again.session_state["settings"]["lr"] == 0.05 and again.session_state["settings"]["classes"] == [1, 9]
     assert "Welcome back. 1 run and your settings are restored" in shown(again).replace("**", "")
+    assert "Training: none now; 1 earlier run kept" in "\n".join(c.value for c in again.sidebar.caption).replace("**", "")
     assert any(before.name in option for option in compared(again))
     train_one(again)  # numbering goes on after the restored run
     assert [r.name.split(":")[0] for r in again.session_state[RUNS_KEY]] == ["Run 1", "Run 2"]

@@ -117,7 +117,9 @@ def _training_status(poll: bool) -> None:
     A page that shows the run live itself (Train) beats for it: there the sidebar does not poll too."""
     run = state.current_run()
     if run is None:
-        st.caption("**Training:** none yet. Start one on the Train page.")
+        kept = len(state.finished_runs())
+        st.caption(f"**Training:** none now; {kept} earlier run{'s' if kept != 1 else ''} kept (Compare lists them)."
+                   if kept else "**Training:** none yet. Start one on the Train page.")
         return
     if not poll and run.active:
         st.caption(f"**{escape_markdown(run.name)}** — on this page, live.")
