@@ -221,11 +221,11 @@ def test_a_thin_stroke_beside_bold_ones_is_not_peeled_away():
     assert bbox_size(out)[0] == 20  # the stem is still there
 
 
-def leaning_one(lean: int) -> np.ndarray:
-    """A '1' drawn as a bar 200 px tall whose top is `lean` px right of its foot."""
+def leaning_one(lean: int, height: int = 200) -> np.ndarray:
+    """A '1' drawn as a bar `height` px tall whose top is `lean` px right of its foot."""
     canvas = blank_canvas()
-    for k in range(200):
-        c = 120 + lean // 2 - k * lean // 200
+    for k in range(height):
+        c = 128 + lean // 2 - k * lean // height
         canvas[40 + k, c:c + 24, :3] = 255
     return canvas
 
@@ -242,3 +242,9 @@ def test_an_upright_digit_is_left_as_it_is():
     bar = np.zeros((28, 28), np.float32)
     bar[4:24, 12:16] = 1
     np.testing.assert_allclose(deslant(bar), bar, atol=1e-6)
+
+
+def test_a_stroke_leaning_more_than_45_degrees_is_no_slanted_digit():
+    dash = to_mnist(leaning_one(200, height=100), slant_kept=1)  # 200 px across for 100 down
+    assert slant(dash)[0] < -1
+    np.testing.assert_array_equal(deslant(dash), dash)
