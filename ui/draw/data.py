@@ -23,6 +23,7 @@ DOUBTS = {  # why a drawing does not look like a digit, by the reason novelty/to
     "filled": "It is filled in rather than drawn with strokes.",
     "unlike": "It is not like any digit this network learned: its units respond to it as to none of the "
               "training digits.",
+    "tangled": "Its strokes are far longer and more tangled than any digit's: a scribble?",
 }
 
 
