@@ -56,14 +56,19 @@ class NoveltyCheck:
 
     def scores(self, network: Network, x: np.ndarray) -> dict[str, np.ndarray]:
         """Every score (the module docstring) of every image in x (n, 784), float32."""
+        return self._scored(network, x)[0]
+
+    def _scored(self, network: Network, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The scores, and the surprise of each of JOINT's (len(JOINT), n) (empty before it is fitted)."""
         x = _check_images(x)
         wide, ink = shape_scores(x)
         parts = [self._network_scores(network, x[first:first + CHUNK]) for first in range(0, len(x), CHUNK)]
         out = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
         out.update(wide=wide, ink=ink, length=centre_line_length(x))
+        surprises = np.stack([self.surprise(name, out[name]) for name in JOINT]) if self.real else np.empty(0)
         if self.real:
-            out["joint"] = sum(self.surprise(name, out[name]) for name in JOINT)
-        return out
+            out["joint"] = surprises.sum(axis=0)
+        return out, surprises
 
     def surprise(self, name: str, values: np.ndarray) -> np.ndarray:
         """Minus the log of the share of real digits whose `name` score is at least each value (one more
@@ -97,8 +102,7 @@ class NoveltyCheck:
     def reasons(self, network: Network, x: np.ndarray) -> list[str]:
         """For each image: "" when it is like the real digits, else a reason ("flat", "filled", "unlike"
         or "tangled") for the first score over its limit, in the order of SCORES."""
-        scores = self.scores(network, x)
-        surprises = np.stack([self.surprise(name, scores[name]) for name in JOINT])
+        scores, surprises = self._scored(network, x)
         out = [""] * len(x)
         for name in reversed(SCORES):  # the first score in SCORES wins: it is written last
             for i in np.flatnonzero(scores[name] > self.limits[name]):

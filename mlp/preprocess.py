@@ -122,7 +122,12 @@ def to_mnist(image: np.ndarray, *, min_ink: float = DEFAULT_MIN_INK,
     strokes are brought to first (see with_stroke_ratio); None keeps them.
     ``slant_kept``: the share of the digit's slant left after centring (see deslant); 1 keeps it all.
     """
-    grey = to_grey(image)
+    return grey_to_mnist(to_grey(image), min_ink=min_ink, stroke_ratio=stroke_ratio, slant_kept=slant_kept)
+
+
+def grey_to_mnist(grey: np.ndarray, *, min_ink: float = DEFAULT_MIN_INK, stroke_ratio: float | None = STROKE_RATIO,
+                  slant_kept: float = 1 - DESLANT) -> np.ndarray | None:
+    """to_mnist of a drawing already made grey by to_grey (for a caller that needs the grey image too)."""
     h, w = grey.shape
     ink = float(grey.sum()) * SIZE * SIZE / max(h * w, SIZE * SIZE)
     if ink < min_ink:
