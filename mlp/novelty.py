@@ -58,17 +58,29 @@ class NoveltyCheck:
         """Every score (the module docstring) of every image in x (n, 784), float32."""
         return self._scored(network, x)[0]
 
-    def _scored(self, network: Network, x: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """The scores, and the surprise of each of JOINT's (len(JOINT), n) (empty before it is fitted)."""
+    def _scored(self, network: Network, x: np.ndarray, *, lazy: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The scores, and the surprise of each of JOINT's (len(JOINT), n) (empty before it is fitted).
+        `lazy`: trace the centre line (the slowest part) only where its length could tip the joint score
+        over its limit; elsewhere the length reads 0, which changes no reason."""
         x = _check_images(x)
         wide, ink = shape_scores(x)
         parts = [self._network_scores(network, x[first:first + CHUNK]) for first in range(0, len(x), CHUNK)]
         out = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
-        out.update(wide=wide, ink=ink, length=centre_line_length(x))
-        surprises = np.stack([self.surprise(name, out[name]) for name in JOINT]) if self.real else np.empty(0)
-        if self.real:
-            out["joint"] = surprises.sum(axis=0)
-        return out, surprises
+        out.update(wide=wide, ink=ink)
+        if not self.real:
+            out["length"] = centre_line_length(x)
+            return out, np.empty(0)
+        surprises = {name: self.surprise(name, out[name]) for name in JOINT if name != "length"}
+        traced = np.ones(len(x), bool)
+        if lazy:  # the length's surprise is at most log(n + 1), for a drawing longer than every real digit
+            most = np.log(len(self.real["length"]) + 1) + 1e-3
+            traced = sum(surprises.values()) + most > self.limits["joint"]
+        out["length"] = np.zeros(len(x), np.float32)
+        out["length"][traced] = centre_line_length(x[traced])
+        surprises["length"] = self.surprise("length", out["length"])
+        stacked = np.stack([surprises[name] for name in JOINT])
+        out["joint"] = stacked.sum(axis=0)
+        return out, stacked
 
     def surprise(self, name: str, values: np.ndarray) -> np.ndarray:
         """Minus the log of the share of real digits whose `name` score is at least each value (one more
@@ -102,7 +114,7 @@ class NoveltyCheck:
     def reasons(self, network: Network, x: np.ndarray) -> list[str]:
         """For each image: "" when it is like the real digits, else a reason ("flat", "filled", "unlike"
         or "tangled") for the first score over its limit, in the order of SCORES."""
-        scores, surprises = self._scored(network, x)
+        scores, surprises = self._scored(network, x, lazy=True)
         out = [""] * len(x)
         for name in reversed(SCORES):  # the first score in SCORES wins: it is written last
             for i in np.flatnonzero(scores[name] > self.limits[name]):
@@ -163,8 +175,8 @@ def _class_spread(h: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.nd
 def centre_line_length(x: np.ndarray) -> np.ndarray:
     """The number of pixels on the centre line (Zhang-Suen thinning) of each 28x28 image's ink."""
     images = _check_images(x).reshape(-1, 28, 28) > CENTRE_LINE_INK
-    return np.concatenate([thin(images[i:i + CHUNK]).sum(axis=(1, 2)) for i in range(0, len(images), CHUNK)]
-                          ).astype(np.float32)
+    lengths = [thin(images[i:i + CHUNK]).sum(axis=(1, 2)) for i in range(0, len(images), CHUNK)]
+    return np.concatenate(lengths).astype(np.float32) if lengths else np.zeros(0, np.float32)
 
 
 def shape_scores(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,8 @@ import pytest
 from mlp.config import TrainConfig
 from mlp.mnist import load_mnist
 from mlp.canvas_like import non_digits
-from mlp.novelty import JOINT, SCORES, centre_line_length, fit_novelty, shape_scores, too_small
+from mlp import novelty
+from mlp.novelty import JOINT, REASON_OF, SCORES, centre_line_length, fit_novelty, shape_scores, too_small
 from mlp.preprocess import to_mnist
 from mlp.trainer import train
 
@@ -107,3 +108,34 @@ def test_centre_line_length_counts_the_pixels_along_a_stroke():
     bar[0, 4:24, 12:16] = 1  # 20 rows tall, 4 wide: a centre line of about 20 pixels
     assert 16 <= centre_line_length(bar.reshape(1, 784))[0] <= 20
     assert centre_line_length(np.zeros((1, 784)))[0] == 0
+    assert centre_line_length(np.zeros((0, 784))).shape == (0,)
+
+
+def test_a_network_without_hidden_layers_is_measured_on_its_input(mnist_dir):
+    """Softmax regression has no hidden layer: the image itself stands in for both layers' outputs."""
+    data = load_mnist(mnist_dir)
+    model = train(TrainConfig(hidden=(), epochs=1, per_class=100, validation_share=0), data).model
+    check = fit_novelty(model.network, data.x_train[:1000], data.x_test[:1000], references=500)
+    assert check.references.shape == (500, 784) and check.whiten.shape == (784, 784)
+    assert check.reasons(model.network, square(4, 4, 20, 20)) == ["filled"]
+    assert np.mean([r == "" for r in check.reasons(model.network, data.x_test[1000:1400])]) > 0.9
+
+
+def test_reasons_trace_centre_lines_only_where_they_can_matter_and_say_the_same(trained, monkeypatch):
+    """Skipping the centre line where even the longest could not tip the joint score changes no reason."""
+    model, check, data = trained
+    scribbles = [to_mnist(d.image).ravel() for d in non_digits(30, seed=6) if d.label == "scribble"]
+    x = np.concatenate([data.x_test[5000:5200], np.stack(scribbles)])
+    full = check.scores(model.network, x)
+    expected = [""] * len(x)  # reasons from every score computed in full, by the rule reasons() follows
+    for name in reversed(SCORES):
+        for i in np.flatnonzero(full[name] > check.limits[name]):
+            parts = [check.surprise(part, full[part][i:i + 1])[0] for part in JOINT]
+            expected[i] = REASON_OF[JOINT[int(np.argmax(parts))] if name == "joint" else name]
+    traced = []
+    monkeypatch.setattr(novelty, "centre_line_length", lambda images: traced.append(len(images)) or
+                        centre_line_length(images))
+    assert check.reasons(model.network, x) == expected
+    assert traced[0] < len(x) // 2  # most real digits are settled without it
+    traced.clear()
+    assert check.reasons(model.network, data.x_test[5000:5001]) == [""] and traced == [0]  # a plain digit: none
