@@ -90,6 +90,7 @@ class NoveltyCheck:
         return (-np.log((beyond + 1) / (len(real) + 1))).astype(np.float32)
 
     def _network_scores(self, network: Network, x: np.ndarray) -> dict[str, np.ndarray]:
+        """far, angle, energy and mahal: the scores read from what the network measured, one forward pass."""
         first, last, logits = _layers(network, x)
         far, angle = self._neighbour_scores(first)
         top = logits.max(axis=1)
