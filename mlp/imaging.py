@@ -12,9 +12,12 @@ Coordinates are pixel indices: pixel ``(r, c)`` is centred at ``(r, c)``.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 
+@lru_cache(maxsize=4096)
 def area_resize_matrix(n_in: int, n_out: int) -> np.ndarray:
     """Weights mapping ``n_in`` pixels onto ``n_out`` pixels by area averaging.
 
@@ -24,7 +27,8 @@ def area_resize_matrix(n_in: int, n_out: int) -> np.ndarray:
     it covers, so row ``i`` of the returned ``(n_out, n_in)`` matrix holds
     those overlaps divided by ``s`` and sums to 1. The same formula shrinks
     (each output averages several inputs) and enlarges (each output sits
-    inside one input, or straddles two).
+    inside one input, or straddles two). Kept per size pair (a drawing needs
+    four), read-only.
     """
     if n_in < 1 or n_out < 1:
         raise ValueError(f"sizes must be >= 1, got n_in={n_in}, n_out={n_out}")
@@ -33,7 +37,9 @@ def area_resize_matrix(n_in: int, n_out: int) -> np.ndarray:
     hi = lo + s
     j = np.arange(n_in)[None, :]  # input pixel j covers [j, j + 1)
     overlap = np.clip(np.minimum(hi, j + 1) - np.maximum(lo, j), 0.0, None)
-    return (overlap / s).astype(np.float32)
+    matrix = (overlap / s).astype(np.float32)
+    matrix.flags.writeable = False
+    return matrix
 
 
 def resize_area(img: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -46,7 +46,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                 lr=1e-3, batch_size=128, epochs=10, schedule="cosine", augment=True)),
     Preset("best", "Best: wider, longer, wiggled (99%)",
            "The modern set-up with twice the units, all 60,000 training digits and 20 epochs of randomly "
-           "shifted, rotated and scaled digits: 99% of the test digits read right, in about three minutes.",
+           "shifted, rotated and scaled digits: 99% of the test digits read right, in about a minute and a half "
+           "of training on a free core.",
            dict(hidden=(512, 256), activation="relu", init="he", loss="cross-entropy", optimizer="adam",
                 lr=1e-3, batch_size=128, epochs=20, schedule="cosine", augment=True, validation_share=0.0)),
 )}

@@ -8,7 +8,7 @@ import pytest
 
 from mlp.imaging import area_resize_matrix, resize_area
 from mlp.canvas_like import polyline, render
-from mlp.preprocess import STROKE_RATIO, center_of_mass, stroke_width, to_mnist
+from mlp.preprocess import DESLANT, STROKE_RATIO, center_of_mass, deslant, slant, stroke_width, to_mnist
 
 N_MNIST = 20  # how many real test digits to re-process
 
@@ -41,8 +41,8 @@ def seven(top: int, left: int) -> np.ndarray:
 
 
 def geometry(canvas: np.ndarray) -> np.ndarray | None:
-    """to_mnist with the strokes kept as drawn: cropping, fitting and centring alone."""
-    return to_mnist(canvas, stroke_ratio=None)
+    """to_mnist with the strokes and slant kept as drawn: cropping, fitting and centring alone."""
+    return to_mnist(canvas, stroke_ratio=None, slant_kept=1)
 
 
 def assert_centred(img: np.ndarray) -> None:
@@ -189,7 +189,7 @@ def test_real_mnist_digits_come_back_nearly_unchanged(mnist_dir):
         out = geometry(canvas)
         assert out is not None
         assert np.corrcoef(out.ravel(), digit.ravel())[0, 1] > 0.99
-        bolder_or_finer.append(np.corrcoef(to_mnist(canvas).ravel(), digit.ravel())[0, 1])
+        bolder_or_finer.append(np.corrcoef(to_mnist(canvas, slant_kept=1).ravel(), digit.ravel())[0, 1])
     # with MNIST's stroke width restored, most come back nearly as they were; the finest are made bolder
     assert np.median(bolder_or_finer) > 0.97 and min(bolder_or_finer) > 0.75
 
@@ -219,3 +219,32 @@ def test_a_thin_stroke_beside_bold_ones_is_not_peeled_away():
     paint(canvas, slice(60, 240), slice(139, 141))  # and a hairline stem under it
     out = to_mnist(canvas)
     assert bbox_size(out)[0] == 20  # the stem is still there
+
+
+def leaning_one(lean: int, height: int = 200) -> np.ndarray:
+    """A '1' drawn as a bar `height` px tall whose top is `lean` px right of its foot."""
+    canvas = blank_canvas()
+    for k in range(height):
+        c = 128 + lean // 2 - k * lean // height
+        canvas[40 + k, c:c + 24, :3] = 255
+    return canvas
+
+
+def test_most_of_a_slant_is_sheared_away_about_the_centre():
+    kept, upright = to_mnist(leaning_one(80), slant_kept=1), to_mnist(leaning_one(80))
+    assert slant(kept)[0] < -0.3  # the top leans right: columns fall as rows grow
+    assert abs(slant(upright)[0] - (1 - DESLANT) * slant(kept)[0]) < 0.05
+    assert abs(center_of_mass(upright)[1] - center_of_mass(kept)[1]) < 0.1
+    assert upright.max() == 1.0
+
+
+def test_an_upright_digit_is_left_as_it_is():
+    bar = np.zeros((28, 28), np.float32)
+    bar[4:24, 12:16] = 1
+    np.testing.assert_allclose(deslant(bar), bar, atol=1e-6)
+
+
+def test_a_stroke_leaning_more_than_45_degrees_is_no_slanted_digit():
+    dash = to_mnist(leaning_one(200, height=100), slant_kept=1)  # 200 px across for 100 down
+    assert slant(dash)[0] < -1
+    np.testing.assert_array_equal(deslant(dash), dash)

@@ -8,7 +8,7 @@ import numpy as np
 from mlp.config import TrainConfig
 from mlp.model import Model, ModelOutputError
 from mlp.novelty import NoveltyCheck, too_small
-from mlp.preprocess import to_grey, to_mnist
+from mlp.preprocess import grey_to_mnist, to_grey
 from mlp.presets import get_preset
 
 EMPTY_HINT = "Draw a digit in the black square."
@@ -23,6 +23,7 @@ DOUBTS = {  # why a drawing does not look like a digit, by the reason novelty/to
     "filled": "It is filled in rather than drawn with strokes.",
     "unlike": "It is not like any digit this network learned: its units respond to it as to none of the "
               "training digits.",
+    "tangled": "Its strokes are far longer and more tangled than any digit's: a scribble?",
 }
 
 
@@ -46,11 +47,12 @@ def has_ink(image: np.ndarray) -> bool:
 
 
 def read_drawing(image: np.ndarray) -> CanvasReading:
-    """The canvas's RGBA image as the network's input, or the reason there is none (empty, or a mere dot)."""
-    if not has_ink(image):
-        return CanvasReading(None, EMPTY_HINT)
+    """The canvas's RGBA image as the network's input, or the reason there is none (empty, or a mere dot).
+    Empty as has_ink says (only the colours count), read from the grey image made anyway."""
     grey = to_grey(image)
-    digit = to_mnist(grey)
+    if not grey.any():
+        return CanvasReading(None, EMPTY_HINT)
+    digit = grey_to_mnist(grey)
     return CanvasReading(digit, "" if digit is not None else TOO_LITTLE_HINT, too_small(grey))
 
 
