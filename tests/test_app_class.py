@@ -175,8 +175,11 @@ def test_a_run_started_while_the_store_was_busy_is_still_saved_and_posted_when_i
         assert "Saved work is busy" in shown(ana) and not ana.exception  # the saver could not start
         assert ana.session_state[RUN_KEY].wait(120), "training did not end in time"
         ana.run()
+        assert not ana.exception, ana.exception
         store = Store(f"sqlite:///{path}")
-        [row] = store.runs(ana.query_params["w"])
+        rows = store.runs(ana.query_params["w"])
+        assert len(rows) == 1, f"{len(rows)} runs saved; the page said: {shown(ana)}"
+        [row] = rows
         [post] = Classes(store).board(Classes(store).by_code(code).id)
         store.close()
         assert (row.status, row.model is not None, post.nickname, post.run.id) == ("finished", True, "Ana", row.id)
