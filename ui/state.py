@@ -5,6 +5,7 @@ Pages call these accessors instead of reading `st.session_state` by string, so t
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Callable, Literal
 
 import numpy as np
@@ -17,6 +18,7 @@ from store import Classes, ClassInfo, Membership, StoreError, StoreUnavailable
 from ui import saved, saved_work
 from ui.controller import Run, TrainingRun
 from ui.kept import KEPT
+from ui.models import UPLOADED
 from ui.settings import Settings, default_settings
 from ui.text import escape_markdown
 
@@ -41,6 +43,7 @@ _WORKSPACE = "workspace"
 _WORKSPACE_TRIED = "workspace_tried"
 _ROWS = "stored_rows"  # a run's uid -> its row in the store
 _SAVER = "run_saver"
+_UNSAVED = "unsaved_runs"  # ended runs the store could not take yet, [(record, its row id or None)], and when
 _STORE_PROBLEM = "store_problem"
 _SAVED_TEXT = "saved_state_text"
 _WELCOME = "welcome_back"
@@ -53,6 +56,7 @@ _WITH_DRAWINGS = "train_with_class_drawings"
 _NOTEBOOK = "notebook_choices"
 
 NoticeKind = Literal["info", "warning", "success", "error"]
+RETRY_SAVE_SECONDS = 10.0  # an ended run the store could not take (busy, out of reach) is written again after this
 MAX_RUNS = 30  # runs a session keeps, each with its network (about 1 MB for 784-256-128-10)
 
 
@@ -133,6 +137,7 @@ def collect_finished() -> None:
         st.session_state[_COLLECTED] = run
         _keep(run.record)
         _store_finished(run)
+    _retry_unsaved()
     _say_released()
 
 
@@ -148,35 +153,76 @@ def _say_released() -> None:
 
 
 def _store_finished(run: TrainingRun) -> None:
-    """Write the ended run through its saver (whole, if the store failed when it started), then post it."""
+    """Write the ended run through its saver (whole, if the store failed when it started), then post it. A store
+    out of reach (busy, down) keeps the run for a later page: see _retry_unsaved."""
     saver = st.session_state.get(_SAVER)
     if saver is None or saver.run is not run:  # no saver: the store failed when the run started
-        row_id = _save_record(run.record)
-    else:
-        problem = saver.finish()
-        row_id = _rows()[run.record.uid] = saver.row_id  # a row over the limit is kept without its network
-        if problem is not None:
-            set_store_problem(problem)
-    if row_id is not None:
-        _post(row_id)  # posted either way: a run saved late still reaches the class board
+        _write_ended(run.record, None)
+        return
+    problem = saver.finish()
+    if isinstance(problem, StoreUnavailable):
+        set_store_problem(problem)
+        _later(run.record, saver.row_id)
+        return
+    if problem is not None:  # over the workspace's limit: the row is kept without its network
+        set_store_problem(problem)
+    _rows()[run.record.uid] = saver.row_id
+    _post(saver.row_id)
+
+
+def _write_ended(record: Run, row_id: int | None) -> bool:
+    """An ended run's whole row (a new one, or its "running" row finished) and its post to the class board (an
+    uploaded network is not posted);
+    False when the store is out of reach (kept for later), True once written or refused for good (said)."""
+    workspace_id = workspace()
+    if workspace_id is None:
+        return True
+    try:
+        store = saved_work.open_store()
+        if row_id is None:
+            row_id = store.add_run(workspace_id, saved.stored(record))
+        else:
+            store.finish_run(workspace_id, row_id, saved.stored(record))
+    except StoreUnavailable as error:
+        set_store_problem(error)
+        _later(record, row_id)
+        return False
+    except StoreError as error:  # a limit: add_run kept nothing, finish_run the row without its network
+        set_store_problem(error)
+        if row_id is None:
+            return True
+    _rows()[record.uid] = row_id
+    if record.status != UPLOADED:  # the board shows what the class trained
+        _post(row_id)
+    return True
+
+
+def _later(record: Run, row_id: int | None) -> None:
+    unsaved = st.session_state.setdefault(_UNSAVED, ([], 0.0))[0]
+    if all(r is not record for r, _ in unsaved):
+        unsaved.append((record, row_id))
+    st.session_state[_UNSAVED] = (unsaved, time.monotonic())
+
+
+def _retry_unsaved() -> None:
+    """Every RETRY_SAVE_SECONDS, write the ended runs the store could not take (still in the session: a run
+    deleted meanwhile is not written), and say so once they are saved."""
+    unsaved, tried = st.session_state.get(_UNSAVED, ([], 0.0))
+    if not unsaved or time.monotonic() - tried < RETRY_SAVE_SECONDS:
+        return
+    st.session_state[_UNSAVED] = ([], time.monotonic())
+    kept = [(record, row_id) for record, row_id in unsaved if find_run(record.uid) is record]
+    saved_now = [record for record, row_id in kept if _write_ended(record, row_id)]
+    if saved_now:
+        names = ", ".join(f"**{escape_markdown(r.name)}**" for r in saved_now)
+        set_notice(f"Saved now: {names} (the store could not take it when it ended).", "success")
 
 
 def add_run(record: Run) -> None:
     """Keep a run made outside training (an uploaded model) and make it the one Draw and Inspect use."""
     _keep(record)
     choose_run(record.uid)
-    _save_record(record)
-
-
-def _save_record(record: Run) -> int | None:
-    """Write a whole run into the session's workspace, if it has one; its row id, or None."""
-    workspace_id = workspace()
-    if workspace_id is None:
-        return None
-    row_id = _saving(lambda store: store.add_run(workspace_id, saved.stored(record)))
-    if row_id is not None:
-        _rows()[record.uid] = row_id
-    return row_id
+    _write_ended(record, None)
 
 
 def find_run(uid: int | None) -> Run | None:
@@ -388,8 +434,8 @@ def restore_runs(runs: list[tuple[int, Run]]) -> None:
 
 def start_fresh(workspace_id: str | None) -> None:
     """An empty workspace: no runs, default settings, an empty canvas (the old workspace stays at its address)."""
-    for key in (RUN_KEY, RUNS_KEY, _CHOSEN, _COMPARED, _COUNTER, _COLLECTED, _ROWS, _SAVER, DIGIT_KEY, _SAVED_TEXT,
-                _DRAWING_TEXT, _MEMBERSHIP):
+    for key in (RUN_KEY, RUNS_KEY, _CHOSEN, _COMPARED, _COUNTER, _COLLECTED, _ROWS, _SAVER, _UNSAVED, DIGIT_KEY,
+                _SAVED_TEXT, _DRAWING_TEXT, _MEMBERSHIP):
         st.session_state.pop(key, None)
     replace_settings(default_settings())
     clear_canvas()
