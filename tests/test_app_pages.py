@@ -61,6 +61,8 @@ def test_home_says_what_the_app_is_and_which_data_is_loaded(app):
     assert "MLP playground" in app.title[0].value
     assert any("Full MNIST" in s.value and "60,000" in s.value for s in app.success)
     assert "Where to start" in texts(app)
+    links = [link.proto.page for link in app.get("page_link")]
+    assert links == [spec(title).url_path for title in ("Train", "Draw", "Inspect", "Compare", "Notebook", "Class")]
     sidebar = "\n".join(c.value for c in app.sidebar.caption)
     assert "Full MNIST" in sidebar and "your runs and settings are kept at this page's address" in sidebar
 

@@ -33,8 +33,14 @@ CARDS = (
     ("Compare", "**Compare** runs",
      "Every training is kept: overlay the curves of a learning rate of 0.000001, 0.001 and 1 (or 50 against 256 "
      "hidden units) and see their settings and results side by side."),
+    ("Notebook", "**Fix** a student's notebook",
+     "A student's network reached 9%, then 90%, and ended asking for help. Replay its mistakes one fix at a time, "
+     "check its gradients against the loss, and see what each fix was worth."),
+    ("Class", "**Teach** a class",
+     "One link for students, one for you: every run they finish appears on the class board, where their "
+     "learning rates against accuracy become one sweep to project, and their own drawings become a test set."),
 )
-for row in (CARDS[:2], CARDS[2:]):
+for row in (CARDS[i:i + 2] for i in range(0, len(CARDS), 2)):
     for column, (title, label, text) in zip(st.columns(2, gap="large"), row):
         with column, st.container(border=True):
             link(title, label)
