@@ -5,7 +5,8 @@ round brush of fixed width, at any size and place in a 280x280 square. To measur
 drawings without people drawing thousands of digits, each test digit is thinned to its centre line and
 that line is traced again with a round brush, at a random size, position, slant and brush width. The
 result is the canvas's own picture (white on black RGBA, 280x280), to be read by the app's own
-preprocessing. Only test digits are used, so a network trained on MNIST's training set never saw them.
+preprocessing. A part far bolder than the digit's strokes (a small loop the pen filled in) stays filled:
+thinned, it would become a line that no one draws, an 8 with one loop. Only test digits are used, so a network trained on MNIST's training set never saw them.
 
 Non-digits (scribbles, letters, lines, dots, filled blobs) are drawn with the same brush, for measuring
 how often a network notices that a drawing is not a digit.
@@ -17,6 +18,7 @@ from typing import Iterator, NamedTuple
 import numpy as np
 
 from .imaging import bilinear_sample
+from .preprocess import grow, stroke_width
 
 CANVAS = 280  # the Draw page's canvas side, in pixels
 UPSCALE = 3  # digits are thinned at 84x84: at 28x28 their centre lines would be one jagged pixel wide
@@ -95,6 +97,14 @@ def thin(binary: np.ndarray) -> np.ndarray:
     return img[:, 1:-1, 1:-1]
 
 
+def bold_parts(binary: np.ndarray) -> np.ndarray:
+    """The parts of each boolean image (n, H, W) bolder than its own strokes: what is left after peeling
+    half its mean stroke width off every side. A stroke of that width vanishes; a filled loop or a blot
+    leaves its core, which the brush then fills again."""
+    ink = np.asarray(binary, np.float32)
+    return np.array([grow(img, -max(1, round(stroke_width(img) / 2))) > 0.5 for img in ink]).reshape(ink.shape)
+
+
 def centre_line_points(skeleton: np.ndarray) -> np.ndarray:
     """(m, 2) float (row, column) points along a one-pixel skeleton: its pixels, and between every two
     touching pixels three more, so the line stays continuous however much it is enlarged."""
@@ -166,9 +176,10 @@ def drawn_digits(x_test: np.ndarray, y_test: np.ndarray, count: int, seed: int =
     picks = _even_picks(y_test, count, rng)
     for first in range(0, len(picks), chunk):
         rows = picks[first:first + chunk]
-        skeletons = thin(upscale(x_test[rows]) > 0.5)
-        for row, skeleton in zip(rows, skeletons):
-            yield Drawing(_redraw(centre_line_points(skeleton), rng), int(y_test[row]))
+        inked = upscale(x_test[rows]) > 0.5
+        for row, skeleton, bold in zip(rows, thin(inked), bold_parts(inked)):
+            points = np.concatenate([centre_line_points(skeleton), np.argwhere(bold).astype(np.float32)])
+            yield Drawing(_redraw(points, rng), int(y_test[row]))
 
 
 def _even_picks(labels: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:

@@ -190,15 +190,16 @@ def with_stroke_ratio(crop: np.ndarray, ratio: float) -> np.ndarray:
     work = resize_area(crop, max(1, round(crop.shape[0] * factor)), max(1, round(crop.shape[1] * factor)))
     change = float(np.clip((ratio * WORK_SIDE - stroke_width(work)) / 2, -MAX_PEEL, MAX_GROW))
     work = np.pad(work, MAX_GROW + 1)
-    changed = _morph(work, change)
+    changed = grow(work, change)
     box, new_box = _ink_box(work), _ink_box(changed)
     if new_box is None or any(b - n > 2 * abs(change) + 2 for b, n in zip(_sides(box), _sides(new_box))):
         return crop
     return changed[new_box]
 
 
-def _morph(img: np.ndarray, change: float) -> np.ndarray:
-    """Grow (change > 0) or peel (< 0) the ink by |change| pixels on each side; a fraction blends."""
+def grow(img: np.ndarray, change: float) -> np.ndarray:
+    """The 2-D image with its ink grown (change > 0) or peeled (< 0) by |change| pixels on each side; a
+    fraction blends."""
     pick = np.maximum if change > 0 else np.minimum
     whole, part = divmod(abs(change), 1.0)
     for _ in range(int(whole)):
