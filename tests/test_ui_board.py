@@ -22,6 +22,13 @@ def test_rows_are_newest_first_and_skip_what_cannot_be_read():
     assert rows[1]["settings"].startswith("lr") and rows[1]["seconds"] == 3.2
 
 
+def test_the_run_column_leaves_out_the_settings_the_app_named_it_after():
+    named = [Post(n, "Ana", False, StoredRun(name, TrainConfig(lr=1e-2).to_dict(), "finished", test_accuracy=0.9))
+             for n, name in enumerate(["Run 3: lr 0.01", "Run 4: quick model", "My best: lr 0.01", "Run 5"])]
+    assert [r["run"] for r in board_rows(named)] == ["Run 5", "My best: lr 0.01", "Run 4: quick model", "Run 3"]
+    assert board_rows(named)[-1]["settings"] == "lr 0.01"
+
+
 def test_the_class_handwriting_column_appears_once_there_are_drawings_with_what_each_run_is_scored_on():
     rows = board_rows(POSTS[:3], {101: (0.5, "all"), 102: (None, "held-out writers' drawings")})
     assert [(r["student"], r["class handwriting"], r["scored on"]) for r in rows] == [

@@ -34,6 +34,13 @@ def _label(config: TrainConfig) -> str:
     return short_label(config, most=4) or "the defaults"
 
 
+def own_name(name: str, config: TrainConfig) -> str:
+    """A run's name without the settings the app wrote into it ('Run 3: lr 0.01' -> 'Run 3'): the settings have
+    their own column. A name the student or a page gave ('Run 2: quick model', a renamed run) is kept whole."""
+    automatic = f": {short_label(config)}"
+    return name.removesuffix(automatic) if saved.RUN_NUMBER.fullmatch(name.removesuffix(automatic)) else name
+
+
 def config_of(post: Post) -> TrainConfig | None:
     """The run's settings, or None for a row this version cannot read (it is left off the board). Cached: a
     board of 300 runs redrawn every few seconds would otherwise spend most of its time checking settings."""
@@ -54,7 +61,7 @@ def board_rows(posts: Sequence[Post], handwriting: dict[int, tuple[float | None,
     on some is scored on the others only: ui.handwriting_data.scored_on)."""
     rows = []
     for p, config in reversed(readable(posts)):
-        row = {"student": p.nickname, "run": p.run.name, "settings": _label(config),
+        row = {"student": p.nickname, "run": own_name(p.run.name, config), "settings": _label(config),
                "test accuracy": p.run.test_accuracy}
         if handwriting:
             row["class handwriting"], row["scored on"] = handwriting.get(p.run.id, (None, ALL_DRAWINGS))
