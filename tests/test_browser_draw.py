@@ -2,6 +2,7 @@
 drawn with the mouse (or a finger) is read, a scribble is called no digit, and the answer is large."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -9,6 +10,28 @@ from test_browser import BARS, INKED, Server, new_page, shoot, wait_until
 
 QUICK_TRAINING_MS = 240_000  # a few seconds alone; a loaded 2-core machine can take a minute or more
 SIZES = {"phone": (390, 844), "projector": (1920, 1080)}
+
+
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int) -> list[tuple[float, float]]:
+    """Points along an ellipse's arc, as fractions of the canvas; angles in half-turns, 0 at the right, clockwise."""
+    turns = np.linspace(start, end, n) * np.pi
+    return [(cx + rx * np.cos(t), cy + ry * np.sin(t)) for t in turns]
+
+
+# Each digit as one stroke, the way a person draws it: a 1 with a flag, a 4 with an open top (its stem drawn
+# up and down again), an 8 crossing itself, a 9 whose stem leaves the loop.
+TEN_DIGITS = {
+    0: _arc(0.5, 0.5, 0.2, 0.32, -0.5, 1.56, 24),
+    1: [(0.4, 0.27), (0.52, 0.15), (0.52, 0.85)],
+    2: _arc(0.5, 0.33, 0.18, 0.15, -1, 0.25, 12) + [(0.3, 0.82), (0.72, 0.82)],
+    3: _arc(0.48, 0.33, 0.17, 0.15, -0.9, 0.5, 12) + _arc(0.48, 0.65, 0.19, 0.17, -0.5, 0.9, 12),
+    4: [(0.38, 0.15), (0.3, 0.6), (0.72, 0.6), (0.6, 0.6), (0.6, 0.3), (0.6, 0.88)],
+    5: [(0.68, 0.18), (0.36, 0.18), (0.33, 0.45)] + _arc(0.48, 0.62, 0.19, 0.2, -0.75, 0.8, 14),
+    6: [(0.62, 0.15), (0.42, 0.33)] + _arc(0.5, 0.65, 0.18, 0.19, -0.9, 1.1, 18),
+    7: [(0.25, 0.2), (0.75, 0.2), (0.4, 0.85)],
+    8: [(0.5 + 0.17 * np.sin(2 * t), 0.5 - 0.33 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 32)],
+    9: _arc(0.5, 0.32, 0.16, 0.16, 0, 2, 20) + [(0.66, 0.32), (0.63, 0.85)],
+}
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +78,19 @@ def wider_brush_keeps_the_drawing(page: Page) -> None:
     assert page.locator("#predicted-digit").inner_text().strip() == "7"
 
 
+def read_ten_digits(page: Page) -> list[int]:
+    """Draw 0 to 9 with the mouse, one after the other, and note what the page answers for each."""
+    answers = []
+    for digit, points in TEN_DIGITS.items():
+        clear(page)
+        stroke(page, canvas_box(page), points)
+        page.locator("#predicted-digit").wait_for(timeout=QUICK_TRAINING_MS)
+        answers.append(int(page.locator("#predicted-digit").inner_text()))
+        if digit in (1, 4, 8):
+            shoot(page, f"draw_digit_{digit}")
+    return answers
+
+
 def test_the_canvas_scales_with_the_screen_and_reads_what_is_drawn(browser, server):
     widths = {}
     page = new_page(browser, *SIZES["phone"])
@@ -81,7 +117,9 @@ def test_the_canvas_scales_with_the_screen_and_reads_what_is_drawn(browser, serv
         page.get_by_text("does not look like a digit").wait_for()
         assert page.get_by_text("being sure is not being right").is_visible()
         shoot(page, f"draw_{name}_dash")
+    answers = read_ten_digits(page)
     page.close()
+    assert answers == list(TEN_DIGITS), f"the ten digits drawn with the mouse were read as {answers}"
     assert widths["phone"] <= SIZES["phone"][0] - 20  # the whole canvas on a phone's screen, with a margin
     assert widths["phone"] >= 300  # large enough for a finger
     assert widths["projector"] >= 1.5 * 280  # large on a projector
