@@ -81,6 +81,9 @@ def network_choice() -> Run | None:
         with st.container(width=560):
             chosen = model_picker("inspect_model", "Network to inspect")
         model_download(chosen, key="download_inspect")
+    if chosen.model is None:  # in the saved work, which cannot be read just now
+        st.warning(state.network_trouble(chosen), icon=":material/cloud_off:")
+        return None
     where = "uploaded file" if chosen.status == "uploaded" else chosen.status
     st.caption(f"{describe(chosen.config)} · {where}")
     with st.expander("Upload a network file (.npz)"):
