@@ -333,6 +333,7 @@ def _read_back(record: Run) -> Model | None:
         return None
     record.take_network(model)
     KEPT.keep(record)
+    _say_released()  # on the page now, when this let go of this session's others
     return model
 
 
