@@ -510,8 +510,8 @@ def restore_runs(runs: list[tuple[int, Run]]) -> None:
 
 def start_fresh(workspace_id: str | None) -> None:
     """An empty workspace: no runs, default settings, an empty canvas (the old workspace stays at its address)."""
-    for key in (RUN_KEY, RUNS_KEY, _CHOSEN, _COMPARED, _COUNTER, _COLLECTED, _ROWS, _SAVER, _UNSAVED, _UNREAD, DIGIT_KEY,
-                _SAVED_TEXT, _DRAWING_TEXT, _MEMBERSHIP):
+    for key in (RUN_KEY, RUNS_KEY, _CHOSEN, _COMPARED, _COUNTER, _COLLECTED, _ROWS, _SAVER, _UNSAVED, _UNREAD,
+                DIGIT_KEY, _SAVED_TEXT, _DRAWING_TEXT, _MEMBERSHIP):
         st.session_state.pop(key, None)
     replace_settings(default_settings())
     clear_canvas()

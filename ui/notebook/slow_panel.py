@@ -27,7 +27,8 @@ def _start(choice: int) -> dict:
     model = state.network(run) if run is not None else None  # None also while the store cannot give it back
     config, network = (FRESH_CONFIG, Model.create(FRESH_CONFIG).network) if model is None else \
         (run.config, model.network.copy())
-    return {"choice": choice if model is not None else FRESH, "config": config, "network": network, "steps": 0, "losses": [], "weights": []}
+    return {"choice": choice if model is not None else FRESH, "config": config, "network": network, "steps": 0,
+            "losses": [], "weights": []}
 
 
 def _slow() -> dict:
