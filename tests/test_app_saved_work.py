@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from browsing import free_port
-from store import Store, valid_workspace_id
+from store import Store, StoredRun, valid_workspace_id
 from store.store import HOST
 from mlp.config import TrainConfig
 from mlp.model import Model, load_model
@@ -292,3 +292,17 @@ def test_the_notice_of_networks_let_go_tells_apart_those_the_store_gives_back():
     assert "Download a network you want to keep" in session.released_words([gone])
     both = session.released_words([back, gone])
     assert both.index("set aside") < both.index("**Run 2** was let go") and "Download" in both
+
+
+def test_a_stored_network_that_cannot_be_read_leaves_the_menus_in_words(database):
+    store = Store(database)
+    workspace = store.create_workspace()
+    store.add_run(workspace, StoredRun("Run 1", SMALL.to_dict(), "finished", model=b"PK not a model file"))
+    store.close()
+    at = visit(workspace)
+    [record] = at.session_state[RUNS_KEY]
+    assert record.usable  # nothing read yet
+    at.switch_page(INSPECT).run()
+    assert not at.exception, at.exception
+    assert "There is no trained network in this session yet" in shown(at) and not record.usable
+    assert any("Run 1" in option for option in compared(at))  # its curves and results stay
