@@ -314,6 +314,7 @@ def network(record: Run) -> Model | None:
 
 
 def _read_back(record: Run) -> Model | None:
+    """Its network from the workspace's row; a row gone or unreadable takes the run out of the menus for good."""
     unread = st.session_state.setdefault(_UNREAD, {})
     if time.monotonic() - unread.get(record.uid, ("", -math.inf))[1] < READ_AGAIN_SECONDS:
         return None
