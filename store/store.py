@@ -33,6 +33,10 @@ INTERRUPTED = ("Interrupted: the server stopped while this run was training. Its
 # runs took 300 ms instead of 10). The drawings a run trained on come with the whole row, when it is scored.
 SUMMARY = [c for c in runs.c if c.name not in ("model", "curves", "bytes", "owner", "created", "updated", "drawings",
                                                "drawings_until")]
+# Every column but the network, for a workspace coming back: its networks are read one by one when used. Whether a
+# row has one is asked with length(model), which neither SQLite (3.40: `model IS NOT NULL` copies the blob) nor
+# PostgreSQL (the TOAST pointer knows the length) answers by reading the network.
+WITHOUT_NETWORK = [c for c in runs.c if c.name != "model"]
 HOST = socket.gethostname()
 OWNER = f"{HOST}:{os.getpid()}:{secrets.token_hex(4)}"  # this process, as rows it trains name it
 
@@ -61,6 +65,7 @@ class StoredRun:
     created: float = 0.0
     drawings: int = 0  # the class's drawings it trained on (0: none)
     drawings_until: float | None = None  # when the newest of them was labelled (Unix seconds)
+    has_network: bool = False  # the store holds its network (also when it was read without it: see Store.run_model)
 
     def texts(self) -> tuple[str, str]:
         """The config and curves as stored (JSON; NaN kept, as a diverged run's loss is)."""
@@ -153,12 +158,14 @@ class Store:
             self._check_room(conn, workspace, row, count=True)
             return self._insert(conn, workspace, row)
 
-    def runs(self, workspace: str, newest: int | None = None) -> list[StoredRun]:
+    def runs(self, workspace: str, newest: int | None = None, *, networks: bool = True) -> list[StoredRun]:
         """The workspace's runs, oldest first (only the `newest` ones if given); runs left "running" by a
-        process that is gone are marked interrupted first. Runs still training elsewhere come as "running"."""
+        process that is gone are marked interrupted first. Runs still training elsewhere come as "running".
+        `networks=False` leaves the model column unread (has_network says which runs have one: see run_model)."""
+        columns = [runs] if networks else [*WITHOUT_NETWORK, sa.func.length(runs.c.model).label("network_bytes")]
         with self._write() as conn:
             self._mark_interrupted(conn, workspace)
-            query = sa.select(runs).where(runs.c.workspace_id == workspace).order_by(runs.c.id.desc())
+            query = sa.select(*columns).where(runs.c.workspace_id == workspace).order_by(runs.c.id.desc())
             rows = conn.execute(query.limit(newest) if newest else query).mappings().all()
         return [_stored(row) for row in reversed(rows)]
 
@@ -170,6 +177,14 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return [_stored({**row, "model": None, "curves": "{}", "created": 0.0}) for row in rows]
+
+    def run_model(self, workspace: str, run_id: int) -> bytes | None:
+        """One run's network (its model file), from this workspace only: None for a run of another workspace, a run
+        gone, or one saved without its network."""
+        query = sa.select(runs.c.model).where(runs.c.id == run_id, runs.c.workspace_id == workspace)
+        with self._read() as conn:
+            content = conn.execute(query).scalar_one_or_none()
+        return None if content is None else bytes(content)
 
     def curves(self, workspace_ids: list[str], run_ids: list[int]) -> dict[int, dict[str, Any]]:
         """The curves of these runs, by run id (only runs of these workspaces)."""
@@ -282,11 +297,14 @@ def _size(row: StoredRun) -> int:
 
 
 def _stored(row: Mapping[str, Any]) -> StoredRun:
-    """A row read back; a summary (SUMMARY's columns) says nothing of the drawings it trained on."""
+    """A row read back; a summary (SUMMARY's columns) says nothing of the drawings it trained on, nor of its
+    network; a row read without its network (WITHOUT_NETWORK) says whether it has one."""
+    model = row.get("model")
     return StoredRun(row["name"], json.loads(row["config"]), row["status"], row["reason"], json.loads(row["curves"]),
                      row["test_accuracy"], row["test_loss"], row["seconds"], row["epochs"],
-                     None if row["model"] is None else bytes(row["model"]), row["id"], row["created"],
-                     row.get("drawings", 0), row.get("drawings_until"))
+                     None if model is None else bytes(model), row["id"], row["created"],
+                     row.get("drawings", 0), row.get("drawings_until"),
+                     model is not None or row.get("network_bytes") is not None)
 
 
 def _gone(owner: str, updated: float, now: float) -> bool:

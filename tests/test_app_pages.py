@@ -2,10 +2,12 @@
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
+from ui import saved_work
 from ui.navigation import PAGES, spec
 from ui.state import RUN_KEY
 from waiting import wait_until
@@ -162,16 +164,32 @@ def test_a_short_training_runs_and_its_results_render(app):
     assert "Run 1" in "\n".join(c.value for c in app.sidebar.caption)
 
 
-def test_a_network_let_go_for_the_servers_memory_is_said_once_and_its_results_stay(app):
+def test_a_network_let_go_for_the_servers_memory_is_said_once_and_its_results_stay(app, monkeypatch):
+    monkeypatch.setenv(saved_work.MB_ENV, "0.5")  # the store keeps the run's results, not its network
+    saved_work.close_stores()
+    try:
+        train_ones_and_nines(app, per_class=100)
+        record = app.session_state[RUN_KEY].record
+        record.release_network()  # as ui.kept does when another session's network needs the room
+        open_page(app, DRAW)
+        assert "was let go to free the server's memory" in texts(app) and not record.in_store
+        assert app.button(key="quick_train")  # nothing left to draw with: Draw offers a quick model
+        open_page(app, spec("Compare").script)
+        assert "was let go" not in texts(app)  # said once
+        assert record.test_accuracy is not None and record.history.train  # its results and curves stay
+    finally:
+        saved_work.close_stores()
+
+
+def test_a_network_let_go_that_the_store_holds_is_read_back_when_drawn_with(app):
     train_ones_and_nines(app, per_class=100)
     record = app.session_state[RUN_KEY].record
-    record.release_network()  # as ui.kept does when another session's network needs the room
+    weights = record.model.network.params.copy()
+    record.release_network()
     open_page(app, DRAW)
-    assert "was let go to free the server's memory" in texts(app)
-    assert app.button(key="quick_train")  # nothing left to draw with: Draw offers a quick model
-    open_page(app, spec("Compare").script)
-    assert "was let go" not in texts(app)  # said once
-    assert record.test_accuracy is not None and record.history.train  # its results and curves stay
+    assert "was set aside to free the server's memory" in texts(app) and "Download a network" not in texts(app)
+    assert record.in_store and np.array_equal(record.model.network.params, weights)  # read back to draw with
+    assert "quick_train" not in [button.key for button in app.button]
 
 
 def test_a_failing_run_is_explained_and_its_fix_applies_and_reruns_in_one_click(app):

@@ -14,14 +14,21 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from browsing import free_port
-from store import Store, valid_workspace_id
+from store import Store, StoredRun, valid_workspace_id
 from store.store import HOST
-from ui import saved_work
+from mlp.config import TrainConfig
+from mlp.model import Model, load_model
+from mlp.trainer import History
+from ui import saved, saved_work
+from ui import state as session
+from ui.controller import Run
+from ui.kept import KeptNetworks
 from ui.navigation import spec
 from ui.state import RUN_KEY, RUNS_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
-TRAIN, COMPARE = spec("Train").script, spec("Compare").script
+TRAIN, COMPARE, DRAW, INSPECT = (spec(name).script for name in ("Train", "Compare", "Draw", "Inspect"))
+SMALL = TrainConfig(hidden=(64,), classes=(1, 7), per_class=50)
 
 
 @pytest.fixture
@@ -83,11 +90,13 @@ def test_a_reload_brings_back_runs_networks_diagnosis_and_settings(database):
     [after] = again.session_state[RUNS_KEY]
     assert (after.name, after.status, after.test_accuracy, after.test_loss, after.config) == (
         before.name, before.status, before.test_accuracy, before.test_loss, before.config)
-    assert np.array_equal(after.model.network.params, before.model.network.params)
     assert after.history == before.history and after.findings == before.findings and after.usable
+    assert after.model is None and after.in_store  # its network stays in the store until a page uses it
     assert again.session_state["settings"]["lr"] == 0.05 and again.session_state["settings"]["classes"] == [1, 9]
     assert "Welcome back. 1 run and your settings are restored" in shown(again).replace("**", "")
     assert "Training: none now; 1 earlier run kept" in "\n".join(c.value for c in again.sidebar.caption).replace("**", "")
+    again.switch_page(DRAW).run()
+    assert np.array_equal(after.model.network.params, before.model.network.params)
     assert any(before.name in option for option in compared(again))
     train_one(again)  # numbering goes on after the restored run
     assert [r.name.split(":")[0] for r in again.session_state[RUNS_KEY]] == ["Run 1", "Run 2"]
@@ -196,3 +205,104 @@ def test_a_damaged_store_file_is_a_message_and_the_app_works_in_memory(mnist_dir
         assert len(at.session_state[RUNS_KEY]) == 1 and not at.exception
     finally:
         saved_work.close_stores()
+
+
+def stored_workspace(url: str, count: int) -> tuple[str, list[Model]]:
+    """A workspace whose `count` ended runs, each with its own small network, are in the store at `url`."""
+    store = Store(url)
+    workspace = store.create_workspace()
+    models = [Model.create(TrainConfig(**{**SMALL.to_dict(), "seed": n})) for n in range(count)]
+    for n, model in enumerate(models, 1):
+        store.add_run(workspace, saved.stored(Run(f"Run {n}", model.config, History(), "finished", "", model, 0.9, 0.3,
+                                                  1.0, 1.0)))
+    store.close()
+    return workspace, models
+
+
+def same(record: Run, model: Model) -> bool:
+    return record.model is not None and np.array_equal(record.model.network.params, model.network.params)
+
+
+def test_a_returning_student_reads_no_network_until_a_page_uses_one(database, monkeypatch):
+    workspace, models = stored_workspace(database, 10)
+    reads = []
+    monkeypatch.setattr(saved, "load_model", lambda file: reads.append(file.name) or load_model(file))
+    at = visit(workspace)
+    records = at.session_state[RUNS_KEY]
+    assert len(records) == 10 and reads == []
+    assert all(r.model is None and r.usable and r.in_store and not r.released for r in records)
+    assert "Welcome back. 10 runs" in shown(at).replace("**", "") and "set aside" not in shown(at)
+    at.switch_page(DRAW).run()
+    assert not at.exception, at.exception
+    assert reads == ["the saved network of Run 10"] and same(records[-1], models[-1])  # the newest, drawn with
+    assert all(r.model is None for r in records[:-1])
+
+
+def test_a_network_let_go_by_the_memory_cap_comes_back_from_the_store_with_the_same_weights(database, monkeypatch):
+    workspace, models = stored_workspace(database, 2)
+    kept = KeptNetworks(megabytes=1.5 * Run("", SMALL, History(), "", "", models[0], 0, 0, 0, 0).megabytes)
+    monkeypatch.setattr(session, "KEPT", kept)  # room for one of the two
+    at = visit(workspace)
+    first, second = at.session_state[RUNS_KEY]
+    at.switch_page(DRAW).run()
+    assert same(second, models[1]) and first.model is None
+    at.selectbox(key="draw_model").set_value(first.uid).run()
+    assert same(first, models[0]) and second.model is None and second.released and second.usable
+    assert "set aside to free the server's memory" in shown(at) and "Download a network" not in shown(at)
+    at.switch_page(INSPECT).run()
+    at.selectbox(key="inspect_model").set_value(second.uid).run()
+    assert not at.exception, at.exception
+    assert same(second, models[1]) and first.released and not second.released
+    assert np.isclose(kept.in_use, second.megabytes)
+
+
+def test_a_store_out_of_reach_when_a_network_is_needed_is_said_and_the_run_comes_back_later(
+        postgres_url, postgres_admin_url, mnist_dir, monkeypatch):
+    monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
+    monkeypatch.setenv("MLP_DATABASE_URL", postgres_url)
+    monkeypatch.setattr(session, "READ_AGAIN_SECONDS", 0.0)
+    workspace, models = stored_workspace(postgres_url, 1)
+    admin, name = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT"), sa.make_url(postgres_url).database
+    try:
+        at = visit(workspace)
+        [record] = at.session_state[RUNS_KEY]
+        with admin.connect() as conn:  # the database goes out of reach, as a server restarting is
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                         {"name": name})
+        at.switch_page(DRAW).run()
+        assert not at.exception, at.exception
+        assert "is kept in your saved work, which cannot be read just now" in shown(at).replace("**", "")
+        assert record.model is None and record.usable
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        at.run()
+        assert same(record, models[0]) and "cannot be read just now" not in shown(at)
+    finally:
+        saved_work.close_stores()
+        admin.dispose()
+
+
+def test_the_notice_of_networks_let_go_tells_apart_those_the_store_gives_back():
+    back, gone = (Run(name, SMALL, History(), "finished", "", None, 0.9, 0.3, 1.0, 1.0, in_store=kept)
+                  for name, kept in (("Run *1*", True), ("Run 2", False)))
+    assert session.released_words([back]) == (
+        "The network of **Run \\*1\\*** was set aside to free the server's memory (the networks used longest ago go "
+        "first): it is read back from your saved work when you use it.")
+    assert "Download a network you want to keep" in session.released_words([gone])
+    both = session.released_words([back, gone])
+    assert both.index("set aside") < both.index("**Run 2** was let go") and "Download" in both
+
+
+def test_a_stored_network_that_cannot_be_read_leaves_the_menus_in_words(database):
+    store = Store(database)
+    workspace = store.create_workspace()
+    store.add_run(workspace, StoredRun("Run 1", SMALL.to_dict(), "finished", model=b"PK not a model file"))
+    store.close()
+    at = visit(workspace)
+    [record] = at.session_state[RUNS_KEY]
+    assert record.usable  # nothing read yet
+    at.switch_page(INSPECT).run()
+    assert not at.exception, at.exception
+    assert "There is no trained network in this session yet" in shown(at) and not record.usable
+    assert any("Run 1" in option for option in compared(at))  # its curves and results stay

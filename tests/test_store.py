@@ -2,9 +2,11 @@
 limits, interrupted runs, and a database that is damaged, locked or unreachable."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -123,6 +125,30 @@ def test_one_workspace_cannot_touch_anothers_runs(store):
     assert store.runs(theirs)[0].name == "Renamed"
     store.delete_run(theirs, run_id)
     assert store.runs(theirs) == []
+
+
+def test_a_workspace_comes_back_without_its_networks_and_each_is_read_alone_from_its_own_workspace(store):
+    mine, theirs = store.create_workspace(), store.create_workspace()
+    model = os.urandom(300_000)
+    with_network, without = store.add_run(mine, finished(model)), store.add_run(mine, finished(None, name="Run 2"))
+    statements = []
+
+    def note(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", note)
+    try:
+        light = store.runs(mine, networks=False)
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", note)
+    whole = store.runs(mine)
+    assert [(r.name, r.model, r.has_network) for r in light] == [("Run 1", None, True), ("Run 2", None, False)]
+    assert light == [dataclasses.replace(r, model=None) for r in whole] and whole[0].model == model
+    read = [s for s in statements if "FROM runs" in s]
+    assert read and not any(re.search(r"runs\.model\b(?!\))", s) for s in read)  # only length(runs.model)
+    assert store.run_model(mine, with_network) == model
+    assert store.run_model(mine, without) is None and store.run_model(mine, with_network + 1000) is None
+    assert store.run_model(theirs, with_network) is None  # another workspace's run id reads nothing
 
 
 def test_newest_runs_only_oldest_first(store):

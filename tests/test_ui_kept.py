@@ -36,3 +36,19 @@ def test_a_closed_sessions_runs_leave_the_count_by_themselves():
     kept = KeptNetworks(megabytes=100)
     kept.keep(record("gone"))  # no session holds it any more
     assert kept.in_use == 0
+
+
+def test_a_released_network_the_store_holds_stays_usable_and_comes_back_but_one_of_nan_weights_never_does():
+    stored, broken, alone = record("in the store"), record("nan"), record("in memory only")
+    stored.in_store = broken.in_store = True
+    nan = broken.model.copy()
+    nan.network.params[0] = np.nan
+    broken.take_network(nan)
+    kept = KeptNetworks(megabytes=1.5 * stored.megabytes)
+    kept.keep(stored), kept.keep(alone), kept.keep(broken)
+    assert stored.released and alone.released and stored.model is None
+    assert stored.usable and not alone.usable and not broken.usable  # a NaN network is not read back either
+    back = Model.create(stored.config)
+    stored.take_network(back)
+    assert kept.keep(stored) == [broken] and stored.model is back and stored.usable and not stored.released
+    assert broken.released and not broken.usable  # let go, its NaN verdict stays: it never comes back to the menus

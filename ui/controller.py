@@ -54,12 +54,23 @@ class Run:
     uid: int = field(default_factory=lambda: next(_record_ids))  # stable across renames, for widgets
     drawings: int = 0  # the class's drawings it trained on (0: none): its handwriting score leaves them out
     drawings_until: float | None = None  # when the newest of them was labelled: later ones are new to it
+    in_store: bool = False  # the workspace's store holds its network: out of memory, it is read back (ui.state.network)
 
     def __post_init__(self) -> None:
-        # Checked once: a run whose loss exploded may keep NaN weights, which nothing can read or draw with.
-        self.usable = self.model is not None and bool(np.isfinite(self.model.network.params).all())
-        self.released = False  # its network was given back to free the server's memory (ui.kept)
-        self.last_used = time.monotonic()
+        self.take_network(self.model)
+
+    @property
+    def usable(self) -> bool:
+        """Whether its network can be drawn with: held with finite weights, or out of memory but in the store (and
+        not known to be NaN)."""
+        return bool(self._finite) if self.model is not None else self.in_store and self._finite is not False
+
+    def take_network(self, model: Model | None) -> None:
+        """Hold `model` (made, or read back from the store), checked once: a run whose loss exploded may keep NaN
+        weights, which nothing can read or draw with. The verdict outlives a release (None: never held)."""
+        self._finite = None if model is None else bool(np.isfinite(model.network.params).all())
+        self.model, self.released = model, False  # released: given back to free the server's memory (ui.kept)
+        self.touch()
 
     @property
     def megabytes(self) -> float:
@@ -72,8 +83,9 @@ class Run:
         self.last_used = time.monotonic()
 
     def release_network(self) -> None:
-        """Drop the network, keep the rest: the curves, results and diagnosis still show and compare."""
-        self.model, self.usable, self.released = None, False, True
+        """Drop the network, keep the rest: the curves, results and diagnosis still show and compare; a network the
+        store holds comes back when used."""
+        self.model, self.released = None, True
 
 
 @dataclass(frozen=True)

@@ -65,9 +65,10 @@ def handwriting_metric(record: Run) -> None:
     if handwriting is None:
         return
     handwriting, words = scored_on(handwriting, record, EVERYTHING)
-    if not len(handwriting):
+    model = state.network(record) if len(handwriting) else None
+    if model is None:
         return
-    right, total = score(record.model, handwriting)
+    right, total = score(model, handwriting)
     label = "Class handwriting" if words == EVERYTHING else "Class handwriting (held-out writers)"
     st.metric(label, f"{right / total:.1%}", help=f"{right} of {total} read right, on {words}: the gap to the test "
               "accuracy is how far MNIST's digits are from yours.", width="content")

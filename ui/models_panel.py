@@ -34,8 +34,12 @@ def model_picker(key: str, label: str = "Network") -> Run | None:
 
 
 def model_download(run: Run, key: str) -> None:
-    """The run's network as a .npz file, written only when the button is pressed."""
-    st.download_button("Download this network (.npz)", data=run.model.to_bytes, file_name=download_name(run.name),
+    """The run's network as a .npz file, written only when the button is pressed; no button while the store cannot
+    give back a network it holds (the page says so: state.network_trouble)."""
+    model = state.network(run)
+    if model is None:
+        return
+    st.download_button("Download this network (.npz)", data=model.to_bytes, file_name=download_name(run.name),
                        mime="application/octet-stream", key=key, icon=":material/download:", on_click="ignore",
                        help="A NumPy archive of the weights and every setting: open it later with the upload "
                             "box on the Inspect page, or in Python with mlp.load_model.")

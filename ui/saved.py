@@ -11,7 +11,7 @@ from typing import Any, Mapping
 from mlp.config import ConfigError, TrainConfig
 from mlp.diagnosis import diagnose
 from mlp.diagnostics import LayerStats
-from mlp.model import ModelFileError, load_model
+from mlp.model import Model, ModelFileError, load_model
 from mlp.trainer import DiagnosticPoint, EvalPoint, History, TrainPoint
 from store import StoredRun
 from ui.controller import Run
@@ -48,21 +48,22 @@ def stored(record: Run) -> StoredRun:
 
 
 def restored(saved: StoredRun) -> Run:
-    """A stored run as a record again: its network read back (validated as an upload is) and its diagnosis
-    recomputed. ValueError (ConfigError, ModelFileError) for a row this version cannot read."""
+    """A stored run as a record again: its network, when the row was read with it, read back (validated as an upload
+    is) and its diagnosis recomputed. ValueError (ConfigError, ModelFileError) for a row this version cannot read."""
     config = TrainConfig.from_dict(saved.config)
     logged = history(saved.curves)
-    model = load_model(_named(saved.model, saved.name)) if saved.model is not None else None
+    model = network(saved.model, saved.name) if saved.model is not None else None
     findings = (diagnose(config, logged, status=saved.status, reason=saved.reason)
                 if saved.status in DIAGNOSED else [])
     return Run(saved.name, config, logged, saved.status, saved.reason, model, saved.test_accuracy, saved.test_loss,
                saved.seconds, saved.epochs, findings, drawings=saved.drawings, drawings_until=saved.drawings_until)
 
 
-def _named(content: bytes, name: str) -> io.BytesIO:
+def network(content: bytes, name: str) -> Model:
+    """A stored network (its model file) read back and validated as an upload is; ModelFileError in words."""
     buffer = io.BytesIO(content)
     buffer.name = f"the saved network of {name}"
-    return buffer
+    return load_model(buffer)
 
 
 def restored_settings(saved: Mapping[str, Any] | None) -> Settings:

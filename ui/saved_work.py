@@ -81,6 +81,7 @@ class RunSaver:
         self._lock = threading.Lock()
         self._outcome: StoreError | None = None
         self._done = False
+        self.network_saved = False  # the final row holds the network: out of memory, it can be read back
         with _lock:
             _live[self.row_id] = self
         threading.Thread(target=self._follow, name=f"saving {run.name}", daemon=True).start()
@@ -90,8 +91,10 @@ class RunSaver:
         with self._lock:
             if not self._done:
                 self._done = True
+                row = saved.stored(self.run.record)
                 try:
-                    self.store.finish_run(self.workspace, self.row_id, saved.stored(self.run.record))
+                    self.store.finish_run(self.workspace, self.row_id, row)
+                    self.network_saved = row.model is not None
                 except StoreError as error:
                     self._outcome = error
                 with _lock:
@@ -127,15 +130,19 @@ class Restored:
 
 
 def restore(store: Store, workspace: str, newest: int) -> Restored:
-    """The workspace's newest runs as records, its settings and its drawing; StoreError when unreadable."""
+    """The workspace's newest runs as records, without their networks (each is read back when first used:
+    ui.state.network), its settings and its drawing; StoreError when unreadable."""
     runs, training, unreadable = [], [], 0
-    for row in store.runs(workspace, newest=newest):
+    for row in store.runs(workspace, newest=newest, networks=False):
         if row.status == "running":
             training.append(row.id)
             continue
         try:
-            runs.append((row.id, saved.restored(row)))
+            record = saved.restored(row)
         except saved.UNREADABLE:
             unreadable += 1
+            continue
+        record.in_store = row.has_network
+        runs.append((row.id, record))
     settings, drawing = store.workspace_state(workspace)
     return Restored(runs, training, unreadable, settings, drawing)

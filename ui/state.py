@@ -5,6 +5,7 @@ Pages call these accessors instead of reading `st.session_state` by string, so t
 from __future__ import annotations
 
 import json
+import math
 import time
 from typing import Any, Callable, Literal
 
@@ -37,6 +38,7 @@ DRAWING_KEY = "canvas_drawing"  # public: tests leave a drawing as the canvas wo
 _CANVAS_START = "canvas_start"
 _COMPARED = "compared_runs"
 _RELEASED_TOLD = "released_told"  # uids of runs whose network the memory cap let go, already said
+_UNREAD = "network_unread"  # uid -> (why the store could not give its network back, when)
 _LINK_READ = "link_read"
 _UPLOADS = "uploads_read"
 _WORKSPACE = "workspace"
@@ -58,6 +60,7 @@ _NOTEBOOK = "notebook_choices"
 NoticeKind = Literal["info", "warning", "success", "error"]
 RETRY_SAVE_SECONDS = 10.0  # an ended run the store could not take (busy, out of reach) is written again after this
 MAX_RUNS = 30  # runs a session keeps, each with its network (about 1 MB for 784-256-128-10)
+READ_AGAIN_SECONDS = 5.0  # a network the store could not give back is asked for again after this, not on every call
 
 
 def settings() -> Settings:
@@ -118,7 +121,7 @@ def finished_runs() -> list[Run]:
 def _keep(record: Run) -> None:
     """Add a run to the session's; past MAX_RUNS the oldest run that Draw and Inspect are not using makes room,
     and the next page shown says so once."""
-    in_use = chosen_run()
+    in_use = _picked()
     runs = finished_runs()
     runs.append(record)
     KEPT.keep(record)  # the server's cap on kept networks, across sessions
@@ -147,9 +150,25 @@ def _say_released() -> None:
     fresh = [r for r in finished_runs() if r.released and r.uid not in told]
     if fresh:
         told.update(r.uid for r in fresh)
-        names = ", ".join(f"**{escape_markdown(r.name)}**" for r in fresh)
-        set_notice(f"The network of {names} was let go to free the server's memory (the networks used longest "
-                   "ago go first); its curves and results stay. Download a network you want to keep.", "warning")
+        set_notice(released_words(fresh), "warning" if any(not r.in_store for r in fresh) else "info")
+
+
+def released_words(runs: list[Run]) -> str:
+    """What the owner reads of networks the memory cap let go: those the store holds come back when used; the
+    others are gone (only their curves and results stay)."""
+    back, gone = ([r for r in runs if r.in_store is kept] for kept in (True, False))
+    words = []
+    if back:
+        words.append(f"The network of {_names(back)} was set aside to free the server's memory (the networks used "
+                     "longest ago go first): it is read back from your saved work when you use it.")
+    if gone:
+        words.append(f"The network of {_names(gone)} was let go to free the server's memory (the networks used "
+                     "longest ago go first); its curves and results stay. Download a network you want to keep.")
+    return " ".join(words)
+
+
+def _names(runs: list[Run]) -> str:
+    return ", ".join(f"**{escape_markdown(r.name)}**" for r in runs)
 
 
 def _store_finished(run: TrainingRun) -> None:
@@ -166,6 +185,7 @@ def _store_finished(run: TrainingRun) -> None:
         return
     if problem is not None:  # over the workspace's limit: the row is kept without its network
         set_store_problem(problem)
+    run.record.in_store = saver.network_saved
     _rows()[run.record.uid] = saver.row_id
     _post(saver.row_id)
 
@@ -177,12 +197,13 @@ def _write_ended(record: Run, row_id: int | None) -> bool:
     workspace_id = workspace()
     if workspace_id is None:
         return True
+    row = saved.stored(record)
     try:
         store = saved_work.open_store()
         if row_id is None:
-            row_id = store.add_run(workspace_id, saved.stored(record))
+            row_id = store.add_run(workspace_id, row)
         else:
-            store.finish_run(workspace_id, row_id, saved.stored(record))
+            store.finish_run(workspace_id, row_id, row)
     except StoreUnavailable as error:
         set_store_problem(error)
         _later(record, row_id)
@@ -191,6 +212,8 @@ def _write_ended(record: Run, row_id: int | None) -> bool:
         set_store_problem(error)
         if row_id is None:
             return True
+    else:
+        record.in_store = row.model is not None
     _rows()[record.uid] = row_id
     if record.status != UPLOADED:  # the board shows what the class trained
         _post(row_id)
@@ -256,18 +279,73 @@ def delete_run(uid: int) -> None:
 
 
 def model_runs() -> list[Run]:
-    """The runs whose network can be used (none whose weights turned into NaN), newest first."""
+    """The runs whose network can be used (in memory or in the store; none whose weights turned into NaN), newest
+    first."""
     return [r for r in reversed(finished_runs()) if r.usable]
 
 
-def chosen_run() -> Run | None:
-    """The run whose network Inspect shows and Draw uses when nothing trains: the one picked, else the newest."""
+def _picked() -> Run | None:
     runs = model_runs()
     picked = st.session_state.get(_CHOSEN)
-    chosen = next((r for r in runs if r.uid == picked), runs[0] if runs else None)
-    if chosen is not None:
-        chosen.touch()  # in use: the last network the server's memory cap lets go
+    return next((r for r in runs if r.uid == picked), runs[0] if runs else None)
+
+
+def chosen_run() -> Run | None:
+    """The run whose network Inspect shows and Draw uses when nothing trains: the one picked, else the newest, its
+    network in memory (read back from the store if need be; missing only while the store cannot give it: see
+    network_trouble). One whose network turns out unusable leaves the menus for the next."""
+    chosen = _picked()
+    while chosen is not None and network(chosen) is None and not chosen.usable:
+        chosen = _picked()
     return chosen
+
+
+def network(record: Run) -> Model | None:
+    """The run's network, for a page to use (the one way pages read it): in memory, else read back from the
+    workspace's store (validated as an upload is, then counted again by the server's cap, which may let go of
+    networks used longer ago). None when it has no usable one, or while the store cannot give it (see
+    network_trouble; asked again after READ_AGAIN_SECONDS)."""
+    model = record.model
+    if model is None and record.in_store:
+        model = _read_back(record)
+    if model is not None:
+        record.touch()  # in use: the last network the server's memory cap lets go
+    return model if record.usable else None
+
+
+def _read_back(record: Run) -> Model | None:
+    """Its network from the workspace's row; a row gone or unreadable takes the run out of the menus for good."""
+    unread = st.session_state.setdefault(_UNREAD, {})
+    if time.monotonic() - unread.get(record.uid, ("", -math.inf))[1] < READ_AGAIN_SECONDS:
+        return None
+    row_id, workspace_id = _rows().get(record.uid), workspace()
+    try:
+        content = (saved_work.open_store().run_model(workspace_id, row_id)
+                   if row_id is not None and workspace_id is not None else None)
+        model = saved.network(content, record.name) if content is not None else None
+    except StoreError as error:
+        unread[record.uid] = (str(error), time.monotonic())
+        return None
+    except saved.UNREADABLE:
+        model = None
+    unread.pop(record.uid, None)
+    if model is None:  # deleted meanwhile (in another tab), or unreadable: its curves and results stay
+        record.in_store = False
+        return None
+    record.take_network(model)
+    KEPT.keep(record)
+    _say_released()  # on the page now, when this let go of this session's others
+    return model
+
+
+def network_trouble(record: Run | None) -> str:
+    """Why a usable run's network is not here now: the store could not give it back ('' when nothing is wrong)."""
+    problem = st.session_state.get(_UNREAD, {}).get(record.uid) if record is not None else None
+    if problem is None or record.model is not None:
+        return ""
+    return (f"The network of **{escape_markdown(record.name)}** is kept in your saved work, which cannot be read just "
+            f"now: {escape_markdown(problem[0])} Its curves and results are here; its network is read back when you "
+            "use it again once the store answers.")
 
 
 def choose_run(uid: int | None) -> None:
@@ -300,7 +378,7 @@ def latest_model() -> tuple[Model | None, str]:
         if model is not None:
             return model, f"{run.name} (still training)"
     record = chosen_run()
-    return (record.model, record.name) if record is not None else (None, "")
+    return (network(record), record.name) if record is not None else (None, "")
 
 
 def drawn_digit() -> np.ndarray | None:
@@ -423,10 +501,9 @@ def _rows() -> dict[int, int]:
 
 
 def restore_runs(runs: list[tuple[int, Run]]) -> None:
-    """Runs brought back from the store (oldest first) become the session's; new runs number on after them."""
+    """Runs brought back from the store (oldest first) become the session's; new runs number on after them. Their
+    networks stay in the store until used (see network), when the server's cap on kept networks counts them."""
     finished_runs()[:] = [record for _, record in runs]
-    for _, record in runs:
-        KEPT.keep(record)  # the server's cap on kept networks counts these too
     _rows().update({record.uid: row_id for row_id, record in runs})
     st.session_state[_COUNTER] = max(st.session_state.get(_COUNTER, 0),
                                      saved.last_run_number([record.name for _, record in runs]))
@@ -434,8 +511,8 @@ def restore_runs(runs: list[tuple[int, Run]]) -> None:
 
 def start_fresh(workspace_id: str | None) -> None:
     """An empty workspace: no runs, default settings, an empty canvas (the old workspace stays at its address)."""
-    for key in (RUN_KEY, RUNS_KEY, _CHOSEN, _COMPARED, _COUNTER, _COLLECTED, _ROWS, _SAVER, _UNSAVED, DIGIT_KEY,
-                _SAVED_TEXT, _DRAWING_TEXT, _MEMBERSHIP):
+    for key in (RUN_KEY, RUNS_KEY, _CHOSEN, _COMPARED, _COUNTER, _COLLECTED, _ROWS, _SAVER, _UNSAVED, _UNREAD,
+                DIGIT_KEY, _SAVED_TEXT, _DRAWING_TEXT, _MEMBERSHIP):
         st.session_state.pop(key, None)
     replace_settings(default_settings())
     clear_canvas()

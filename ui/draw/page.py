@@ -11,10 +11,13 @@ st.markdown("Draw one digit, 0 to 9, as large as the square. When you lift the p
 with st.container():  # a fixed slot, so the drawing area below never moves (see draw_area)
     model, _ = state.latest_model()
     training = state.active_run() is not None
-    if model is None and not training:
+    if model is None and not training and not state.model_runs():
         no_model_yet()
     elif not training and len(state.model_runs()) > 1:
         with st.container(width=560):
             model_picker("draw_model", "Network that reads your digit")
+    trouble = state.network_trouble(state.chosen_run()) if model is None and not training else ""
+    if trouble:  # the chosen network is in the saved work, which cannot be read just now
+        st.warning(trouble, icon=":material/cloud_off:")
     show_notice()
 draw_area()

@@ -72,7 +72,7 @@ def network_choice() -> Run | None:
     run = state.active_run()
     if run is not None:
         st.info(f"**{escape_markdown(run.name)}** is still training: it can be inspected once it ends.")
-    if not state.model_runs():
+    if state.chosen_run() is None:  # (a network in the saved work is read back: one unreadable leaves the menu)
         st.info("There is no trained network in this session yet. Train one on the **Train** page (or a quick "
                 "one on the **Draw** page), or upload a network file here.")
         model_upload()
@@ -81,6 +81,9 @@ def network_choice() -> Run | None:
         with st.container(width=560):
             chosen = model_picker("inspect_model", "Network to inspect")
         model_download(chosen, key="download_inspect")
+    if chosen.model is None:  # in the saved work, which cannot be read just now
+        st.warning(state.network_trouble(chosen), icon=":material/cloud_off:")
+        return None
     where = "uploaded file" if chosen.status == "uploaded" else chosen.status
     st.caption(f"{describe(chosen.config)} · {where}")
     with st.expander("Upload a network file (.npz)"):

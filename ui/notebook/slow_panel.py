@@ -24,9 +24,11 @@ CENTRE_PIXEL = 14 * 28 + 14  # the first weight shown starts at a pixel most dig
 
 def _start(choice: int) -> dict:
     run = next((r for r in state.model_runs() if r.uid == choice), None)
-    config, network = (FRESH_CONFIG, Model.create(FRESH_CONFIG).network) if run is None else \
-        (run.config, run.model.network.copy())
-    return {"choice": choice, "config": config, "network": network, "steps": 0, "losses": [], "weights": []}
+    model = state.network(run) if run is not None else None  # None also while the store cannot give it back
+    config, network = (FRESH_CONFIG, Model.create(FRESH_CONFIG).network) if model is None else \
+        (run.config, model.network.copy())
+    return {"choice": choice if model is not None else FRESH, "config": config, "network": network, "steps": 0,
+            "losses": [], "weights": []}
 
 
 def _slow() -> dict:
