@@ -76,9 +76,12 @@ def measure(url: str, students: int, runs_each: int, repeat: int) -> dict[str, f
     save_ms = (time.perf_counter() - start) * 1000 / (students * runs_each)
     per_run = (size_of(store) - empty) / (students * runs_each)
     posts = rooms.board(room.id)
+    first = store.runs(workspaces[0], networks=False)[0].id
     figures = {"save and post a run (ms)": save_ms,
-               f"reload: restore {runs_each} runs with networks (ms)":
+               f"reload: restore {runs_each} runs, their networks left in the store (ms)":
                    timed(lambda: saved_work.restore(store, workspaces[0], runs_each), repeat),
+               "read one run's network back when a page uses it (ms)":
+                   timed(lambda: saved.network(store.run_model(workspaces[0], first), "Run 0"), repeat),
                f"board: read {students * runs_each} posted runs of {students} students (ms)":
                    timed(lambda: rooms.board(room.id), repeat),
                "board: its table and setting chart from them (ms)":

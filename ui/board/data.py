@@ -30,14 +30,14 @@ def _config(text: str) -> TrainConfig | None:
 
 
 @lru_cache(maxsize=4096)
-def _label(config: TrainConfig) -> str:
-    return short_label(config, most=4) or "the defaults"
+def _label(config: TrainConfig, most: int = 4) -> str:
+    return short_label(config, most=most) or "the defaults"
 
 
 def own_name(name: str, config: TrainConfig) -> str:
     """A run's name without the settings the app wrote into it ('Run 3: lr 0.01' -> 'Run 3'): the settings have
     their own column. A name the student or a page gave ('Run 2: quick model', a renamed run) is kept whole."""
-    automatic = f": {short_label(config)}"
+    automatic = f": {_label(config, 3)}"  # as ui.state.next_run_name wrote it
     return name.removesuffix(automatic) if saved.RUN_NUMBER.fullmatch(name.removesuffix(automatic)) else name
 
 
