@@ -6,10 +6,16 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
-from test_browser import BARS, INKED, Server, new_page, shoot, wait_until
+from test_browser import BARS, Server, new_page, shoot, wait_until
 
 QUICK_TRAINING_MS = 240_000  # a few seconds alone; a loaded 2-core machine can take a minute or more
 SIZES = {"phone": (390, 844), "projector": (1920, 1080)}
+# White pixels on the drawing canvas now (the most on any, should a stale one still be on screen).
+CANVAS_INK = """() => Math.max(0, ...[...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+    .flatMap(host => [...(host.shadowRoot || host).querySelectorAll('canvas.dc-canvas.lower-canvas')])
+    .map(c => { const rgba = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let white = 0;
+                for (let i = 0; i < rgba.length; i += 4) white += rgba[i] > 200;
+                return white }))"""
 
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int) -> list[tuple[float, float]]:
@@ -74,7 +80,8 @@ def wider_brush_keeps_the_drawing(page: Page) -> None:
     page.get_by_test_id("stSliderThumbValue").filter(has_text="30").wait_for()
     drawing = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.dc-canvas.lower-canvas")
     expect(drawing).to_have_count(1)  # the canvas of the last run only: a stale one goes when that run ends
-    page.wait_for_function(INKED, arg=drawing.element_handle())  # the 7 is still on the canvas
+    # Looked up again at every poll: a handle taken now can name a canvas a later run of the page replaces.
+    wait_until(page, f"() => ({CANVAS_INK})() > 500", "the 7 left the canvas when the brush was widened")
     assert page.locator("#predicted-digit").inner_text().strip() == "7"
 
 
