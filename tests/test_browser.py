@@ -148,7 +148,7 @@ def test_home_page_names_the_data_and_where_to_start(browser, server):
     page = new_page(browser)
     page.goto(server.url + "/")
     page.get_by_text("Where to start").wait_for()
-    assert page.get_by_text("Full MNIST (60,000 training").first.is_visible()
+    expect(page.get_by_text("Full MNIST (60,000 training").first).to_be_visible()
     shoot(page, "home")
     page.close()
 
@@ -192,7 +192,7 @@ def test_train_watch_the_curve_grow_then_draw_a_digit(browser, server):
     second = wait_for_points(page, first)
     assert second > first
     page.get_by_text("Training: epoch").first.wait_for()
-    assert page.get_by_text("steps/s").first.is_visible()
+    expect(page.get_by_text("steps/s").first).to_be_visible()
     shoot(page, "train_running")
 
     page.get_by_text("Result on the test digits").wait_for(timeout=TRAINING_MS)
@@ -206,8 +206,9 @@ def test_train_watch_the_curve_grow_then_draw_a_digit(browser, server):
     draw_seven(page)
     page.locator("#predicted-digit").wait_for()
     wait_until(page, f"() => ({BARS})() === 10", "the probability chart was not drawn")
-    assert page.get_by_test_id("stImage").first.is_visible()  # the 28x28 the network receives
-    assert page.get_by_text("28 × 28 pixels").is_visible() and page.get_by_text("% sure").is_visible()
+    expect(page.get_by_test_id("stImage").first).to_be_visible()  # the 28x28 the network receives
+    expect(page.get_by_text("28 × 28 pixels")).to_be_visible()
+    expect(page.get_by_text("% sure")).to_be_visible()
     assert page.locator("#predicted-digit").inner_text().strip() == "7"
     assert page.evaluate(TOOLBAR_GAP) >= 0, "the canvas toolbar covers the heading above it"
     shoot(page, "draw")
@@ -226,7 +227,7 @@ def follow_the_digit_to_inspect_and_back(page: Page) -> None:
     drawing = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.dc-canvas.lower-canvas")
     page.locator("#predicted-digit").wait_for()
     assert page.locator("#predicted-digit").inner_text().strip() == "7"
-    assert page.get_by_text("28 × 28 pixels").is_visible()
+    expect(page.get_by_text("28 × 28 pixels")).to_be_visible()
     page.wait_for_function(INKED, arg=drawing.element_handle(), timeout=10_000)  # white strokes, not redrawn
     shoot(page, "draw_after_a_visit_to_inspect")
     page.get_by_role("button", name="Clear the drawing").click()
@@ -245,7 +246,7 @@ def test_a_shared_link_sets_up_the_train_page_and_its_network_can_be_inspected(b
         expect(page.get_by_role("spinbutton", name=field, exact=True)).to_have_value(value)
     link = page.locator(".st-key-share_link").inner_text()
     assert link.startswith(server.url + "/Train?") and "hidden=32" in link and "seed=11" in link
-    assert page.locator(".st-key-share_link").get_by_role("button", name="Copy to clipboard").is_visible()
+    expect(page.locator(".st-key-share_link").get_by_role("button", name="Copy to clipboard")).to_be_visible()
     shoot(page, "share_link")
 
     page.get_by_role("button", name="Start training").click()
@@ -259,7 +260,7 @@ def test_a_shared_link_sets_up_the_train_page_and_its_network_can_be_inspected(b
     nav(page, "Inspect").click()
     page.get_by_role("heading", name="Inspect a network").wait_for()
     wait_for_figure(page, "heatmap")  # the confusion matrix
-    assert page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy").is_visible()
+    expect(page.get_by_test_id("stMetricLabel").filter(has_text="Test accuracy")).to_be_visible()
     shoot(page, "inspect_confusion_browser")
     page.close()
 
@@ -273,9 +274,9 @@ def test_a_deep_link_on_a_fresh_server_shows_the_whole_app(browser, mnist_dir, t
         menu = page.get_by_test_id("stSidebarNav").get_by_role("link")
         expect(menu).to_have_count(len(PAGES))  # the pages by their titles, not file names such as "page" or "app"
         assert [link.inner_text().split("\n")[-1] for link in menu.all()] == [p.title for p in PAGES]
-        assert page.get_by_test_id("stSidebarUserContent").get_by_text("Full MNIST").is_visible()
+        expect(page.get_by_test_id("stSidebarUserContent").get_by_text("Full MNIST")).to_be_visible()
         assert page.title().startswith("Draw · MLP playground")
-        assert page.get_by_role("button", name="Train a quick model").is_visible()
+        expect(page.get_by_role("button", name="Train a quick model")).to_be_visible()
         page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas").wait_for()
         page.get_by_text("Lift the pen to see what the network thinks you drew").wait_for()
         shoot(page, "deep_link_draw")

@@ -122,7 +122,7 @@ def test_the_canvas_scales_with_the_screen_and_reads_what_is_drawn(browser, serv
         clear(page)
         stroke(page, canvas_box(page), [(0.2, 0.5), (0.8, 0.55)])  # a dash
         page.get_by_text("does not look like a digit").wait_for()
-        assert page.get_by_text("being sure is not being right").is_visible()
+        expect(page.get_by_text("being sure is not being right")).to_be_visible()
         shoot(page, f"draw_{name}_dash")
     answers = read_ten_digits(page)
     page.close()
