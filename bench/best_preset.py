@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mlp.mnist import load_mnist  # noqa: E402
+from mlp.data.mnist import load_mnist  # noqa: E402
 from mlp.presets import get_preset  # noqa: E402
 from mlp.trainer import train  # noqa: E402
 

@@ -44,12 +44,12 @@ from classroom import busiest_second, percentile  # noqa: E402
 from classroom_server import AppServer, CpuMeter, process_rss_mb  # noqa: E402
 from streamlit_client import MAX_MESSAGE, StreamlitClient  # noqa: E402
 from mlp.config import TrainConfig  # noqa: E402
-from mlp.mnist import DATA_DIR_ENV  # noqa: E402
+from mlp.data.mnist import DATA_DIR_ENV  # noqa: E402
 from store import Classes, Limits, Store  # noqa: E402
 from store.engine import DATABASE_ENV  # noqa: E402
-from ui import saved  # noqa: E402
 from ui.board.panel import REFRESH_SECONDS  # noqa: E402
-from ui.workspace import COOKIE  # noqa: E402
+from ui.saving import records  # noqa: E402
+from ui.saving.workspace import COOKIE  # noqa: E402
 
 POSTGRES_ENV = "MLP_TEST_POSTGRES_URL"  # a server where databases may be made, as for the store tests
 SHARED_MNIST = BENCH.parent.parent / "shared" / "data" / "mnist"
@@ -79,7 +79,7 @@ def fill(url: str, students: int, runs: int) -> list[str]:
         record = a_run(n)  # its own network (seeded by n): a store of distinct, full-size model files
         record.config = TrainConfig(seed=n, lr=round(10 ** draw.uniform(-4, -0.5), 6))
         record.test_accuracy = draw.uniform(0.6, 0.98)
-        row, member = saved.stored(record), members[n % students]
+        row, member = records.stored(record), members[n % students]
         run_id = store.begin_run(workspaces[n % students], row.name, row.config)
         store.finish_run(workspaces[n % students], run_id, row)
         rooms.post(member, run_id)

@@ -44,8 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from classroom_server import AppServer, CpuMeter, process_cpu_seconds, process_rss_mb  # noqa: E402
-from mlp.idx import read_idx  # noqa: E402
-from mlp.mnist import DATA_DIR_ENV, TEST_IMAGES, TEST_LABELS  # noqa: E402
+from mlp.data.idx import read_idx  # noqa: E402
+from mlp.data.mnist import DATA_DIR_ENV, TEST_IMAGES, TEST_LABELS  # noqa: E402
 from streamlit_client import StreamlitClient  # noqa: E402
 
 START = "Start training"

@@ -19,7 +19,7 @@ BUCKETS = (
     ("full gc after a script run (runner.postScriptGC)", ("script_runner.py:1055",)),
     ("training thread: engine (mlp/)", ("mlp/trainer.py",)),
     ("a thread waiting on a lock or condition (idle)", ("Condition.wait", "Event.wait")),
-    ("Plotly figure building (plotly/, ui figures)", ("plotly/", "ui/figures.py")),
+    ("Plotly figure building (plotly/, ui figures)", ("plotly/", "ui/shared/figures.py")),
     ("script run: pages, ui/, Streamlit elements", ("script_runner.py",)),
     ("web server: websocket, event loop", ("uvicorn", "starlette", "websockets", "asyncio")),
     ("file watchers (polling)", ("path_watcher",)),

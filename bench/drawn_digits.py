@@ -4,7 +4,7 @@
 
 MODEL is a model file (.npz), a preset name (trained here first), `default` (the settings a student
 gets without touching anything) or `quick` (the Draw page's quick network). The drawings come from
-mlp.canvas_like: MNIST's test digits redrawn with the canvas's round brush, and non-digits; each goes
+mlp.drawing.canvas_like: MNIST's test digits redrawn with the canvas's round brush, and non-digits; each goes
 through the Draw page's own path (ui.draw.data: preprocessing, answer, doubt). Prints accuracy by
 digit, the share of non-digits flagged (by kind), the share of real digits wrongly flagged, and the
 time from drawing to answer. A benchmark, not a test: it never fails on its numbers.
@@ -22,11 +22,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mlp.canvas_like import drawn_digits, non_digits  # noqa: E402
 from mlp.config import TrainConfig  # noqa: E402
-from mlp.mnist import load_mnist  # noqa: E402
+from mlp.data.mnist import load_mnist  # noqa: E402
+from mlp.drawing.canvas_like import drawn_digits, non_digits  # noqa: E402
+from mlp.drawing.novelty import fit_novelty  # noqa: E402
 from mlp.model import Model, load_model  # noqa: E402
-from mlp.novelty import fit_novelty  # noqa: E402
 from mlp.presets import PRESETS, get_preset  # noqa: E402
 from mlp.trainer import train  # noqa: E402
 from ui.draw.data import answer, doubt, quick_config, read_drawing  # noqa: E402

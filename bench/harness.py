@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from contestants import BareEngine, MatmulsOnly, Notebook, Ours, Torch
+from mlp.drawing.preprocess import to_mnist
 from mlp.model import Model
-from mlp.preprocess import to_mnist
 
 PREDICT_RUNS = 200
 

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import mlp  # noqa: E402
-from mlp import notebook as nb  # noqa: E402
+from mlp.teaching import notebook as nb  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

@@ -24,9 +24,9 @@ from mlp.diagnostics import LayerStats  # noqa: E402
 from mlp.model import Model  # noqa: E402
 from mlp.trainer import DiagnosticPoint, EvalPoint, History, TrainPoint  # noqa: E402
 from store import Classes, Limits, Store  # noqa: E402
+from training.run import Run  # noqa: E402
 from ui.board.data import board_rows, setting_figure  # noqa: E402
-from ui import saved, saved_work  # noqa: E402
-from ui.controller import Run  # noqa: E402
+from ui.saving import process_store, records  # noqa: E402
 
 
 def a_run(n: int) -> Run:
@@ -62,8 +62,8 @@ def measure(url: str, students: int, runs_each: int, repeat: int) -> dict[str, f
     store = Store(url, limits=Limits(runs=runs_each + 1, bytes=2**40))
     rooms = Classes(store)
     room, _ = rooms.create("Bench class")
-    records = [a_run(n) for n in range(runs_each)]
-    rows = [saved.stored(r) for r in records]
+    runs = [a_run(n) for n in range(runs_each)]
+    rows = [records.stored(r) for r in runs]
     workspaces = [store.create_workspace() for _ in range(students)]
     members = [rooms.join(room.code, w, f"Student {n}") for n, w in enumerate(workspaces)]
     empty = size_of(store)
@@ -79,9 +79,9 @@ def measure(url: str, students: int, runs_each: int, repeat: int) -> dict[str, f
     first = store.runs(workspaces[0], networks=False)[0].id
     figures = {"save and post a run (ms)": save_ms,
                f"reload: restore {runs_each} runs, their networks left in the store (ms)":
-                   timed(lambda: saved_work.restore(store, workspaces[0], runs_each), repeat),
+                   timed(lambda: process_store.restore(store, workspaces[0], runs_each), repeat),
                "read one run's network back when a page uses it (ms)":
-                   timed(lambda: saved.network(store.run_model(workspaces[0], first), "Run 0"), repeat),
+                   timed(lambda: records.network(store.run_model(workspaces[0], first), "Run 0"), repeat),
                f"board: read {students * runs_each} posted runs of {students} students (ms)":
                    timed(lambda: rooms.board(room.id), repeat),
                "board: its table and setting chart from them (ms)":

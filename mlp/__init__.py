@@ -11,9 +11,9 @@ backward), optimizers, trainer. Typical use from a notebook:
 
 README.md's "The engine from a notebook" is a complete example (a test runs it).
 """
-from . import preprocess
+from .drawing import preprocess
 from .config import ConfigError, TrainConfig
-from .mnist import Dataset, load_mnist, make_split
+from .data.mnist import Dataset, load_mnist, make_split
 from .model import Model, ModelFileError, ModelOutputError, load_model
 from .presets import PRESETS, get_preset
 from .trainer import Trainer, TrainResult, train

@@ -21,21 +21,22 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from . import activations, download, initializers, losses, optimizers, schedules
-from .atomic import check_writable
+from . import activations, initializers, losses, optimizers, schedules
+from .data import download
+from .data.atomic import check_writable
 from .config import ConfigError, TrainConfig
-from .diagnosis import diagnose
-from .download import DownloadError
-from .handwriting import load_handwriting, score_by_writer
-from .idx import IdxError
-from .mnist import DATA_DIR_ENV, DataError, Dataset, load_mnist, make_split
+from .teaching.diagnosis import diagnose
+from .data.download import DownloadError
+from .drawing.handwriting import load_handwriting, score_by_writer
+from .data.idx import IdxError
+from .data.mnist import DATA_DIR_ENV, DataError, Dataset, load_mnist, make_split
 from .model import ModelFileError, load_model, npy_header
-from .preprocess import to_mnist
+from .drawing.preprocess import to_mnist
 from .presets import PRESETS
 from .trainer import Step, Trainer
 
 if TYPE_CHECKING:
-    from . import notebook as nb
+    from .teaching import notebook as nb
 
 # flag -> TrainConfig field, for every setting that has a flag of its own
 SETTINGS = {
@@ -136,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_notebook_parser(commands) -> None:
-    from . import notebook as nb  # the replay is a lesson beside the engine: nothing else in mlp imports it
+    from .teaching import notebook as nb  # the replay is a lesson beside the engine: nothing else in mlp imports it
 
     n = commands.add_parser("notebook", help="replay the student's notebook with some of its mistakes fixed",
                             description="Each attempt of the notebook as written, or with the named mistakes fixed. "
@@ -356,7 +357,7 @@ def notebook_command(args: argparse.Namespace) -> int:
 
 
 def _notebook(args: argparse.Namespace) -> int:
-    from . import notebook as nb
+    from .teaching import notebook as nb
 
     fixes = [m.name for m in nb.mistakes(args.attempt)] if args.fix_all else args.fix
     nb.switches(args.attempt, fixes, args.add)  # a misspelt name fails now, before the data is read

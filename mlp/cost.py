@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import TrainConfig
-from .mnist import N_PIXELS as PIXELS
+from .data.mnist import N_PIXELS as PIXELS
 from .network import CLASSES
 
 BYTES = 4  # float32

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from .atomic import write_atomically
+from .data.atomic import write_atomically
 from .config import ConfigError, TrainConfig
 from .network import Network
 from .seeding import random_streams

@@ -13,12 +13,12 @@ from typing import Iterator, Literal
 
 import numpy as np
 
-from .augment import augment_batch
+from .drawing.augment import augment_batch
 from .config import TrainConfig
 from .diagnostics import LayerStats, measure
 from .losses import add_weight_decay, get_loss
 from .metrics import evaluate
-from .mnist import Split, load_mnist, make_split
+from .data.mnist import Split, load_mnist, make_split
 from .model import Model
 from .optimizers import make_optimizer
 from .schedules import make_schedule

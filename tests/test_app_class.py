@@ -11,9 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from store import Classes, Store
 from test_app_saved_work import database, shown, train_one, visit  # noqa: F401 (database: a fixture)
-from ui import saved_work, state
-from ui.navigation import spec
-from ui.state import RUN_KEY
+from ui.frame.navigation import spec
+from ui.saving import process_store
+from ui.session import state
+from ui.session.state import RUN_KEY
 
 CLASS, BOARD, TRAIN = spec("Class").script, spec("Board").script, spec("Train").script
 
@@ -173,7 +174,7 @@ def test_a_run_the_store_could_not_take_is_still_saved_and_posted(mnist_dir, mon
     path = tmp_path / "store.sqlite3"
     monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
     monkeypatch.setenv("MLP_DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.setattr(saved_work, "BUSY_SECONDS", 0.2)  # a write gives up on the lock after 0.2 s
+    monkeypatch.setattr(process_store, "BUSY_SECONDS", 0.2)  # a write gives up on the lock after 0.2 s
     try:
         teach, code, _ = teacher()
         ana = open_page(student(code, "Ana"), TRAIN)
@@ -200,7 +201,7 @@ def test_a_run_the_store_could_not_take_is_still_saved_and_posted(mnist_dir, mon
             row.reason
         assert board_rows(teach) == ["Ana"]
     finally:
-        saved_work.close_stores()
+        process_store.close_stores()
 
 
 def saved_rows(path, at: AppTest) -> list:

@@ -10,8 +10,8 @@ from mlp.model import Model
 from test_app_pages import DRAW, app, open_page, texts  # noqa: F401  (app is a fixture)
 from ui.draw.data import (DOUBTS, EMPTY_HINT, SURE_IS_NOT_RIGHT, TOO_LITTLE_HINT, UNREADABLE, has_ink,
                           read_drawing)
-from ui.models import uploaded_run
-from ui.state import DIGIT_KEY, RUNS_KEY
+from ui.session.state import DIGIT_KEY, RUNS_KEY
+from ui.shared.network_files import uploaded_run
 
 
 @pytest.fixture(scope="module")

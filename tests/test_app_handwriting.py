@@ -13,9 +13,9 @@ from store import Classes, Drawings, Store
 from test_app_class import open_page, student, teacher
 from test_app_saved_work import database, shown, train_one, visit  # noqa: F401  (database is a fixture)
 from ui.board.panel import handwriting_file
-from ui.models import uploaded_run
-from ui.navigation import spec
-from ui.state import RUN_KEY, RUNS_KEY
+from ui.frame.navigation import spec
+from ui.session.state import RUN_KEY, RUNS_KEY
+from ui.shared.network_files import uploaded_run
 
 DRAW, BOARD, TRAIN, INSPECT = (spec(title).script for title in ("Draw", "Board", "Train", "Inspect"))
 

@@ -9,9 +9,9 @@ from streamlit.testing.v1 import AppTest
 from test_app_pages import request
 
 from mlp import load_mnist
-from mlp import notebook as nb
-from mlp.mnist import load_sample
+from mlp.data.mnist import load_sample
 from mlp.model import Model
+from mlp.teaching import notebook as nb
 from ui.notebook.data import ladder
 from ui.notebook.slow_panel import FRESH_CONFIG
 from ui.notebook.slowmotion import number
@@ -112,7 +112,7 @@ def test_slow_motion_shows_the_numbers_of_one_step_and_takes_it(page, mnist_dir)
 
 def test_the_page_works_on_the_offline_sample(monkeypatch, tmp_path):
     """4,000 training and 1,000 test digits: fewer than the page's run size asks for."""
-    monkeypatch.setattr("ui.data.load_mnist", lambda *args, **kwargs: load_sample())
+    monkeypatch.setattr("ui.frame.data.load_mnist", lambda *args, **kwargs: load_sample())
     monkeypatch.setenv("MLP_DATA_DIR", str(tmp_path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["notebook_choices"] = {"epochs": 1, "examples": 12000}

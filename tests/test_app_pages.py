@@ -7,9 +7,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from ui import saved_work
-from ui.navigation import PAGES, spec
-from ui.state import RUN_KEY
+from ui.frame.navigation import PAGES, spec
+from ui.saving import process_store
+from ui.session.state import RUN_KEY
 from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,12 +165,12 @@ def test_a_short_training_runs_and_its_results_render(app):
 
 
 def test_a_network_let_go_for_the_servers_memory_is_said_once_and_its_results_stay(app, monkeypatch):
-    monkeypatch.setenv(saved_work.MB_ENV, "0.5")  # the store keeps the run's results, not its network
-    saved_work.close_stores()
+    monkeypatch.setenv(process_store.MB_ENV, "0.5")  # the store keeps the run's results, not its network
+    process_store.close_stores()
     try:
         train_ones_and_nines(app, per_class=100)
         record = app.session_state[RUN_KEY].record
-        record.release_network()  # as ui.kept does when another session's network needs the room
+        record.release_network()  # as training.memory does when another session's network needs the room
         open_page(app, DRAW)
         assert "was let go to free the server's memory" in texts(app) and not record.in_store
         assert app.button(key="quick_train")  # nothing left to draw with: Draw offers a quick model
@@ -178,7 +178,7 @@ def test_a_network_let_go_for_the_servers_memory_is_said_once_and_its_results_st
         assert "was let go" not in texts(app)  # said once
         assert record.test_accuracy is not None and record.history.train  # its results and curves stay
     finally:
-        saved_work.close_stores()
+        process_store.close_stores()
 
 
 def test_a_network_let_go_that_the_store_holds_is_read_back_when_drawn_with(app):

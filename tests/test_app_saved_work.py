@@ -14,17 +14,18 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from browsing import free_port
-from store import Store, StoredRun, valid_workspace_id
-from store.store import HOST
 from mlp.config import TrainConfig
 from mlp.model import Model, load_model
 from mlp.trainer import History
-from ui import saved, saved_work
-from ui import state as session
-from ui.controller import Run
-from ui.kept import KeptNetworks
-from ui.navigation import spec
-from ui.state import RUN_KEY, RUNS_KEY
+from store import Store, StoredRun, valid_workspace_id
+from store.store import HOST
+from training.memory import KeptNetworks
+from training.run import Run
+from ui.frame.navigation import spec
+from ui.saving import records
+from ui.saving import process_store
+from ui.session import state as session
+from ui.session.state import RUN_KEY, RUNS_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN, COMPARE, DRAW, INSPECT = (spec(name).script for name in ("Train", "Compare", "Draw", "Inspect"))
@@ -37,7 +38,7 @@ def database(store_url, mnist_dir, monkeypatch):
     monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
     monkeypatch.setenv("MLP_DATABASE_URL", store_url)
     yield store_url
-    saved_work.close_stores()
+    process_store.close_stores()
 
 
 def visit(workspace: str | None = None) -> AppTest:
@@ -150,7 +151,7 @@ def test_a_run_of_a_server_that_died_comes_back_interrupted_with_its_curves(data
 
 
 def test_a_workspace_over_its_limit_says_so_and_keeps_the_network_in_the_tab(database, monkeypatch):
-    monkeypatch.setenv(saved_work.MB_ENV, "0.5")
+    monkeypatch.setenv(process_store.MB_ENV, "0.5")
     at = visit()
     train_one(at)
     assert "over its 0.5 MB" in shown(at) and "stays in this tab only" in shown(at)
@@ -169,7 +170,7 @@ def test_an_unreachable_store_is_a_warning_and_the_app_works_in_memory(mnist_dir
         train_one(at)
         assert len(at.session_state[RUNS_KEY]) == 1 and "Saved work is off" in shown(at)
     finally:
-        saved_work.close_stores()
+        process_store.close_stores()
 
 
 def test_a_locked_sqlite_store_is_a_warning_and_the_run_stays_in_the_tab(mnist_dir, monkeypatch, tmp_path):
@@ -189,7 +190,7 @@ def test_a_locked_sqlite_store_is_a_warning_and_the_run_stays_in_the_tab(mnist_d
         assert "Saved work is busy" in shown(at) and "in memory only" in shown(at)
         assert len(at.session_state[RUNS_KEY]) == 1 and not at.exception
     finally:
-        saved_work.close_stores()
+        process_store.close_stores()
 
 
 def test_a_damaged_store_file_is_a_message_and_the_app_works_in_memory(mnist_dir, monkeypatch, tmp_path):
@@ -204,7 +205,7 @@ def test_a_damaged_store_file_is_a_message_and_the_app_works_in_memory(mnist_dir
         train_one(at)
         assert len(at.session_state[RUNS_KEY]) == 1 and not at.exception
     finally:
-        saved_work.close_stores()
+        process_store.close_stores()
 
 
 def stored_workspace(url: str, count: int) -> tuple[str, list[Model]]:
@@ -213,7 +214,7 @@ def stored_workspace(url: str, count: int) -> tuple[str, list[Model]]:
     workspace = store.create_workspace()
     models = [Model.create(TrainConfig(**{**SMALL.to_dict(), "seed": n})) for n in range(count)]
     for n, model in enumerate(models, 1):
-        store.add_run(workspace, saved.stored(Run(f"Run {n}", model.config, History(), "finished", "", model, 0.9, 0.3,
+        store.add_run(workspace, records.stored(Run(f"Run {n}", model.config, History(), "finished", "", model, 0.9, 0.3,
                                                   1.0, 1.0)))
     store.close()
     return workspace, models
@@ -226,16 +227,16 @@ def same(record: Run, model: Model) -> bool:
 def test_a_returning_student_reads_no_network_until_a_page_uses_one(database, monkeypatch):
     workspace, models = stored_workspace(database, 10)
     reads = []
-    monkeypatch.setattr(saved, "load_model", lambda file: reads.append(file.name) or load_model(file))
+    monkeypatch.setattr(records, "load_model", lambda file: reads.append(file.name) or load_model(file))
     at = visit(workspace)
-    records = at.session_state[RUNS_KEY]
-    assert len(records) == 10 and reads == []
-    assert all(r.model is None and r.usable and r.in_store and not r.released for r in records)
+    runs = at.session_state[RUNS_KEY]
+    assert len(runs) == 10 and reads == []
+    assert all(r.model is None and r.usable and r.in_store and not r.released for r in runs)
     assert "Welcome back. 10 runs" in shown(at).replace("**", "") and "set aside" not in shown(at)
     at.switch_page(DRAW).run()
     assert not at.exception, at.exception
-    assert reads == ["the saved network of Run 10"] and same(records[-1], models[-1])  # the newest, drawn with
-    assert all(r.model is None for r in records[:-1])
+    assert reads == ["the saved network of Run 10"] and same(runs[-1], models[-1])  # the newest, drawn with
+    assert all(r.model is None for r in runs[:-1])
 
 
 def test_a_network_let_go_by_the_memory_cap_comes_back_from_the_store_with_the_same_weights(database, monkeypatch):
@@ -279,7 +280,7 @@ def test_a_store_out_of_reach_when_a_network_is_needed_is_said_and_the_run_comes
         at.run()
         assert same(record, models[0]) and "cannot be read just now" not in shown(at)
     finally:
-        saved_work.close_stores()
+        process_store.close_stores()
         admin.dispose()
 
 

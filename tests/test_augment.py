@@ -6,9 +6,9 @@ import gzip
 import numpy as np
 import pytest
 
-from mlp.augment import augment_batch, change_thickness, elastic_displacement, transform_batch
-from mlp.imaging import bilinear_sample
-from mlp.preprocess import center_of_mass
+from mlp.drawing.augment import augment_batch, change_thickness, elastic_displacement, transform_batch
+from mlp.drawing.imaging import bilinear_sample
+from mlp.drawing.preprocess import center_of_mass
 
 IDENTITY = dict(max_shift=0.0, max_rotation=0.0, scale_range=(1.0, 1.0))
 

@@ -21,7 +21,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 import waiting
 from browsing import free_port
 from mlp.model import load_model
-from ui.navigation import PAGES
+from store import Store
+from ui.frame.navigation import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "screenshots"
@@ -265,21 +266,36 @@ def test_a_shared_link_sets_up_the_train_page_and_its_network_can_be_inspected(b
     page.close()
 
 
-def test_a_deep_link_on_a_fresh_server_shows_the_whole_app(browser, mnist_dir, tmp_path):
-    fresh = Server(mnist_dir, tmp_path / "streamlit.log")
+@pytest.mark.parametrize("address", ["/Draw?w={workspace}", "/Board"])
+def test_a_deep_link_on_a_fresh_server_shows_the_whole_app(browser, mnist_dir, tmp_path, address):
+    """A page script in pages/ would run alone on a fresh server's first request (Streamlit's old multipage mode,
+    ui.frame.navigation.run_the_app_if_opened_alone): the page must come with the whole app's set-up."""
+    state = tmp_path / "state"
+    state.mkdir()
+    store = Store(f"sqlite:///{state / 'store.sqlite3'}")
+    workspace = store.create_workspace()
+    store.close()
+    fresh = Server(mnist_dir, tmp_path / "streamlit.log", MLP_STATE_DIR=str(state))
     try:
         page = new_page(browser)
-        page.goto(fresh.url + "/Draw")
-        page.get_by_role("heading", name="Draw a digit").wait_for()
+        page.goto(fresh.url + address.format(workspace=workspace))  # the very first request this server sees
+        title = address.split("?")[0].strip("/")
+        page.get_by_role("heading", name={"Draw": "Draw a digit", "Board": "Class board"}[title]).wait_for()
         menu = page.get_by_test_id("stSidebarNav").get_by_role("link")
-        expect(menu).to_have_count(len(PAGES))  # the pages by their titles, not file names such as "page" or "app"
+        expect(menu).to_have_count(len(PAGES))  # the pages by their titles, not file names such as "Draw" or "app"
         assert [link.inner_text().split("\n")[-1] for link in menu.all()] == [p.title for p in PAGES]
         expect(page.get_by_test_id("stSidebarUserContent").get_by_text("Full MNIST")).to_be_visible()
-        assert page.title().startswith("Draw · MLP playground")
-        expect(page.get_by_role("button", name="Train a quick model")).to_be_visible()
-        page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas").wait_for()
-        page.get_by_text("Lift the pen to see what the network thinks you drew").wait_for()
-        shoot(page, "deep_link_draw")
+        expect(page.get_by_test_id("stSidebarUserContent").get_by_text("Saved work:")).to_be_visible()
+        expect(page.get_by_role("dialog")).to_have_count(0)  # no "Page not found" from the old mode
+        assert page.title().startswith(f"{title} · MLP playground")
+        if title == "Draw":
+            assert f"w={workspace}" in page.url  # the workspace asked for, kept in the address
+            expect(page.get_by_role("button", name="Train a quick model")).to_be_visible()
+            page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas").wait_for()
+            page.get_by_text("Lift the pen to see what the network thinks you drew").wait_for()
+        else:
+            expect(page.get_by_role("link", name="Go to the Class page")).to_be_visible()
+        shoot(page, f"deep_link_{title.lower()}")
         page.close()
     finally:
         fresh.close()
@@ -333,7 +349,7 @@ def test_start_is_a_few_tab_presses_away_and_a_phone_sees_each_page(browser, ser
 
 
 def test_a_reload_follows_the_training_again_without_an_error(browser, server):
-    """Saved work (ui/workspace.py): the address keeps the workspace, so F5 finds the run still training."""
+    """Saved work (ui/saving/workspace.py): the address keeps the workspace, so F5 finds the run still training."""
     page = new_page(browser, 1280, 800)
     page.goto(server.url + "/Train")
     set_epochs(page, 50)

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from test_browser import TRAINING_MS, Server, nav, shoot
 from test_browser_saved_work import SMALL
-from ui.workspace import COOKIE
+from ui.saving.workspace import COOKIE
 
 WORKSPACE = re.compile(r"[?&]w=([A-Za-z0-9_-]{24})")
 

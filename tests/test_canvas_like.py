@@ -6,9 +6,9 @@ import gzip
 import numpy as np
 import pytest
 
-from mlp.canvas_like import (CANVAS, NON_DIGIT_KINDS, bold_parts, drawn_digits, non_digits, render, thin,
+from mlp.drawing.canvas_like import (CANVAS, NON_DIGIT_KINDS, bold_parts, drawn_digits, non_digits, render, thin,
                               upscale)
-from mlp.preprocess import to_mnist
+from mlp.drawing.preprocess import to_mnist
 
 N = 40
 

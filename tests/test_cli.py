@@ -15,12 +15,13 @@ import pytest
 from PIL import Image
 from test_mnist import write_folder
 
-from mlp import download, mnist
-from mlp import notebook as nb
 from mlp.cli import build_parser, config_from_args, main
 from mlp.config import TrainConfig
-from mlp.mnist import DATA_DIR_ENV
+from mlp.data import download
+from mlp.data import mnist
+from mlp.data.mnist import DATA_DIR_ENV
 from mlp.model import Model
+from mlp.teaching import notebook as nb
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ import pytest
 
 from mlp.cli import main
 from mlp.config import TrainConfig
-from mlp.handwriting import HandwritingFileError, handwriting_bytes, load_handwriting
+from mlp.drawing.handwriting import HandwritingFileError, handwriting_bytes, load_handwriting
 from mlp.model import Model
 
 

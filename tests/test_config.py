@@ -8,8 +8,8 @@ import pytest
 
 from mlp import activations, initializers, optimizers, schedules
 from mlp.config import ConfigError, TrainConfig
-from mlp.diagnosis import diagnose
 from mlp.model import load_model
+from mlp.teaching.diagnosis import diagnose
 from mlp.trainer import Trainer
 
 

@@ -7,8 +7,8 @@ import pytest
 from mlp import optimizers
 from mlp.activations import ReLU, Sigmoid
 from mlp.config import TrainConfig
-from mlp.diagnosis import diagnose
 from mlp.diagnostics import LayerStats
+from mlp.teaching.diagnosis import diagnose
 from mlp.trainer import DiagnosticPoint, EvalPoint, History, TrainPoint
 
 

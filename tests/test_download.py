@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlp.download import DownloadError, default_cache_dir, download_mnist, is_complete
-from mlp.idx import read_idx
-from mlp import mnist
-from mlp.mnist import DATA_DIR_ENV, load_mnist
+from mlp.data import mnist
+from mlp.data.download import DownloadError, default_cache_dir, download_mnist, is_complete
+from mlp.data.idx import read_idx
+from mlp.data.mnist import DATA_DIR_ENV, load_mnist
 
 TIMEOUT = 2.0  # generous for localhost, short enough that a hung test fails fast
 
@@ -287,7 +287,7 @@ def test_a_server_sending_more_than_the_file_is_cut_off_at_its_size(tmp_path: Pa
     endless, good = mirror("endless"), mirror("good")
     sizes = {name: len(body) for name, body in CONTENT.items()}
     read: dict[str, int] = {}
-    with caplog.at_level(logging.WARNING, logger="mlp.download"):
+    with caplog.at_level(logging.WARNING, logger="mlp.data.download"):
         download_mnist(tmp_path, mirrors=(endless.url, good.url), files=SHA, sizes=sizes, timeout=TIMEOUT,
                        progress=lambda name, done, total: read.__setitem__(name, max(done, read.get(name, 0))))
     assert_all_downloaded(tmp_path)
@@ -307,7 +307,7 @@ def test_a_size_announced_beyond_the_file_is_refused_before_reading(tmp_path: Pa
 
 def test_part_files_of_a_killed_download_are_removed_at_the_next_start(tmp_path: Path, mirror) -> None:
     stalled = mirror("stall")
-    script = ("import sys, json; from mlp.download import download_mnist; "
+    script = ("import sys, json; from mlp.data.download import download_mnist; "
               "download_mnist(sys.argv[1], mirrors=(sys.argv[2],), files=json.loads(sys.argv[3]), timeout=30)")
     import json
 
@@ -335,7 +335,7 @@ def test_download_error_fits_on_one_line(tmp_path: Path, dead_url: str) -> None:
 
 
 def test_no_network_is_said_in_words() -> None:
-    from mlp.download import _explain
+    from mlp.data.download import _explain
     import urllib.error
 
     reason = _explain(urllib.error.URLError(socket.gaierror(-2, "Name or service not known")), 10)

@@ -1,4 +1,4 @@
-"""Which of the class's drawings a run is scored on (ui.handwriting_data.scored_on, pure): all of them for a run
+"""Which of the class's drawings a run is scored on (ui.shared.handwriting_score.scored_on, pure): all of them for a run
 that trained on none; for one that trained on some, only those it cannot have seen. The run remembers what it
 trained on (record, saved row), and its cost estimate counts the drawings it adds."""
 from __future__ import annotations
@@ -9,11 +9,11 @@ from mlp.config import TrainConfig
 from mlp.trainer import History, Trainer
 from store import Handwriting
 from test_ui_controller import QUICK, class_drawings, data, pool  # noqa: F401  (data, pool: fixtures)
-from ui import saved
-from ui.controller import Run, TrainingRun, added_rows, estimate_run, evals_per_epoch
-from ui.handwriting_data import (HELD_OUT_WORDS, as_training_rows, held_out, newest, scored_on,
+from training.run import Run, TrainingRun, added_rows, estimate_run, evals_per_epoch
+from training.workers import select
+from ui.saving import records
+from ui.shared.handwriting_score import (HELD_OUT_WORDS, as_training_rows, held_out, newest, scored_on,
                                  split_writers)
-from ui.workers import select
 
 
 class Trained:
@@ -64,9 +64,9 @@ def test_newest_is_the_last_drawings_time():
 def test_the_saved_run_keeps_what_it_trained_on():
     record = Run("r", TrainConfig(), History(), "finished", "", None, 0.9, 0.3, 1.0, 1.0, drawings=7,
                  drawings_until=1234.5)
-    row = saved.stored(record)
+    row = records.stored(record)
     assert (row.drawings, row.drawings_until) == (7, 1234.5)
-    back = saved.restored(row)
+    back = records.restored(row)
     assert (back.drawings, back.drawings_until) == (7, 1234.5)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlp.idx import IdxError, read_idx
+from mlp.data.idx import IdxError, read_idx
 
 
 def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:

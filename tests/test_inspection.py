@@ -1,8 +1,8 @@
 import numpy as np
 
-from mlp.inspection import confident_mistakes, embed, first_layer_images, nearest
 from mlp.metrics import confusion_matrix
 from mlp.network import Network
+from mlp.teaching.inspection import confident_mistakes, embed, first_layer_images, nearest
 
 
 def test_confusion_matrix_counts_true_by_predicted():

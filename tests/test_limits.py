@@ -8,7 +8,7 @@ from mlp.config import TrainConfig
 from mlp.cost import run_cost
 from mlp.network import Network
 from mlp.trainer import Trainer
-from ui.limits import Estimate, Limits, number_from_env, refusal
+from training.limits import Estimate, Limits, number_from_env, refusal
 
 LIMITS = Limits(run_minutes=10, run_megabytes=1000, kept_megabytes=2000)
 

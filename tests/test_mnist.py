@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlp.idx import IdxError
-from mlp.mnist import DATA_DIR_ENV, DataError, Dataset, load_mnist, make_split, read_mnist_folder
+from mlp.data.idx import IdxError
+from mlp.data.mnist import DATA_DIR_ENV, DataError, Dataset, load_mnist, make_split, read_mnist_folder
 
 NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 

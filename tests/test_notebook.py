@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from mlp import load_mnist
-from mlp import notebook as nb
-from mlp.notebook import BATCH, NotebookNet, Replay
+from mlp.teaching import notebook as nb
+from mlp.teaching.notebook import BATCH, NotebookNet, Replay
 
 
 @pytest.fixture(scope="module")
@@ -205,6 +205,6 @@ def test_the_gradient_check_names_the_arrays_each_backprop_mistake_breaks(small,
 def test_the_engine_does_not_depend_on_the_replay():
     root = Path(__file__).resolve().parents[1]
     modules = sorted(f"mlp.{p.stem}" for p in (root / "mlp").glob("*.py") if p.stem not in ("notebook", "__main__"))
-    check = f"import importlib, sys; [importlib.import_module(m) for m in {modules!r}]; print('mlp.notebook' in sys.modules)"
+    check = f"import importlib, sys; [importlib.import_module(m) for m in {modules!r}]; print('mlp.teaching.notebook' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", check], cwd=root, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "False", done.stderr

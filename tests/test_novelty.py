@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from mlp.config import TrainConfig
-from mlp.mnist import load_mnist
-from mlp.canvas_like import non_digits
-from mlp import novelty
-from mlp.novelty import JOINT, REASON_OF, SCORES, centre_line_length, fit_novelty, shape_scores, too_small
-from mlp.preprocess import to_mnist
+from mlp.data.mnist import load_mnist
+from mlp.drawing import novelty
+from mlp.drawing.canvas_like import non_digits
+from mlp.drawing.novelty import JOINT, REASON_OF, SCORES, centre_line_length, fit_novelty, shape_scores, too_small
+from mlp.drawing.preprocess import to_mnist
 from mlp.trainer import train
 
 

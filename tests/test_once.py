@@ -1,9 +1,9 @@
-"""ui.once.OncePerKey: a server makes each result once, however many sessions ask at the same time."""
+"""training.once.OncePerKey: a server makes each result once, however many sessions ask at the same time."""
 import threading
 
 import pytest
 
-from ui.once import OncePerKey
+from training.once import OncePerKey
 
 
 def test_a_key_asked_for_while_it_is_being_made_is_made_once():

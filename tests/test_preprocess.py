@@ -6,9 +6,9 @@ import gzip
 import numpy as np
 import pytest
 
-from mlp.imaging import area_resize_matrix, resize_area
-from mlp.canvas_like import polyline, render
-from mlp.preprocess import DESLANT, STROKE_RATIO, center_of_mass, deslant, slant, stroke_width, to_mnist
+from mlp.drawing.canvas_like import polyline, render
+from mlp.drawing.imaging import area_resize_matrix, resize_area
+from mlp.drawing.preprocess import DESLANT, STROKE_RATIO, center_of_mass, deslant, slant, stroke_width, to_mnist
 
 N_MNIST = 20  # how many real test digits to re-process
 

@@ -25,13 +25,13 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_engine_imports_only_numpy_and_the_standard_library():
-    for path in sorted((ROOT / "mlp").glob("*.py")):
+    for path in sorted((ROOT / "mlp").rglob("*.py")):
         outside = imported_modules(path) - set(sys.stdlib_module_names) - {"__future__"}
         assert outside <= ENGINE_MAY_IMPORT, f"{path.name} imports {sorted(outside - ENGINE_MAY_IMPORT)}"
 
 
 def test_engine_has_no_top_level_import_of_optional_packages():
-    for path in sorted((ROOT / "mlp").glob("*.py")):
+    for path in sorted((ROOT / "mlp").rglob("*.py")):
         tree = ast.parse(path.read_text())
         top = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
         top |= {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
@@ -103,9 +103,10 @@ def test_the_package_declares_the_engine_its_command_and_every_dependency():
     imported_as = {"PIL": "pillow"}
     assert {imported_as.get(name, name).lower() for name in ENGINE_MAY_IMPORT} <= declared
     app = {re.split(r"[<>=!~\[ ]", requirement)[0].lower() for requirement in project["optional-dependencies"]["app"]}
-    app_files = [ROOT / "app.py", *ROOT.glob("ui/**/*.py"), *ROOT.glob("store/**/*.py")]
+    app_files = [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("ui/**/*.py"), *ROOT.glob("training/**/*.py"),
+                 *ROOT.glob("store/**/*.py")]
     app_imports = set().union(*(imported_modules(path) for path in app_files))
-    third_party = app_imports - set(sys.stdlib_module_names) - {"__future__", "mlp", "ui", "store"}
+    third_party = app_imports - set(sys.stdlib_module_names) - {"__future__", "mlp", "ui", "training", "store"}
     assert {name.replace("_", "-") for name in third_party} <= app | declared | {"streamlit-drawable-canvas"}
     # requirements.txt installs this project (editable, with the app) rather than listing packages again
     lines = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if not line.startswith("#")]

@@ -4,7 +4,7 @@ import pytest
 
 from mlp import TrainConfig
 from mlp.model import Model
-from mlp.slowmotion import slow_step
+from mlp.teaching.slowmotion import slow_step
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ These are the product's promises: the notebook's failures reproduce, and the fix
 import pytest
 
 from mlp import TrainConfig, get_preset, load_mnist, train
-from mlp.diagnosis import diagnose
+from mlp.teaching.diagnosis import diagnose
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,12 @@ import io
 import math
 
 from mlp.config import TrainConfig
-from mlp.diagnosis import Finding
+from mlp.teaching.diagnosis import Finding
 from mlp.trainer import EvalPoint, History, TrainPoint
-from ui.compare.data import (RUN_COLOURS, compare_figure, default_selection, differing_settings, histories_csv,
-                             loss_spread_is_wide, runs_csv, runs_table)
-from ui.controller import Run
-from ui.figures import LEGEND_LINE
+from training.run import Run
+from ui.compare.data import default_selection, differing_settings, histories_csv, runs_csv, runs_table
+from ui.shared.curves import RUN_COLOURS, compare_figure, loss_spread_is_wide
+from ui.shared.figures import LEGEND_LINE
 
 
 def run(name, lr=1e-3, losses=(2.3, 1.0, 0.5), accuracy=0.9, findings=()):

@@ -21,14 +21,14 @@ import pytest
 from conftest import synthetic_split
 from waiting import wait_until
 from mlp.config import TrainConfig
-from mlp.mnist import Dataset, make_split
+from mlp.data.mnist import Dataset, make_split
 from mlp.trainer import Trainer
 from store import Handwriting
-from ui.controller import LEFT_REASON, TrainingRun, evals_per_epoch, status_text
-from ui.limits import time_limit_reason
-from ui.handwriting_data import as_training_rows, held_out, split_writers
-from ui.words import format_seconds, ordinal
-from ui.workers import SharedDataset, SlotLimiter, WorkerPool, select, workers_from_env
+from training.limits import time_limit_reason
+from training.run import LEFT_REASON, TrainingRun, evals_per_epoch, status_text
+from training.words import format_seconds, ordinal
+from training.workers import SharedDataset, SlotLimiter, WorkerPool, select, workers_from_env
+from ui.shared.handwriting_score import as_training_rows, held_out, split_writers
 
 QUICK = dict(hidden=(16,), epochs=2, batch_size=32, lr=0.01, seed=1)
 LONG = dict(hidden=(16,), epochs=500, batch_size=1, lr=0.01, seed=1)  # minutes: only ever stopped early
@@ -374,7 +374,7 @@ def test_the_app_script_run_as_a_spawned_workers_main_draws_no_page():
                            "run_name='__mp_main__'); print(sorted(m for m in sys.modules if m.startswith('ui.')))"],
                           cwd=app.parent, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "ui.layout" in done.stdout and "ui.home" not in done.stdout  # imported, and no page ran
+    assert "ui.frame.layout" in done.stdout and "ui.home" not in done.stdout  # imported, and no page ran
 
 
 def test_a_run_whose_reading_breaks_never_hands_its_busy_worker_to_the_next(data, pool, monkeypatch):
@@ -479,7 +479,7 @@ def test_small_words():
 
 def test_the_controller_imports_no_streamlit():
     """It runs in plain threads and processes and is tested without a browser: Streamlit stays out of it."""
-    done = subprocess.run([sys.executable, "-c", "import sys, ui.controller; print(sorted(m for m in sys.modules "
+    done = subprocess.run([sys.executable, "-c", "import sys, training.run; print(sorted(m for m in sys.modules "
                            "if m.split('.')[0] in ('streamlit', 'plotly')))"],
                           cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from mlp.trainer import EvalPoint, History, TrainPoint
-from ui.text import escape_html
-from ui.figures import (LEGEND_LINE, PREDICTED_COLOUR, TITLE_ROOM, log_ticks, needs_log_scale, pixelated,
+from ui.shared.figures import (LEGEND_LINE, PREDICTED_COLOUR, TITLE_ROOM, log_ticks, needs_log_scale, pixelated,
                         power_label, probability_figure)
+from ui.shared.text import escape_html
 from ui.train.figures import training_figure
 
 

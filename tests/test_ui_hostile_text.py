@@ -8,10 +8,10 @@ from streamlit.testing.v1 import AppTest
 
 from mlp.config import TrainConfig
 from mlp.model import Model
-from ui import state
-from ui.navigation import spec
+from ui.frame.navigation import spec
+from ui.session import state
 from test_app_pages import request
-from ui.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
+from ui.session.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = tuple(spec(title).script for title in ("Home", "Train", "Draw", "Inspect", "Compare"))  # Compare last
@@ -122,8 +122,8 @@ def test_a_renamed_run_and_a_typed_value_stay_text_on_the_train_page(fresh):
 
 
 def test_a_run_name_in_a_compare_chart_is_text_not_html():
-    from ui.compare.data import compare_figure
-    from ui.models import uploaded_run
+    from ui.shared.curves import compare_figure
+    from ui.shared.network_files import uploaded_run
 
     run = uploaded_run('<a href="http://e.x">x</a>.npz', Model.create(TrainConfig(hidden=(8,))))
     figure = compare_figure([run], "held-out", log_loss=False)

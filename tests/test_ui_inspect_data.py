@@ -6,9 +6,10 @@ import pytest
 from conftest import synthetic_split
 from mlp.config import TrainConfig
 from mlp.model import Model
-from ui.inspect.data import (closest_training_digits, fingerprint, layer_outputs, mistake_caption, read_test_digits,
+from training.once import fingerprint
+from ui.inspect.data import (closest_training_digits, layer_outputs, mistake_caption, read_test_digits,
                              training_view)
-from ui.figures import sure
+from ui.shared.figures import sure
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 
 from mlp import activations
-from ui.figures import FONT_SIZE, PREDICTED_COLOUR
 from ui.inspect.data import clicked_cell
 from ui.inspect.figures import (CELL_TARGETS, GAP_RGB, activations_figure, class_accuracy_figure, confusion_figure,
-                                resting_output, row_rates, weight_colours, weight_grid)
+                                resting_output, row_rates, weight_grid)
+from ui.shared.figures import FONT_SIZE, PREDICTED_COLOUR
+from ui.shared.figures import weight_colours
 
 
 def counts():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mlp import TrainConfig, load_mnist, train
-from mlp.preprocess import center_of_mass
+from mlp.drawing.preprocess import center_of_mass
 from ui.inspect.data import PERTURBATIONS, perturb, robustness
 from ui.inspect.figures import robustness_figure
 

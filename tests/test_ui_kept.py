@@ -4,8 +4,8 @@ import numpy as np
 from mlp.config import TrainConfig
 from mlp.model import Model
 from mlp.trainer import History
-from ui.controller import Run
-from ui.kept import KeptNetworks
+from training.memory import KeptNetworks
+from training.run import Run
 
 
 def record(name: str, hidden=(256,)) -> Run:

@@ -9,9 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 from mlp.config import TrainConfig
 from mlp.model import Model, ModelFileError
-from ui import models
-from ui.navigation import spec
-from ui.models import MAX_UPLOAD_BYTES, NAME_CHARS, download_name, read_model_file, unique_name, uploaded_run
+from ui.frame.navigation import spec
+from ui.shared import network_files
+from ui.shared.network_files import MAX_UPLOAD_BYTES, NAME_CHARS, download_name, read_model_file, unique_name, uploaded_run
 
 
 @pytest.fixture
@@ -33,13 +33,13 @@ def test_a_file_that_is_not_an_archive_is_refused_in_words():
 
 
 def test_a_file_over_the_limit_is_refused_before_reading(model, monkeypatch):
-    monkeypatch.setattr(models, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr(network_files, "MAX_UPLOAD_BYTES", 1000)
     with pytest.raises(ModelFileError, match=r"MB are accepted"):
         read_model_file("big.npz", model.to_bytes())
 
 
 def test_a_small_archive_that_unpacks_to_a_huge_one_is_refused(monkeypatch):
-    monkeypatch.setattr(models, "MAX_UPLOAD_BYTES", 200_000)
+    monkeypatch.setattr(network_files, "MAX_UPLOAD_BYTES", 200_000)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, W0=np.zeros(1_000_000, np.float32))  # 4 MB of zeros in a few kB
     assert len(buffer.getvalue()) < 200_000

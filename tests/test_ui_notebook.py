@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from mlp import notebook as nb
+from mlp.teaching import notebook as nb
 from ui.notebook.data import (curves_figure, excerpts, gradcheck_rows, gradcheck_summary, ladder, read_notebook,
                               reported_figure)
 

@@ -1,7 +1,7 @@
 """How often a live part of a page redraws: at its own pace on a quiet server, slower as a class trains."""
 import pytest
 
-from ui.layout import SLOWEST_POLL, poll_seconds
+from ui.frame.layout import SLOWEST_POLL, poll_seconds
 
 
 @pytest.mark.parametrize("base, active, seconds", [

@@ -3,7 +3,7 @@ import pytest
 
 from mlp.config import ConfigError, TrainConfig
 from mlp.presets import PRESETS
-from ui.settings import (FIELDS, GROUPS, apply_changes, config_from_settings, default_settings, describe,
+from ui.shared.settings import (FIELDS, GROUPS, apply_changes, config_from_settings, default_settings, describe,
                          parse_hidden, settings_from_config)
 
 
@@ -53,7 +53,7 @@ def test_describe_names_the_run_in_one_line():
 
 
 def test_short_labels_tell_runs_apart_in_a_legend():
-    from ui.settings import short_label
+    from ui.shared.settings import short_label
 
     assert short_label(TrainConfig()) == "default settings"
     assert short_label(TrainConfig(lr=1e-6)) == "lr 1e-06"
@@ -66,7 +66,7 @@ def test_short_labels_tell_runs_apart_in_a_legend():
 
 @pytest.mark.parametrize("text", ["²", "٣", "1_0", "+5", "5.0", "0x10", "9" * 5000])
 def test_numbers_are_parsed_from_ascii_digits_only(text):
-    from ui.settings import parse_whole
+    from ui.shared.settings import parse_whole
 
     with pytest.raises(ConfigError, match="^Seed: '"):
         parse_whole(text, "Seed")
@@ -74,7 +74,7 @@ def test_numbers_are_parsed_from_ascii_digits_only(text):
 
 @pytest.mark.parametrize("text, number", [("1e-3", 0.001), (" .5", 0.5), ("-2", -2.0), ("3.", 3.0)])
 def test_decimal_numbers_parse_and_odd_ones_do_not(text, number):
-    from ui.settings import parse_number
+    from ui.shared.settings import parse_number
 
     assert parse_number(text, "lr") == number
     for odd in ("1_0", "١", "nan", "inf", "0x1p-3", ""):

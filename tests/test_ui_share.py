@@ -3,7 +3,7 @@ import pytest
 
 from mlp.config import TrainConfig
 from mlp.presets import PRESETS
-from ui.train.share import MAX_NOTES, decode, encode, query_string
+from ui.shared.links import MAX_NOTES, decode, encode, query_string
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

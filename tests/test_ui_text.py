@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from ui.text import escape_html, escape_markdown, shorten
+from ui.shared.text import escape_html, escape_markdown, shorten
 
 HOSTILE = ["[click](http://evil.example/)", "![img](http://127.0.0.1:9/x.png)", ":red[coloured]", "<b>bold</b>",
            "https://evil.example/a", "WWW.evil.example", "mail@evil.example", "$x^2$", "**strong** _em_ `code`",

@@ -15,7 +15,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import ClientConnection, connect
 
 from test_browser import ROOT, Server
-from ui.models import MAX_UPLOAD_MB
+from ui.shared.network_files import MAX_UPLOAD_MB
 
 XSRF_COOKIE = "_streamlit_xsrf"
 MB = 2**20
@@ -63,7 +63,6 @@ class BrowserSession:
 
         headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
         return self.http.put(address, data=multipart(), headers=headers, timeout=60).status_code
-
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Which workspace a new tab opens, from its address and the browser's cookie (ui.workspace.choose), without a
+"""Which workspace a new tab opens, from its address and the browser's cookie (ui.saving.workspace.choose), without a
 browser: the address wins, then the cookie; a cookie that is malformed, unknown or deleted is passed over in silence
 and never reaches the store unless it has a workspace id's form."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from store import new_workspace_id
-from ui.workspace import Arrival, choose
+from ui.saving.workspace import Arrival, choose
 
 KNOWN, OTHER, GONE = new_workspace_id(), new_workspace_id(), new_workspace_id()
 

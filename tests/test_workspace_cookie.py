@@ -11,8 +11,9 @@ from streamlit.testing.v1 import AppTest
 from store import Store, valid_workspace_id
 from test_app_class import CLASS, open_page, student, teacher
 from test_app_saved_work import COMPARE, ROOT, database, runs, shown, train_one  # noqa: F401 (database: a fixture)
-from ui import saved, workspace
-from ui.state import DIGIT_KEY, DRAWING_KEY
+from ui.saving import records
+from ui.saving import workspace
+from ui.session.state import DIGIT_KEY, DRAWING_KEY
 
 
 def arrive(monkeypatch, cookie: object, **address: str) -> AppTest:
@@ -46,7 +47,7 @@ def test_a_plain_address_brings_back_what_the_browser_remembers(database, monkey
     train_one(ana)
     ana.number_input(key="setting_lr").set_value(0.05).run()
     digit = np.linspace(0, 1, 784, dtype=np.float32).reshape(28, 28)
-    Store(database).save_workspace_state(remembered, drawing=saved.drawing_payload({"objects": [1]}, digit))
+    Store(database).save_workspace_state(remembered, drawing=records.drawing_payload({"objects": [1]}, digit))
 
     back = arrive(monkeypatch, remembered)
     assert back.query_params["w"] == remembered

@@ -1,4 +1,9 @@
-"""The Streamlit app, grouped by page: ui/train, ui/draw, ui/inspect, ui/compare and ui/home each hold their
-page's script (page.py), its panel and, where it has them, its pure data helpers and figures. Shared parts sit
-here: navigation (the list of pages), layout (set-up and polling), state, runs, data, controller, settings.
+"""The Streamlit app's parts; the page scripts themselves are in pages/.
+
+- frame/: what every page shares (navigation, set-up, sidebar, the process's MNIST);
+- session/: what a visitor's session keeps, and its training;
+- saving/: saved work, the only room that talks to store/;
+- shared/: parts more than one page uses;
+- train/, draw/, inspect/, compare/, notebook/, classroom/, board/: each page's panels, figures and pure data helpers.
+
 Pure modules import no Streamlit (tests/test_ui_imports.py), so they are tested without a browser."""

@@ -10,11 +10,11 @@ import plotly.graph_objects as go
 
 from mlp.config import ConfigError, TrainConfig
 from store import Post
-from ui import saved
-from ui.controller import Run
-from ui.figures import FONT_SIZE, log_ticks, readable_axes
-from ui.settings import short_label
-from ui.text import escape_html
+from training.run import Run
+from ui.saving import records
+from ui.shared.figures import FONT_SIZE, log_ticks, readable_axes
+from ui.shared.settings import short_label
+from ui.shared.text import escape_html
 
 CHART_SETTINGS = {"lr": "learning rate", "batch_size": "batch size", "epochs": "epochs", "hidden": "hidden layers",
                   "weight_decay": "weight decay", "dropout": "dropout", "optimizer": "optimizer",
@@ -37,8 +37,8 @@ def _label(config: TrainConfig, most: int = 4) -> str:
 def own_name(name: str, config: TrainConfig) -> str:
     """A run's name without the settings the app wrote into it ('Run 3: lr 0.01' -> 'Run 3'): the settings have
     their own column. A name the student or a page gave ('Run 2: quick model', a renamed run) is kept whole."""
-    automatic = f": {_label(config, 3)}"  # as ui.state.next_run_name wrote it
-    return name.removesuffix(automatic) if saved.RUN_NUMBER.fullmatch(name.removesuffix(automatic)) else name
+    automatic = f": {_label(config, 3)}"  # as ui.session.state.next_run_name wrote it
+    return name.removesuffix(automatic) if records.RUN_NUMBER.fullmatch(name.removesuffix(automatic)) else name
 
 
 def config_of(post: Post) -> TrainConfig | None:
@@ -58,7 +58,7 @@ def board_rows(posts: Sequence[Post], handwriting: dict[int, tuple[float | None,
                ) -> list[dict[str, Any]]:
     """One row per posted run, newest first: who, which run, its settings in short, its results. When the class
     has labelled drawings: each run's accuracy on them and which it was scored on, by run id (a run that trained
-    on some is scored on the others only: ui.handwriting_data.scored_on)."""
+    on some is scored on the others only: ui.shared.handwriting_score.scored_on)."""
     rows = []
     for p, config in reversed(readable(posts)):
         row = {"student": p.nickname, "run": own_name(p.run.name, config), "settings": _label(config),
@@ -108,14 +108,11 @@ def overlay_runs(posts: Sequence[Post], curves: dict[int, dict]) -> list[Run]:
     for post in posts:
         row = post.run
         try:
-            record = saved.restored(type(row)(**{**row.__dict__, "curves": curves.get(row.id, {}), "model": None}))
-        except saved.UNREADABLE:
+            record = records.restored(type(row)(**{**row.__dict__, "curves": curves.get(row.id, {}), "model": None}))
+        except records.UNREADABLE:
             continue
         record.name = f"{post.nickname}: {row.name}"
         runs.append(record)
     return runs
 
 
-def post_label(post: Post) -> str:
-    accuracy = f" · {post.run.test_accuracy:.1%}" if post.run.test_accuracy is not None else ""
-    return f"{post.nickname}: {post.run.name}{accuracy}"

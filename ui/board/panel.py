@@ -6,16 +6,19 @@ import io
 
 import streamlit as st
 
-from mlp.handwriting import handwriting_bytes
+from mlp.drawing.handwriting import handwriting_bytes
 from mlp.model import ModelFileError, load_model
 from store import ClassInfo, Classes, Drawings, Handwriting, StoreError
-from ui import saved, saved_work, state
-from ui.layout import show_notice
-from ui.board.data import ALL_DRAWINGS, CHART_SETTINGS, best, board_rows, overlay_runs, post_label, setting_figure
-from ui.compare.data import compare_figure
-from ui.handwriting_data import score, scored_on
-from ui.navigation import link
-from ui.text import escape_markdown
+from ui.board.data import ALL_DRAWINGS, CHART_SETTINGS, best, board_rows, overlay_runs, setting_figure
+from ui.frame.layout import show_notice
+from ui.frame.navigation import link
+from ui.saving import records
+from ui.saving import process_store
+from ui.session import state
+from ui.shared.curves import compare_figure
+from ui.shared.handwriting_score import score, scored_on
+from ui.shared.posts import post_label
+from ui.shared.text import escape_markdown
 
 REFRESH_SECONDS = 10.0  # a projected board follows the class without anyone touching it
 _scores: dict[tuple[int, int], tuple[float | None, str]] = {}  # (run id, drawings in the set) -> accuracy, on what
@@ -33,9 +36,9 @@ def board_class() -> ClassInfo | None:
 def _open(room: ClassInfo, post) -> None:
     """The posted run's network becomes this session's, on Draw and Inspect (a copy in its own workspace)."""
     try:
-        stored = Classes(saved_work.open_store()).posted_run(room.id, post.run.id)
-        record = saved.restored(stored) if stored is not None else None
-    except (StoreError, *saved.UNREADABLE) as error:
+        stored = Classes(process_store.open_store()).posted_run(room.id, post.run.id)
+        record = records.restored(stored) if stored is not None else None
+    except (StoreError, *records.UNREADABLE) as error:
         state.set_notice(escape_markdown(error), "warning")
         return
     if record is None or not record.usable:
@@ -114,7 +117,7 @@ def _handwriting_scores(rooms: Classes, room: ClassInfo, posts) -> dict[int, tup
 
 
 def board_view(room: ClassInfo) -> None:
-    rooms = Classes(saved_work.open_store())
+    rooms = Classes(process_store.open_store())
     posts = rooms.board(room.id)
     st.caption(f"{escape_markdown(room.name)} · {len(posts)} run{'s' if len(posts) != 1 else ''} posted · "
                f"refreshes every {REFRESH_SECONDS:.0f} s")
@@ -130,8 +133,8 @@ def board_view(room: ClassInfo) -> None:
 
 
 def handwriting_file(room: ClassInfo) -> bytes:
-    """The class's labelled drawings as a handwriting .npz (mlp.handwriting's format)."""
-    kept = Drawings(saved_work.open_store()).of_class(room.id)
+    """The class's labelled drawings as a handwriting .npz (mlp.drawing.handwriting's format)."""
+    kept = Drawings(process_store.open_store()).of_class(room.id)
     return handwriting_bytes(kept.images, kept.labels, kept.writers)
 
 

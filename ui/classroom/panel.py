@@ -6,21 +6,22 @@ import streamlit as st
 
 from store import ClassError, Classes, ClassInfo, Membership, StoreError
 from store.classes import NICKNAME_CHARS, CLASS_NAME_CHARS, normal_code
-from ui import saved_work, state
-from ui.board.data import post_label
-from ui.navigation import link
-from ui.settings import FIELDS
-from ui.widgets import mirrored
-from ui.text import escape_markdown
-from ui.train.share import CLASS_PARAM, TEACHER_PARAM
-from ui.train.share_panel import TRAIN_PATH, train_page_url
+from ui.frame.address import TRAIN_PATH, train_page_url
+from ui.frame.navigation import link
+from ui.saving import process_store
+from ui.session import state
+from ui.shared.links import CLASS_PARAM, TEACHER_PARAM
+from ui.shared.posts import post_label
+from ui.shared.settings import FIELDS
+from ui.shared.text import escape_markdown
+from ui.shared.widgets import mirrored
 
 CLASS_PATH = "Class"
 
 
 def classes() -> Classes:
     """The class operations on the process's store (StoreError when it cannot be reached)."""
-    return Classes(saved_work.open_store())
+    return Classes(process_store.open_store())
 
 
 def page_link(param: str, value: str) -> str:

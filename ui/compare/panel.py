@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import state
-from ui.compare.data import compare_figure, default_selection, histories_csv, loss_spread_is_wide, runs_csv, runs_table
-from ui.controller import Run
-from ui.models_panel import run_caption
-from ui.text import escape_markdown
-from ui.navigation import link
+from training.run import Run
+from ui.compare.data import default_selection, histories_csv, runs_csv, runs_table
+from ui.frame.navigation import link
+from ui.session import state
+from ui.shared.curves import compare_figure, loss_spread_is_wide
+from ui.shared.network_picker import run_caption
+from ui.shared.text import escape_markdown
 
 PICKER_KEY = "compare_runs"
 

@@ -6,9 +6,9 @@ from typing import NamedTuple
 import numpy as np
 
 from mlp.config import TrainConfig
+from mlp.drawing.novelty import NoveltyCheck, too_small
+from mlp.drawing.preprocess import grey_to_mnist, to_grey
 from mlp.model import Model, ModelOutputError
-from mlp.novelty import NoveltyCheck, too_small
-from mlp.preprocess import grey_to_mnist, to_grey
 from mlp.presets import get_preset
 
 EMPTY_HINT = "Draw a digit in the black square."

@@ -9,19 +9,20 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mlp.mnist import Dataset
+from mlp.data.mnist import Dataset
+from mlp.drawing.novelty import NoveltyCheck, fit_novelty
 from mlp.model import Model
-from mlp.novelty import NoveltyCheck, fit_novelty
-from ui import data, state
+from training.once import fingerprint
 from ui.draw.data import (DOUBTS, EMPTY_HINT, SURE_IS_NOT_RIGHT, TOO_LITTLE_HINT, UNREADABLE, CanvasReading, answer,
                           doubt, quick_config, read_drawing, readable, rows_of)
-from ui.figures import pixelated, probability_figure, sure
-from ui.handwriting import handwriting_score, label_buttons
-from ui.inspect.data import fingerprint
-from ui.layout import poll_while_active
-from ui.navigation import link
-from ui.runs import run_status, start_training
-from ui.text import escape_markdown
+from ui.frame import data
+from ui.frame.layout import poll_while_active
+from ui.frame.navigation import link
+from ui.session import state
+from ui.session.runs import run_status, start_training
+from ui.shared.figures import pixelated, probability_figure, sure
+from ui.shared.handwriting import handwriting_score, label_buttons
+from ui.shared.text import escape_markdown
 
 CANVAS_SIDE = 280
 PREVIEW_SCALE = 8  # 28 x 8 = 224 pixels: every input pixel a clear square
@@ -66,7 +67,7 @@ def novelty_for(model: Model) -> NoveltyCheck | None:
 
 
 def _brush() -> None:
-    """The brush-width slider; its value is kept in ui.state, so it survives a visit to another page."""
+    """The brush-width slider; its value is kept in ui.session.state, so it survives a visit to another page."""
     st.slider("Brush width (pixels)", *BRUSH_RANGE, value=state.brush_width(BRUSH), step=2, key="brush",
               on_change=lambda: state.set_brush_width(st.session_state["brush"]))
 

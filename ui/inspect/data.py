@@ -1,33 +1,23 @@
 """What the Inspect page computes from a network and MNIST, as plain arrays (no Streamlit).
 
 The two expensive parts, the test set read by the network and the training set as the network
-sees it, are built once per network by ui.inspect.panel's caches, keyed by `fingerprint`.
+sees it, are built once per network by ui.inspect.panel's caches, keyed by `training.once.fingerprint`.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from mlp.augment import change_thickness, transform_batch
-from mlp.inspection import confident_mistakes, embed, nearest
+from mlp.drawing.augment import change_thickness, transform_batch
 from mlp.metrics import CHUNK, confusion_matrix, predict_proba
 from mlp.model import Model
 from mlp.network import CLASSES, Network
-from ui.figures import sure
+from mlp.teaching.inspection import confident_mistakes, embed, nearest
+from ui.shared.figures import sure
 
 NEIGHBOUR_MEMORY = 64 * 2**20  # bytes of training-set embeddings kept per network
-
-
-def fingerprint(model: Model) -> str:
-    """A short hash of the weights and settings: equal networks share cached results, changed ones never do."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(json.dumps(model.config.to_dict(), sort_keys=True).encode())
-    digest.update(np.ascontiguousarray(model.network.params).data)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -145,7 +135,6 @@ def mistake_caption(true: int, probs: np.ndarray) -> str:
     """'a 4 read as 9, 97% sure': what went wrong, and how sure the network was."""
     predicted = int(np.argmax(probs))
     return f"a {true} read as {predicted}, {sure(float(probs[predicted]))} sure"
-
 
 
 # ----- robustness: accuracy as test digits are changed more and more -----

@@ -11,13 +11,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mlp import activations
-from ui.figures import BAR_COLOUR, FONT_SIZE, PREDICTED_COLOUR, TRAIN_COLOUR, readable_axes, sure
+from ui.shared.figures import BAR_COLOUR, FONT_SIZE, PREDICTED_COLOUR, TRAIN_COLOUR, readable_axes, sure, weight_colours
 
 CORRECT_SCALE = [[0.0, "#f7fcf5"], [1.0, "#1a7d36"]]  # pale to deep green
 MISTAKE_SCALE = [[0.0, "#fff5f0"], [1.0, "#c0181f"]]  # pale to deep red
-NEGATIVE_RGB = np.array([178, 24, 43], np.float32)  # red: ink there holds the unit back
-ZERO_RGB = np.array([247, 247, 247], np.float32)
-POSITIVE_RGB = np.array([33, 102, 172], np.float32)  # blue: ink there makes the unit fire
 GAP_RGB = (60, 60, 60)
 GRID_LINE = 1  # pixels between the units of the weight grid
 CELL_TARGETS = "cells"  # the name of the confusion matrix's clickable layer
@@ -126,13 +123,6 @@ def class_accuracy_figure(counts: np.ndarray, classes: Sequence[int]) -> go.Figu
     fig.update_layout(height=460, font=dict(size=FONT_SIZE), margin=dict(l=80, r=10, t=20, b=60),
                       showlegend=False, bargap=0.25)
     return readable_axes(fig)
-
-
-def weight_colours(values: np.ndarray) -> np.ndarray:
-    """Values in [-1, 1] as RGB: red below 0, white at 0, blue above (uint8, one more axis of 3)."""
-    v = np.clip(np.asarray(values, np.float32), -1.0, 1.0)[..., None]
-    rgb = np.where(v < 0, ZERO_RGB + (NEGATIVE_RGB - ZERO_RGB) * -v, ZERO_RGB + (POSITIVE_RGB - ZERO_RGB) * v)
-    return rgb.round().astype(np.uint8)
 
 
 def weight_grid(images: np.ndarray, columns: int) -> np.ndarray:

@@ -2,7 +2,7 @@
 layer learned, and how it reads the digit drawn on the Draw page.
 
 Expensive work is done once per network and kept in `st.cache_resource`, keyed by a hash of the
-weights (ui.inspect.data.fingerprint), shared by every session and dropped two hours after they were made: the
+weights (training.once.fingerprint), shared by every session and dropped two hours after they were made: the
 test set read by the network (10,000 x 10 numbers, 32 networks kept) and the training set as the
 network sees it (up to 64 MB each, 4 networks kept). Reruns only look the results up; MNIST itself is
 never copied (data.dataset() is shared by every session).
@@ -14,22 +14,24 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from mlp.inspection import first_layer_images
-from mlp.mnist import Dataset
+from mlp.data.mnist import Dataset
 from mlp.model import Model
-from ui import data, state
-from ui.controller import Run
-from ui.figures import pixelated, sure
-from ui.handwriting import handwriting_score
+from mlp.teaching.inspection import first_layer_images
+from training.once import fingerprint
+from training.run import Run
+from ui.frame import data
+from ui.frame.navigation import link
 from ui.inspect.data import (PERTURBATIONS, Reading, TrainingView, clicked_cell, closest_training_digits,
-                             fingerprint, layer_outputs, learned_change, mistake_caption, read_test_digits,
+                             layer_outputs, learned_change, mistake_caption, read_test_digits,
                              robustness, training_view)
 from ui.inspect.figures import (activations_figure, class_accuracy_figure, confusion_figure, robustness_figure,
                                 weight_grid)
-from ui.models_panel import model_download, model_picker, model_upload
-from ui.navigation import link
-from ui.settings import describe
-from ui.text import escape_markdown
+from ui.session import state
+from ui.shared.figures import pixelated, sure
+from ui.shared.handwriting import handwriting_score
+from ui.shared.network_picker import model_download, model_picker, model_upload
+from ui.shared.settings import describe
+from ui.shared.text import escape_markdown
 
 CHART = {"displaylogo": False}
 TILE_SCALE = 5  # 28 x 5 = 140 pixels per digit in the galleries
@@ -158,7 +160,7 @@ def _cell_digits(reading: Reading, dataset: Dataset, true: int, answer: int) -> 
 
 def _gallery(name: str, images: np.ndarray, captions: list[str]) -> None:
     """Digits as sharp 28 x 28 squares, side by side, each with its caption."""
-    with st.container(key=f"digits_{name}"):  # the key's CSS class styles the captions (ui.layout)
+    with st.container(key=f"digits_{name}"):  # the key's CSS class styles the captions (ui.frame.layout)
         st.image([pixelated(img.reshape(28, 28), TILE_SCALE) for img in images], caption=captions,
                  width=28 * TILE_SCALE, output_format="PNG")  # JPEG would smear the pixels
 

@@ -14,11 +14,11 @@ from typing import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mlp import notebook as nb
 from mlp.gradcheck import TOLERANCE
-from ui.compare.data import run_style
-from ui.figures import FONT_SIZE, finite_values, legend_above, loss_axis, needs_log_scale, readable_axes
-from ui.text import escape_html
+from mlp.teaching import notebook as nb
+from ui.shared.curves import run_style
+from ui.shared.figures import FONT_SIZE, finite_values, legend_above, loss_axis, needs_log_scale, readable_axes
+from ui.shared.text import escape_html
 
 NOTEBOOK_ENV = "MLP_NOTEBOOK_FILE"
 DEFAULT_NOTEBOOK = Path(__file__).resolve().parents[2].parent / "shared" / "notebook" / "student-notebook.txt"

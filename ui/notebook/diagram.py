@@ -14,8 +14,8 @@ import plotly.graph_objects as go
 
 from mlp.losses import softmax
 from mlp.network import Network
-from ui.figures import FONT_SIZE
-from ui.inspect.figures import weight_colours
+from ui.shared.figures import FONT_SIZE
+from ui.shared.figures import weight_colours
 
 MOST_UNITS = 16
 EDGES_PER_UNIT = 3

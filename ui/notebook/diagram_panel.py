@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mlp.mnist import Dataset
+from mlp.data.mnist import Dataset
 from mlp.network import Network
-from ui import state
-from ui.figures import pixelated
 from ui.notebook.diagram import build, clicked_unit, diagram_figure, incoming_picture, strongest_digits
+from ui.session import state
+from ui.shared.figures import pixelated
 
 SEARCHED = 2000  # test digits searched for what a unit responds to
 TILE = 4  # screen pixels per image pixel in the galleries

@@ -7,13 +7,13 @@ from __future__ import annotations
 import streamlit as st
 
 from mlp import TrainConfig
-from mlp.mnist import Dataset
+from mlp.data.mnist import Dataset
 from mlp.model import Model
 from mlp.network import Network
-from mlp.slowmotion import SlowStep, slow_step
-from ui import state
-from ui.models_panel import run_caption
+from mlp.teaching.slowmotion import SlowStep, slow_step
 from ui.notebook.slowmotion import delta_rows, gradient_lines, loss_rows, number, steps_figure, unit_forward
+from ui.session import state
+from ui.shared.network_picker import run_caption
 
 BATCH_SIZE = 4
 FRESH = -1  # the choice "a fresh network"

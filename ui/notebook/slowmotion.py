@@ -1,6 +1,6 @@
 """Backpropagation in slow motion, as text: one step's numbers written out the way a teacher writes them.
 
-Pure (no Streamlit): each function turns part of an `mlp.slowmotion.SlowStep` into lines or table rows.
+Pure (no Streamlit): each function turns part of an `mlp.teaching.slowmotion.SlowStep` into lines or table rows.
 """
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mlp.slowmotion import SlowStep
-from ui.figures import FONT_SIZE, readable_axes
+from mlp.teaching.slowmotion import SlowStep
+from ui.shared.figures import FONT_SIZE, readable_axes
 
 TERMS = 3  # products written out in a sum; the rest are counted
 

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mlp.trainer import History
-from ui.figures import (FONT_SIZE, HELDOUT_COLOUR, TRAIN_COLOUR, finite_values, legend_above, loss_axis,
+from ui.shared.figures import (FONT_SIZE, HELDOUT_COLOUR, TRAIN_COLOUR, finite_values, legend_above, loss_axis,
                         needs_log_scale, readable_axes)
 
 PANELS_HEIGHT = 500  # both panels with their axes; the legend's band comes on top

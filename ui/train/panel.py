@@ -4,20 +4,20 @@ from __future__ import annotations
 import streamlit as st
 
 from mlp.config import TrainConfig
-from mlp.diagnosis import Finding
 from mlp.presets import PRESETS
-from ui import state
-from ui.controller import Run, TrainingRun
-from ui.handwriting import handwriting_metric
-from ui.limits import Estimate, refusal
-from ui.layout import poll_while_active
+from mlp.teaching.diagnosis import Finding
+from training.limits import Estimate, refusal
+from training.run import Run, TrainingRun
+from ui.frame.layout import poll_while_active
+from ui.frame.navigation import link
+from ui.session import state
+from ui.session.runs import run_estimate, run_status, start_training, stop_training
+from ui.shared.handwriting import handwriting_metric
+from ui.shared.network_picker import model_download
+from ui.shared.settings import apply_changes, describe, settings_from_config
+from ui.shared.text import escape_markdown
 from ui.train.figures import training_figure_data
 from ui.train.live_chart import live_chart
-from ui.models_panel import model_download
-from ui.navigation import link
-from ui.runs import run_estimate, run_status, start_training, stop_training
-from ui.settings import apply_changes, describe, settings_from_config
-from ui.text import escape_markdown
 
 POLL_SECONDS = 0.5
 
@@ -32,7 +32,7 @@ def _load_preset(name: str) -> None:
 def preset_picker() -> None:
     """One button per engine preset: its story as the tooltip, and shown again once loaded."""
     st.markdown("#### Presets", help="One click sets every setting; hover a preset to read what it shows.")
-    with st.container(key="presets"):  # the key gives a CSS class: these labels may wrap (ui.layout)
+    with st.container(key="presets"):  # the key gives a CSS class: these labels may wrap (ui.frame.layout)
         for name, preset in PRESETS.items():
             st.button(preset.title, key=f"preset_{name}", on_click=_load_preset, args=(name,), help=preset.story,
                       width="stretch")

@@ -1,6 +1,6 @@
-"""The settings widgets, drawn from ui.settings.FIELDS and kept in the session's settings dict.
+"""The settings widgets, drawn from ui.shared.settings.FIELDS and kept in the session's settings dict.
 
-Each widget mirrors its setting (ui.widgets.mirrored), because Streamlit forgets widget values when
+Each widget mirrors its setting (ui.shared.widgets.mirrored), because Streamlit forgets widget values when
 the user visits another page.
 """
 from __future__ import annotations
@@ -12,11 +12,12 @@ import streamlit as st
 
 from mlp.config import ConfigError, TrainConfig
 from store import Classes, StoreError
-from ui import saved_work, state
-from ui.handwriting import drawings_toggle
-from ui.settings import FIELDS, GROUPS, Field, config_from_settings, default_settings
-from ui.text import escape_markdown
-from ui.widgets import mirrored
+from ui.saving import process_store
+from ui.session import state
+from ui.shared.handwriting import drawings_toggle
+from ui.shared.settings import FIELDS, GROUPS, Field, config_from_settings, default_settings
+from ui.shared.text import escape_markdown
+from ui.shared.widgets import mirrored
 
 _PREFIX = "setting_"
 
@@ -75,7 +76,7 @@ def class_allows() -> tuple[str, ...] | None:
     if member is None or workspace is None:
         return None
     try:
-        member = Classes(saved_work.open_store()).membership(workspace)
+        member = Classes(process_store.open_store()).membership(workspace)
     except StoreError:
         pass  # out of reach: what the class said last
     return None if member is None else member.room.allowed

@@ -1,0 +1,30 @@
+"""Train: every setting, presets, start/pause/stop, live curves, the result explained, and a link to share."""
+import streamlit as st
+
+from ui.frame.address import sync_address
+from ui.frame.layout import show_notice
+from ui.frame.navigation import run_the_app_if_opened_alone
+from ui.train.panel import live_view, preset_picker, result_view, start_button
+from ui.train.settings_form import settings_form
+from ui.train.share_panel import share_box
+
+run_the_app_if_opened_alone()  # a fresh server's first request, when it names this page
+
+st.title(":material/show_chart: Train a network", anchor=False)  # no anchor link: one Tab fewer to Start
+st.markdown("Choose how the network is built and how it learns, press **Start training**, and watch it learn.")
+start_slot = st.container()  # filled once the settings are known: first in the page, a Tab or two away
+
+settings_column, run_column = st.columns([2, 3], gap="large")
+with settings_column:
+    preset_picker()
+    with st.container():  # always present, so what follows keeps its place in the page
+        show_notice()
+    st.markdown("#### Settings")
+    config = settings_form()
+    sync_address(config)  # the address bar always holds these settings: copying it shares them
+    result_view()
+    share_box(config)
+with start_slot:
+    start_button(config)
+with run_column:
+    live_view()

@@ -1,0 +1,434 @@
+"""One training run as the pages see it, and a run's record.
+
+Pure Python (no Streamlit): the page only calls `start`, `pause`, `resume`, `stop`, `beat` and reads
+`state`, `progress()`, `history()`, `model()`. The training itself runs in a worker process of the
+pool (training.workers); a thread per run waits in line for a worker, then reads its messages (curve points,
+the step, weights about once a second, the result) and keeps the copies readers see. The heartbeat
+stays here: when the page stops beating (a closed tab), the run's thread stops the run, also while it
+waits in line or is paused.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+import numpy as np
+
+from mlp.config import TrainConfig
+from mlp.model import Model
+from mlp.teaching.diagnosis import Finding, diagnose
+from mlp.trainer import History, TrainResult
+from training.limits import LIMITS, Estimate, estimate, refusal, time_limit_reason
+from training.words import format_seconds, ordinal
+from training.workers import POOL, Extra, Job, SharedDataset, Worker, WorkerPool, died_words, select
+
+RunState = Literal["ready", "queued", "running", "paused", "finished", "stopped", "failed"]
+ACTIVE_STATES = ("queued", "running", "paused")
+HEARTBEAT_SECONDS = 10.0  # no beat for this long (and no open connection): the page is gone
+LEFT_REASON = "Stopped because nobody is watching any more (the page was closed)."
+WEIGHTS_SECONDS = 1.0  # while training, a reader's copy of the weights is at most about this old
+POLL_SECONDS = 0.2  # how often a run with no news from its worker looks at the heartbeat
+
+
+_record_ids = itertools.count(1)
+
+
+@dataclass(eq=False)  # a record is itself: two runs with equal settings and results are still two runs
+class Run:
+    """A finished (or stopped, failed, or uploaded) run, kept for drawing, inspecting and comparing."""
+    name: str
+    config: TrainConfig
+    history: History
+    status: str  # finished, stopped, failed, or uploaded (a model file with no training history)
+    reason: str
+    model: Model | None
+    test_accuracy: float | None
+    test_loss: float | None
+    seconds: float
+    epochs: float
+    findings: list[Finding] = field(default_factory=list)
+    uid: int = field(default_factory=lambda: next(_record_ids))  # stable across renames, for widgets
+    drawings: int = 0  # the class's drawings it trained on (0: none): its handwriting score leaves them out
+    drawings_until: float | None = None  # when the newest of them was labelled: later ones are new to it
+    in_store: bool = False  # the workspace's store holds its network: out of memory, it is read back (ui.session.state.network)
+
+    def __post_init__(self) -> None:
+        self.take_network(self.model)
+
+    @property
+    def usable(self) -> bool:
+        """Whether its network can be drawn with: held with finite weights, or out of memory but in the store (and
+        not known to be NaN)."""
+        return bool(self._finite) if self.model is not None else self.in_store and self._finite is not False
+
+    def take_network(self, model: Model | None) -> None:
+        """Hold `model` (made, or read back from the store), checked once: a run whose loss exploded may keep NaN
+        weights, which nothing can read or draw with. The verdict outlives a release (None: never held)."""
+        self._finite = None if model is None else bool(np.isfinite(model.network.params).all())
+        self.model, self.released = model, False  # released: given back to free the server's memory (training.memory)
+        self.touch()
+
+    @property
+    def megabytes(self) -> float:
+        """What its network holds in memory (weights and their gradient buffer)."""
+        network = self.model.network if self.model is not None else None
+        return (network.params.nbytes + network.grads.nbytes) / 1e6 if network is not None else 0.0
+
+    def touch(self) -> None:
+        """Drawn with, inspected or chosen now: the last to be released."""
+        self.last_used = time.monotonic()
+
+    def release_network(self) -> None:
+        """Drop the network, keep the rest: the curves, results and diagnosis still show and compare; a network the
+        store holds comes back when used."""
+        self.model, self.released = None, True
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a running run stands, for its progress bar and status line."""
+    step: int
+    total_steps: int
+    epoch: float
+    steps_per_second: float
+    seconds_left: float  # nan while unknown
+
+    @property
+    def fraction(self) -> float:
+        return self.step / self.total_steps if self.total_steps else 0.0
+
+
+class RateMeter:
+    """Steps per second over the last few seconds, so a pause or a busy moment fades out."""
+
+    def __init__(self, seconds: float = 3.0):
+        self.seconds = seconds
+        self.marks: list[tuple[float, int]] = []
+        self.per_second = 0.0
+
+    def tick(self, step: int) -> None:
+        now = time.perf_counter()
+        self.marks.append((now, step))
+        while len(self.marks) > 2 and now - self.marks[0][0] > self.seconds:
+            self.marks.pop(0)
+        (t0, s0), (t1, s1) = self.marks[0], self.marks[-1]
+        self.per_second = (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+
+def evals_per_epoch(epochs: int) -> int:
+    """Held-out checks per epoch: every epoch, more often when the run is too short for a curve."""
+    return 5 if epochs <= 1 else 2 if epochs <= 3 else 1
+
+
+_run_numbers = itertools.count(1)
+
+
+class TrainingRun:
+    """One training, run by a worker process of the pool, and everything around it in the web process:
+    pause, resume and stop, the heartbeat, the rate, the copies of weights and curves that readers see,
+    the place in line. A thread of its own waits in line, then reads the worker's messages. Safe to
+    read and control from any thread."""
+
+    def __init__(self, config: TrainConfig, data: SharedDataset, *, name: str = "",
+                 pool: WorkerPool | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
+                 connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic,
+                 max_seconds: float | None = None, extra: Extra | None = None, drawings_until: float | None = None):
+        """`data` is the shared dataset; the worker selects the digits and examples `config` asks for.
+        Raises ValueError (worded for users) when that selection is empty, or when the run would pass the
+        server's limits (training.limits), before anything starts; `max_seconds` (default: the server's limit)
+        is how long it may then hold a worker.
+        `connected` may report that the user's page is still open even when beats are late
+        (a browser slows timers in a background tab). `extra` (images, labels) joins the training rows: the class's
+        drawings, the newest labelled at `drawings_until`; the record remembers them (ui.shared.handwriting_score.scored_on)."""
+        self.drawings, self.drawings_until = added_rows(config, extra), drawings_until
+        self.estimate = estimate_run(config, data, self.drawings)  # refuses an empty selection
+        too_much = refusal(self.estimate)
+        if too_much:
+            raise ValueError(too_much)
+        self.config, self.extra = config, extra
+        self.name = name or f"Run {next(_run_numbers)}"
+        self._data = data  # held, so its files stay while the run may need them
+        self._pool = pool if pool is not None else POOL
+        self._heartbeat = heartbeat_seconds
+        self._connected = connected
+        self._clock = clock
+        self._cond = threading.Condition()  # guards every field below, and every message sent to the worker
+        self._last_beat = clock()
+        self._phase: RunState = "ready"
+        self._stop_reason = ""
+        self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None  # while it trains this run
+        self._held = False  # the worker said it waits between two steps
+        self._rate = RateMeter()
+        self._max_seconds = LIMITS.run_minutes * 60 if max_seconds is None else max_seconds
+        self._step, self._total = 0, self.estimate.cost.steps  # known before a worker is free
+        self._per_epoch = self._total // config.epochs  # the worker's Trainer agrees
+        self._history = History()
+        self._model: Model | None = None
+        self._weights_at = -math.inf  # when the copy in _model arrived
+        self._weights_asked = False  # a newer copy is on its way
+        self.worker_report: dict = {}  # the worker's pid and how it sees the data (tests, diagnostics)
+        self.record: Run | None = None
+
+    # ----- control -----
+    def start(self) -> None:
+        with self._cond:
+            if self._thread is not None:
+                return
+            self._phase = "queued"
+            self._last_beat = self._clock()
+            self._thread = threading.Thread(target=self._main, name=f"training {self.name}", daemon=True)
+        self._thread.start()
+
+    def pause(self) -> None:
+        """Takes effect between two steps: the one under way completes."""
+        with self._cond:
+            if self._phase == "running":
+                self._phase, self._held = "paused", False  # held again once the worker says so
+                self._tell(("pause",))
+
+    def resume(self) -> None:
+        with self._cond:
+            if self._phase == "paused":
+                self._phase, self._held = "running", False
+                self._tell(("resume",))
+
+    def stop(self, reason: str = "Stopped by the user.") -> None:
+        with self._cond:
+            if not self._stop_reason and self._phase in ("ready", *ACTIVE_STATES):
+                self._stop_reason = reason
+                self._tell(("stop", reason))
+
+    def beat(self) -> None:
+        """Called by the page while it is open; without beats the run stops itself."""
+        with self._cond:
+            self._last_beat = self._clock()
+
+    def keep_going(self) -> bool:
+        with self._cond:
+            fresh = self._clock() - self._last_beat < self._heartbeat
+        if fresh:
+            return True
+        try:
+            return bool(self._connected and self._connected())
+        except Exception:  # a probe that breaks must not keep an orphan alive
+            return False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run's thread has ended (tests, shutdown); True if it has."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.done
+
+    # ----- reading -----
+    @property
+    def state(self) -> RunState:
+        with self._cond:
+            return self._phase
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def stopping(self) -> bool:
+        """Stop was asked (or the page left) but the worker is still finishing its step and the test scores."""
+        with self._cond:
+            return bool(self._stop_reason) and self._phase in ("running", "paused")
+
+    @property
+    def held(self) -> bool:
+        """Paused, and the worker has confirmed it: no step will be taken until resume."""
+        with self._cond:
+            return self._held and self._phase == "paused"
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("finished", "stopped", "failed")
+
+    @property
+    def slot_limit(self) -> int:
+        return self._pool.size
+
+    def place_in_line(self) -> int:
+        return self._pool.line.place(self) if self.state == "queued" else 0
+
+    def expected_wait(self) -> float:
+        """Seconds until a worker is free for this run, from the estimates of the runs before it."""
+        return self._pool.line.wait(self, _seconds_left) if self.state == "queued" else 0.0
+
+    def progress(self) -> Progress:
+        with self._cond:
+            step, total, per_epoch, rate = self._step, self._total, self._per_epoch, self._rate.per_second
+        left = (total - step) / rate if rate > 0 else float("nan")
+        return Progress(step, total, step / per_epoch if per_epoch else 0.0, rate, left)
+
+    def history(self) -> History:
+        """The curves as of the last logged point; do not modify."""
+        with self._cond:
+            return self._history
+
+    def model(self) -> Model | None:
+        """The latest weights: while training, the worker's last copy (a newer one is asked for when this one
+        is over WEIGHTS_SECONDS old, and comes with a later step); the final model afterwards."""
+        with self._cond:
+            if self.record is not None:
+                return self.record.model
+            if self._phase in ("ready", "queued"):
+                return None
+            if not self._weights_asked and self._clock() - self._weights_at >= WEIGHTS_SECONDS:
+                self._weights_asked = True
+                self._tell(("weights",))
+            return self._model
+
+    # ----- the run's thread: in line, then reading the worker -----
+    def _main(self) -> None:
+        try:
+            worker = self._pool.acquire(self, give_up=self._give_up)
+            if worker is None:
+                self._end_unstarted()
+                return
+            ended = False
+            try:
+                ended = self._follow(worker)
+            finally:
+                with self._cond:
+                    self._worker = None  # no command for this run may reach the worker's next run
+                if not ended:
+                    worker.close()  # it may still be training this run: never hand it to another
+                self._pool.release(worker, self)
+        except Exception as error:  # anything at all: the student sees words, not a traceback
+            self._fail(f"Training stopped because of an unexpected error ({type(error).__name__}: {error}).")
+
+    def _follow(self, worker: Worker) -> bool:
+        """Hand the job to the worker, then read its messages until the run ends (True); between two, the heartbeat."""
+        with self._cond:
+            worker.send(("train", Job(self.config, self._data.spec, evals_per_epoch(self.config.epochs), self.extra)))
+            if self._stop_reason:  # stopped while the worker was starting
+                worker.send(("stop", self._stop_reason))
+            self._worker, self._phase = worker, "running" if self._phase == "queued" else self._phase
+        ended, since = False, self._clock()
+        while not ended:
+            message = worker.receive(POLL_SECONDS)
+            ended = message is not None and self._take(message)
+            if not ended and not self.keep_going():
+                self.stop(LEFT_REASON)
+            if not ended and self._clock() - since > self._max_seconds:
+                self.stop(time_limit_reason())
+        return True
+
+    def _take(self, message: tuple) -> bool:
+        """Apply one message from the worker; True once the run has ended."""
+        kind, *args = message
+        if kind == "progress":
+            self._note(*args)
+        elif kind == "held":
+            with self._cond:
+                self._step, self._held = args[0], True
+        elif kind == "started":
+            with self._cond:
+                self._total, self._per_epoch, heldout_name, self.worker_report = args
+                self._history = History(heldout_name=heldout_name)
+        elif kind == "result":
+            self._finish(args[0])
+        else:  # "error" in words, or "died" with the exit code
+            self._fail(args[0] if kind == "error" else died_words(args[0]))
+        return kind in ("result", "error", "died")
+
+    def _note(self, step: int, delta: tuple | None, model: Model | None) -> None:
+        with self._cond:
+            self._step = step
+            self._rate.tick(step)
+            if delta is not None:  # a new object: readers keep the copy they were given
+                old = self._history
+                self._history = History(old.train + delta[0], old.heldout + delta[1], old.diagnostics + delta[2],
+                                        old.heldout_name)
+            if model is not None:
+                self._model, self._weights_at, self._weights_asked = model, self._clock(), False
+
+    def _tell(self, message: tuple) -> None:
+        """Under the lock: to the worker, if it is training this run."""
+        if self._worker is not None:
+            self._worker.send(message)
+
+    def _give_up(self) -> bool:
+        with self._cond:
+            stopped = bool(self._stop_reason)
+        return stopped or not self.keep_going()
+
+    def _end_unstarted(self) -> None:
+        with self._cond:
+            reason = "Stopped before it started." if self._stop_reason else LEFT_REASON
+            self.record = self._record(self._history, "stopped", reason, None, None, None, 0.0, 0.0)
+            self._phase = "stopped"
+
+    def _finish(self, result: TrainResult) -> None:
+        findings = diagnose(self.config, result.history, status=result.status, reason=result.reason)
+        record = self._record(result.history, result.status, result.reason, result.model, result.test_accuracy,
+                              result.test_loss, result.seconds, result.epochs, findings)
+        with self._cond:
+            self.record, self._history, self._step = record, result.history, result.steps
+            self._phase = result.status
+
+    def _fail(self, reason: str) -> None:
+        with self._cond:
+            self.record = self._record(self._history, "failed", reason, self._model, None, None, 0.0, 0.0)
+            self._phase = "failed"
+
+    def _record(self, *values) -> Run:
+        """This run's record: its name and settings, `values` (Run's next fields), the drawings it trained on."""
+        return Run(self.name, self.config, *values, drawings=self.drawings, drawings_until=self.drawings_until)
+
+
+def added_rows(config: TrainConfig, extra: Extra | None) -> int:
+    """How many of `extra`'s rows a run of `config` trains on: those of the digits it learns (as `select` keeps)."""
+    return int(np.isin(extra[1], config.classes).sum()) if extra is not None else 0
+
+
+def estimate_run(config: TrainConfig, data: SharedDataset, extra_rows: int = 0) -> Estimate:
+    """Time and memory of training `config` on this server, with `extra_rows` added training rows (the class's
+    drawings: see added_rows); ValueError (in words) for an empty selection."""
+    chosen = select(data.dataset, config)  # row numbers only: cheap, and a wrong choice is refused here
+    return estimate(config, len(chosen.y_train) + extra_rows, len(chosen.y_val) or len(chosen.y_test))
+
+
+def _seconds_left(run: TrainingRun) -> float:
+    """The rest of a run's time: from its measured rate while it runs, else from its estimate."""
+    p = run.progress()
+    if math.isfinite(p.seconds_left):
+        return p.seconds_left
+    return run.estimate.seconds * (1 - p.fraction)
+
+
+def status_text(run: TrainingRun) -> str:
+    """One plain line on where a run stands, for the page and the sidebar."""
+    state = run.state
+    if state == "ready":
+        return "Ready to start."
+    if state == "queued":
+        place = run.place_in_line()
+        wait = format_seconds(run.expected_wait())
+        where = f"{ordinal(place)} in line" + (f", {wait} to wait" if wait else "") if place else "starting"
+        return f"Waiting for a free slot: {where} (the server trains {run.slot_limit} at a time)."
+    p = run.progress()
+    of = f"epoch {p.epoch:.1f} of {run.config.epochs}"
+    if run.stopping:
+        return f"Stopping at {of}…"
+    if state == "running" and p.step == 0:
+        return f"Starting: a worker process is setting up the network ({p.total_steps:,} steps to train)."
+    if state == "running":
+        left = format_seconds(p.seconds_left)
+        return f"Training: {of} · {p.steps_per_second:.0f} steps/s" + (f" · {left} left." if left else ".")
+    if state == "paused":
+        return f"Paused at {of}."
+    record = run.record
+    if state == "failed":
+        return f"Failed: {record.reason}"
+    accuracy = f"{record.test_accuracy:.1%} test accuracy" if record and record.test_accuracy is not None else ""
+    if state == "finished":
+        return f"Finished: {accuracy}." if accuracy else "Finished."
+    return f"Stopped at {of}" + (f": {accuracy}." if accuracy else ".")

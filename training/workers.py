@@ -1,0 +1,467 @@
+"""Training out of the web process: a pool of worker processes, and MNIST shared with them read-only.
+
+The web process serves every page; a training there shares one GIL with every page rerun, so runs
+crawl when a class trains at once. Here each training runs in a worker process ('spawn': a Streamlit
+server has threads, never fork it), started on first use, reused, replaced when it dies; each worker
+uses one BLAS thread. MNIST is written once to memory-mapped files (in /dev/shm when it exists) that
+every worker maps read-only: no copy of the 188 MB training array per worker.
+
+The worker only iterates `Trainer.steps()`, publishes what readers need and obeys pause, resume and
+stop between two steps; the heartbeat and every decision stay in the web process (training.run).
+"""
+from __future__ import annotations
+
+import heapq
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import types
+import weakref
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from mlp.config import TrainConfig
+from mlp.data.mnist import Dataset, Split, make_split
+from mlp.trainer import Trainer
+from training.limits import number_from_env
+
+WORKERS_ENV = "MLP_TRAINING_WORKERS"
+FIELDS = ("x_train", "y_train", "x_test", "y_test")
+TICK_SECONDS = 0.25  # the step count reaches the web process at most this often (a page polls every 0.5 s or slower)
+WORKER_NICENESS = 10  # the pages come first: training takes the CPU time that serving them leaves
+MEMORY_WORDS = "The computer ran out of memory: try fewer or narrower hidden layers, or a smaller batch."
+
+
+# ----- MNIST, shared -----
+@dataclass(frozen=True)
+class DataSpec:
+    """What a worker needs to map a shared dataset: its folder of .npy files, and where the data came from."""
+    folder: str
+    source: str
+    location: str
+
+
+PREFIX = "mlp-mnist-"
+
+
+def _shared_folder() -> str:
+    """A new folder in RAM-backed /dev/shm where there is one, else in the temporary folder; named after this
+    process, so that the folders of a server that was killed (and could not clean up) are found and removed."""
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+    for left in Path(base).glob(f"{PREFIX}*-*"):
+        owner = left.name[len(PREFIX):].split("-")[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(left, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=base)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def _map(folder: str, source: str, location: str) -> Dataset:
+    arrays = (np.asarray(np.load(Path(folder) / f"{name}.npy", mmap_mode="r")) for name in FIELDS)
+    return Dataset(*arrays, source=source, location=location)
+
+
+class SharedDataset:
+    """A Dataset written once to memory-mapped files: `dataset` (mapped, read-only) for this process,
+    `spec` for the workers. The files go when this object does, or when the process exits."""
+
+    def __init__(self, data: Dataset):
+        folder = _shared_folder()
+        self._cleanup = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        for name in FIELDS:
+            array = getattr(data, name)
+            stored = np.lib.format.open_memmap(Path(folder) / f"{name}.npy", mode="w+", dtype=array.dtype,
+                                               shape=array.shape)
+            stored[...] = array
+            stored.flush()
+            del stored
+        self.spec = DataSpec(folder, data.source, data.location)
+        self.dataset = _map(folder, data.source, data.location)
+
+    def close(self) -> None:
+        """Remove the files now (mappings already open stay valid until they are dropped)."""
+        self._cleanup()
+
+
+# ----- inside a worker -----
+class Rows:
+    """Some rows of a shared array, read on demand: `rows[key]` is `base[index[key]]`. A run's selection
+    of digits, examples and validation then costs its row numbers, not a private copy of its images.
+    Row numbers from len(base) on read `extra` (the class's drawings, sent with the job): appended rows
+    without copying the shared ones."""
+
+    def __init__(self, base: np.ndarray, index: np.ndarray, extra: np.ndarray | None = None):
+        self.base, self.index, self.extra = base, index, extra
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, key) -> np.ndarray:
+        index = self.index[key]
+        if self.extra is None:
+            return self.base[index]
+        index, n = np.atleast_1d(index), len(self.base)
+        out = np.empty((len(index), *self.base.shape[1:]), dtype=self.base.dtype)
+        own = index < n
+        out[own], out[~own] = self.base[index[own]], self.extra[index[~own] - n]
+        return out if np.ndim(self.index[key]) else out[0]
+
+    def setflags(self, write: bool) -> None:
+        """Split marks its arrays read-only; these rows are already, their base being a read-only mapping."""
+        if write:
+            raise ValueError("shared rows are read-only")
+
+
+Extra = tuple[np.ndarray, np.ndarray]  # images (n, 784) float32 in [0, 1] and their labels: drawings to train on
+
+
+def select(data: Dataset, config: TrainConfig, extra: Extra | None = None) -> Split:
+    """`make_split` of `data` as `config` asks for, with rows of the shared images instead of copies: the
+    selection is made on row numbers, so its rules stay make_split's own. `extra` rows of the digits the
+    config learns are appended to the training rows (never to validation or test)."""
+    numbers = Dataset(np.arange(len(data.x_train)), data.y_train, np.arange(len(data.x_test)), data.y_test,
+                      source=data.source, location=data.location)
+    rows = make_split(numbers, classes=config.classes, per_class=config.per_class,
+                      validation_share=config.validation_share, seed=config.seed)
+    train_rows, train_labels, images = rows.x_train, rows.y_train, None
+    if extra is not None and len(extra[1]):
+        images, labels = np.asarray(extra[0], dtype=np.float32).reshape(-1, data.x_train.shape[1]), extra[1]
+        kept = np.isin(labels, config.classes)
+        images = images[kept]
+        added = len(data.x_train) + np.arange(len(images))
+        train_rows = np.concatenate([train_rows, added])
+        train_labels = np.concatenate([train_labels, np.asarray(labels)[kept].astype(train_labels.dtype)])
+    return Split(Rows(data.x_train, train_rows, images), train_labels, Rows(data.x_train, rows.x_val), rows.y_val,
+                 Rows(data.x_test, rows.x_test), rows.y_test)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One training, as sent to a worker: the settings, the shared data, and how often to score held-out data."""
+    config: TrainConfig
+    data: DataSpec
+    evals_per_epoch: int
+    extra: Extra | None = None  # the class's drawings to append to the training rows (small: sent whole)
+
+
+class _Mapped:
+    """The worker's mapped datasets, by folder; the last one only, since a server has one data folder."""
+
+    def __init__(self):
+        self.folder, self.dataset = "", None
+
+    def get(self, spec: DataSpec) -> Dataset:
+        if spec.folder != self.folder:
+            self.folder, self.dataset = spec.folder, _map(spec.folder, spec.source, spec.location)
+        return self.dataset
+
+
+def worker_main(conn: Connection) -> None:
+    """A worker's life: wait for a job, train it, repeat; ends when the web process goes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the web process ends its workers
+    threadpool_limits(1)  # one BLAS thread: workers, not threads, use the cores
+    os.nice(WORKER_NICENESS)
+    mapped = _Mapped()
+    while True:
+        try:
+            kind, *args = conn.recv()
+        except (EOFError, OSError):
+            return
+        if kind == "train":  # anything else is a late command for a run that has ended
+            _serve(conn, args[0], mapped)
+
+
+def _serve(conn: Connection, job: Job, mapped: _Mapped) -> None:
+    cfg = job.config
+    try:
+        data = mapped.get(job.data)
+        trainer = Trainer(cfg, select(data, cfg, job.extra), evals_per_epoch=job.evals_per_epoch)
+    except MemoryError:
+        conn.send(("error", MEMORY_WORDS))
+        return
+    except (ValueError, OSError) as error:
+        conn.send(("error", f"Training could not start: {error}"))
+        return
+    conn.send(("started", trainer.total_steps, trainer.steps_per_epoch, trainer.history.heldout_name,
+               _report(job.data, data, trainer.split)))
+    try:
+        _Loop(conn, trainer).run()
+    except MemoryError:
+        conn.send(("error", MEMORY_WORDS))
+    except Exception as error:  # the student sees words, never a traceback
+        conn.send(("error", f"Training stopped because of an unexpected error ({type(error).__name__}: {error})."))
+
+
+def _report(spec: DataSpec, data: Dataset, split: Split) -> dict:
+    """How this worker runs: its pid, its BLAS threads, and whether it reads the images from the shared file."""
+    images = (split.x_train, split.x_val, split.x_test)
+    return {"pid": os.getpid(), "data_file": str(Path(spec.folder) / "x_train.npy"),
+            "blas_threads": [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"],
+            "niceness": os.nice(0),
+            "data_is_mapped": isinstance(data.x_train.base, np.memmap) and not data.x_train.flags.writeable,
+            "images_are_shared": all(isinstance(x, Rows) and any(x.base is d for d in (data.x_train, data.x_test))
+                                     for x in images)}
+
+
+class _Loop:
+    """Iterates the trainer's steps; between two, sends what is new and obeys the web process's commands."""
+
+    def __init__(self, conn: Connection, trainer: Trainer):
+        self.conn, self.trainer = conn, trainer
+        self.sent = (0, 0, 0)  # training points, held-out points, diagnostics already sent
+        self.ticked = time.monotonic()
+        self.paused = False
+        self.weights_wanted = False  # a page asked for the current weights: sent with the next step
+
+    def run(self) -> None:
+        self._send_progress(0, weights=True)
+        reason = None
+        for step in self.trainer.steps():
+            self._publish(step.step)
+            reason = self._obey(step.step)
+            if reason is not None:
+                break
+        self.conn.send(("result", self.trainer.result(reason or "Stopped before the last epoch.")))
+
+    def _delta(self):
+        h, (t, e, d) = self.trainer.history, self.sent
+        self.sent = (len(h.train), len(h.heldout), len(h.diagnostics))
+        return (h.train[t:], h.heldout[e:], h.diagnostics[d:]) if self.sent != (t, e, d) else None
+
+    def _send_progress(self, step: int, weights: bool) -> None:
+        self.ticked = time.monotonic()
+        if weights:
+            self.weights_wanted = False
+        self.conn.send(("progress", step, self._delta(), self.trainer.model if weights else None))
+
+    def _publish(self, step: int) -> None:
+        """New curve points at once; the step count a few times a second; the weights when a page asked
+        for them (a copy of a large network is megabytes: not sent for nobody)."""
+        h = self.trainer.history
+        if (self.weights_wanted or time.monotonic() - self.ticked >= TICK_SECONDS
+                or (len(h.train), len(h.heldout)) != self.sent[:2]):
+            self._send_progress(step, self.weights_wanted)
+
+    def _obey(self, step: int) -> str | None:
+        """Read the commands sent since the last step (waiting for one while paused): a stop reason, or None."""
+        while self.paused or self.conn.poll():
+            kind, *args = self.conn.recv()
+            if kind == "stop":
+                return args[0]
+            if kind == "pause" and not self.paused:
+                self.paused = True
+                self._send_progress(step, weights=True)  # Draw and Inspect get the weights it holds at
+                self.conn.send(("held", step))
+            elif kind == "resume" and self.paused:
+                self.paused = False
+            elif kind == "weights":
+                self.weights_wanted = True
+                if self.paused:
+                    self._send_progress(step, weights=True)
+        return None
+
+
+# ----- in the web process -----
+def died_words(exitcode: int | None) -> str:
+    """Why a worker process ended, for a student: the usual cause is the out-of-memory killer."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"it was killed by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"it was killed by signal {-exitcode}"
+    else:
+        how = f"it exited with code {exitcode}"
+    return (f"The process training this network ended unexpectedly ({how}), most often because the server ran "
+            "out of memory. Try a smaller network or batch, and train again.")
+
+
+_STARTING = threading.Lock()
+
+
+def _start_without_main(process) -> None:
+    """Start a spawned process without the parent's __main__. Spawn runs the parent's main script again in
+    the child, and under Streamlit that is a page script (Streamlit installs each page as __main__): every
+    worker would render a page and load MNIST of its own. Our own starts are serialised; a page run that
+    installs its __main__ meanwhile keeps it."""
+    with _STARTING:
+        page, blank = sys.modules["__main__"], types.ModuleType("__main__")
+        sys.modules["__main__"] = blank
+        try:
+            process.start()
+        finally:
+            if sys.modules["__main__"] is blank:
+                sys.modules["__main__"] = page
+
+
+class Worker:
+    """One worker process and the pipe to it; `send` is called under the owning run's lock."""
+
+    def __init__(self, context):
+        here, there = context.Pipe()
+        self.process = context.Process(target=worker_main, args=(there,), name="mlp training worker", daemon=True)
+        _start_without_main(self.process)
+        there.close()
+        self.conn = here
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def send(self, message: tuple) -> None:
+        try:
+            self.conn.send(message)
+        except (BrokenPipeError, EOFError, OSError):
+            pass  # the process is gone: `receive` says so
+
+    def receive(self, timeout: float) -> tuple | None:
+        """The next message; None after `timeout` seconds without one; ('died', exit code) once the process is gone."""
+        ready = wait([self.conn, self.process.sentinel], timeout)
+        if not ready:
+            return None
+        if self.conn in ready:
+            try:
+                return self.conn.recv()
+            except (EOFError, OSError):
+                pass
+        self.process.join(5)
+        return ("died", self.process.exitcode)
+
+    def close(self) -> None:
+        self.conn.close()
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(5)
+
+
+class SlotLimiter:
+    """At most `limit` trainings at once; the others wait in line, first come first served."""
+
+    def __init__(self, limit: int):
+        self.limit = max(1, int(limit))
+        self._cond = threading.Condition()
+        self._holders: list[object] = []
+        self._line: list[object] = []
+
+    def acquire(self, ticket: object, give_up: Callable[[], bool], poll: float = 0.2) -> bool:
+        """Wait for a slot; False (and out of the line) as soon as `give_up()` is true."""
+        with self._cond:
+            self._line.append(ticket)
+            try:
+                while not (self._line[0] is ticket and len(self._holders) < self.limit):
+                    if give_up():
+                        return False
+                    self._cond.wait(poll)
+                self._holders.append(ticket)
+                return True
+            finally:
+                self._line.remove(ticket)
+                self._cond.notify_all()
+
+    def release(self, ticket: object) -> None:
+        with self._cond:
+            if ticket in self._holders:
+                self._holders.remove(ticket)
+            self._cond.notify_all()
+
+    def place(self, ticket: object) -> int:
+        """1 for the next in line, 0 when not waiting."""
+        with self._cond:
+            return self._line.index(ticket) + 1 if ticket in self._line else 0
+
+    def wait(self, ticket: object, seconds_left: Callable[[object], float]) -> float:
+        """Seconds until `ticket` gets a slot, if each holder and each ticket ahead takes `seconds_left(it)`:
+        the ones ahead take the slots in turn as they free up. 0 when not waiting."""
+        with self._cond:
+            if ticket not in self._line:
+                return 0.0
+            ahead, holders = self._line[:self._line.index(ticket)], list(self._holders)
+        free = sorted([seconds_left(h) for h in holders] + [0.0] * (self.limit - len(holders)))
+        for other in ahead:
+            heapq.heapreplace(free, free[0] + seconds_left(other))
+        return free[0]
+
+    @property
+    def running(self) -> int:
+        with self._cond:
+            return len(self._holders)
+
+    @property
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._line)
+
+
+class WorkerPool:
+    """`size` worker processes, started on first use and reused; runs beyond them wait in line."""
+
+    def __init__(self, size: int, start_method: str = "spawn"):
+        self.line = SlotLimiter(size)
+        self._context = multiprocessing.get_context(start_method)
+        self._lock = threading.Lock()
+        self._idle: list[Worker] = []
+
+    @property
+    def size(self) -> int:
+        return self.line.limit
+
+    def acquire(self, ticket: object, give_up: Callable[[], bool]) -> Worker | None:
+        """A live worker for `ticket` once its turn comes; None if it gave up while waiting."""
+        if not self.line.acquire(ticket, give_up):
+            return None
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        if worker is not None and worker.alive:
+            return worker
+        try:
+            return Worker(self._context)  # the first use of this slot, or a replacement for one that died
+        except BaseException:
+            self.line.release(ticket)
+            raise
+
+    def release(self, worker: Worker, ticket: object) -> None:
+        """Back to the pool after `ticket`'s run; a worker that died is dropped (the next run starts a new one)."""
+        if worker.alive:
+            with self._lock:
+                self._idle.append(worker)
+        else:
+            worker.close()
+        self.line.release(ticket)
+
+    def close(self) -> None:
+        """End the idle workers (tests, shutdown); busy ones end with the web process."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.close()
+
+
+def workers_from_env() -> int:
+    """$MLP_TRAINING_WORKERS, else the machine's core count."""
+    cores = os.cpu_count() or 1
+    return int(number_from_env(WORKERS_ENV, cores, 1, whole=True))
+
+
+POOL = WorkerPool(workers_from_env())  # one per server process; no worker starts until the first run

@@ -1,1 +1,0 @@
-"""The Home page: what the app is, which data it uses, and where to start."""

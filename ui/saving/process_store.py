@@ -1,0 +1,148 @@
+"""The app's side of saved work, without Streamlit: the process's store, and a saver per training run.
+
+A run is written "running" when it starts, its curves every CHECKPOINT_SECONDS while it trains, and
+its final row when it ends, by a thread of its own: a run whose tab was closed is still saved. The
+session's page also asks for the final write when it collects the run, and waits for it then.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+from store import Limits, Store, StoreError, StoreUnavailable, database_url
+from training.run import Run, TrainingRun
+from ui.saving import records
+
+CHECKPOINT_SECONDS = 5.0  # curves so far, and the sign that the training process lives (store.STALE_SECONDS)
+RETRY_SECONDS = 30.0  # a store that could not be opened is tried again after this long, not on every page
+RUNS_ENV, MB_ENV = "MLP_WORKSPACE_RUNS", "MLP_WORKSPACE_MB"  # the server's limits per workspace
+BUSY_SECONDS = 5.0  # how long a write waits for another program's lock on an SQLite store before giving up
+
+_stores: dict[str, Store] = {}
+_failed: dict[str, tuple[float, str]] = {}
+_lock = threading.Lock()
+
+
+def open_store() -> Store:
+    """The process's store for $MLP_DATABASE_URL / $MLP_STATE_DIR, opened (and migrated) once; StoreError
+    when it cannot be, repeated without retrying for RETRY_SECONDS."""
+    url = _url_or_fail()
+    with _lock:
+        if url in _stores:
+            return _stores[url]
+        when, message = _failed.get(url, (0.0, ""))
+        if time.monotonic() - when < RETRY_SECONDS:
+            raise StoreUnavailable(message)
+        try:
+            _stores[url] = Store(url, limits=limits(), busy_seconds=BUSY_SECONDS)
+        except StoreError as error:
+            _failed[url] = (time.monotonic(), str(error))
+            raise
+        _failed.pop(url, None)
+        return _stores[url]
+
+
+def limits() -> Limits:
+    """Limits per workspace: $MLP_WORKSPACE_RUNS runs and $MLP_WORKSPACE_MB megabytes, else the store's defaults."""
+    default = Limits()
+    try:
+        runs = int(os.environ.get(RUNS_ENV) or default.runs)
+        size = int(float(os.environ.get(MB_ENV) or default.bytes / 2**20) * 2**20)
+    except ValueError as error:
+        raise StoreUnavailable(f"Saved work is off: {RUNS_ENV} / {MB_ENV} must be numbers ({error}).") from None
+    return Limits(runs=runs, bytes=size)
+
+
+def close_stores() -> None:
+    """Forget the opened stores (tests that change the address; a server that ends)."""
+    with _lock:
+        for store in _stores.values():
+            store.close()
+        _stores.clear()
+        _failed.clear()
+
+
+def _url_or_fail() -> str:
+    try:
+        return database_url()
+    except OSError as error:  # the data folder cannot be made
+        raise StoreUnavailable(f"Saved work cannot be kept: the data folder cannot be made ({error}).") from None
+
+
+class RunSaver:
+    """Writes one training run into a workspace: at start, while it trains, and once at its end."""
+
+    def __init__(self, store: Store, workspace: str, run: TrainingRun):
+        """Raises StoreError (the run then trains in memory only)."""
+        self.store, self.workspace, self.run = store, workspace, run
+        self.row_id = store.begin_run(workspace, run.name, run.config.to_dict())
+        self._lock = threading.Lock()
+        self._outcome: StoreError | None = None
+        self._done = False
+        self.network_saved = False  # the final row holds the network: out of memory, it can be read back
+        with _lock:
+            _live[self.row_id] = self
+        threading.Thread(target=self._follow, name=f"saving {run.name}", daemon=True).start()
+
+    def finish(self) -> StoreError | None:
+        """Write the ended run's final row, once (the thread and the page may both ask); what went wrong, if anything."""
+        with self._lock:
+            if not self._done:
+                self._done = True
+                row = records.stored(self.run.record)
+                try:
+                    self.store.finish_run(self.workspace, self.row_id, row)
+                    self.network_saved = row.model is not None
+                except StoreError as error:
+                    self._outcome = error
+                with _lock:
+                    _live.pop(self.row_id, None)
+            return self._outcome
+
+    def _follow(self) -> None:
+        while not self.run.wait(CHECKPOINT_SECONDS):
+            try:
+                self.store.checkpoint_run(self.workspace, self.row_id, records.curves(self.run.history()))
+            except StoreError:
+                pass  # the next checkpoint, or the final write, tries again; the page reports the final one
+        self.finish()
+
+
+_live: dict[int, RunSaver] = {}  # row id -> saver, while its run trains in this process
+
+
+def live_saver(row_id: int | None) -> RunSaver | None:
+    """The saver of a run still training in this process (a tab reloaded during training finds it again)."""
+    with _lock:
+        return _live.get(row_id)
+
+
+@dataclass
+class Restored:
+    """What a workspace brings back into a session."""
+    runs: list[tuple[int, Run]]  # (row id, record), oldest first
+    training: list[int]  # row ids of runs still training (here or in another server process)
+    unreadable: int  # rows this version could not read
+    settings: dict | None
+    drawing: dict | None
+
+
+def restore(store: Store, workspace: str, newest: int) -> Restored:
+    """The workspace's newest runs as records, without their networks (each is read back when first used:
+    ui.session.state.network), its settings and its drawing; StoreError when unreadable."""
+    runs, training, unreadable = [], [], 0
+    for row in store.runs(workspace, newest=newest, networks=False):
+        if row.status == "running":
+            training.append(row.id)
+            continue
+        try:
+            record = records.restored(row)
+        except records.UNREADABLE:
+            unreadable += 1
+            continue
+        record.in_store = row.has_network
+        runs.append((row.id, record))
+    settings, drawing = store.workspace_state(workspace)
+    return Restored(runs, training, unreadable, settings, drawing)

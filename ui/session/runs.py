@@ -1,0 +1,69 @@
+"""Starting and stopping the session's training, and its status line, for every page that offers them."""
+from __future__ import annotations
+
+from mlp.config import ConfigError, TrainConfig
+from store import Handwriting
+from training.limits import Estimate
+from training.run import TrainingRun, added_rows, estimate_run, status_text
+from training.workers import Extra
+from ui.frame import data
+from ui.session import state
+from ui.shared.handwriting import training_drawings
+from ui.shared.handwriting_score import as_training_rows, newest
+from ui.shared.settings import config_from_settings, short_label
+from ui.shared.text import escape_markdown
+
+
+def start_training(config: TrainConfig | None = None, label: str = "") -> TrainingRun | None:
+    """Start a run of `config` (default: the session's settings); on a problem, leave a notice instead."""
+    if state.active_run() is not None:
+        state.set_notice("A training is already going on: stop it first.", "warning")
+        return None
+    try:
+        config = config or config_from_settings(state.settings())
+    except ConfigError as error:
+        state.set_notice(escape_markdown(error), "warning")  # it may quote typed text
+        return None
+    if data.dataset() is None:
+        state.set_notice("There is no data to train on: see the message at the top of the page.", "warning")
+        return None
+    try:
+        split = data.split_for(config)
+        drawings = training_drawings()
+        run = TrainingRun(config, split, name=state.next_run_name(label or short_label(config)),
+                          connected=state.connection_probe(), extra=_rows(drawings),
+                          drawings_until=newest(drawings) if drawings is not None else None)
+    except (ValueError, MemoryError) as error:
+        state.set_notice(f"Training could not start: {escape_markdown(error)}", "warning")
+        return None
+    run.start()
+    state.set_current_run(run)
+    return run
+
+
+def run_estimate(config: TrainConfig | None) -> Estimate | str | None:
+    """What training `config` would cost on this server, the class's drawings it would add counted; words
+    instead when it cannot start (no digits chosen); None without settings or data."""
+    if config is None or data.dataset() is None:
+        return None
+    try:
+        return estimate_run(config, data.split_for(config), added_rows(config, _rows(training_drawings())))
+    except ValueError as error:
+        return str(error)
+
+
+def _rows(drawings: Handwriting | None) -> Extra | None:
+    return as_training_rows(drawings) if drawings is not None else None
+
+
+def stop_training(run: TrainingRun) -> None:
+    """Stop `run`; the page says so at once, while its thread still measures the test accuracy."""
+    run.stop()
+    state.mark_stop_asked(run)
+
+
+def run_status(run: TrainingRun) -> str:
+    """One plain line on where the run stands: the controller's, or 'Stopped' from the click on."""
+    if run.active and state.stop_asked(run):
+        return f"Stopped at epoch {run.progress().epoch:.1f} of {run.config.epochs}: measuring its test accuracy…"
+    return status_text(run)

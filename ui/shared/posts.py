@@ -1,0 +1,9 @@
+"""A class board's entry in one line, as the Class page's hiding list and the Board's overlay picker both name it."""
+from __future__ import annotations
+
+from store import Post
+
+
+def post_label(post: Post) -> str:
+    accuracy = f" · {post.run.test_accuracy:.1%}" if post.run.test_accuracy is not None else ""
+    return f"{post.nickname}: {post.run.name}{accuracy}"
