@@ -1,11 +1,11 @@
 """Class: a teacher makes a class and moderates it; students join it with a nickname."""
 import streamlit as st
 
-from store import StoreError
+from ui import state
 from ui.classroom.panel import create_form, invited_elsewhere, join_form, member_view, read_teacher_link, teacher_view
 from ui.frame.layout import show_notice
 from ui.frame.navigation import run_the_app_if_opened_alone
-from ui.session import state
+from ui.saving.classes import StoreError
 from ui.shared.text import escape_markdown
 
 run_the_app_if_opened_alone()  # a fresh server's first request, when it names this page

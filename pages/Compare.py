@@ -5,7 +5,7 @@ from ui.compare.panel import compare_view
 from ui.frame.layout import show_notice
 from ui.frame.navigation import run_the_app_if_opened_alone
 from ui.saving import workspace
-from ui.session.state import MAX_RUNS
+from ui.state import MAX_RUNS
 
 run_the_app_if_opened_alone()  # a fresh server's first request, when it names this page
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import sqlalchemy as sa
+
+from mlp.drawing.handwriting import Handwriting
 
 from .errors import StoreLimitReached
 from .schema import drawings
@@ -15,19 +16,6 @@ from .store import Store
 
 MAX_DRAWINGS = 500  # per workspace: a lesson's worth many times over
 MAX_STROKES_BYTES = 200_000  # the canvas's objects for one drawing; larger ones are kept without them
-
-
-@dataclass
-class Handwriting:
-    """Labelled drawings as arrays: images (n, 28, 28) uint8, labels (n,) int64, writers (n,) str, and when each
-    was labelled (n,) float64 Unix seconds (None: not known, as for drawings read from a file)."""
-    images: np.ndarray
-    labels: np.ndarray
-    writers: np.ndarray
-    created: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.labels)
 
 
 def _pixels(image: np.ndarray) -> bytes:

@@ -8,13 +8,13 @@ from contextlib import contextmanager
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app_saved_work import database, shown, train_one, visit  # noqa: F401 (database: a fixture)
 
 from store import Classes, Store
-from test_app_saved_work import database, shown, train_one, visit  # noqa: F401 (database: a fixture)
 from ui.frame.navigation import spec
 from ui.saving import process_store
-from ui.session import state
-from ui.session.state import RUN_KEY
+from ui.saving import runs as saving_runs
+from ui.state import RUN_KEY
 
 CLASS, BOARD, TRAIN = spec("Class").script, spec("Board").script, spec("Train").script
 
@@ -188,7 +188,7 @@ def test_a_run_the_store_could_not_take_is_still_saved_and_posted(mnist_dir, mon
             with store_locked(path):
                 ana.run()
             assert saved_rows(path, ana) == [] and not ana.exception  # kept in the tab for now
-        monkeypatch.setattr(state, "RETRY_SAVE_SECONDS", 0.0)  # the next page writes what the store could not take
+        monkeypatch.setattr(saving_runs, "RETRY_SAVE_SECONDS", 0.0)  # the next page writes what the store could not take
         ana.run()
         assert not ana.exception, ana.exception
         if busy_at_the_end:

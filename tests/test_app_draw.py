@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from canvas_standin import canvas, dot, emptied, rgba, upscaled  # noqa: F401  (canvas is a fixture)
+from test_app_pages import DRAW, app, open_page, texts  # noqa: F401  (app is a fixture)
+
 from mlp import TrainConfig, load_mnist, train
 from mlp.model import Model
-from test_app_pages import DRAW, app, open_page, texts  # noqa: F401  (app is a fixture)
-from ui.draw.data import (DOUBTS, EMPTY_HINT, SURE_IS_NOT_RIGHT, TOO_LITTLE_HINT, UNREADABLE, has_ink,
-                          read_drawing)
-from ui.session.state import DIGIT_KEY, RUNS_KEY
+from ui.draw.data import DOUBTS, EMPTY_HINT, SURE_IS_NOT_RIGHT, TOO_LITTLE_HINT, UNREADABLE, has_ink, read_drawing
 from ui.shared.network_files import uploaded_run
+from ui.state import DIGIT_KEY, RUNS_KEY
 
 
 @pytest.fixture(scope="module")

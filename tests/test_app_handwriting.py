@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from canvas_standin import canvas, upscaled  # noqa: F401  (canvas is a fixture)
+from streamlit.testing.v1 import AppTest
+from test_app_class import open_page, student, teacher
+from test_app_saved_work import database, shown, train_one, visit  # noqa: F401  (database is a fixture)
+
 from mlp import TrainConfig, load_mnist, train
 from mlp.cli import main
 from store import Classes, Drawings, Store
-from test_app_class import open_page, student, teacher
-from test_app_saved_work import database, shown, train_one, visit  # noqa: F401  (database is a fixture)
 from ui.board.panel import handwriting_file
 from ui.frame.navigation import spec
-from ui.session.state import RUN_KEY, RUNS_KEY
 from ui.shared.network_files import uploaded_run
+from ui.state import RUN_KEY, RUNS_KEY
 
 DRAW, BOARD, TRAIN, INSPECT = (spec(title).script for title in ("Draw", "Board", "Train", "Inspect"))
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
+from waiting import wait_until
 
 from ui.frame.navigation import PAGES, spec
 from ui.saving import process_store
-from ui.session.state import RUN_KEY
-from waiting import wait_until
+from ui.state import RUN_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 HOME, TRAIN, DRAW = (spec(title).script for title in ("Home", "Train", "Draw"))

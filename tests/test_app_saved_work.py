@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from browsing import free_port
 from streamlit.testing.v1 import AppTest
 
-from browsing import free_port
 from mlp.config import TrainConfig
 from mlp.model import Model, load_model
 from mlp.trainer import History
@@ -21,11 +21,12 @@ from store import Store, StoredRun, valid_workspace_id
 from store.store import HOST
 from training.memory import KeptNetworks
 from training.run import Run
+from ui import state as session
+from ui.saving import networks
+from ui.saving.runs import released_words
 from ui.frame.navigation import spec
-from ui.saving import records
-from ui.saving import process_store
-from ui.session import state as session
-from ui.session.state import RUN_KEY, RUNS_KEY
+from ui.saving import process_store, records
+from ui.state import RUN_KEY, RUNS_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN, COMPARE, DRAW, INSPECT = (spec(name).script for name in ("Train", "Compare", "Draw", "Inspect"))
@@ -242,7 +243,8 @@ def test_a_returning_student_reads_no_network_until_a_page_uses_one(database, mo
 def test_a_network_let_go_by_the_memory_cap_comes_back_from_the_store_with_the_same_weights(database, monkeypatch):
     workspace, models = stored_workspace(database, 2)
     kept = KeptNetworks(megabytes=1.5 * Run("", SMALL, History(), "", "", models[0], 0, 0, 0, 0).megabytes)
-    monkeypatch.setattr(session, "KEPT", kept)  # room for one of the two
+    monkeypatch.setattr(session, "KEPT", kept)  # room for one of the two, as runs are kept
+    monkeypatch.setattr(networks, "KEPT", kept)  # and as networks are read back
     at = visit(workspace)
     first, second = at.session_state[RUNS_KEY]
     at.switch_page(DRAW).run()
@@ -261,7 +263,7 @@ def test_a_store_out_of_reach_when_a_network_is_needed_is_said_and_the_run_comes
         postgres_url, postgres_admin_url, mnist_dir, monkeypatch):
     monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
     monkeypatch.setenv("MLP_DATABASE_URL", postgres_url)
-    monkeypatch.setattr(session, "READ_AGAIN_SECONDS", 0.0)
+    monkeypatch.setattr(networks, "READ_AGAIN_SECONDS", 0.0)
     workspace, models = stored_workspace(postgres_url, 1)
     admin, name = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT"), sa.make_url(postgres_url).database
     try:
@@ -287,11 +289,11 @@ def test_a_store_out_of_reach_when_a_network_is_needed_is_said_and_the_run_comes
 def test_the_notice_of_networks_let_go_tells_apart_those_the_store_gives_back():
     back, gone = (Run(name, SMALL, History(), "finished", "", None, 0.9, 0.3, 1.0, 1.0, in_store=kept)
                   for name, kept in (("Run *1*", True), ("Run 2", False)))
-    assert session.released_words([back]) == (
+    assert released_words([back]) == (
         "The network of **Run \\*1\\*** was set aside to free the server's memory (the networks used longest ago go "
         "first): it is read back from your saved work when you use it.")
-    assert "Download a network you want to keep" in session.released_words([gone])
-    both = session.released_words([back, gone])
+    assert "Download a network you want to keep" in released_words([gone])
+    both = released_words([back, gone])
     assert both.index("set aside") < both.index("**Run 2** was let go") and "Download" in both
 
 

@@ -6,17 +6,17 @@ import json
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app_pages import ROOT, TRAIN, app, arrive, finish, open_page, texts  # noqa: F401  (app is a fixture)
 
+import ui.inspect.panel
+import ui.state
 from mlp.config import TrainConfig
 from mlp.model import Model
-import ui.inspect.panel
-import ui.session.state
-from test_app_pages import ROOT, TRAIN, app, arrive, finish, open_page, texts  # noqa: F401  (app is a fixture)
 from ui.frame.navigation import spec
 from ui.inspect.data import PERTURBATIONS
-from ui.session.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
 from ui.shared.links import WORKSPACE_PARAM, encode
 from ui.shared.text import escape_markdown
+from ui.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
 
 HOME, DRAW, INSPECT, COMPARE = (spec(title).script for title in ("Home", "Draw", "Inspect", "Compare"))
 TINY = {"hidden": "32", "per_class": "100", "epochs": "1"}  # about a second of training
@@ -216,7 +216,7 @@ def kept_runs(at: AppTest) -> list[str]:
 
 
 def test_past_the_cap_the_oldest_run_not_in_use_makes_room_with_a_notice_once(app, monkeypatch):
-    monkeypatch.setattr(ui.session.state, "MAX_RUNS", 3)
+    monkeypatch.setattr(ui.state, "MAX_RUNS", 3)
     open_page(app, INSPECT)
     for seed, name in enumerate(("one.npz", "two.npz", "three.npz")):
         upload(app, name, seed)

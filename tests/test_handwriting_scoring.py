@@ -4,16 +4,15 @@ trained on (record, saved row), and its cost estimate counts the drawings it add
 from __future__ import annotations
 
 import numpy as np
+from test_ui_controller import QUICK, class_drawings, data, pool  # noqa: F401  (data, pool: fixtures)
 
 from mlp.config import TrainConfig
+from mlp.drawing.handwriting import Handwriting
 from mlp.trainer import History, Trainer
-from store import Handwriting
-from test_ui_controller import QUICK, class_drawings, data, pool  # noqa: F401  (data, pool: fixtures)
 from training.run import Run, TrainingRun, added_rows, estimate_run, evals_per_epoch
 from training.workers import select
 from ui.saving import records
-from ui.shared.handwriting_score import (HELD_OUT_WORDS, as_training_rows, held_out, newest, scored_on,
-                                 split_writers)
+from ui.shared.handwriting_score import HELD_OUT_WORDS, as_training_rows, held_out, newest, scored_on, split_writers
 
 
 class Trained:

@@ -7,9 +7,9 @@ and every poll without one, so a test waits for the thread to have looked, then 
 """
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
-import re
 import sys
 import threading
 import types
@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import synthetic_split
 from waiting import wait_until
+
 from mlp.config import TrainConfig
 from mlp.data.mnist import Dataset, make_split
+from mlp.drawing.handwriting import Handwriting
 from mlp.trainer import Trainer
-from store import Handwriting
 from training.limits import time_limit_reason
 from training.run import LEFT_REASON, TrainingRun, evals_per_epoch, status_text
 from training.words import format_seconds, ordinal

@@ -5,13 +5,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_app_pages import request
 
 from mlp.config import TrainConfig
 from mlp.model import Model
+from ui import state
 from ui.frame.navigation import spec
-from ui.session import state
-from test_app_pages import request
-from ui.session.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
+from ui.state import DIGIT_KEY, DRAWING_KEY, RUN_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = tuple(spec(title).script for title in ("Home", "Train", "Draw", "Inspect", "Compare"))  # Compare last

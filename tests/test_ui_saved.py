@@ -10,7 +10,7 @@ from mlp.diagnostics import LayerStats
 from mlp.model import Model
 from mlp.teaching.diagnosis import diagnose
 from mlp.trainer import DiagnosticPoint, EvalPoint, History, TrainPoint
-from training.run import Run
+from training.run import Run, last_run_number
 from ui.saving import records
 from ui.shared.settings import default_settings
 
@@ -54,5 +54,5 @@ def test_a_drawing_comes_back_only_with_a_sane_digit():
 
 
 def test_new_runs_number_on_after_the_restored_ones():
-    assert records.last_run_number(["Run 3: lr 0.1", "my own name", "Run 12", "Run x"]) == 12
-    assert records.last_run_number([]) == 0
+    assert last_run_number(["Run 3: lr 0.1", "my own name", "Run 12", "Run x"]) == 12
+    assert last_run_number([]) == 0

@@ -7,13 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
-
-from store import Store, valid_workspace_id
 from test_app_class import CLASS, open_page, student, teacher
 from test_app_saved_work import COMPARE, ROOT, database, runs, shown, train_one  # noqa: F401 (database: a fixture)
-from ui.saving import records
-from ui.saving import workspace
-from ui.session.state import DIGIT_KEY, DRAWING_KEY
+
+from store import Store, valid_workspace_id
+from ui.saving import records, workspace
+from ui.state import DIGIT_KEY, DRAWING_KEY
 
 
 def arrive(monkeypatch, cookie: object, **address: str) -> AppTest:

@@ -1,6 +1,6 @@
 """The networks every session of this server process keeps, under one memory cap.
 
-A session keeps up to ui.session.state.MAX_RUNS runs, each with its network; thirty students each keeping a few
+A session keeps up to ui.state.MAX_RUNS runs, each with its network; thirty students each keeping a few
 wide networks would fill the server. Past the cap (training.limits: MLP_KEPT_RUNS_MB), the networks used
 longest ago, in any session, give their weights back: their curves, results and diagnosis stay, and
 their owner reads why. No Streamlit here: any session's thread may call it.

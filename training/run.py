@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ class Run:
     uid: int = field(default_factory=lambda: next(_record_ids))  # stable across renames, for widgets
     drawings: int = 0  # the class's drawings it trained on (0: none): its handwriting score leaves them out
     drawings_until: float | None = None  # when the newest of them was labelled: later ones are new to it
-    in_store: bool = False  # the workspace's store holds its network: out of memory, it is read back (ui.session.state.network)
+    in_store: bool = False  # the workspace's store holds its network: out of memory, it is read back (ui.state.network)
 
     def __post_init__(self) -> None:
         self.take_network(self.model)
@@ -432,3 +433,16 @@ def status_text(run: TrainingRun) -> str:
     if state == "finished":
         return f"Finished: {accuracy}." if accuracy else "Finished."
     return f"Stopped at {of}" + (f": {accuracy}." if accuracy else ".")
+
+
+RUN_NUMBER = re.compile(r"Run (\d+)\b")  # the names the app gives runs: "Run 3: lr 0.1"
+
+
+def last_run_number(names: list[str]) -> int:
+    """The highest N of names 'Run N: …', so new runs go on counting after the restored ones."""
+    return max((int(m.group(1)) for m in map(RUN_NUMBER.match, names) if m), default=0)
+
+
+def run_name(count: int, label: str) -> str:
+    """The name the app gives a session's `count`-th run: 'Run 3: lr 0.1', or 'Run 3' without a label."""
+    return f"Run {count}: {label}" if label else f"Run {count}"

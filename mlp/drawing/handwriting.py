@@ -9,6 +9,7 @@ Reading never unpickles and checks every array's header and shape first.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,19 @@ import numpy as np
 from ..model import ModelFileError, check_archive
 
 MAX_HANDWRITING_BYTES = 64 * 2**20  # unpacked: about 80,000 drawings
+
+
+@dataclass
+class Handwriting:
+    """Labelled drawings as arrays: images (n, 28, 28) uint8, labels (n,) int64, writers (n,) str, and when each
+    was labelled (n,) float64 Unix seconds (None: not known, as for drawings read from a file)."""
+    images: np.ndarray
+    labels: np.ndarray
+    writers: np.ndarray
+    created: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.labels)
 
 
 class HandwritingFileError(ValueError):

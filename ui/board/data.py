@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import plotly.graph_objects as go
 
 from mlp.config import ConfigError, TrainConfig
-from store import Post
-from training.run import Run
+from training.run import RUN_NUMBER, Run
 from ui.saving import records
 from ui.shared.figures import FONT_SIZE, log_ticks, readable_axes
 from ui.shared.settings import short_label
 from ui.shared.text import escape_html
+
+if TYPE_CHECKING:  # annotations only: posts are read through ui.saving.classes
+    from store import Post
 
 CHART_SETTINGS = {"lr": "learning rate", "batch_size": "batch size", "epochs": "epochs", "hidden": "hidden layers",
                   "weight_decay": "weight decay", "dropout": "dropout", "optimizer": "optimizer",
@@ -37,8 +39,8 @@ def _label(config: TrainConfig, most: int = 4) -> str:
 def own_name(name: str, config: TrainConfig) -> str:
     """A run's name without the settings the app wrote into it ('Run 3: lr 0.01' -> 'Run 3'): the settings have
     their own column. A name the student or a page gave ('Run 2: quick model', a renamed run) is kept whole."""
-    automatic = f": {_label(config, 3)}"  # as ui.session.state.next_run_name wrote it
-    return name.removesuffix(automatic) if records.RUN_NUMBER.fullmatch(name.removesuffix(automatic)) else name
+    automatic = f": {_label(config, 3)}"  # as ui.state.next_run_name wrote it
+    return name.removesuffix(automatic) if RUN_NUMBER.fullmatch(name.removesuffix(automatic)) else name
 
 
 def config_of(post: Post) -> TrainConfig | None:

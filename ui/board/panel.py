@@ -6,15 +6,15 @@ import io
 
 import streamlit as st
 
-from mlp.drawing.handwriting import handwriting_bytes
+from mlp.drawing.handwriting import Handwriting, handwriting_bytes
 from mlp.model import ModelFileError, load_model
-from store import ClassInfo, Classes, Drawings, Handwriting, StoreError
+from ui import state
 from ui.board.data import ALL_DRAWINGS, CHART_SETTINGS, best, board_rows, overlay_runs, setting_figure
 from ui.frame.layout import show_notice
 from ui.frame.navigation import link
-from ui.saving import records
-from ui.saving import process_store
-from ui.session import state
+from ui.saving import classes, records
+from ui.saving.classes import ClassInfo, StoreError
+from ui.saving.runs import add_uploaded
 from ui.shared.curves import compare_figure
 from ui.shared.handwriting_score import score, scored_on
 from ui.shared.posts import post_label
@@ -36,7 +36,7 @@ def board_class() -> ClassInfo | None:
 def _open(room: ClassInfo, post) -> None:
     """The posted run's network becomes this session's, on Draw and Inspect (a copy in its own workspace)."""
     try:
-        stored = Classes(process_store.open_store()).posted_run(room.id, post.run.id)
+        stored = classes.posted_run(room.id, post.run.id)
         record = records.restored(stored) if stored is not None else None
     except (StoreError, *records.UNREADABLE) as error:
         state.set_notice(escape_markdown(error), "warning")
@@ -45,7 +45,7 @@ def _open(room: ClassInfo, post) -> None:
         state.set_notice("That run is no longer on the board, or has no network to open.", "warning")
         return
     record.name = f"{post.nickname}: {record.name}"
-    state.add_run(record)
+    add_uploaded(record)
     state.set_notice(f"**{escape_markdown(record.name)}** is now the network on Draw and Inspect.", "success")
 
 
@@ -81,19 +81,19 @@ def _sweep(posts) -> None:
                     config={"displaylogo": False})
 
 
-def _overlay(rooms: Classes, room: ClassInfo, posts) -> None:
+def _overlay(room: ClassInfo, posts) -> None:
     by_id = {p.run.id: p for p in posts}
     picked = st.multiselect("Overlay the curves of", list(by_id), format_func=lambda i: post_label(by_id[i]),
                             key="board_overlay", placeholder="Choose runs")
     if picked:
-        curves = rooms.curves(room.id, picked)
+        curves = classes.curves(room.id, picked)
         st.plotly_chart(compare_figure(overlay_runs([by_id[i] for i in picked], curves)), width="stretch",
                         key="board_curves", config={"displaylogo": False})
 
 
-def _score(rooms: Classes, room: ClassInfo, run_id: int, kept: Handwriting) -> tuple[float | None, str]:
+def _score(room: ClassInfo, run_id: int, kept: Handwriting) -> tuple[float | None, str]:
     """One posted run's accuracy on the class's drawings it did not train on (scored_on), and what those are."""
-    stored = rooms.posted_run(room.id, run_id)
+    stored = classes.posted_run(room.id, run_id)
     try:
         model = load_model(io.BytesIO(stored.model)) if stored is not None and stored.model else None
     except ModelFileError:
@@ -103,22 +103,21 @@ def _score(rooms: Classes, room: ClassInfo, run_id: int, kept: Handwriting) -> t
     return (right / total if total else None), words
 
 
-def _handwriting_scores(rooms: Classes, room: ClassInfo, posts) -> dict[int, tuple[float | None, str]]:
+def _handwriting_scores(room: ClassInfo, posts) -> dict[int, tuple[float | None, str]]:
     """Each posted run's accuracy on the class's labelled drawings, and on which; a network is read once per size
     of the set."""
-    kept = Drawings(rooms.store).of_class(room.id)
+    kept = classes.drawings(room.id)
     if not len(kept):
         return {}
     for post in posts:
         key = (post.run.id, len(kept))
         if key not in _scores:
-            _scores[key] = _score(rooms, room, post.run.id, kept)
+            _scores[key] = _score(room, post.run.id, kept)
     return {post.run.id: _scores[(post.run.id, len(kept))] for post in posts}
 
 
 def board_view(room: ClassInfo) -> None:
-    rooms = Classes(process_store.open_store())
-    posts = rooms.board(room.id)
+    posts = classes.board(room.id)
     st.caption(f"{escape_markdown(room.name)} · {len(posts)} run{'s' if len(posts) != 1 else ''} posted · "
                f"refreshes every {REFRESH_SECONDS:.0f} s")
     if not posts:
@@ -126,15 +125,15 @@ def board_view(room: ClassInfo) -> None:
         return
     _best(room, posts)
     percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(board_rows(posts, _handwriting_scores(rooms, room, posts)), hide_index=True, width="stretch",
+    st.dataframe(board_rows(posts, _handwriting_scores(room, posts)), hide_index=True, width="stretch",
                  key="board_table", column_config={"test accuracy": percent, "class handwriting": percent})
     _sweep(posts)
-    _overlay(rooms, room, posts)
+    _overlay(room, posts)
 
 
 def handwriting_file(room: ClassInfo) -> bytes:
     """The class's labelled drawings as a handwriting .npz (mlp.drawing.handwriting's format)."""
-    kept = Drawings(process_store.open_store()).of_class(room.id)
+    kept = classes.drawings(room.id)
     return handwriting_bytes(kept.images, kept.labels, kept.writers)
 
 

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from store import ClassError, Classes, ClassInfo, Membership, StoreError
-from store.classes import NICKNAME_CHARS, CLASS_NAME_CHARS, normal_code
+from ui import state
 from ui.frame.address import TRAIN_PATH, train_page_url
 from ui.frame.navigation import link
-from ui.saving import process_store
-from ui.session import state
+from ui.saving import classes
+from ui.saving.classes import (
+    CLASS_NAME_CHARS,
+    NICKNAME_CHARS,
+    ClassError,
+    ClassInfo,
+    Membership,
+    StoreError,
+    normal_code,
+)
 from ui.shared.links import CLASS_PARAM, TEACHER_PARAM
 from ui.shared.posts import post_label
 from ui.shared.settings import FIELDS
@@ -17,11 +24,6 @@ from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
 
 CLASS_PATH = "Class"
-
-
-def classes() -> Classes:
-    """The class operations on the process's store (StoreError when it cannot be reached)."""
-    return Classes(process_store.open_store())
 
 
 def page_link(param: str, value: str) -> str:
@@ -35,7 +37,7 @@ def read_teacher_link() -> None:
     secret = st.query_params.get(TEACHER_PARAM)
     if not secret or (state.teaching() and state.teaching()[1] == secret):
         return
-    room = classes().by_teacher(secret)
+    room = classes.by_teacher(secret)
     if room is None:
         st.warning("This teacher link does not open any class: it may be mistyped, or the class was deleted.")
     state.set_teaching(room, secret)
@@ -43,7 +45,7 @@ def read_teacher_link() -> None:
 
 def _create() -> None:
     try:
-        room, secret = classes().create(st.session_state.get("class_name", ""))
+        room, secret = classes.create(st.session_state.get("class_name", ""))
     except StoreError as error:
         state.set_notice(escape_markdown(error), "warning")
         return
@@ -59,7 +61,7 @@ def _join() -> None:
         state.set_notice("Joining a class needs saved work, which is off on this server just now.", "warning")
         return
     try:
-        member = classes().join(st.session_state.get("join_code", ""), workspace,
+        member = classes.join(st.session_state.get("join_code", ""), workspace,
                                 st.session_state.get("join_nickname", ""))
     except (ClassError, StoreError) as error:
         state.set_notice(escape_markdown(error), "warning")
@@ -104,13 +106,11 @@ def member_view() -> None:
 
 def _set_hidden(room: ClassInfo, shown_ids: list[int]) -> None:
     chosen = set(st.session_state.get("hidden_posts", []))
-    rooms = classes()
-    rooms.set_hidden(room.id, sorted(chosen), True)
-    rooms.set_hidden(room.id, sorted(set(shown_ids) - chosen), False)
+    classes.set_hidden(room.id, hidden=sorted(chosen), shown=sorted(set(shown_ids) - chosen))
 
 
 def _delete(room: ClassInfo) -> None:
-    classes().delete(room.id)
+    classes.delete(room.id)
     state.set_teaching(None)
     st.query_params.pop(TEACHER_PARAM, None)
     state.set_notice(f"The class “{escape_markdown(room.name)}” is deleted, with its members and its board.", "success")
@@ -120,14 +120,14 @@ def settings_rule(room: ClassInfo) -> None:
     """The exercise's rule: which Train settings students may change (none chosen: every one)."""
     labels = {f.name: f.label for f in FIELDS}
     mirrored(st.multiselect, "Settings students may change", key="class_allowed", current=list(room.allowed or []),
-             store=lambda names: classes().set_allowed(room.id, names), options=list(labels),
+             store=lambda names: classes.set_allowed(room.id, names), options=list(labels),
              format_func=labels.__getitem__, placeholder="Every setting",
              help="For an exercise such as “everyone varies only the learning rate”: the other settings stay at "
                   "their defaults on every student's Train page.")
 
 
 def teacher_view(room: ClassInfo, secret: str) -> None:
-    room = classes().by_teacher(secret) or room  # closed or not, as the store says now
+    room = classes.by_teacher(secret) or room  # closed or not, as the store says now
     st.markdown(f"### {escape_markdown(room.name)}" + (" (closed)" if room.closed else ""))
     st.markdown(f"**Join code: {room.code[:4]}-{room.code[4:]}** · the students' link:")
     with st.container(key="join_link"):
@@ -135,7 +135,7 @@ def teacher_view(room: ClassInfo, secret: str) -> None:
     st.markdown("**Your teacher link** (keep it to yourself: whoever has it moderates the class):")
     with st.container(key="teacher_link"):
         st.code(page_link(TEACHER_PARAM, secret), language=None, wrap_lines=True)
-    posts = classes().board(room.id, with_hidden=True)
+    posts = classes.board(room.id, with_hidden=True)
     by_id = {p.id: p for p in posts}
     st.session_state["hidden_posts"] = [p.id for p in posts if p.hidden]
     st.multiselect("Entries hidden from the board", list(by_id), format_func=lambda i: post_label(by_id[i]),
@@ -144,7 +144,7 @@ def teacher_view(room: ClassInfo, secret: str) -> None:
     settings_rule(room)
     with st.container(horizontal=True):
         st.button("Reopen the class" if room.closed else "Close the class", key="close_class",
-                  on_click=lambda: classes().set_closed(room.id, not room.closed),
+                  on_click=lambda: classes.set_closed(room.id, not room.closed),
                   help="A closed class takes no new members and no new runs; its board stays.")
         confirm = st.checkbox("Yes, delete everything", key="confirm_delete")
         st.button("Delete the class", icon=":material/delete:", key="delete_class", disabled=not confirm,

@@ -4,11 +4,12 @@ from __future__ import annotations
 import streamlit as st
 
 from training.run import Run
+from ui import state
 from ui.compare.data import default_selection, histories_csv, runs_csv, runs_table
 from ui.frame.navigation import link
-from ui.session import state
+from ui.panels.network_picker import run_caption
+from ui.saving import runs
 from ui.shared.curves import compare_figure, loss_spread_is_wide
-from ui.shared.network_picker import run_caption
 from ui.shared.text import escape_markdown
 
 PICKER_KEY = "compare_runs"
@@ -60,13 +61,13 @@ def table(chosen: list[Run], everything: list[Run]) -> None:
 
 
 def _rename(uid: int) -> None:
-    state.rename_run(uid, st.session_state.get("rename_to", ""))
+    runs.rename(uid, st.session_state.get("rename_to", ""))
     st.session_state.pop("rename_to", None)
 
 
 def _delete(uid: int) -> None:
     name = next((r.name for r in state.finished_runs() if r.uid == uid), "")
-    state.delete_run(uid)
+    runs.delete(uid)
     kept = state.compared_runs()
     if kept is not None:
         state.set_compared_runs([u for u in kept if u != uid])

@@ -13,15 +13,29 @@ from mlp.data.mnist import Dataset
 from mlp.drawing.novelty import NoveltyCheck, fit_novelty
 from mlp.model import Model
 from training.once import fingerprint
-from ui.draw.data import (DOUBTS, EMPTY_HINT, SURE_IS_NOT_RIGHT, TOO_LITTLE_HINT, UNREADABLE, CanvasReading, answer,
-                          doubt, quick_config, read_drawing, readable, rows_of)
+from ui import state
+from ui.draw.data import (
+    DOUBTS,
+    EMPTY_HINT,
+    SURE_IS_NOT_RIGHT,
+    TOO_LITTLE_HINT,
+    UNREADABLE,
+    CanvasReading,
+    answer,
+    doubt,
+    quick_config,
+    read_drawing,
+    readable,
+    rows_of,
+)
 from ui.frame import data
 from ui.frame.layout import poll_while_active
 from ui.frame.navigation import link
-from ui.session import state
-from ui.session.runs import run_status, start_training
+from ui.frame.training import run_status, start_training
+from ui.panels.handwriting import handwriting_score, label_buttons
+from ui.saving.drawings import save_drawing
+from ui.saving.networks import latest_model
 from ui.shared.figures import pixelated, probability_figure, sure
-from ui.shared.handwriting import handwriting_score, label_buttons
 from ui.shared.text import escape_markdown
 
 CANVAS_SIDE = 280
@@ -67,7 +81,7 @@ def novelty_for(model: Model) -> NoveltyCheck | None:
 
 
 def _brush() -> None:
-    """The brush-width slider; its value is kept in ui.session.state, so it survives a visit to another page."""
+    """The brush-width slider; its value is kept in ui.state, so it survives a visit to another page."""
     st.slider("Brush width (pixels)", *BRUSH_RANGE, value=state.brush_width(BRUSH), step=2, key="brush",
               on_change=lambda: state.set_brush_width(st.session_state["brush"]))
 
@@ -84,7 +98,7 @@ def _canvas() -> CanvasReading:
                        return_image_data=True, key=key)
     st.caption("Use a mouse, a pen or a finger.")
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        st.button("Clear the drawing", icon=":material/delete:", on_click=state.clear_canvas, key="clear_canvas")
+        st.button("Clear the drawing", icon=":material/delete:", on_click=_clear, key="clear_canvas")
         _brush()
     if result.image_data is None:  # nothing sent since the canvas appeared: it shows the drawing it started from
         digit = state.drawn_digit() if start else None
@@ -92,7 +106,13 @@ def _canvas() -> CanvasReading:
     reading = read_drawing(result.image_data)
     state.set_drawing(result.json_data if reading.hint != EMPTY_HINT else None)
     state.set_drawn_digit(reading.digit)  # the Inspect page follows this digit through the layers
+    save_drawing()  # here, in the drawing's fragment: no full rerun follows to save it
     return reading
+
+
+def _clear() -> None:
+    state.clear_canvas()
+    save_drawing()
 
 
 def _big_answer(probabilities: np.ndarray, doubtful: str) -> None:
@@ -151,7 +171,7 @@ def draw_area() -> None:
 
     def body() -> None:
         status = st.container()  # a fixed slot above the row, whatever it holds
-        model, source = state.latest_model()
+        model, source = latest_model()
         probabilities, doubtful = None, ""
         with st.container(horizontal=True, gap="medium"):
             with st.container(width=CANVAS_SIDE + 10, key="drawing"):

@@ -7,12 +7,11 @@ from __future__ import annotations
 import streamlit as st
 
 from mlp.config import TrainConfig
+from ui import state
 from ui.frame.navigation import PAGES, spec
-from ui.session import state
 from ui.shared import links
 from ui.shared.settings import settings_from_config
 from ui.shared.text import escape_markdown
-
 
 TRAIN_PATH = spec("Train").url_path
 PAGE_PATHS = tuple(p.url_path for p in PAGES if p.url_path)

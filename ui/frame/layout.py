@@ -7,11 +7,12 @@ import streamlit as st
 from threadpoolctl import threadpool_limits
 
 from training.workers import POOL
+from ui import state
 from ui.frame import data
 from ui.frame.address import apply_link_once
 from ui.frame.navigation import APP_NAME
-from ui.session import state
-from ui.session.runs import run_status
+from ui.frame.training import run_status
+from ui.saving.runs import collect_finished
 from ui.shared.text import escape_markdown
 
 RUNS_AT_FULL_RATE = 10  # active runs in this process up to which live parts poll at their own pace
@@ -77,7 +78,7 @@ def setup(title: str) -> None:
     _import_table_libraries()
     st.markdown(_CSS, unsafe_allow_html=True)
     apply_link_once()
-    state.collect_finished()
+    collect_finished()  # the session's ended run kept and saved, before any page reads it
     dataset = data.dataset()
     with st.sidebar:
         if dataset is not None:

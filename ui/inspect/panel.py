@@ -19,17 +19,33 @@ from mlp.model import Model
 from mlp.teaching.inspection import first_layer_images
 from training.once import fingerprint
 from training.run import Run
+from ui import state
 from ui.frame import data
 from ui.frame.navigation import link
-from ui.inspect.data import (PERTURBATIONS, Reading, TrainingView, clicked_cell, closest_training_digits,
-                             layer_outputs, learned_change, mistake_caption, read_test_digits,
-                             robustness, training_view)
-from ui.inspect.figures import (activations_figure, class_accuracy_figure, confusion_figure, robustness_figure,
-                                weight_grid)
-from ui.session import state
+from ui.inspect.data import (
+    PERTURBATIONS,
+    Reading,
+    TrainingView,
+    clicked_cell,
+    closest_training_digits,
+    layer_outputs,
+    learned_change,
+    mistake_caption,
+    read_test_digits,
+    robustness,
+    training_view,
+)
+from ui.inspect.figures import (
+    activations_figure,
+    class_accuracy_figure,
+    confusion_figure,
+    robustness_figure,
+    weight_grid,
+)
+from ui.panels.handwriting import handwriting_score
+from ui.panels.network_picker import model_download, model_picker, model_upload
+from ui.saving.networks import chosen_run, network_trouble
 from ui.shared.figures import pixelated, sure
-from ui.shared.handwriting import handwriting_score
-from ui.shared.network_picker import model_download, model_picker, model_upload
 from ui.shared.settings import describe
 from ui.shared.text import escape_markdown
 
@@ -74,7 +90,7 @@ def network_choice() -> Run | None:
     run = state.active_run()
     if run is not None:
         st.info(f"**{escape_markdown(run.name)}** is still training: it can be inspected once it ends.")
-    if state.chosen_run() is None:  # (a network in the saved work is read back: one unreadable leaves the menu)
+    if chosen_run() is None:  # (a network in the saved work is read back: one unreadable leaves the menu)
         st.info("There is no trained network in this session yet. Train one on the **Train** page (or a quick "
                 "one on the **Draw** page), or upload a network file here.")
         model_upload()
@@ -84,7 +100,7 @@ def network_choice() -> Run | None:
             chosen = model_picker("inspect_model", "Network to inspect")
         model_download(chosen, key="download_inspect")
     if chosen.model is None:  # in the saved work, which cannot be read just now
-        st.warning(state.network_trouble(chosen), icon=":material/cloud_off:")
+        st.warning(network_trouble(chosen), icon=":material/cloud_off:")
         return None
     where = "uploaded file" if chosen.status == "uploaded" else chosen.status
     st.caption(f"{describe(chosen.config)} · {where}")

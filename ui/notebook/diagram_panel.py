@@ -7,8 +7,8 @@ import streamlit as st
 
 from mlp.data.mnist import Dataset
 from mlp.network import Network
+from ui import state
 from ui.notebook.diagram import build, clicked_unit, diagram_figure, incoming_picture, strongest_digits
-from ui.session import state
 from ui.shared.figures import pixelated
 
 SEARCHED = 2000  # test digits searched for what a unit responds to

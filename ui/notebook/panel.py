@@ -14,10 +14,23 @@ from mlp.data.mnist import Dataset
 from mlp.presets import get_preset
 from mlp.teaching import notebook as nb
 from training.once import OncePerKey
-from ui.notebook.data import (EPOCH_CHOICES, EXAMPLE_CHOICES, PAGE_EPOCHS, PAGE_EXAMPLES, Rung, RunSpec, curves_figure,
-                              excerpts, gradcheck_rows, gradcheck_summary, ladder, read_notebook, reported_figure,
-                              rung_label)
-from ui.session import state
+from ui import state
+from ui.notebook.data import (
+    EPOCH_CHOICES,
+    EXAMPLE_CHOICES,
+    PAGE_EPOCHS,
+    PAGE_EXAMPLES,
+    Rung,
+    RunSpec,
+    curves_figure,
+    excerpts,
+    gradcheck_rows,
+    gradcheck_summary,
+    ladder,
+    read_notebook,
+    reported_figure,
+    rung_label,
+)
 
 ATTEMPT_LABELS = {1: "Attempt 1: 9.12%", 2: "Attempt 2: 90.34% (momentum)"}
 NOTEBOOK_SAID = {1: "After 30 epochs on all 60,000 images the notebook printed **Accuracy: 9.12%**: chance level.",

@@ -11,9 +11,10 @@ from mlp.data.mnist import Dataset
 from mlp.model import Model
 from mlp.network import Network
 from mlp.teaching.slowmotion import SlowStep, slow_step
+from ui import state
 from ui.notebook.slowmotion import delta_rows, gradient_lines, loss_rows, number, steps_figure, unit_forward
-from ui.session import state
-from ui.shared.network_picker import run_caption
+from ui.panels.network_picker import run_caption
+from ui.saving.networks import network
 
 BATCH_SIZE = 4
 FRESH = -1  # the choice "a fresh network"
@@ -24,7 +25,7 @@ CENTRE_PIXEL = 14 * 28 + 14  # the first weight shown starts at a pixel most dig
 
 def _start(choice: int) -> dict:
     run = next((r for r in state.model_runs() if r.uid == choice), None)
-    model = state.network(run) if run is not None else None  # None also while the store cannot give it back
+    model = network(run) if run is not None else None  # None also while the store cannot give it back
     config, network = (FRESH_CONFIG, Model.create(FRESH_CONFIG).network) if model is None else \
         (run.config, model.network.copy())
     return {"choice": choice if model is not None else FRESH, "config": config, "network": network, "steps": 0,

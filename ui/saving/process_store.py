@@ -131,7 +131,7 @@ class Restored:
 
 def restore(store: Store, workspace: str, newest: int) -> Restored:
     """The workspace's newest runs as records, without their networks (each is read back when first used:
-    ui.session.state.network), its settings and its drawing; StoreError when unreadable."""
+    ui.saving.networks.network), its settings and its drawing; StoreError when unreadable."""
     runs, training, unreadable = [], [], 0
     for row in store.runs(workspace, newest=newest, networks=False):
         if row.status == "running":

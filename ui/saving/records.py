@@ -3,22 +3,21 @@ records on the other. Pure (no Streamlit, no database): the store holds what thi
 from __future__ import annotations
 
 import io
-import re
+from typing import Any, Mapping
 
 import numpy as np
-from typing import Any, Mapping
 
 from mlp.config import ConfigError, TrainConfig
 from mlp.diagnostics import LayerStats
 from mlp.model import Model, ModelFileError, load_model
 from mlp.teaching.diagnosis import diagnose
 from mlp.trainer import DiagnosticPoint, EvalPoint, History, TrainPoint
+from store import INTERRUPTED_STATUS as INTERRUPTED  # noqa: F401 (for the pages: a run its server died under)
 from store import StoredRun
 from training.run import Run
 from ui.shared.settings import Settings, default_settings
 
 DIAGNOSED = ("finished", "stopped", "failed")  # the statuses the engine's diagnosis reads (not uploaded, interrupted)
-RUN_NUMBER = re.compile(r"Run (\d+)\b")
 
 
 def curves(history: History) -> dict[str, Any]:
@@ -97,11 +96,6 @@ def drawing_from(payload: Mapping[str, Any] | None) -> tuple[dict | None, np.nda
         return payload["canvas"], None
     good = digit.size == 784 and bool(np.isfinite(digit).all()) and digit.min() >= 0 and digit.max() <= 1
     return payload["canvas"], digit.reshape(28, 28) if good else None
-
-
-def last_run_number(names: list[str]) -> int:
-    """The highest N of names 'Run N: …', so new runs go on counting after the restored ones."""
-    return max((int(m.group(1)) for m in map(RUN_NUMBER.match, names) if m), default=0)
 
 
 UNREADABLE = (ValueError, ConfigError, ModelFileError, TypeError, KeyError)  # a row this version cannot read

@@ -3,7 +3,7 @@ workspace), runs and settings brought back on arrival, "Start fresh", and a plai
 session then goes on in memory).
 
 The store itself is ui.saving.process_store (the process's) and store/ (the database); the session's share of
-it lives in ui.session.state.
+it lives in ui.state.
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from typing import Callable, Literal
 import streamlit as st
 
 from store import INTERRUPTED_STATUS, Classes, Store, StoreError, valid_workspace_id
-from ui.saving import records
-from ui.saving import process_store
-from ui.session import state
+from ui import state
+from ui.saving import process_store, records
+from ui.saving.runs import problem, resume
 from ui.shared.links import FIELDS, WORKSPACE_PARAM
 from ui.shared.text import escape_markdown
 
@@ -84,7 +84,7 @@ def _arrive() -> None:
         else:
             state.set_workspace(store.create_workspace())
     except StoreError as error:
-        state.set_store_problem(error)
+        problem(error)
         return
     if arrival.missing:
         instead = ("here is the work this browser saved last." if arrival.workspace is not None
@@ -129,7 +129,7 @@ def _follow_training(row_ids: list[int]) -> None:
     """A run still training in this process for this workspace (the tab was reloaded) is followed again."""
     saver = next(filter(None, map(process_store.live_saver, row_ids)), None)
     if saver is not None and saver.run.active:
-        state.resume_run(saver)
+        resume(saver)
 
 
 def _welcome(restored: process_store.Restored, source: Source) -> str:
@@ -157,7 +157,7 @@ def _state_text() -> str:
 
 def _save_changes(workspace_id: str) -> None:
     """Write the settings when they changed since the last write (a cheap comparison; the drawing is
-    ui.session.state's to save)."""
+    ui.state's to save)."""
     text = _state_text()
     if text == state.saved_text():
         return
@@ -165,14 +165,14 @@ def _save_changes(workspace_id: str) -> None:
     try:
         process_store.open_store().save_workspace_state(workspace_id, settings=state.settings())
     except StoreError as error:
-        state.set_store_problem(error)
+        problem(error)
 
 
 def _start_fresh() -> None:
     try:
         workspace_id = process_store.open_store().create_workspace()
     except StoreError as error:
-        state.set_store_problem(error)
+        problem(error)
         workspace_id = None
     state.start_fresh(workspace_id)
     if workspace_id is None:

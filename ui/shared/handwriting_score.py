@@ -6,8 +6,8 @@ from typing import Protocol
 
 import numpy as np
 
+from mlp.drawing.handwriting import Handwriting
 from mlp.model import Model
-from store import Handwriting
 
 
 def score(model: Model, handwriting: Handwriting) -> tuple[int, int]:

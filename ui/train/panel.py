@@ -8,12 +8,12 @@ from mlp.presets import PRESETS
 from mlp.teaching.diagnosis import Finding
 from training.limits import Estimate, refusal
 from training.run import Run, TrainingRun
+from ui import state
 from ui.frame.layout import poll_while_active
 from ui.frame.navigation import link
-from ui.session import state
-from ui.session.runs import run_estimate, run_status, start_training, stop_training
-from ui.shared.handwriting import handwriting_metric
-from ui.shared.network_picker import model_download
+from ui.frame.training import run_estimate, run_status, start_training, stop_training
+from ui.panels.handwriting import handwriting_metric
+from ui.panels.network_picker import model_download
 from ui.shared.settings import apply_changes, describe, settings_from_config
 from ui.shared.text import escape_markdown
 from ui.train.figures import training_figure_data

@@ -11,10 +11,10 @@ from typing import Any, Callable
 import streamlit as st
 
 from mlp.config import ConfigError, TrainConfig
-from store import Classes, StoreError
-from ui.saving import process_store
-from ui.session import state
-from ui.shared.handwriting import drawings_toggle
+from ui import state
+from ui.panels.handwriting import drawings_toggle
+from ui.saving import classes
+from ui.saving.classes import StoreError
 from ui.shared.settings import FIELDS, GROUPS, Field, config_from_settings, default_settings
 from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
@@ -76,7 +76,7 @@ def class_allows() -> tuple[str, ...] | None:
     if member is None or workspace is None:
         return None
     try:
-        member = Classes(process_store.open_store()).membership(workspace)
+        member = classes.membership(workspace)
     except StoreError:
         pass  # out of reach: what the class said last
     return None if member is None else member.room.allowed

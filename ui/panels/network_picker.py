@@ -4,10 +4,20 @@ from __future__ import annotations
 import streamlit as st
 
 from mlp.model import ModelFileError
-from store import INTERRUPTED_STATUS as INTERRUPTED
 from training.run import Run
-from ui.session import state
-from ui.shared.network_files import MAX_UPLOAD_MB, NAME_CHARS, UPLOADED, download_name, read_model_file, unique_name, uploaded_run
+from ui import state
+from ui.saving.networks import chosen_run, network
+from ui.saving.records import INTERRUPTED
+from ui.saving.runs import add_uploaded
+from ui.shared.network_files import (
+    MAX_UPLOAD_MB,
+    NAME_CHARS,
+    UPLOADED,
+    download_name,
+    read_model_file,
+    unique_name,
+    uploaded_run,
+)
 from ui.shared.text import escape_markdown, shorten
 from ui.shared.widgets import mirrored
 
@@ -27,16 +37,16 @@ def model_picker(key: str, label: str = "Network") -> Run | None:
     if not runs:
         return None
     names = {r.uid: run_caption(r) for r in runs}
-    mirrored(st.selectbox, label, key=key, current=state.chosen_run().uid, store=state.choose_run,
+    mirrored(st.selectbox, label, key=key, current=chosen_run().uid, store=state.choose_run,
              options=list(names), format_func=names.__getitem__,
              help="Every training of this session, and every network file uploaded, newest first.")
-    return state.chosen_run()
+    return chosen_run()
 
 
 def model_download(run: Run, key: str) -> None:
     """The run's network as a .npz file, written only when the button is pressed; no button while the store cannot
-    give back a network it holds (the page says so: state.network_trouble)."""
-    model = state.network(run)
+    give back a network it holds (the page says so: ui.saving.networks.network_trouble)."""
+    model = network(run)
     if model is None:
         return
     st.download_button("Download this network (.npz)", data=model.to_bytes, file_name=download_name(run.name),
@@ -63,7 +73,7 @@ def _read_upload() -> None:
         state.set_upload_outcome(uploaded.file_id, f"This file cannot be read ({type(error).__name__}).", "error")
         return
     name = unique_name(name, (r.name for r in state.finished_runs()))
-    state.add_run(uploaded_run(name, model))
+    add_uploaded(uploaded_run(name, model))
     state.set_upload_outcome(uploaded.file_id, f"**{escape_markdown(name)}** is loaded: the Draw and Inspect "
                              "pages now use it.", "success")
 

@@ -1,30 +1,29 @@
 """The class's own handwriting on the Draw page: after an answer, one click on the digit it really was keeps
 the drawing (28x28 and its strokes) with the writer's nickname; the network is then scored on those drawings.
-The arrays and the score are store.drawings and ui.shared.handwriting_score's; this is the Streamlit side."""
+The drawings are read and kept by ui.saving.drawings, the score is ui.shared.handwriting_score's; this is the
+Streamlit side."""
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
 from mlp.model import Model
-from store import Drawings, Handwriting, StoreError
 from training.run import Run
-from ui.saving import process_store
-from ui.session import state
+from ui import state
+from ui.saving.drawings import class_handwriting, keep_labelled, kept_handwriting
+from ui.saving.networks import network
 from ui.shared.handwriting_score import score, scored_on, split_writers
 from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
 
 
 def _keep(label: int) -> None:
-    digit, workspace, member = state.drawn_digit(), state.workspace(), state.membership()
-    if digit is None or workspace is None:
+    digit = state.drawn_digit()
+    if digit is None or state.workspace() is None:
         return
-    try:
-        Drawings(process_store.open_store()).add(workspace, digit, label, nickname=member.nickname if member else "",
-                                              class_id=member.room.id if member else None, strokes=state.drawing())
-    except (StoreError, ValueError) as error:
-        state.set_notice(escape_markdown(error), "warning")
+    refused = keep_labelled(digit, label)
+    if refused:
+        state.set_notice(escape_markdown(refused), "warning")
         return
     state.set_labelled(digit, label)
 
@@ -44,18 +43,6 @@ def label_buttons(digit: np.ndarray) -> None:
             st.button(str(label), key=f"label_{label}", on_click=_keep, args=(label,))
 
 
-def class_handwriting() -> Handwriting | None:
-    """The labelled drawings of the student's class (None outside a class, with none kept, or when the store fails)."""
-    member = state.membership()
-    if member is None:
-        return None
-    try:
-        handwriting = Drawings(process_store.open_store()).of_class(member.room.id)
-    except StoreError:
-        return None
-    return handwriting if len(handwriting) else None
-
-
 EVERYTHING = "the class's handwriting"  # what a run that trained on no drawing is scored on
 
 
@@ -66,20 +53,13 @@ def handwriting_metric(record: Run) -> None:
     if handwriting is None:
         return
     handwriting, words = scored_on(handwriting, record, EVERYTHING)
-    model = state.network(record) if len(handwriting) else None
+    model = network(record) if len(handwriting) else None
     if model is None:
         return
     right, total = score(model, handwriting)
     label = "Class handwriting" if words == EVERYTHING else "Class handwriting (held-out writers)"
     st.metric(label, f"{right / total:.1%}", help=f"{right} of {total} read right, on {words}: the gap to the test "
               "accuracy is how far MNIST's digits are from yours.", width="content")
-
-
-def training_drawings() -> Handwriting | None:
-    """The class's drawings a run adds to its training data (held-out writers' left out), if the student asked."""
-    handwriting = class_handwriting() if state.with_drawings() else None
-    training = split_writers(handwriting)[0] if handwriting is not None else None
-    return training if training is not None and len(training) else None
 
 
 def drawings_toggle() -> None:
@@ -99,16 +79,10 @@ def drawings_toggle() -> None:
 def handwriting_score(model: Model | None) -> None:
     """The network on the handwriting kept so far (the class's, else this workspace's), beside MNIST's test; for a
     run that trained on the class's drawings, only on those it did not (ui.shared.handwriting_score.scored_on)."""
-    workspace, member = state.workspace(), state.membership()
-    if model is None or workspace is None:
+    handwriting = kept_handwriting() if model is not None else None
+    if handwriting is None or not len(handwriting):
         return
-    try:
-        kept = Drawings(process_store.open_store())
-        handwriting = kept.of_class(member.room.id) if member else kept.of_workspace(workspace)
-    except StoreError:
-        return
-    if not len(handwriting):
-        return
+    member = state.membership()
     handwriting, whose = scored_on(handwriting, state.run_of(model),
                                    EVERYTHING if member else "your labelled drawings")
     if not len(handwriting):

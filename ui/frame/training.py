@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from mlp.config import ConfigError, TrainConfig
-from store import Handwriting
+from mlp.drawing.handwriting import Handwriting
 from training.limits import Estimate
 from training.run import TrainingRun, added_rows, estimate_run, status_text
 from training.workers import Extra
+from ui import state
 from ui.frame import data
-from ui.session import state
-from ui.shared.handwriting import training_drawings
+from ui.saving.drawings import training_drawings
+from ui.saving.runs import begin
 from ui.shared.handwriting_score import as_training_rows, newest
 from ui.shared.settings import config_from_settings, short_label
 from ui.shared.text import escape_markdown
@@ -37,7 +38,7 @@ def start_training(config: TrainConfig | None = None, label: str = "") -> Traini
         state.set_notice(f"Training could not start: {escape_markdown(error)}", "warning")
         return None
     run.start()
-    state.set_current_run(run)
+    begin(run)  # saved as it trains, in a workspace
     return run
 
 

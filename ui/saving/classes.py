@@ -1,0 +1,72 @@
+"""A class in the saved work: made by its teacher, joined by students, its board read and moderated. Every call
+opens the process's store (ui.saving.process_store) and raises StoreError when it cannot be reached; ClassError
+says in words why a join was refused. The pages show what these return and never reach the store themselves."""
+from __future__ import annotations
+
+from mlp.drawing.handwriting import Handwriting
+from store import ClassError, Classes, ClassInfo, Drawings, Membership, Post, StoredRun, StoreError
+from store.classes import CLASS_NAME_CHARS, NICKNAME_CHARS, normal_code
+from ui.saving import process_store
+
+__all__ = ["CLASS_NAME_CHARS", "NICKNAME_CHARS", "ClassError", "ClassInfo", "Membership", "Post", "StoreError",
+           "normal_code"]
+
+
+def _classes() -> Classes:
+    return Classes(process_store.open_store())
+
+
+def create(name: str) -> tuple[ClassInfo, str]:
+    """A new class and its teacher's secret."""
+    return _classes().create(name)
+
+
+def by_teacher(secret: object) -> ClassInfo | None:
+    return _classes().by_teacher(secret)
+
+
+def join(code: object, workspace: str, nickname: str) -> Membership:
+    return _classes().join(code, workspace, nickname)
+
+
+def membership(workspace: str) -> Membership | None:
+    """The class this workspace joined, as the store says now (a teacher's rule reaches students at once)."""
+    return _classes().membership(workspace)
+
+
+def board(class_id: int, *, with_hidden: bool = False) -> list[Post]:
+    return _classes().board(class_id, with_hidden=with_hidden)
+
+
+def curves(class_id: int, run_ids: list[int]) -> dict[int, dict]:
+    return _classes().curves(class_id, run_ids)
+
+
+def posted_run(class_id: int, run_id: int) -> StoredRun | None:
+    """A run posted to the class, whole (its network included)."""
+    return _classes().posted_run(class_id, run_id)
+
+
+def set_hidden(class_id: int, hidden: list[int], shown: list[int]) -> None:
+    """The teacher's choice of entries hidden from the board (post ids), and those shown again."""
+    rooms = _classes()
+    rooms.set_hidden(class_id, hidden, True)
+    rooms.set_hidden(class_id, shown, False)
+
+
+def set_closed(class_id: int, closed: bool) -> None:
+    _classes().set_closed(class_id, closed)
+
+
+def set_allowed(class_id: int, names: list[str] | None) -> None:
+    """The settings students may change (None: all)."""
+    _classes().set_allowed(class_id, names)
+
+
+def delete(class_id: int) -> None:
+    _classes().delete(class_id)
+
+
+def drawings(class_id: int) -> Handwriting:
+    """The class's labelled drawings."""
+    return Drawings(process_store.open_store()).of_class(class_id)

@@ -1,0 +1,198 @@
+"""Saving the session's runs: a run saved as it trains, an ended run written and posted to the class board, a write
+the store could not take retried, renames and deletions kept in step, an uploaded network kept.
+
+The session's side (which runs it has) is ui.state, which never writes; every write to the store for a run
+happens here, called where a page says so: the set-up before each page (collect_finished), the Start button
+(begin), the Compare page (rename, delete), an upload (add_uploaded).
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from store import Classes, StoreError, StoreUnavailable
+from training.run import Run, TrainingRun
+from ui import state
+from ui.saving import process_store, records
+from ui.shared.network_files import UPLOADED
+from ui.shared.text import escape_markdown
+
+RETRY_SAVE_SECONDS = 10.0  # an ended run the store could not take (busy, out of reach) is written again after this
+
+
+def problem(error: StoreError) -> None:
+    """Say on the next page why the store failed; the session goes on in memory."""
+    state.set_store_problem(str(error), isinstance(error, StoreUnavailable))
+
+
+def saving(action: Callable[[Any], Any]) -> Any:
+    """`action(store)`, or None when the store fails: the session goes on in memory and says why once."""
+    try:
+        return action(process_store.open_store())
+    except StoreError as error:
+        problem(error)
+        return None
+
+
+def begin(run: TrainingRun) -> None:
+    """A new run becomes the session's; in a workspace it is saved as it trains (ui.saving.process_store.RunSaver)."""
+    state.set_current_run(run)
+    workspace_id = state.workspace()
+    if workspace_id is not None:
+        state.books().saver = saving(lambda store: process_store.RunSaver(store, workspace_id, run))
+
+
+def resume(saver: process_store.RunSaver) -> None:
+    """A run still training in this process for this workspace (the tab was reloaded) is the session's again."""
+    state.set_current_run(saver.run)
+    state.books().saver = saver
+
+
+def collect_finished() -> None:
+    """Before each page: keep the session's run once it has ended and write it (then post it), write again the
+    ended runs the store could not take, and say which networks the server's memory cap let go."""
+    run = state.ended_run()
+    if run is not None:
+        _keep(run.record)
+        _store_finished(run)
+    _retry_unsaved()
+    say_released()
+
+
+def _keep(record: Run) -> None:
+    dropped = state.keep_run(record)
+    if dropped is not None:
+        delete(dropped.uid)
+        state.set_notice(f"**{escape_markdown(dropped.name)}** was removed to make room: a session keeps at most "
+                         f"{state.MAX_RUNS} runs; download a network you want to keep.", "warning")
+
+
+def _store_finished(run: TrainingRun) -> None:
+    """Write the ended run through its saver (whole, if the store failed when it started), then post it. A store
+    out of reach (busy, down) keeps the run for a later page: see _retry_unsaved."""
+    saver = state.books().saver
+    if saver is None or saver.run is not run:  # no saver: the store failed when the run started
+        _write_ended(run.record, None)
+        return
+    failed = saver.finish()
+    if isinstance(failed, StoreUnavailable):
+        problem(failed)
+        _later(run.record, saver.row_id)
+        return
+    if failed is not None:  # over the workspace's limit: the row is kept without its network
+        problem(failed)
+    run.record.in_store = saver.network_saved
+    state.books().rows[run.record.uid] = saver.row_id
+    _post(saver.row_id)
+
+
+def _write_ended(record: Run, row_id: int | None) -> bool:
+    """An ended run's whole row (a new one, or its "running" row finished) and its post to the class board (an
+    uploaded network is not posted);
+    False when the store is out of reach (kept for later), True once written or refused for good (said)."""
+    workspace_id = state.workspace()
+    if workspace_id is None:
+        return True
+    row = records.stored(record)
+    try:
+        store = process_store.open_store()
+        if row_id is None:
+            row_id = store.add_run(workspace_id, row)
+        else:
+            store.finish_run(workspace_id, row_id, row)
+    except StoreUnavailable as error:
+        problem(error)
+        _later(record, row_id)
+        return False
+    except StoreError as error:  # a limit: add_run kept nothing, finish_run the row without its network
+        problem(error)
+        if row_id is None:
+            return True
+    else:
+        record.in_store = row.model is not None
+    state.books().rows[record.uid] = row_id
+    if record.status != UPLOADED:  # the board shows what the class trained
+        _post(row_id)
+    return True
+
+
+def _later(record: Run, row_id: int | None) -> None:
+    books = state.books()
+    if all(r is not record for r, _ in books.unsaved):
+        books.unsaved.append((record, row_id))
+    books.unsaved_tried = time.monotonic()
+
+
+def _retry_unsaved() -> None:
+    """Every RETRY_SAVE_SECONDS, write the ended runs the store could not take (still in the session: a run
+    deleted meanwhile is not written), and say so once they are saved."""
+    books = state.books()
+    if not books.unsaved or time.monotonic() - books.unsaved_tried < RETRY_SAVE_SECONDS:
+        return
+    unsaved, books.unsaved, books.unsaved_tried = books.unsaved, [], time.monotonic()
+    kept = [(record, row_id) for record, row_id in unsaved if state.find_run(record.uid) is record]
+    saved_now = [record for record, row_id in kept if _write_ended(record, row_id)]
+    if saved_now:
+        names = ", ".join(f"**{escape_markdown(r.name)}**" for r in saved_now)
+        state.set_notice(f"Saved now: {names} (the store could not take it when it ended).", "success")
+
+
+def _post(row_id: int) -> None:
+    """Put a saved run on the class board, when the student is in a class and posts."""
+    member = state.membership()
+    if member is not None and state.posting():
+        saving(lambda store: Classes(store).post(member, row_id))
+
+
+def add_uploaded(record: Run) -> None:
+    """Keep a run made outside training (an uploaded network), make it the one Draw and Inspect use, and save it."""
+    _keep(record)
+    state.choose_run(record.uid)
+    _write_ended(record, None)
+
+
+def rename(uid: int, name: str) -> None:
+    record = state.find_run(uid)
+    if record is None or not name.strip():
+        return
+    record.name = name.strip()
+    run = state.current_run()
+    if run is not None and run.record is record:
+        run.name = record.name  # the sidebar names the current run too
+    row_id = state.books().rows.get(uid)
+    if row_id is not None:
+        saving(lambda store: store.rename_run(state.workspace(), row_id, record.name))
+
+
+def delete(uid: int) -> None:
+    """Take a run out of the session, and its row out of the workspace."""
+    row_id = state.forget_run(uid)
+    if row_id is not None:
+        saving(lambda store: store.delete_run(state.workspace(), row_id))
+
+
+def say_released() -> None:
+    """Once per run: its network was let go to keep the server's memory under its cap (training.memory)."""
+    told = state.books().released_told
+    fresh = [r for r in state.finished_runs() if r.released and r.uid not in told]
+    if fresh:
+        told.update(r.uid for r in fresh)
+        state.set_notice(released_words(fresh), "warning" if any(not r.in_store for r in fresh) else "info")
+
+
+def released_words(runs: list[Run]) -> str:
+    """What the owner reads of networks the memory cap let go: those the store holds come back when used; the
+    others are gone (only their curves and results stay)."""
+    back, gone = ([r for r in runs if r.in_store is kept] for kept in (True, False))
+    words = []
+    if back:
+        words.append(f"The network of {_names(back)} was set aside to free the server's memory (the networks used "
+                     "longest ago go first): it is read back from your saved work when you use it.")
+    if gone:
+        words.append(f"The network of {_names(gone)} was let go to free the server's memory (the networks used "
+                     "longest ago go first); its curves and results stay. Download a network you want to keep.")
+    return " ".join(words)
+
+
+def _names(runs: list[Run]) -> str:
+    return ", ".join(f"**{escape_markdown(r.name)}**" for r in runs)

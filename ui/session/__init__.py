@@ -1,1 +1,0 @@
-"""What one visitor's session keeps (state) and the session's training (runs): start, stop, status."""
