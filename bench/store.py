@@ -24,7 +24,7 @@ from mlp.diagnostics import LayerStats  # noqa: E402
 from mlp.model import Model  # noqa: E402
 from mlp.trainer import DiagnosticPoint, EvalPoint, History, TrainPoint  # noqa: E402
 from store import Classes, Limits, Store  # noqa: E402
-from training.run import Run  # noqa: E402
+from training.record import Run  # noqa: E402
 from ui.board.data import board_rows, setting_figure  # noqa: E402
 from ui.saving import process_store, records  # noqa: E402
 
@@ -37,7 +37,8 @@ def a_run(n: int) -> Run:
                       [EvalPoint(s, e, 0.1, 0.97) for s, e in steps[49::50]],
                       [DiagnosticPoint(s, e, tuple(LayerStats(0.1, 0.0, 12.0, 1e-3) for _ in range(3)))
                        for s, e in steps])
-    return Run(f"Run {n}", config, history, "finished", "", Model.create(config), 0.975, 0.08, 30.0, 5.0)
+    return Run(name=f"Run {n}", config=config, history=history, status="finished", reason="",
+               model=Model.create(config), test_accuracy=0.975, test_loss=0.08, seconds=30.0, epochs=5.0)
 
 
 def timed(action, repeat: int) -> float:

@@ -13,10 +13,12 @@ import secrets
 import socket
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Iterator, Mapping
 
 import sqlalchemy as sa
+
+from training.record import RunFacts
 
 from .engine import create, database_url, migrate
 from .errors import StoreError, StoreLimitReached, StoreUnavailable
@@ -48,23 +50,15 @@ class Limits:
     bytes: int = 200 * 2**20
 
 
-@dataclass
-class StoredRun:
-    """A run as the store keeps it: plain data (the app turns it into its own records)."""
-    name: str
+@dataclass(kw_only=True)
+class StoredRun(RunFacts):
+    """A run as the store keeps it: its facts (training.record.RunFacts, each a column of its own name), its
+    settings and curves as JSON-able data, its network as a model file (the app turns it into its own record)."""
     config: dict[str, Any]
-    status: str
-    reason: str = ""
     curves: dict[str, Any] = field(default_factory=dict)
-    test_accuracy: float | None = None
-    test_loss: float | None = None
-    seconds: float = 0.0
-    epochs: float = 0.0
     model: bytes | None = None
     id: int | None = None
     created: float = 0.0
-    drawings: int = 0  # the class's drawings it trained on (0: none)
-    drawings_until: float | None = None  # when the newest of them was labelled (Unix seconds)
     has_network: bool = False  # the store holds its network (also when it was read without it: see Store.run_model)
 
     def texts(self) -> tuple[str, str]:
@@ -127,7 +121,7 @@ class Store:
     # ----- runs -----
     def begin_run(self, workspace: str, name: str, config: dict[str, Any]) -> int:
         """A run that starts: saved as "running" (with no curves yet); its id."""
-        row = StoredRun(name, config, "running")
+        row = StoredRun(name=name, config=config, status="running")
         with self._write() as conn:
             self._check_room(conn, workspace, row, count=True)
             return self._insert(conn, workspace, row)
@@ -280,11 +274,10 @@ class Store:
 
 
 def _values(row: StoredRun) -> dict[str, Any]:
+    """A row's columns: every fact under its own name, then the settings and curves as JSON, the network whole."""
     config, curves = row.texts()
-    return {"name": row.name[:200], "config": config, "status": row.status, "reason": row.reason, "curves": curves,
-            "test_accuracy": row.test_accuracy, "test_loss": row.test_loss, "seconds": row.seconds,
-            "epochs": row.epochs, "model": row.model, "bytes": _size(row), "updated": time.time(),
-            "drawings": row.drawings, "drawings_until": row.drawings_until}
+    return row.facts() | {"name": row.name[:200], "config": config, "curves": curves, "model": row.model,
+                          "bytes": _size(row), "updated": time.time()}
 
 
 def _mb(size: int) -> str:
@@ -300,11 +293,10 @@ def _stored(row: Mapping[str, Any]) -> StoredRun:
     """A row read back; a summary (SUMMARY's columns) says nothing of the drawings it trained on, nor of its
     network; a row read without its network (WITHOUT_NETWORK) says whether it has one."""
     model = row.get("model")
-    return StoredRun(row["name"], json.loads(row["config"]), row["status"], row["reason"], json.loads(row["curves"]),
-                     row["test_accuracy"], row["test_loss"], row["seconds"], row["epochs"],
-                     None if model is None else bytes(model), row["id"], row["created"],
-                     row.get("drawings", 0), row.get("drawings_until"),
-                     model is not None or row.get("network_bytes") is not None)
+    facts = {f.name: row[f.name] for f in fields(RunFacts) if f.name in row}
+    return StoredRun(**facts, config=json.loads(row["config"]), curves=json.loads(row["curves"]),
+                     model=None if model is None else bytes(model), id=row["id"], created=row["created"],
+                     has_network=model is not None or row.get("network_bytes") is not None)
 
 
 def _gone(owner: str, updated: float, now: float) -> bool:

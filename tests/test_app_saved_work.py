@@ -20,12 +20,11 @@ from mlp.trainer import History
 from store import Store, StoredRun, valid_workspace_id
 from store.store import HOST
 from training.memory import KeptNetworks
-from training.run import Run
+from training.record import Run
 from ui import state as session
-from ui.saving import networks
-from ui.saving.runs import released_words
 from ui.frame.navigation import spec
-from ui.saving import process_store, records
+from ui.saving import networks, process_store, records
+from ui.saving.runs import released_words
 from ui.state import RUN_KEY, RUNS_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,8 +214,9 @@ def stored_workspace(url: str, count: int) -> tuple[str, list[Model]]:
     workspace = store.create_workspace()
     models = [Model.create(TrainConfig(**{**SMALL.to_dict(), "seed": n})) for n in range(count)]
     for n, model in enumerate(models, 1):
-        store.add_run(workspace, records.stored(Run(f"Run {n}", model.config, History(), "finished", "", model, 0.9, 0.3,
-                                                  1.0, 1.0)))
+        record = Run(name=f"Run {n}", config=model.config, history=History(), status="finished", model=model,
+                     test_accuracy=0.9, test_loss=0.3, seconds=1.0, epochs=1.0)
+        store.add_run(workspace, records.stored(record))
     store.close()
     return workspace, models
 
@@ -242,7 +242,8 @@ def test_a_returning_student_reads_no_network_until_a_page_uses_one(database, mo
 
 def test_a_network_let_go_by_the_memory_cap_comes_back_from_the_store_with_the_same_weights(database, monkeypatch):
     workspace, models = stored_workspace(database, 2)
-    kept = KeptNetworks(megabytes=1.5 * Run("", SMALL, History(), "", "", models[0], 0, 0, 0, 0).megabytes)
+    kept = KeptNetworks(megabytes=1.5 * Run(name="", config=SMALL, history=History(), status="",
+                                            model=models[0]).megabytes)
     monkeypatch.setattr(session, "KEPT", kept)  # room for one of the two, as runs are kept
     monkeypatch.setattr(networks, "KEPT", kept)  # and as networks are read back
     at = visit(workspace)
@@ -287,7 +288,8 @@ def test_a_store_out_of_reach_when_a_network_is_needed_is_said_and_the_run_comes
 
 
 def test_the_notice_of_networks_let_go_tells_apart_those_the_store_gives_back():
-    back, gone = (Run(name, SMALL, History(), "finished", "", None, 0.9, 0.3, 1.0, 1.0, in_store=kept)
+    back, gone = (Run(name=name, config=SMALL, history=History(), status="finished", test_accuracy=0.9,
+                      test_loss=0.3, seconds=1.0, epochs=1.0, in_store=kept)
                   for name, kept in (("Run *1*", True), ("Run 2", False)))
     assert released_words([back]) == (
         "The network of **Run \\*1\\*** was set aside to free the server's memory (the networks used longest ago go "
@@ -300,7 +302,8 @@ def test_the_notice_of_networks_let_go_tells_apart_those_the_store_gives_back():
 def test_a_stored_network_that_cannot_be_read_leaves_the_menus_in_words(database):
     store = Store(database)
     workspace = store.create_workspace()
-    store.add_run(workspace, StoredRun("Run 1", SMALL.to_dict(), "finished", model=b"PK not a model file"))
+    store.add_run(workspace, StoredRun(name="Run 1", config=SMALL.to_dict(), status="finished",
+                                       model=b"PK not a model file"))
     store.close()
     at = visit(workspace)
     [record] = at.session_state[RUNS_KEY]

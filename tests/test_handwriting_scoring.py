@@ -9,7 +9,8 @@ from test_ui_controller import QUICK, class_drawings, data, pool  # noqa: F401  
 from mlp.config import TrainConfig
 from mlp.drawing.handwriting import Handwriting
 from mlp.trainer import History, Trainer
-from training.run import Run, TrainingRun, added_rows, estimate_run, evals_per_epoch
+from training.record import Run
+from training.run import TrainingRun, added_rows, estimate_run, evals_per_epoch
 from training.workers import select
 from ui.saving import records
 from ui.shared.handwriting_score import HELD_OUT_WORDS, as_training_rows, held_out, newest, scored_on, split_writers
@@ -30,7 +31,8 @@ def labelled_at(count: int = 36) -> Handwriting:
 
 def test_a_run_that_trained_on_no_drawing_is_scored_on_all_of_them():
     kept = labelled_at()
-    for run in (None, Trained(0, None), Run("r", TrainConfig(), History(), "finished", "", None, 0.9, 0.3, 1, 1)):
+    trained_on_none = Run(name="r", config=TrainConfig(), history=History(), status="finished", test_accuracy=0.9)
+    for run in (None, Trained(0, None), trained_on_none):
         drawings, words = scored_on(kept, run, "the class's handwriting")
         assert drawings is kept and words == "the class's handwriting"
 
@@ -61,7 +63,7 @@ def test_newest_is_the_last_drawings_time():
 
 
 def test_the_saved_run_keeps_what_it_trained_on():
-    record = Run("r", TrainConfig(), History(), "finished", "", None, 0.9, 0.3, 1.0, 1.0, drawings=7,
+    record = Run(name="r", config=TrainConfig(), history=History(), status="finished", test_accuracy=0.9, drawings=7,
                  drawings_until=1234.5)
     row = records.stored(record)
     assert (row.drawings, row.drawings_until) == (7, 1234.5)

@@ -63,10 +63,12 @@ def test_the_engine_imports_no_other_room(path):
 
 
 @pytest.mark.parametrize("path", files("training", "store"), ids=lambda p: module_of(p))
-def test_the_training_service_and_the_store_use_only_the_engine(path):
-    other = "store" if module_of(path).startswith("training") else "training"
-    for top in ("ui", "pages", other):
-        assert not first_party(path, top), f"{module_of(path)} imports {sorted(first_party(path, top))}"
+def test_the_training_service_and_the_store_use_the_engine_and_the_record_of_a_run(path):
+    for top in ("ui", "pages", "store"):
+        assert not first_party(path, top) or module_of(path).startswith("store") and top == "store", \
+            f"{module_of(path)} imports {sorted(first_party(path, top))}"
+    if module_of(path).startswith("store"):  # the store keeps the runs the training service records, nothing more
+        assert first_party(path, "training") <= {"training", "training.record", "training.record.RunFacts"}
 
 
 def app_files() -> list[Path]:

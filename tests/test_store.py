@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from browsing import free_port
+
 from store import Limits, Store, StoredRun, StoreLimitReached, StoreUnavailable, valid_workspace_id
 from store.engine import create, current_revision, head_revision, migrate
 from store.store import HOST, INTERRUPTED
@@ -223,7 +223,7 @@ KILLED_WRITER = textwrap.dedent("""
         n += 1
         run_id = store.begin_run(workspace, f"Run {n}", {"n": n})
         store.checkpoint_run(workspace, run_id, {"n": n})
-        store.finish_run(workspace, run_id, StoredRun(f"Run {n}", {"n": n}, "finished", model=model))
+        store.finish_run(workspace, run_id, StoredRun(name=f"Run {n}", config={"n": n}, status="finished", model=model))
         if n == 3:
             run_id = store.begin_run(workspace, "Training", {"n": 0})
             store.checkpoint_run(workspace, run_id, {"n": 0})
@@ -294,3 +294,18 @@ def test_an_unreachable_server_or_bad_address_gives_a_message(tmp_path):
         Store(f"postgresql://mlp:secret@127.0.0.1:{free_port()}/nothing")
     except StoreUnavailable as error:
         assert "secret" not in str(error)
+
+
+def test_every_fact_of_a_run_is_a_column_of_its_name_and_comes_back_whole(store):
+    """training.record.RunFacts is the one list of a run's saved facts: each is a column of the same name, written and
+    read by name (a new fact needs its field, its column and a migration, and nothing else of the store)."""
+    from store.schema import runs
+    from training.record import RunFacts
+    names = [f.name for f in dataclasses.fields(RunFacts)]
+    assert set(names) <= set(runs.c.keys())
+    example = {"str": "x", "int": 7, "float": 2.5, "str | None": "y", "int | None": 3, "float | None": 0.125}
+    facts = {f.name: example[f.type] for f in dataclasses.fields(RunFacts)}  # a new type of fact: add an example
+    workspace = store.create_workspace()
+    store.add_run(workspace, StoredRun(**facts, config=CONFIG, model=b"PK net"))
+    [back] = store.runs(workspace)
+    assert back.facts() == facts

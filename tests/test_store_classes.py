@@ -18,8 +18,9 @@ def rooms(store_url):
 
 
 def a_run(store: Store, workspace: str, accuracy: float) -> int:
-    return store.add_run(workspace, StoredRun("Run 1", {"lr": accuracy / 100}, "finished", test_accuracy=accuracy,
-                                              curves={"train": [[1, 0.1, 2.0, 0.5, 0.1]]}, model=b"net"))
+    return store.add_run(workspace, StoredRun(name="Run 1", config={"lr": accuracy / 100}, status="finished",
+                                              test_accuracy=accuracy, curves={"train": [[1, 0.1, 2.0, 0.5, 0.1]]},
+                                              model=b"net"))
 
 
 def test_a_class_has_a_short_code_and_a_separate_teacher_secret(rooms):

@@ -8,12 +8,13 @@ from ui.board.data import best, board_rows, overlay_runs, setting_figure
 
 def post(n: int, nickname: str, accuracy: float | None, **settings) -> Post:
     config = TrainConfig(**settings).to_dict()
-    return Post(n, nickname, False, StoredRun(f"Run {n}", config, "finished", test_accuracy=accuracy, seconds=3.21,
-                                              id=100 + n))
+    return Post(n, nickname, False, StoredRun(name=f"Run {n}", config=config, status="finished",
+                                              test_accuracy=accuracy, seconds=3.21, id=100 + n))
 
 
 POSTS = [post(1, "Ana", 0.90, lr=1e-4), post(2, "<b>Ben</b>", 0.97, lr=1e-2), post(3, "Cy", None, lr=1.0),
-         Post(4, "Old", False, StoredRun("Run 4", {"no_such_setting": 1}, "finished", test_accuracy=0.99))]
+         Post(4, "Old", False, StoredRun(name="Run 4", config={"no_such_setting": 1}, status="finished",
+                                         test_accuracy=0.99))]
 
 
 def test_rows_are_newest_first_and_skip_what_cannot_be_read():
@@ -23,7 +24,8 @@ def test_rows_are_newest_first_and_skip_what_cannot_be_read():
 
 
 def test_the_run_column_leaves_out_the_settings_the_app_named_it_after():
-    named = [Post(n, "Ana", False, StoredRun(name, TrainConfig(lr=1e-2).to_dict(), "finished", test_accuracy=0.9))
+    named = [Post(n, "Ana", False, StoredRun(name=name, config=TrainConfig(lr=1e-2).to_dict(), status="finished",
+                                             test_accuracy=0.9))
              for n, name in enumerate(["Run 3: lr 0.01", "Run 4: quick model", "My best: lr 0.01", "Run 5"])]
     assert [r["run"] for r in board_rows(named)] == ["Run 5", "My best: lr 0.01", "Run 4: quick model", "Run 3"]
     assert board_rows(named)[-1]["settings"] == "lr 0.01"

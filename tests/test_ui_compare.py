@@ -6,7 +6,7 @@ import math
 from mlp.config import TrainConfig
 from mlp.teaching.diagnosis import Finding
 from mlp.trainer import EvalPoint, History, TrainPoint
-from training.run import Run
+from training.record import Run
 from ui.compare.data import default_selection, differing_settings, histories_csv, runs_csv, runs_table
 from ui.shared.curves import RUN_COLOURS, compare_figure, loss_spread_is_wide
 from ui.shared.figures import LEGEND_LINE
@@ -15,8 +15,9 @@ from ui.shared.figures import LEGEND_LINE
 def run(name, lr=1e-3, losses=(2.3, 1.0, 0.5), accuracy=0.9, findings=()):
     train = [TrainPoint(10 * (i + 1), (i + 1) / len(losses), loss, 0.5, lr) for i, loss in enumerate(losses)]
     held = [EvalPoint(0, 0.0, 2.4, 0.1), EvalPoint(30, 1.0, losses[-1], accuracy)]
-    return Run(name, TrainConfig(lr=lr), History(train, held), "finished", "", None, accuracy, losses[-1], 3.2, 1.0,
-               list(findings))
+    return Run(name=name, config=TrainConfig(lr=lr), history=History(train, held), status="finished", reason="",
+               model=None, test_accuracy=accuracy, test_loss=losses[-1], seconds=3.2, epochs=1.0,
+               findings=list(findings))
 
 
 def test_each_run_has_its_colour_in_both_panels():

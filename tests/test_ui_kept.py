@@ -5,12 +5,13 @@ from mlp.config import TrainConfig
 from mlp.model import Model
 from mlp.trainer import History
 from training.memory import KeptNetworks
-from training.run import Run
+from training.record import Run
 
 
 def record(name: str, hidden=(256,)) -> Run:
     config = TrainConfig(hidden=hidden)
-    return Run(name, config, History(), "finished", "", Model.create(config), 0.9, 0.3, 1.0, 5.0)
+    return Run(name=name, config=config, history=History(), status="finished", reason="", model=Model.create(config),
+               test_accuracy=0.9, test_loss=0.3, seconds=1.0, epochs=5.0)
 
 
 def test_past_the_cap_the_network_used_longest_ago_is_released_and_the_rest_stays():

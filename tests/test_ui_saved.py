@@ -10,7 +10,7 @@ from mlp.diagnostics import LayerStats
 from mlp.model import Model
 from mlp.teaching.diagnosis import diagnose
 from mlp.trainer import DiagnosticPoint, EvalPoint, History, TrainPoint
-from training.run import Run, last_run_number
+from training.record import Run, last_run_number
 from ui.saving import records
 from ui.shared.settings import default_settings
 
@@ -20,8 +20,9 @@ def a_run() -> Run:
     history = History([TrainPoint(1, 0.5, math.nan, 0.1, 5.0), TrainPoint(2, 1.0, math.inf, 0.1, 5.0)],
                       [EvalPoint(2, 1.0, math.nan, 0.1)],
                       [DiagnosticPoint(2, 1.0, (LayerStats(0.5, 0.0, 3.0, 0.01), LayerStats(0.0, 0.0, 1.0, 0.1)))])
-    return Run("Run 7: lr 5", config, history, "failed", "The loss became NaN.", Model.create(config), None, None,
-               1.5, 1.0, diagnose(config, history, status="failed", reason="The loss became NaN."))
+    return Run(name="Run 7: lr 5", config=config, history=history, status="failed", reason="The loss became NaN.",
+               model=Model.create(config), seconds=1.5, epochs=1.0,
+               findings=diagnose(config, history, status="failed", reason="The loss became NaN."))
 
 
 def test_a_run_survives_the_trip_with_its_network_curves_and_diagnosis():

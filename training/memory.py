@@ -11,7 +11,7 @@ import threading
 import weakref
 
 from training.limits import LIMITS
-from training.run import Run
+from training.record import Run
 
 
 class KeptNetworks:

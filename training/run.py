@@ -1,4 +1,4 @@
-"""One training run as the pages see it, and a run's record.
+"""One training run as the pages see it (its record, once it ends, is training.record.Run).
 
 Pure Python (no Streamlit): the page only calls `start`, `pause`, `resume`, `stop`, `beat` and reads
 `state`, `progress()`, `history()`, `model()`. The training itself runs in a worker process of the
@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Literal
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
 
 import numpy as np
 
 from mlp.config import TrainConfig
 from mlp.model import Model
-from mlp.teaching.diagnosis import Finding, diagnose
+from mlp.teaching.diagnosis import diagnose
 from mlp.trainer import History, TrainResult
 from training.limits import LIMITS, Estimate, estimate, refusal, time_limit_reason
+from training.record import Run
 from training.words import format_seconds, ordinal
 from training.workers import POOL, Extra, Job, SharedDataset, Worker, WorkerPool, died_words, select
 
@@ -33,60 +33,6 @@ HEARTBEAT_SECONDS = 10.0  # no beat for this long (and no open connection): the 
 LEFT_REASON = "Stopped because nobody is watching any more (the page was closed)."
 WEIGHTS_SECONDS = 1.0  # while training, a reader's copy of the weights is at most about this old
 POLL_SECONDS = 0.2  # how often a run with no news from its worker looks at the heartbeat
-
-
-_record_ids = itertools.count(1)
-
-
-@dataclass(eq=False)  # a record is itself: two runs with equal settings and results are still two runs
-class Run:
-    """A finished (or stopped, failed, or uploaded) run, kept for drawing, inspecting and comparing."""
-    name: str
-    config: TrainConfig
-    history: History
-    status: str  # finished, stopped, failed, or uploaded (a model file with no training history)
-    reason: str
-    model: Model | None
-    test_accuracy: float | None
-    test_loss: float | None
-    seconds: float
-    epochs: float
-    findings: list[Finding] = field(default_factory=list)
-    uid: int = field(default_factory=lambda: next(_record_ids))  # stable across renames, for widgets
-    drawings: int = 0  # the class's drawings it trained on (0: none): its handwriting score leaves them out
-    drawings_until: float | None = None  # when the newest of them was labelled: later ones are new to it
-    in_store: bool = False  # the workspace's store holds its network: out of memory, it is read back (ui.state.network)
-
-    def __post_init__(self) -> None:
-        self.take_network(self.model)
-
-    @property
-    def usable(self) -> bool:
-        """Whether its network can be drawn with: held with finite weights, or out of memory but in the store (and
-        not known to be NaN)."""
-        return bool(self._finite) if self.model is not None else self.in_store and self._finite is not False
-
-    def take_network(self, model: Model | None) -> None:
-        """Hold `model` (made, or read back from the store), checked once: a run whose loss exploded may keep NaN
-        weights, which nothing can read or draw with. The verdict outlives a release (None: never held)."""
-        self._finite = None if model is None else bool(np.isfinite(model.network.params).all())
-        self.model, self.released = model, False  # released: given back to free the server's memory (training.memory)
-        self.touch()
-
-    @property
-    def megabytes(self) -> float:
-        """What its network holds in memory (weights and their gradient buffer)."""
-        network = self.model.network if self.model is not None else None
-        return (network.params.nbytes + network.grads.nbytes) / 1e6 if network is not None else 0.0
-
-    def touch(self) -> None:
-        """Drawn with, inspected or chosen now: the last to be released."""
-        self.last_used = time.monotonic()
-
-    def release_network(self) -> None:
-        """Drop the network, keep the rest: the curves, results and diagnosis still show and compare; a network the
-        store holds comes back when used."""
-        self.model, self.released = None, True
 
 
 @dataclass(frozen=True)
@@ -364,25 +310,27 @@ class TrainingRun:
     def _end_unstarted(self) -> None:
         with self._cond:
             reason = "Stopped before it started." if self._stop_reason else LEFT_REASON
-            self.record = self._record(self._history, "stopped", reason, None, None, None, 0.0, 0.0)
+            self.record = self._record(history=self._history, status="stopped", reason=reason)
             self._phase = "stopped"
 
     def _finish(self, result: TrainResult) -> None:
         findings = diagnose(self.config, result.history, status=result.status, reason=result.reason)
-        record = self._record(result.history, result.status, result.reason, result.model, result.test_accuracy,
-                              result.test_loss, result.seconds, result.epochs, findings)
+        record = self._record(history=result.history, status=result.status, reason=result.reason, model=result.model,
+                              test_accuracy=result.test_accuracy, test_loss=result.test_loss, seconds=result.seconds,
+                              epochs=result.epochs, findings=findings)
         with self._cond:
             self.record, self._history, self._step = record, result.history, result.steps
             self._phase = result.status
 
     def _fail(self, reason: str) -> None:
         with self._cond:
-            self.record = self._record(self._history, "failed", reason, self._model, None, None, 0.0, 0.0)
+            self.record = self._record(history=self._history, status="failed", reason=reason, model=self._model)
             self._phase = "failed"
 
-    def _record(self, *values) -> Run:
-        """This run's record: its name and settings, `values` (Run's next fields), the drawings it trained on."""
-        return Run(self.name, self.config, *values, drawings=self.drawings, drawings_until=self.drawings_until)
+    def _record(self, **values: Any) -> Run:
+        """This run's record: its name and settings, how it ended (`values`), the drawings it trained on."""
+        return Run(name=self.name, config=self.config, drawings=self.drawings, drawings_until=self.drawings_until,
+                   **values)
 
 
 def added_rows(config: TrainConfig, extra: Extra | None) -> int:
@@ -433,16 +381,3 @@ def status_text(run: TrainingRun) -> str:
     if state == "finished":
         return f"Finished: {accuracy}." if accuracy else "Finished."
     return f"Stopped at {of}" + (f": {accuracy}." if accuracy else ".")
-
-
-RUN_NUMBER = re.compile(r"Run (\d+)\b")  # the names the app gives runs: "Run 3: lr 0.1"
-
-
-def last_run_number(names: list[str]) -> int:
-    """The highest N of names 'Run N: …', so new runs go on counting after the restored ones."""
-    return max((int(m.group(1)) for m in map(RUN_NUMBER.match, names) if m), default=0)
-
-
-def run_name(count: int, label: str) -> str:
-    """The name the app gives a session's `count`-th run: 'Run 3: lr 0.1', or 'Run 3' without a label."""
-    return f"Run {count}: {label}" if label else f"Run {count}"

@@ -16,7 +16,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mlp.model import Model
 from training.memory import KEPT
-from training.run import Run, TrainingRun, last_run_number, run_name
+from training.record import Run, last_run_number, run_name
+from training.run import TrainingRun
 from ui.shared.settings import Settings, default_settings
 
 if TYPE_CHECKING:  # annotations only: the classes are the store's records, read through ui.saving

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import plotly.graph_objects as go
 
 from mlp.config import ConfigError, TrainConfig
-from training.run import RUN_NUMBER, Run
+from training.record import RUN_NUMBER, Run
 from ui.saving import records
 from ui.shared.figures import FONT_SIZE, log_ticks, readable_axes
 from ui.shared.settings import short_label
@@ -64,10 +64,10 @@ def board_rows(posts: Sequence[Post], handwriting: dict[int, tuple[float | None,
     rows = []
     for p, config in reversed(readable(posts)):
         row = {"student": p.nickname, "run": own_name(p.run.name, config), "settings": _label(config),
-               "test accuracy": p.run.test_accuracy}
+               **p.run.columns("test_accuracy")}
         if handwriting:
             row["class handwriting"], row["scored on"] = handwriting.get(p.run.id, (None, ALL_DRAWINGS))
-        rows.append(row | {"seconds": round(p.run.seconds, 1), "status": p.run.status})
+        rows.append(row | p.run.columns("seconds", "status"))
     return rows
 
 

@@ -9,9 +9,8 @@ import dataclasses
 import io
 from typing import Any, Sequence
 
-
 from mlp.config import TrainConfig
-from training.run import Run
+from training.record import Run
 
 FIRST_CHOSEN = 3  # runs chosen when the page first opens
 SETTING_NAMES = tuple(f.name for f in dataclasses.fields(TrainConfig))
@@ -38,15 +37,12 @@ def differing_settings(runs: Sequence[Run]) -> list[str]:
 
 
 def runs_table(runs: Sequence[Run], settings: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """One row per run: its name, results, what went wrong, then the settings (by default those that differ)."""
+    """One row per run: its facts (training.record.RunFacts's columns), what went wrong, then the settings (by
+    default those that differ)."""
     settings = differing_settings(runs) if settings is None else settings
     rows = []
     for run in runs:
-        row: dict[str, Any] = {
-            "run": run.name, "status": run.status, "test accuracy": run.test_accuracy, "test loss": run.test_loss,
-            "epochs done": round(run.epochs, 2), "seconds": round(run.seconds, 1),
-            "what went wrong": "; ".join(f.title for f in run.findings),
-        }
+        row: dict[str, Any] = run.columns() | {"what went wrong": "; ".join(f.title for f in run.findings)}
         for name in settings:
             row[name] = _setting_text(getattr(run.config, name))
         rows.append(row)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from training.run import Run
+from training.record import Run
 from ui import state
 from ui.compare.data import default_selection, histories_csv, runs_csv, runs_table
 from ui.frame.navigation import link

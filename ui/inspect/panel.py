@@ -18,7 +18,7 @@ from mlp.data.mnist import Dataset
 from mlp.model import Model
 from mlp.teaching.inspection import first_layer_images
 from training.once import fingerprint
-from training.run import Run
+from training.record import Run
 from ui import state
 from ui.frame import data
 from ui.frame.navigation import link

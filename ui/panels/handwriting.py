@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from mlp.model import Model
-from training.run import Run
+from training.record import Run
 from ui import state
 from ui.saving.drawings import class_handwriting, keep_labelled, kept_handwriting
 from ui.saving.networks import network

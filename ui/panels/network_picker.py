@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mlp.model import ModelFileError
-from training.run import Run
+from training.record import Run
 from ui import state
 from ui.saving.networks import chosen_run, network
 from ui.saving.records import INTERRUPTED

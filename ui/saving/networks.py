@@ -8,7 +8,7 @@ import time
 from mlp.model import Model
 from store import StoreError
 from training.memory import KEPT
-from training.run import Run
+from training.record import Run
 from ui import state
 from ui.saving import process_store, records
 from ui.saving.runs import say_released

@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass
 
 from store import Limits, Store, StoreError, StoreUnavailable, database_url
-from training.run import Run, TrainingRun
+from training.record import Run
+from training.run import TrainingRun
 from ui.saving import records
 
 CHECKPOINT_SECONDS = 5.0  # curves so far, and the sign that the training process lives (store.STALE_SECONDS)

@@ -14,7 +14,7 @@ from mlp.teaching.diagnosis import diagnose
 from mlp.trainer import DiagnosticPoint, EvalPoint, History, TrainPoint
 from store import INTERRUPTED_STATUS as INTERRUPTED  # noqa: F401 (for the pages: a run its server died under)
 from store import StoredRun
-from training.run import Run
+from training.record import Run
 from ui.shared.settings import Settings, default_settings
 
 DIAGNOSED = ("finished", "stopped", "failed")  # the statuses the engine's diagnosis reads (not uploaded, interrupted)
@@ -40,10 +40,8 @@ def history(saved: Mapping[str, Any]) -> History:
 
 def stored(record: Run) -> StoredRun:
     """A finished (stopped, failed, uploaded) run as the store keeps it: the network as its model file."""
-    return StoredRun(record.name, record.config.to_dict(), record.status, record.reason, curves(record.history),
-                     record.test_accuracy, record.test_loss, record.seconds, record.epochs,
-                     record.model.to_bytes() if record.model is not None else None,
-                     drawings=record.drawings, drawings_until=record.drawings_until)
+    return StoredRun(**record.facts(), config=record.config.to_dict(), curves=curves(record.history),
+                     model=record.model.to_bytes() if record.model is not None else None)
 
 
 def restored(saved: StoredRun) -> Run:
@@ -54,8 +52,7 @@ def restored(saved: StoredRun) -> Run:
     model = network(saved.model, saved.name) if saved.model is not None else None
     findings = (diagnose(config, logged, status=saved.status, reason=saved.reason)
                 if saved.status in DIAGNOSED else [])
-    return Run(saved.name, config, logged, saved.status, saved.reason, model, saved.test_accuracy, saved.test_loss,
-               saved.seconds, saved.epochs, findings, drawings=saved.drawings, drawings_until=saved.drawings_until)
+    return Run(**saved.facts(), config=config, history=logged, model=model, findings=findings)
 
 
 def network(content: bytes, name: str) -> Model:

@@ -11,7 +11,8 @@ import time
 from typing import Any, Callable
 
 from store import Classes, StoreError, StoreUnavailable
-from training.run import Run, TrainingRun
+from training.record import Run
+from training.run import TrainingRun
 from ui import state
 from ui.saving import process_store, records
 from ui.shared.network_files import UPLOADED

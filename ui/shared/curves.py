@@ -9,7 +9,7 @@ from typing import Any, Literal, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from training.run import Run
+from training.record import Run
 from ui.shared.figures import FONT_SIZE, finite_values, legend_above, loss_axis, needs_log_scale, readable_axes
 from ui.shared.text import escape_html
 

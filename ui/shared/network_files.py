@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from mlp.model import Model, ModelFileError, load_model
 from mlp.trainer import History
-from training.run import Run
+from training.record import Run
 
 MAX_UPLOAD_MB = 25  # a 784-256-128-10 network is under 1 MB; this allows about six million weights
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024

@@ -7,7 +7,8 @@ from mlp.config import TrainConfig
 from mlp.presets import PRESETS
 from mlp.teaching.diagnosis import Finding
 from training.limits import Estimate, refusal
-from training.run import Run, TrainingRun
+from training.record import Run
+from training.run import TrainingRun
 from ui import state
 from ui.frame.layout import poll_while_active
 from ui.frame.navigation import link
