@@ -7,6 +7,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -26,12 +27,15 @@ from mlp.teaching import notebook as nb
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str, env_dir: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+def run_cli(*args: str, env_dir: Path | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`python -m mlp ARGS` as a script outside the project runs it: from `cwd`, else from a new empty folder,
+    never from the project folder, where a user's model.npz or data folder would change the outcome."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}  # this checkout's mlp, from anywhere
     if env_dir is not None:
         env["MLP_DATA_DIR"] = str(env_dir)
-    return subprocess.run([sys.executable, "-m", "mlp", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300)
+    with tempfile.TemporaryDirectory(prefix="mlp-cli-") as empty:
+        return subprocess.run([sys.executable, "-m", "mlp", *args], cwd=cwd or empty, env=env, capture_output=True,
+                              text=True, timeout=300)
 
 
 def test_train_json_save_and_predict(mnist_dir, tmp_path):
@@ -196,11 +200,11 @@ def test_an_empty_test_set_is_an_error_not_nan_percent(tmp_path):
     assert "the test set of" in done.stderr and "holds no images of the digits 1" in done.stderr
 
 
-def test_path_errors_name_the_whole_folder():
-    done = run_cli("train", "--data-dir", "no-such-data")
-    assert done.returncode == 2 and str(ROOT / "no-such-data") in done.stderr
-    done = run_cli("predict", "model.npz", "digit.png")
-    assert done.returncode == 2 and f"no model file at {ROOT / 'model.npz'}" in done.stderr
+def test_path_errors_name_the_whole_folder(tmp_path):
+    done = run_cli("train", "--data-dir", "no-such-data", cwd=tmp_path)
+    assert done.returncode == 2 and str(tmp_path / "no-such-data") in done.stderr
+    done = run_cli("predict", "model.npz", "digit.png", cwd=tmp_path)
+    assert done.returncode == 2 and f"no model file at {tmp_path / 'model.npz'}" in done.stderr
 
 
 def offline(monkeypatch, tmp_path, dead_url: str) -> None:
@@ -237,9 +241,9 @@ def test_offline_training_says_in_one_note_why_it_uses_the_sample(monkeypatch, t
     assert err.startswith("note: Using the offline 5,000-digit MNIST sample") and "connection refused" in err
 
 
-def test_ctrl_c_exits_130(mnist_dir):
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MLP_DATA_DIR": str(mnist_dir)}
-    child = subprocess.Popen([sys.executable, "-m", "mlp", "train", "--epochs", "50"], cwd=ROOT, env=env,
+def test_ctrl_c_exits_130(mnist_dir, tmp_path):
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MLP_DATA_DIR": str(mnist_dir), "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen([sys.executable, "-m", "mlp", "train", "--epochs", "50"], cwd=tmp_path, env=env,
                              stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert "Training" in child.stderr.readline()  # the data is read and the loop is about to start
