@@ -103,6 +103,15 @@ def test_a_reload_brings_back_runs_networks_diagnosis_and_settings(database):
     assert [r.name.split(":")[0] for r in again.session_state[RUNS_KEY]] == ["Run 1", "Run 2"]
 
 
+def test_a_reload_without_runs_welcomes_back_in_sentences(database):
+    at = visit()
+    at.switch_page(TRAIN).run()
+    at.number_input(key="setting_epochs").set_value(2).run()
+    again = visit(at.query_params["w"])
+    assert "Welcome back. Your settings are restored from this address." in shown(again).replace("**", "")
+    assert again.session_state["settings"]["epochs"] == 2
+
+
 def test_the_address_keeps_the_workspace_but_the_share_link_does_not(database):
     at = visit()
     workspace = at.query_params["w"]

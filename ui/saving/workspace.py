@@ -134,9 +134,9 @@ def _follow_training(row_ids: list[int]) -> None:
 
 def _welcome(restored: process_store.Restored, source: Source) -> str:
     count = len(restored.runs)
-    runs = f"{count} run{'s' if count != 1 else ''} and " if count else ""
+    runs = f"{count} run{'s' if count != 1 else ''} and your" if count else "Your"  # a sentence starts with a capital
     where = "this address" if source == "address" else "what this browser remembers"
-    words = [f"**Welcome back.** {runs}your settings are restored from {where}."]
+    words = [f"**Welcome back.** {runs} settings are restored from {where}."]
     if source == "browser":
         words.append("Not your work (a shared computer)? **Start fresh** on the Compare page.")
     elsewhere = len(restored.training) - (state.active_run() is not None)
