@@ -10,11 +10,11 @@ Loading never unpickles (allow_pickle=False) and checks every shape against the 
 from __future__ import annotations
 
 import io
-from os import PathLike
 import json
 import math
 import zipfile
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
 from typing import Any, BinaryIO
 

