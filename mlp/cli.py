@@ -206,8 +206,8 @@ def _train(args: argparse.Namespace) -> int:
     split = make_split(data, classes=config.classes, per_class=config.per_class,
                        validation_share=config.validation_share, seed=config.seed)
     if not args.quiet:
-        print(f"{data.description}. Training {'-'.join(map(str, config.sizes))} on {len(split.x_train):,} images.",
-              file=sys.stderr)
+        said = "" if data.source == "sample" else f"{data.description}. "  # the sample's note has said it: once
+        print(f"{said}Training {'-'.join(map(str, config.sizes))} on {len(split.x_train):,} images.", file=sys.stderr)
     trainer = Trainer(config, split)
     bar = None if args.quiet else ProgressBar(trainer)
     for step in trainer.steps():

@@ -14,6 +14,7 @@ import json
 import math
 import zipfile
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -95,7 +96,8 @@ def load_model(source: str | Path | Any, *, max_bytes: int = MAX_MODEL_BYTES) ->
     The archive's table of contents and each array's header are checked before any array is read, so a
     small file that would unpack to gigabytes (`max_bytes` at most) is refused without unpacking it.
     """
-    name = getattr(source, "name", str(source))
+    # the path as given, whole (a Path's .name is only its last part); a file object's own name
+    name = str(source) if isinstance(source, (str, PathLike)) else getattr(source, "name", str(source))
     try:
         check_archive(source, name, max_bytes)
         with np.load(source, allow_pickle=False) as archive:

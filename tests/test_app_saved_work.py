@@ -103,6 +103,46 @@ def test_a_reload_brings_back_runs_networks_diagnosis_and_settings(database):
     assert [r.name.split(":")[0] for r in again.session_state[RUNS_KEY]] == ["Run 1", "Run 2"]
 
 
+def test_a_reload_without_runs_welcomes_back_in_sentences(database):
+    at = visit()
+    at.switch_page(TRAIN).run()
+    at.number_input(key="setting_epochs").set_value(2).run()
+    again = visit(at.query_params["w"])
+    assert "Welcome back. Your settings are restored from this address." in shown(again).replace("**", "")
+    assert again.session_state["settings"]["epochs"] == 2
+
+
+def open_address(params: dict[str, str]) -> AppTest:
+    """A new tab's first request for an address with these parameters (a reload, a bookmark, a link)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_reloading_ones_own_workspace_does_not_claim_a_link_but_a_share_link_still_says_so(database):
+    at = visit()
+    at.switch_page(TRAIN).run()
+    at.number_input(key="setting_epochs").set_value(2).run()
+    at.number_input(key="setting_lr").set_value(0.05).run()
+    address = dict(at.query_params.items())  # what the app wrote there: the workspace and the settings
+    assert address["epochs"] == "2" and address["lr"] == "0.05" and address["w"] == at.query_params["w"]
+
+    reloaded = open_address(address)
+    assert "Settings loaded from the link" not in shown(reloaded)
+    assert "Welcome back. Your settings are restored from this address." in shown(reloaded).replace("**", "")
+    settings = reloaded.session_state["settings"]
+    assert (settings["epochs"], settings["lr"]) == (2, 0.05)
+
+    linked = open_address({**address, "epochs": "3"})  # the same workspace, but settings it does not hold
+    assert "Settings loaded from the link" in shown(linked)
+    assert linked.session_state["settings"]["epochs"] == 3 and linked.session_state["settings"]["lr"] == 0.05
+    shared = open_address({"epochs": "2", "lr": "0.05"})  # a share link: no workspace of its own
+    assert "Settings loaded from the link" in shown(shared) and "Welcome back" not in shown(shared)
+
+
 def test_the_address_keeps_the_workspace_but_the_share_link_does_not(database):
     at = visit()
     workspace = at.query_params["w"]

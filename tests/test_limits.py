@@ -58,8 +58,37 @@ def test_a_limit_is_an_environment_setting_with_a_default(monkeypatch):
     assert Limits.from_env().run_minutes == 10.0
     for bad in ("-1", "ten", "nan"):
         monkeypatch.setenv("MLP_MAX_RUN_MINUTES", bad)
-        with pytest.warns(UserWarning, match=f"MLP_MAX_RUN_MINUTES='{bad}' is not a number of at least 0.1"):
+        with pytest.warns(UserWarning, match=f"MLP_MAX_RUN_MINUTES='{bad}' is not a number of at least 0.1; refused, "
+                                             "using the default 10"):
             assert Limits.from_env().run_minutes == 10.0
+
+
+def test_an_infinite_limit_is_refused_like_any_bad_value(monkeypatch):
+    monkeypatch.setenv("MLP_MAX_RUN_MB", "inf")
+    with pytest.warns(UserWarning,
+                      match="MLP_MAX_RUN_MB='inf' is not a number of at least 1; refused, using the default 1000"):
+        assert Limits.from_env().run_megabytes == 1000.0
+
+
+def test_saved_work_limits_are_read_by_the_same_parser_bad_values_refused_in_words(monkeypatch):
+    from store import Limits as WorkspaceLimits
+    from ui.saving import process_store
+
+    monkeypatch.setenv(process_store.RUNS_ENV, "7")
+    monkeypatch.setenv(process_store.MB_ENV, "0.5")
+    assert process_store.limits() == WorkspaceLimits(runs=7, bytes=2**19)
+    default = WorkspaceLimits()
+    for name, kind, minimum in ((process_store.RUNS_ENV, "whole number", "1"), (process_store.MB_ENV, "number", "0.1")):
+        for bad in ("-3", "0", "ten", "nan", "inf", "1e400"):
+            monkeypatch.setenv(process_store.RUNS_ENV, "7")
+            monkeypatch.setenv(process_store.MB_ENV, "0.5")
+            monkeypatch.setenv(name, bad)  # saved work stays on, with the default for this one limit
+            with pytest.warns(UserWarning, match=f"{name}='{bad}' is not a {kind} of at least {minimum}; refused"):
+                found = process_store.limits()
+            if name == process_store.RUNS_ENV:
+                assert found == WorkspaceLimits(runs=default.runs, bytes=2**19)
+            else:
+                assert found == WorkspaceLimits(runs=7, bytes=default.bytes)
 
 
 def test_nothing_in_the_cost_is_infinite_or_negative():

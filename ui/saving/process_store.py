@@ -6,12 +6,12 @@ session's page also asks for the final write when it collects the run, and waits
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass
 
 from store import Limits, Store, StoreError, StoreUnavailable, database_url
+from training.limits import number_from_env
 from training.record import Run
 from training.run import TrainingRun
 from ui.saving import records
@@ -46,14 +46,12 @@ def open_store() -> Store:
 
 
 def limits() -> Limits:
-    """Limits per workspace: $MLP_WORKSPACE_RUNS runs and $MLP_WORKSPACE_MB megabytes, else the store's defaults."""
+    """Limits per workspace: $MLP_WORKSPACE_RUNS runs and $MLP_WORKSPACE_MB megabytes, else the store's defaults;
+    read as every server limit is (training.limits.number_from_env: a bad value is refused, with a warning)."""
     default = Limits()
-    try:
-        runs = int(os.environ.get(RUNS_ENV) or default.runs)
-        size = int(float(os.environ.get(MB_ENV) or default.bytes / 2**20) * 2**20)
-    except ValueError as error:
-        raise StoreUnavailable(f"Saved work is off: {RUNS_ENV} / {MB_ENV} must be numbers ({error}).") from None
-    return Limits(runs=runs, bytes=size)
+    runs = int(number_from_env(RUNS_ENV, default.runs, 1, whole=True))
+    megabytes = number_from_env(MB_ENV, default.bytes / 2**20, 0.1)
+    return Limits(runs=runs, bytes=int(megabytes * 2**20))
 
 
 def close_stores() -> None:

@@ -17,7 +17,7 @@ from store import INTERRUPTED_STATUS, Classes, Store, StoreError, valid_workspac
 from ui import state
 from ui.saving import process_store, records
 from ui.saving.runs import problem, resume
-from ui.shared.links import FIELDS, WORKSPACE_PARAM
+from ui.shared.links import WORKSPACE_PARAM
 from ui.shared.text import escape_markdown
 
 IN_MEMORY = ("Your work goes on in this tab, in memory only: a reload will lose it (download a network "
@@ -118,7 +118,7 @@ def _bring_back(store: Store, arrival: Arrival) -> None:
     state.set_workspace(workspace_id)
     state.set_membership(Classes(store).membership(workspace_id))
     state.restore_runs(restored.runs)
-    if restored.settings is not None and not any(name in FIELDS for name in st.query_params):  # a link's win
+    if restored.settings is not None:  # a link in the address wins after this (ui.frame.address.apply_link_once)
         state.replace_settings(records.restored_settings(restored.settings))
     _follow_training(restored.training)
     state.set_saved_text(_state_text())
@@ -134,9 +134,9 @@ def _follow_training(row_ids: list[int]) -> None:
 
 def _welcome(restored: process_store.Restored, source: Source) -> str:
     count = len(restored.runs)
-    runs = f"{count} run{'s' if count != 1 else ''} and " if count else ""
+    runs = f"{count} run{'s' if count != 1 else ''} and your" if count else "Your"  # a sentence starts with a capital
     where = "this address" if source == "address" else "what this browser remembers"
-    words = [f"**Welcome back.** {runs}your settings are restored from {where}."]
+    words = [f"**Welcome back.** {runs} settings are restored from {where}."]
     if source == "browser":
         words.append("Not your work (a shared computer)? **Start fresh** on the Compare page.")
     elsewhere = len(restored.training) - (state.active_run() is not None)
