@@ -13,11 +13,12 @@ from typing import Callable, Literal
 
 import streamlit as st
 
+from mlp.config import TrainConfig
 from store import INTERRUPTED_STATUS, Classes, Store, StoreError, valid_workspace_id
 from ui.saving import records
 from ui.saving import process_store
 from ui.session import state
-from ui.shared.links import FIELDS, WORKSPACE_PARAM
+from ui.shared.links import WORKSPACE_PARAM
 from ui.shared.text import escape_markdown
 
 IN_MEMORY = ("Your work goes on in this tab, in memory only: a reload will lose it (download a network "
@@ -118,7 +119,7 @@ def _bring_back(store: Store, arrival: Arrival) -> None:
     state.set_workspace(workspace_id)
     state.set_membership(Classes(store).membership(workspace_id))
     state.restore_runs(restored.runs)
-    if restored.settings is not None and not any(name in FIELDS for name in st.query_params):  # a link's win
+    if restored.settings is not None and not any(name in TrainConfig.names() for name in st.query_params):  # a link's win
         state.replace_settings(records.restored_settings(restored.settings))
     _follow_training(restored.training)
     state.set_saved_text(_state_text())
