@@ -26,6 +26,11 @@ KINDS = {"activation": activations, "init": initializers, "loss": losses, "optim
 FIELDS = set(TrainConfig.names())
 
 
+def test_a_setting_a_part_declares_has_a_name_of_its_own():
+    """A part's own Setting is an attribute of the config beside the fields: it must not hide one."""
+    assert len(FIELDS) == len(TrainConfig.names())
+
+
 @pytest.mark.parametrize("setting, kind", KINDS.items())
 def test_names_come_from_the_registry_and_each_is_a_valid_setting(setting, kind):
     assert kind.NAMES == tuple(kind.REGISTRY) and kind.NAMES
