@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import Registry
+from .registry import Registry, Setting
 
 SATURATION_MARGIN = 0.01  # an output within 0.01 of a bound (sigmoid: 0 or 1, tanh: -1 or 1) is saturated
 
 
 class Activation:
-    settings: tuple[str, ...] = ()  # the TrainConfig fields it reads
+    settings: tuple[str, ...] = ()  # the settings it reads: TrainConfig fields, or a Setting of its own
     init = "he"  # the initialiser that keeps the signal's spread from layer to layer
 
     def forward(self, z: np.ndarray) -> np.ndarray:
@@ -92,11 +92,10 @@ class ReLU(Activation):
 
 class LeakyReLU(Activation):
     """max(z, slope z) with 0 < slope < 1: below 0 a small slope keeps the gradient flowing."""
-    settings = ("leaky_slope",)
+    settings = (Setting("leaky_slope", 0.01, 0, 1, "Leaky ReLU slope",
+                        "How much of a negative input leaky ReLU lets through (0.01 = 1%)."),)
 
     def __init__(self, leaky_slope: float):
-        if not 0 < leaky_slope < 1:
-            raise ValueError(f"the leaky ReLU slope must be between 0 and 1, got {leaky_slope}")
         self.slope = np.float32(leaky_slope)
 
     def forward(self, z):

@@ -38,16 +38,6 @@ from .trainer import Step, Trainer
 if TYPE_CHECKING:
     from .teaching import notebook as nb
 
-# flag -> TrainConfig field, for every setting that has a flag of its own
-SETTINGS = {
-    "hidden": "hidden", "activation": "activation", "leaky_slope": "leaky_slope", "init": "init",
-    "init_std": "init_std", "bias_init": "bias_init", "loss": "loss", "optimizer": "optimizer", "lr": "lr", "momentum": "momentum",
-    "beta1": "beta1", "beta2": "beta2", "rho": "rho", "weight_decay": "weight_decay", "dropout": "dropout",
-    "schedule": "schedule", "step_epochs": "step_epochs", "gamma": "gamma", "batch_size": "batch_size",
-    "epochs": "epochs", "augment": "augment", "seed": "seed", "classes": "classes", "per_class": "per_class",
-    "validation_share": "validation_share",
-}
-
 
 EXIT_OK, EXIT_DIVERGED, EXIT_BAD_INPUT, EXIT_DOWNLOAD_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 MAX_IMAGE_PIXELS = 4096 * 4096  # a photo of a digit needs far fewer; a bigger picture is refused unread
@@ -82,14 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     arch = t.add_argument_group("architecture")
     arch.add_argument("--hidden", type=hidden_width, nargs="*", metavar="WIDTH",
                       help="hidden layer widths, e.g. 256 128; none (or no width) for no hidden layer: 784-10")
-    arch.add_argument("--activation", choices=activations.NAMES)
-    arch.add_argument("--leaky-slope", type=float, help="slope of leaky ReLU below 0")
-    arch.add_argument("--init", choices=initializers.NAMES, help="initial weights: normal(0, --init-std), Xavier or He")
+    arch.add_argument("--activation", choices=list(activations.REGISTRY))
+    arch.add_argument("--init", choices=list(initializers.REGISTRY), help="initial weights: normal(0, --init-std), Xavier or He")
     arch.add_argument("--init-std", type=float, help="standard deviation for --init normal (default 1.0)")
     arch.add_argument("--bias-init", type=float, help="value every bias starts at (default 0)")
     opt = t.add_argument_group("objective and optimiser")
-    opt.add_argument("--loss", choices=losses.NAMES)
-    opt.add_argument("--optimizer", choices=optimizers.NAMES)
+    opt.add_argument("--loss", choices=list(losses.REGISTRY))
+    opt.add_argument("--optimizer", choices=list(optimizers.REGISTRY))
     opt.add_argument("--lr", type=float, help="learning rate")
     opt.add_argument("--momentum", type=float, help="for momentum and nesterov")
     opt.add_argument("--beta1", type=float, help="Adam's first-moment decay")
@@ -97,9 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--rho", type=float, help="RMSprop's decay")
     opt.add_argument("--weight-decay", type=float, help="L2 penalty on the weights")
     opt.add_argument("--dropout", type=float, help="share of hidden units dropped while training")
-    opt.add_argument("--schedule", choices=schedules.NAMES, help="learning-rate schedule")
+    opt.add_argument("--schedule", choices=list(schedules.REGISTRY), help="learning-rate schedule")
     opt.add_argument("--step-epochs", type=int, help="--schedule step: epochs between drops")
     opt.add_argument("--gamma", type=float, help="--schedule step: factor at each drop")
+    for chooser, kind, group in (("activation", activations, arch), ("init", initializers, arch),
+                                 ("optimizer", optimizers, opt), ("schedule", schedules, opt)):
+        for setting in kind.REGISTRY.declared().values():  # a part's own setting: --leaky-slope
+            readers = ", ".join(name for name, part in kind.REGISTRY.items() if setting in part.settings)
+            group.add_argument(f"--{setting.replace('_', '-')}", type=float, dest=setting,  # argparse formats help with %
+                               help=f"{setting.help} For --{chooser} {readers}.".replace("%", "%%"))
     run = t.add_argument_group("the run")
     run.add_argument("--batch-size", type=int)
     run.add_argument("--epochs", type=int)
@@ -161,8 +156,8 @@ def add_notebook_parser(commands) -> None:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     settings = dict(PRESETS[args.preset].settings) if args.preset else {}
-    for flag, name in SETTINGS.items():
-        value = getattr(args, flag)
+    for name in TrainConfig.names():  # each setting's flag stores under the setting's name
+        value = getattr(args, name)
         if value is not None:
             settings[name] = value
     if args.hidden is not None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from . import activations, initializers, losses, optimizers, schedules
+from .registry import Setting
 
 MAX_HIDDEN_LAYERS = 8
 MAX_WIDTH = 4096
@@ -18,14 +19,15 @@ class ConfigError(ValueError):
     """A setting out of range, worded for the person who chose it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class TrainConfig:
-    """The one place of defaults. A part (activation, optimiser, schedule...) reads the fields it names in
-    its `settings`; the comments below say which part does, as of writing."""
+    """The one place of the run's defaults. A part (activation, optimiser, schedule...) reads the settings it
+    names in its `settings`: fields below, which the comments say which part reads, as of writing, or a
+    Setting the part declares as its own, which holds its default and range (leaky ReLU's leaky_slope).
+    Either kind is read the same way, as `config.leaky_slope`, and written the same way, by its name."""
     # architecture
     hidden: tuple[int, ...] = (256, 128)
     activation: str = "relu"
-    leaky_slope: float = 0.01  # leaky-relu
     init: str = "he"
     init_std: float = 1.0  # normal
     bias_init: float = 0.0  # every bias starts here: 0 unless asked (0.01 keeps ReLUs firing at first)
@@ -51,16 +53,35 @@ class TrainConfig:
     classes: tuple[int, ...] = tuple(range(10))
     per_class: int | None = None
     validation_share: float = 0.1
+    # (name, value) of each Setting a registered part declares, in the registries' order; each is also
+    # an attribute of its own name. Made by __init__, never given.
+    part_settings: tuple[tuple[str, float], ...] = ()
 
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            object.__setattr__(self, f.name, _KINDS[f.type](f.name, getattr(self, f.name)))
+    def __init__(self, **values: Any) -> None:
+        """Each setting by its name, a field above or a part's own (leaky_slope=0.05); the others take their
+        defaults. Each value's type is checked here, so that a bad value is a ConfigError in words, never a
+        TypeError."""
+        declared = declared_settings()
+        unknown = sorted(set(values) - set(self.names()))
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {_shown(', '.join(unknown))}")
+        for f in _fields():
+            object.__setattr__(self, f.name, _KINDS[f.type](f.name, values.get(f.name, f.default)))
+        for name, setting in declared.items():
+            object.__setattr__(self, name, _number(name, values.get(name, setting.default)))
+        object.__setattr__(self, "part_settings", tuple((name, getattr(self, name)) for name in declared))
         object.__setattr__(self, "classes", tuple(sorted(self.classes)))
         self.validate()
 
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Every setting's name, as files, links and the command line spell it: the fields above, then the
+        Settings the registered parts declare."""
+        return (*(f.name for f in _fields()), *declared_settings())
+
     def validate(self) -> None:
-        """Check every value's range (the one place that does): each value's type was checked when the
-        record was made, so that a bad value is a ConfigError in words, never a TypeError."""
+        """Check every value's range (the one place that does; a part's own Setting holds its range): each
+        value's type was checked when the record was made."""
         def check(ok: bool, message: str) -> None:
             if not ok:
                 raise ConfigError(message)
@@ -70,8 +91,11 @@ class TrainConfig:
         for name, kind in (("activation", activations), ("init", initializers), ("loss", losses),
                            ("optimizer", optimizers), ("schedule", schedules)):
             value = getattr(self, name)
-            check(value in kind.NAMES, f"{name} must be one of {', '.join(kind.NAMES)}, got {_shown(value)}")
-        check(0 < self.leaky_slope < 1, "the leaky ReLU slope must be between 0 and 1")
+            check(value in kind.REGISTRY, f"{name} must be one of {', '.join(kind.REGISTRY)}, got {_shown(value)}")
+        declared = declared_settings()
+        for name, value in self.part_settings:
+            problem = declared[name].problem(value)
+            check(problem is None, problem)
         check(0 < self.init_std <= 100, "the initial standard deviation must be above 0 and at most 100")
         check(-1 <= self.bias_init <= 1, "the starting bias must be between -1 and 1")
         check(0 < self.lr <= 100, "the learning rate must be above 0 and at most 100")
@@ -98,11 +122,15 @@ class TrainConfig:
         return (784, *self.hidden, 10)
 
     def replace(self, **changes: Any) -> "TrainConfig":
-        return dataclasses.replace(self, **changes)
+        return TrainConfig(**{**self._values(), **changes})
+
+    def _values(self) -> dict[str, Any]:
+        """Every setting by its name, flat: a part's own Settings beside the fields."""
+        return {name: value for name, value in vars(self).items() if name != "part_settings"}
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types only (lists, not tuples)."""
-        out = dataclasses.asdict(self)
+        """Every setting by its name, in plain JSON types only (lists, not tuples)."""
+        out = self._values()
         out["hidden"], out["classes"] = list(self.hidden), list(self.classes)
         return out
 
@@ -111,11 +139,22 @@ class TrainConfig:
         """Build from a mapping; unknown keys are an error, missing ones take their defaults."""
         if not isinstance(values, Mapping):
             raise ConfigError(f"the settings must be a mapping of names to values, got {_shown(values)}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(map(str, values)) - known)
+        unknown = sorted(set(map(str, values)) - set(cls.names()))
         if unknown:
             raise ConfigError(f"unknown setting(s): {_shown(', '.join(unknown))}")
         return cls(**values)
+
+
+def declared_settings() -> dict[str, Setting]:
+    """The Setting each registered part declares as its own, by name: read at each use, so that a part
+    registered later is known too."""
+    return {name: setting for kind in (activations, initializers, optimizers, schedules)
+            for name, setting in kind.REGISTRY.declared().items()}
+
+
+def _fields() -> tuple[dataclasses.Field, ...]:
+    """The fields given by name (all but part_settings)."""
+    return tuple(f for f in dataclasses.fields(TrainConfig) if f.name != "part_settings")
 
 
 def _shown(value: Any) -> str:

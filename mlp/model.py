@@ -50,7 +50,7 @@ class Model:
     @classmethod
     def create(cls, config: TrainConfig) -> "Model":
         """An untrained model, with weights drawn as the config says from its seed."""
-        network = Network(config.sizes, config.activation, config.leaky_slope)
+        network = Network(config.sizes, config.activation, vars(config))
         network.initialize(random_streams(config.seed).init, config.init, config.init_std, config.bias_init)
         return cls(network, config)
 
@@ -216,7 +216,7 @@ def _from_arrays(arrays: dict[str, np.ndarray], name: str) -> Model:
             raise ModelFileError(f"{name}: '{key}' holds {value.dtype}, expected floating-point numbers")
         if not np.isfinite(value).all():
             raise ModelFileError(f"{name}: '{key}' holds NaN or infinite values")
-    network = Network(config.sizes, config.activation, config.leaky_slope)
+    network = Network(config.sizes, config.activation, vars(config))
     for i, (w, b) in enumerate(zip(network.weights, network.biases)):
         w[...], b[...] = arrays[f"W{i}"], arrays[f"b{i}"]
     return Model(network, config, metrics)

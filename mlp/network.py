@@ -8,7 +8,7 @@ few whole-vector NumPy operations instead of a loop over layers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -30,14 +30,15 @@ class ForwardPass:
 
 class Network:
     def __init__(self, sizes: Sequence[int], activation: str = TrainConfig.activation,
-                 leaky_slope: float = TrainConfig.leaky_slope, dtype: type = np.float32):
-        """`dtype` is float32 for training; float64 serves gradient checks. `sizes` may be just
+                 settings: Mapping[str, Any] | None = None, dtype: type = np.float32):
+        """`settings` (a config's, say) holds the values the activation reads, by name; one not given takes
+        its default. `dtype` is float32 for training; float64 serves gradient checks. `sizes` may be just
         (784, 10): no hidden layer, a softmax regression."""
         sizes = tuple(int(s) for s in sizes)
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"a network needs at least an input and an output size, all positive; got {sizes}")
         self.sizes = sizes
-        self.activation: activations.Activation = activations.REGISTRY.build(activation, leaky_slope=leaky_slope)
+        self.activation: activations.Activation = activations.REGISTRY.build(activation, **(settings or {}))
         shapes = [(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         self.params = np.zeros(sum(i * o + o for i, o in shapes), dtype=dtype)
         self.grads = np.zeros_like(self.params)

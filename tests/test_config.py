@@ -59,7 +59,8 @@ def test_good_values_keep_their_meaning():
 @pytest.mark.parametrize("part", [*activations.REGISTRY.values(), *initializers.REGISTRY.values(),
                                   *optimizers.REGISTRY.values(), *schedules.REGISTRY.values()])
 def test_every_default_lives_in_the_config(part):
-    """A part's settings have no default of their own: it is built from a TrainConfig, which holds them."""
+    """A part's constructor gives its settings no default: it is built from a TrainConfig, which holds them
+    (a Setting the part declares as its own holds its default in the declaration, the config's one source)."""
     parameters = inspect.signature(part).parameters
     assert all(parameters[name].default is inspect.Parameter.empty for name in part.settings)
 

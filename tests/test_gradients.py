@@ -12,7 +12,7 @@ def numeric_gradient(f, params: np.ndarray) -> np.ndarray:
 
 
 def small_network(activation: str, seed: int = 0) -> Network:
-    net = Network((7, 6, 5, 10), activation, leaky_slope=0.1, dtype=np.float64)
+    net = Network((7, 6, 5, 10), activation, {"leaky_slope": 0.1}, dtype=np.float64)
     rng = np.random.default_rng(seed)
     net.params[...] = rng.normal(0, 0.7, net.params.size)  # biases too: they must be exercised
     return net

@@ -43,6 +43,31 @@ def test_file_is_readable_without_this_program(model, tmp_path):
         assert json.loads(str(f["config"]))["hidden"] == [12, 8]
 
 
+# The settings of a leaky-ReLU model as the program wrote them before a part declared its own settings:
+# leaky_slope among the fields, right after the activation.
+OLD_CONFIG = ('{"hidden": [3], "activation": "leaky-relu", "leaky_slope": 0.25, "init": "he", "init_std": 1.0, '
+              '"bias_init": 0.0, "loss": "cross-entropy", "optimizer": "adam", "lr": 0.001, "momentum": 0.9, '
+              '"beta1": 0.9, "beta2": 0.999, "rho": 0.9, "weight_decay": 0.0, "dropout": 0.0, "schedule": "constant", '
+              '"step_epochs": 1, "gamma": 0.5, "batch_size": 128, "epochs": 1, "augment": false, "seed": 0, '
+              '"classes": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], "per_class": null, "validation_share": 0.1}')
+
+
+def test_a_model_file_written_before_settings_were_declared_still_loads(tmp_path):
+    rng = np.random.default_rng(0)
+    w0, w1 = rng.normal(size=(784, 3)).astype(np.float32), rng.normal(size=(3, 10)).astype(np.float32)
+    b0, b1 = np.zeros(3, np.float32), np.zeros(10, np.float32)
+    np.savez(tmp_path / "old.npz", format=np.array("mlp-playground/1"), config=np.array(OLD_CONFIG),
+             metrics=np.array("{}"), W0=w0, b0=b0, W1=w1, b1=b1)
+    loaded = load_model(tmp_path / "old.npz")
+    assert loaded.config.leaky_slope == 0.25 and loaded.config == TrainConfig(**json.loads(OLD_CONFIG))
+    x = rng.random((5, 784)).astype(np.float32)
+    z = x @ w0
+    logits = np.maximum(z, 0.25 * z) @ w1  # the slope read from the file, not the default 0.01
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(loaded.predict_proba(x), expected / expected.sum(axis=1, keepdims=True), rtol=1e-4)
+    assert json.loads(str(np.load(io.BytesIO(loaded.to_bytes()))["config"]))["leaky_slope"] == 0.25  # and writes it
+
+
 def test_bytes_and_file_objects_load(model):
     loaded = load_model(io.BytesIO(model.to_bytes()))
     np.testing.assert_array_equal(loaded.network.params, model.network.params)

@@ -1,18 +1,34 @@
 """Every registered part, of every kind, does what the rest of the program asks of it."""
-import dataclasses
+
+import io
+import math
 
 import numpy as np
 import pytest
 
 from mlp import activations, initializers, losses, optimizers, schedules
-from mlp.config import TrainConfig
+from mlp.cli import build_parser, config_from_args
+from mlp.config import ConfigError, TrainConfig
 from mlp.diagnostics import measure
+from mlp.model import load_model
 from mlp.network import Network
+from mlp.registry import Setting
+from mlp.teaching.diagnosis import diagnose
+from mlp.teaching.slowmotion import slow_step
+from mlp.trainer import Trainer
 from tests.test_gradients import numeric_gradient, small_network
+from ui.inspect.figures import resting_output
+from ui.shared.links import decode, encode
+from ui.shared.settings import config_from_settings, fields, settings_from_config
 
 KINDS = {"activation": activations, "init": initializers, "loss": losses, "optimizer": optimizers,
          "schedule": schedules}
-FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
+FIELDS = set(TrainConfig.names())
+
+
+def test_a_setting_a_part_declares_has_a_name_of_its_own():
+    """A part's own Setting is an attribute of the config beside the fields: it must not hide one."""
+    assert len(FIELDS) == len(TrainConfig.names())
 
 
 @pytest.mark.parametrize("setting, kind", KINDS.items())
@@ -99,3 +115,70 @@ def test_no_hidden_layer_is_measured_too():
     net.weights[0] *= 1.001
     (only,) = measure(net, fp, before)
     assert only.dead == only.saturated == 0.0 and only.update_ratio == pytest.approx(1e-3)
+
+
+class Softplus(activations.Activation):
+    """log(1 + e^(b z)) / b,  slope 1 - e^(-b f): a ReLU with its corner rounded, sharper as b grows."""
+    settings = (Setting("sharpness", 1.0, 0, 50, "Softplus sharpness", "How sharply softplus bends at 0."),)
+
+    def __init__(self, sharpness: float):
+        self.b = np.float32(sharpness)
+
+    def forward(self, z):
+        z *= self.b
+        np.logaddexp(0, z, out=z)
+        z /= self.b
+        return z
+
+    def backward(self, grad, out):
+        grad *= 1 - np.exp(-self.b * out)
+        return grad
+
+
+def test_an_activation_with_a_setting_of_its_own_is_one_class_and_one_registry_line(monkeypatch, tiny_split):
+    """Softplus above, registered by the one line below, is offered, checked, trained, saved, loaded, shown and
+    inspected with its sharpness, without another line anywhere; and it is gone once unregistered."""
+    with monkeypatch.context() as undo:
+        undo.setitem(activations.REGISTRY, "softplus", Softplus)
+
+        config = TrainConfig(activation="softplus", sharpness=2.0, hidden=(16,), epochs=2, batch_size=32, lr=3e-3)
+        assert config.sharpness == 2.0 and TrainConfig().sharpness == 1.0  # its default is its declaration's
+        with pytest.raises(ConfigError, match="Softplus sharpness must be above 0 and below 50"):
+            config.replace(sharpness=0.0)
+        net = small_network("softplus")  # the default sharpness: backprop agrees with finite differences
+        rng = np.random.default_rng(1)
+        x, y = rng.random((9, 7)), rng.integers(0, 10, 9)
+        fp = net.forward(x)
+        analytic = net.backward(fp, losses.cross_entropy(fp.logits, y)[2]).copy()
+        numeric = numeric_gradient(lambda: losses.cross_entropy(net.forward(x).logits, y, gradient=False)[0],
+                                   net.params)
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+
+        result = Trainer(config, tiny_split).run()
+        assert result.status == "finished" and result.test_accuracy > 0.8
+        assert result.model.network.activation.b == 2.0
+        assert diagnose(config, result.history, status=result.status) == []
+        assert slow_step(result.model.network, config, tiny_split.x_train[:4], tiny_split.y_train[:4]).loss > 0
+
+        loaded = load_model(io.BytesIO(result.model.to_bytes()))
+        assert loaded.config == config and loaded.network.activation.b == 2.0
+        np.testing.assert_array_equal(loaded.predict_proba(tiny_split.x_test), result.model.predict_proba(tiny_split.x_test))
+
+        shown = {spec.name: spec for spec in fields()}
+        assert "softplus" in shown["activation"].options
+        assert shown["sharpness"].label == "Softplus sharpness" and shown["sharpness"].help
+        assert shown["sharpness"].applies({"activation": "softplus"})
+        assert not shown["sharpness"].applies({"activation": "leaky-relu"})
+        assert not shown["leaky_slope"].applies({"activation": "softplus"})
+        assert config_from_settings(settings_from_config(config)) == config
+        assert encode(config)["sharpness"] == "2.0" and decode(encode(config)) == (config, [])
+        assert config_from_args(build_parser().parse_args(
+            ["train", "--activation", "softplus", "--sharpness", "2", "--hidden", "16"])).sharpness == 2.0
+
+        assert resting_output(config) == pytest.approx(math.log(2) / 2)  # softplus(0) = log 2 / b
+        assert resting_output(TrainConfig(activation="softplus")) == pytest.approx(math.log(2))
+
+    assert "softplus" not in activations.REGISTRY and "sharpness" not in TrainConfig.names()
+    assert "sharpness" not in {spec.name for spec in fields()}
+    with pytest.raises(ConfigError, match="unknown setting"):
+        TrainConfig(sharpness=2.0)

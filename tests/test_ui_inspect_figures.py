@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from mlp import activations
+from mlp.config import TrainConfig
 from ui.inspect.data import clicked_cell
 from ui.inspect.figures import (CELL_TARGETS, GAP_RGB, activations_figure, class_accuracy_figure, confusion_figure,
                                 resting_output, row_rates, weight_grid)
@@ -125,7 +126,7 @@ def test_activations_have_one_panel_per_layer_then_the_answer():
     hidden = [np.array([0.0, 2.0, 0.0, 1.5]), np.array([0.3, 0.0])]
     probs = np.full(10, 0.01)
     probs[7] = 0.91
-    fig = activations_figure(hidden, probs, "relu")
+    fig = activations_figure(hidden, probs, TrainConfig(activation="relu"))
     titles = [a.text for a in fig.layout.annotations]
     assert len(fig.data) == 3 and len(titles) == 3
     assert "Hidden layer 1" in titles[0] and "2 active" in titles[0] and "units 1 to 4" in titles[0]
@@ -133,11 +134,11 @@ def test_activations_have_one_panel_per_layer_then_the_answer():
     assert "answers 7" in titles[2] and "91%" in titles[2]
     assert list(fig.data[0].y) == [0.0, 2.0, 0.0, 1.5]
     assert fig.data[2].marker.color[7] == PREDICTED_COLOUR
-    sigmoid = activations_figure([np.array([0.2, 0.7, 0.9])], probs, "sigmoid")
+    sigmoid = activations_figure([np.array([0.2, 0.7, 0.9])], probs, TrainConfig(activation="sigmoid"))
     assert "2 active" in sigmoid.layout.annotations[0].text  # above 0.5 for a sigmoid
 
 
 @pytest.mark.parametrize("name", activations.NAMES)
 def test_a_unit_counts_as_active_above_its_output_for_no_input(name):
     expected = {"sigmoid": 0.5}.get(name, 0.0)  # sigmoid(0) = 1/2; relu, leaky relu and tanh give 0
-    assert resting_output(name) == pytest.approx(expected)
+    assert resting_output(TrainConfig(activation=name)) == pytest.approx(expected)

@@ -18,6 +18,14 @@ def test_odd_values_round_trip():
     assert decode(encode(config)) == (config, [])
 
 
+def test_a_part_s_own_setting_travels_in_a_link_as_it_always_did():
+    """leaky_slope is declared by leaky ReLU, no longer a field of the config; its links are unchanged."""
+    config = TrainConfig(activation="leaky-relu", leaky_slope=0.05, lr=0.01)
+    assert query_string(config) == "activation=leaky-relu&lr=0.01&leaky_slope=0.05"
+    assert decode({"activation": "leaky-relu", "leaky_slope": "0.05", "lr": "0.01"}) == (config, [])  # an old link
+    assert "Leaky ReLU slope must be above 0" in decode({"leaky_slope": "1.5"})[1][0]
+
+
 def test_defaults_make_an_empty_link_and_changes_only_what_differs():
     assert encode(TrainConfig()) == {}
     assert query_string(TrainConfig(lr=0.01, classes=(1, 9))) == "lr=0.01&classes=1%2C9"

@@ -5,7 +5,6 @@ Pure: no Streamlit here, so all of it is checked in a unit test (tests/test_ui_c
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 from typing import Any, Sequence
 
@@ -13,7 +12,6 @@ from mlp.config import TrainConfig
 from training.record import Run
 
 FIRST_CHOSEN = 3  # runs chosen when the page first opens
-SETTING_NAMES = tuple(f.name for f in dataclasses.fields(TrainConfig))
 KEY_SETTINGS = ("hidden", "activation", "init", "optimizer", "lr", "epochs")  # shown when nothing differs
 
 
@@ -32,7 +30,7 @@ def _setting_text(value: Any) -> Any:
 
 def differing_settings(runs: Sequence[Run]) -> list[str]:
     """The settings in which the runs differ, in the order of TrainConfig; a few key ones if none do."""
-    names = [n for n in SETTING_NAMES if len({getattr(r.config, n) for r in runs}) > 1]
+    names = [n for n in TrainConfig.names() if len({getattr(r.config, n) for r in runs}) > 1]
     return names or list(KEY_SETTINGS)
 
 
@@ -60,7 +58,7 @@ def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 
 def runs_csv(runs: Sequence[Run]) -> str:
     """Every run with every setting and its results: the table, complete, for a spreadsheet."""
-    rows = runs_table(runs, SETTING_NAMES)
+    rows = runs_table(runs, TrainConfig.names())
     return _csv(rows, rows[0].keys() if rows else ["run"])
 
 

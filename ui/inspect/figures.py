@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mlp import activations
+from mlp.config import TrainConfig
 from ui.shared.figures import BAR_COLOUR, FONT_SIZE, PREDICTED_COLOUR, TRAIN_COLOUR, readable_axes, sure, weight_colours
 
 CORRECT_SCALE = [[0.0, "#f7fcf5"], [1.0, "#1a7d36"]]  # pale to deep green
@@ -20,9 +21,11 @@ GRID_LINE = 1  # pixels between the units of the weight grid
 CELL_TARGETS = "cells"  # the name of the confusion matrix's clickable layer
 
 
-def resting_output(activation: str) -> float:
-    """What a unit outputs for a weighted input of 0, f(0): a unit above it is switched on by the digit."""
-    return float(activations.REGISTRY.build(activation, leaky_slope=0.01).forward(np.zeros(1, np.float32))[0])
+def resting_output(config: TrainConfig) -> float:
+    """What a unit of the config's activation, made with its settings, outputs for a weighted input of 0,
+    f(0): a unit above it is switched on by the digit."""
+    f = activations.REGISTRY.build(config.activation, **vars(config))
+    return float(f.forward(np.zeros(1, np.float32))[0])
 
 
 def row_rates(counts: np.ndarray) -> np.ndarray:
@@ -143,10 +146,10 @@ def weight_grid(images: np.ndarray, columns: int) -> np.ndarray:
     return mosaic
 
 
-def activations_figure(hidden: Sequence[np.ndarray], probabilities: Sequence[float], activation: str) -> go.Figure:
+def activations_figure(hidden: Sequence[np.ndarray], probabilities: Sequence[float], config: TrainConfig) -> go.Figure:
     """One panel per layer, input side first: each hidden unit's output as a bar, then the ten probabilities."""
     probs = np.asarray(probabilities, dtype=float)
-    threshold = resting_output(activation)
+    activation, threshold = config.activation, resting_output(config)
     titles = []
     for i, h in enumerate(hidden, start=1):
         active = int((np.asarray(h) > threshold).sum())

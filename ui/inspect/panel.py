@@ -238,7 +238,7 @@ def drawing_panel(run: Run, dataset: Dataset) -> None:
         link("Draw", "Draw another one")
     with right:
         st.markdown("##### Every layer's output for your digit")
-        st.plotly_chart(activations_figure(hidden, probabilities, run.config.activation), width="stretch",
+        st.plotly_chart(activations_figure(hidden, probabilities, run.config), width="stretch",
                         key="activations", config=CHART)
     st.markdown("##### The training digits the network finds most like yours")
     view = _training_view(_cache_key(run.model), run.model, dataset)

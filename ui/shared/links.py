@@ -7,7 +7,6 @@ digits); whether a value is allowed is TrainConfig's to say.
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
@@ -15,8 +14,6 @@ from mlp.config import ConfigError, TrainConfig
 from ui.shared.settings import parse_hidden, parse_number, parse_whole
 from ui.shared.text import SHORT, shorten
 
-FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
-DEFAULTS = TrainConfig()
 WORKSPACE_PARAM = "w"  # the saved-work workspace (ui.saving.workspace): in the address, never in a share link
 CLASS_PARAM, TEACHER_PARAM = "class", "teacher"  # a class's join link and teacher link (ui.classroom)
 IGNORED = {"embed", "embed_options", WORKSPACE_PARAM, CLASS_PARAM, TEACHER_PARAM}  # not settings
@@ -25,10 +22,10 @@ MAX_NOTES = 5  # a tampered link gets a few lines of notes, not one per paramete
 
 def encode(config: TrainConfig) -> dict[str, str]:
     """Query parameters for every setting that differs from the default."""
-    params = {}
-    for name in FIELDS:
+    params, defaults = {}, TrainConfig()
+    for name in TrainConfig.names():
         value = getattr(config, name)
-        if value != getattr(DEFAULTS, name):
+        if value != getattr(defaults, name):
             params[name] = _to_text(value)
     return params
 
@@ -41,13 +38,13 @@ def decode(params: Mapping[str, str | list[str]]) -> tuple[TrainConfig, list[str
     """The config a link describes, and a note per parameter that could not be used (at most MAX_NOTES,
     then one line counting the rest). Notes quote the link's text shortened, as plain text: escape them
     before showing them as Markdown."""
-    values: dict[str, Any] = DEFAULTS.to_dict()
+    values: dict[str, Any] = TrainConfig().to_dict()
     notes = []
     for name, raw in params.items():
         if name in IGNORED:
             continue
         text = raw[-1] if isinstance(raw, list) else raw
-        if name not in FIELDS:
+        if name not in values:
             notes.append(f"ignored the unknown setting '{shorten(name)}'")
             continue
         try:
@@ -74,7 +71,7 @@ def _to_text(value: Any) -> str:
 
 def _from_text(name: str, text: str) -> Any:
     """The value a parameter's text stands for, parsed strictly; ConfigError when it stands for none."""
-    default = getattr(DEFAULTS, name)
+    default = getattr(TrainConfig(), name)
     if name == "per_class":
         return None if text.strip() in ("", "all") else parse_whole(text, name)
     if name == "hidden":

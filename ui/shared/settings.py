@@ -6,6 +6,7 @@ the dict into a config raises ConfigError with a message worded for the student.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -43,31 +44,30 @@ class Field:
 # The registries of the parts a setting chooses: what a part reads is its own `settings` list.
 PARTS = {"activation": activations.REGISTRY, "init": initializers.REGISTRY, "optimizer": optimizers.REGISTRY,
          "schedule": schedules.REGISTRY}
+CHOICES = {**PARTS, "loss": losses.REGISTRY}  # the registry each "select" field chooses from
 
 
-FIELDS: tuple[Field, ...] = (
+# The settings of the run itself and of the parts they share; fields() adds each part's own settings.
+_FIELDS: tuple[Field, ...] = (
     Field("hidden", "Hidden layers (units per layer)",
           "Units in each hidden layer, input side first, separated by commas, e.g. 256, 128 "
           "('none' or empty: no hidden layer).",
           "Network", "text"),
     Field("activation", "Activation", "What each hidden unit does with its weighted input.",
-          "Network", "select", activations.NAMES),
-    Field("leaky_slope", "Leaky ReLU slope", "How much of a negative input leaky ReLU lets through (0.01 = 1%).",
-          "Network", "float", step=0.01, fmt="%g",
-          read_by="activation"),
+          "Network", "select"),
     Field("dropout", "Dropout", "Share of hidden units switched off at random at each step, against overfitting (0 = off).",
           "Network", "float", step=0.05, fmt="%g"),
     Field("init", "Starting weights", "How the first weights are drawn: He suits ReLU, Xavier suits sigmoid and tanh, "
-          "normal uses the spread you choose.", "Network", "select", initializers.NAMES),
+          "normal uses the spread you choose.", "Network", "select"),
     Field("init_std", "Spread of the normal start", "Standard deviation of the starting weights (the notebook used 1).",
           "Network", "float", step=0.1, fmt="%g",
           read_by="init"),
     Field("bias_init", "Starting bias", "Value every bias starts at: 0 is usual; a small positive value such as "
           "0.01 keeps ReLUs firing at first.", "Network", "float", step=0.01, fmt="%g"),
     Field("loss", "Loss", "What training makes small: cross-entropy suits classifying, mse is mean squared error.",
-          "Learning", "select", losses.NAMES),
+          "Learning", "select"),
     Field("optimizer", "Optimiser", "The rule that turns gradients into weight updates.",
-          "Learning", "select", optimizers.NAMES),
+          "Learning", "select"),
     Field("lr", "Learning rate", "Size of each update step: too large and the loss explodes, too small and nothing moves.",
           "Learning", "float", step=0.0001, fmt="%g"),
     Field("momentum", "Momentum", "Share of the previous update carried into the next one.",
@@ -84,7 +84,7 @@ FIELDS: tuple[Field, ...] = (
           read_by="optimizer"),
     Field("schedule", "Learning-rate schedule",
           "How the learning rate changes: constant, cut in steps, or a smooth cosine glide down to 0.",
-          "Learning", "select", schedules.NAMES),
+          "Learning", "select"),
     Field("step_epochs", "Epochs between cuts", "Step schedule: how many epochs pass between two cuts.",
           "Learning", "int", step=1, read_by="schedule"),
     Field("gamma", "Cut factor", "Step schedule: the learning rate is multiplied by this at each cut.",
@@ -109,7 +109,20 @@ FIELDS: tuple[Field, ...] = (
           "Share of the training examples kept aside to check the network on digits it never trained on.",
           "Data", "float", step=0.05, fmt="%g"),
 )
-FIELD_BY_NAME = {f.name: f for f in FIELDS}
+
+
+def fields() -> tuple[Field, ...]:
+    """Every setting's field, in the order the form shows them: each choice offers the parts registered now,
+    and a Setting a part declares as its own follows the choice of its part, shown while that part is chosen."""
+    shown = []
+    for spec in _FIELDS:
+        if spec.name in CHOICES:
+            spec = dataclasses.replace(spec, options=tuple(CHOICES[spec.name]))
+        shown.append(spec)
+        for setting in (PARTS[spec.name].declared().values() if spec.name in PARTS else ()):
+            shown.append(Field(str(setting), setting.label, setting.help, spec.group, "float", step=setting.step,
+                               fmt="%g", read_by=spec.name))
+    return tuple(shown)
 
 
 NO_HIDDEN = ("", "none", "0", "-")  # what a student may type (or a link hold) for a network without hidden layers
@@ -198,8 +211,8 @@ def short_label(config: TrainConfig, most: int = 3) -> str:
         if preset.config(seed=config.seed) == config:
             return name if config.seed == preset.config().seed else f"{name}, seed {config.seed}"
     defaults = TrainConfig()
-    changed = [f"{name} {_short_value(getattr(config, name))}" for name in FIELD_BY_NAME
-               if getattr(config, name) != getattr(defaults, name)]
+    changed = [f"{spec.name} {_short_value(getattr(config, spec.name))}" for spec in fields()
+               if getattr(config, spec.name) != getattr(defaults, spec.name)]
     if not changed:
         return "default settings"
     return ", ".join(changed[:most]) + (f", +{len(changed) - most} more" if len(changed) > most else "")

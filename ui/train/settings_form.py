@@ -1,4 +1,4 @@
-"""The settings widgets, drawn from ui.shared.settings.FIELDS and kept in the session's settings dict.
+"""The settings widgets, drawn from ui.shared.settings.fields() and kept in the session's settings dict.
 
 Each widget mirrors its setting (ui.shared.widgets.mirrored), because Streamlit forgets widget values when
 the user visits another page.
@@ -15,7 +15,7 @@ from ui import state
 from ui.panels.handwriting import drawings_toggle
 from ui.saving import classes
 from ui.saving.classes import StoreError
-from ui.shared.settings import FIELDS, GROUPS, Field, config_from_settings, default_settings
+from ui.shared.settings import GROUPS, Field, config_from_settings, default_settings, fields
 from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
 
@@ -89,7 +89,7 @@ def _hold_fixed(allowed: tuple[str, ...]) -> None:
     for name, value in defaults.items():
         if name not in allowed and state.settings().get(name) != value:
             state.update_setting(name, value)
-    labels = ", ".join(f.label for f in FIELDS if f.name in allowed)
+    labels = ", ".join(f.label for f in fields() if f.name in allowed)
     st.info(f"Your teacher fixed this exercise: you change only {escape_markdown(labels)}; every other setting "
             "stays at its default, the same for the whole class.", icon=":material/lock:")
 
@@ -102,7 +102,7 @@ def settings_form(disabled: bool = False) -> TrainConfig | None:
     current = state.settings()
     for group, tab in zip(GROUPS, st.tabs(list(GROUPS))):
         with tab:
-            specs = [f for f in FIELDS if f.group == group and f.applies(current)]
+            specs = [f for f in fields() if f.group == group and f.applies(current)]
             wide = [f for f in specs if f.kind in ("classes", "text", "bool")]
             narrow = [f for f in specs if f not in wide]
             for spec in wide:
