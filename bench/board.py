@@ -284,7 +284,7 @@ def report(result: Backend) -> list[str]:
 
 
 def table(results: list[Backend]) -> list[str]:
-    """One Markdown row per database and phase, for the README."""
+    """One Markdown row per database and phase, for docs/saved-work.md."""
     lines = ["| database | students | refresh median / p95 / longest (s) | server cores (busiest s) | "
              "server MB | errors |", "| --- | ---: | --- | --- | --- | ---: |"]
     for r in results:

@@ -336,7 +336,7 @@ def report(result: ClassResult, alone: float | None, timeout: float) -> list[str
 
 
 def table(results: list[ClassResult], timeout: float) -> list[str]:
-    """One Markdown row per N, for the README."""
+    """One Markdown row per N, for docs/classroom.md."""
     lines = ["| N | finished | first / median / last (s) | class steps/s | drawing: median / p95 (s) | "
              "longest without update (s) | server cores | MB per session | errors |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]

@@ -5,7 +5,7 @@
 For each attempt: the run as written, every mistake fixed alone, every mistake left alone with all the others
 fixed, and every mistake fixed; the test accuracy after the last epoch (mean over the seeds, and the range).
 Attempt 2 also runs its CSV loader's mistake (off by default) on top of the notebook as written. It prints a
-Markdown table for the README. A measurement, not a test: it never fails on the numbers.
+Markdown table for docs/notebook.md. A measurement, not a test: it never fails on the numbers.
 """
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ def app_command(port: int) -> list[str]:
 
 
 def start(command: list[str], log: Path) -> subprocess.Popen:
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}  # one BLAS thread per process: see the README
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}  # one BLAS thread per process: see docs/classroom.md
     with log.open("ab") as out:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT)

@@ -2,7 +2,7 @@
 `python -m mlp evaluate model.npz --drawings handwriting.npz`,
 `python -m mlp notebook --attempt 1 --fix label-typo …` (the student's notebook replayed, mistakes fixed one by one).
 
-Exit codes (README.md lists them too): 0 done; 1 the run diverged or exploded; 2 bad input (arguments,
+Exit codes (docs/engine.md lists them too): 0 done; 1 the run diverged or exploded; 2 bad input (arguments,
 settings, data, model or picture files, paths), one line on standard error; 3 MNIST could not be
 downloaded; 130 interrupted with Ctrl+C.
 """

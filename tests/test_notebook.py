@@ -166,7 +166,7 @@ def test_every_mistake_is_described_and_points_at_notebook_lines():
 
 
 # ----- where the attempts land: 5 epochs on 6,000 images, seed 0. Measured at 5 epochs: attempt 1 12-13%,
-# attempt 2 75.0-76.8% (seeds 0-2); README "The notebook, debugged" has the full-length numbers -----
+# attempt 2 75.0-76.8% (seeds 0-2); docs/notebook.md has the full-length numbers -----
 def test_attempt_1_as_written_stays_near_chance(default):
     result = nb.run(1, default, epochs=5)
     assert 0.07 <= result.test_accuracy <= 0.20

@@ -13,7 +13,7 @@ from .imaging import bilinear_sample
 SIDE = 28
 CENTRE = (SIDE - 1) / 2  # 13.5: the geometric centre of a 28x28 grid of pixel indices
 
-# Measured with bench/drawn_digits.py (see the README): what reads drawings best.
+# Measured with bench/drawn_digits.py (see docs/drawings.md): what reads drawings best.
 ELASTIC_ALPHA = 0.0
 ELASTIC_SIGMA = 4.0
 MAX_THICKNESS = 0.0

@@ -39,7 +39,7 @@ REASON_OF = {"wide": "flat", "ink": "filled", "far": "unlike", "angle": "unlike"
 NEIGHBOURS = 5
 MIN_SIDE = 0.15  # a drawing whose ink spans less than this share of the canvas side is too small to read
 CENTRE_LINE_INK = 0.35  # grey level above which a 28x28 pixel is ink, for its centre line
-JOINT_PERCENTILE = 99.0  # chosen on drawings of seed 0 (see the README)
+JOINT_PERCENTILE = 99.0  # chosen on drawings of seed 0 (see docs/drawings.md)
 CHUNK = 2048
 
 

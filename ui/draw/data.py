@@ -31,7 +31,7 @@ def quick_config() -> TrainConfig:
     """A few seconds of training that already reads hand-drawn digits well (wiggled training digits).
     Measured on bench/drawn_digits.py's drawings (seed 0): 2 epochs at 1e-3 read 94.6% of them (training
     seed 0), at 2e-3 95.7% (seeds 0-2), 3 epochs 96.4%, 4 epochs 96.9% (seeds 1-2); 97.7-97.8% on all
-    10,000 test digits once filled loops stayed filled (seeds 1-2, README)."""
+    10,000 test digits once filled loops stayed filled (seeds 1-2, docs/drawings.md)."""
     return get_preset("modern").config(epochs=4, augment=True, lr=2e-3)
 
 

@@ -1,7 +1,7 @@
 """Starting and stopping the session's training, and its status line, for every page that offers them."""
 from __future__ import annotations
 
-from mlp.config import ConfigError, TrainConfig
+from mlp.config import TrainConfig
 from mlp.drawing.handwriting import Handwriting
 from training.limits import Estimate
 from training.run import TrainingRun, added_rows, estimate_run, status_text
@@ -11,19 +11,15 @@ from ui.frame import data
 from ui.saving.drawings import training_drawings
 from ui.saving.runs import begin
 from ui.shared.handwriting_score import as_training_rows, newest
-from ui.shared.settings import config_from_settings, short_label
+from ui.shared.settings import short_label
 from ui.shared.text import escape_markdown
 
 
-def start_training(config: TrainConfig | None = None, label: str = "") -> TrainingRun | None:
-    """Start a run of `config` (default: the session's settings); on a problem, leave a notice instead."""
+def start_training(config: TrainConfig, label: str = "") -> TrainingRun | None:
+    """Start a run of `config`, the one the page built and showed (never parsed again here); on a problem, leave
+    a notice instead."""
     if state.active_run() is not None:
         state.set_notice("A training is already going on: stop it first.", "warning")
-        return None
-    try:
-        config = config or config_from_settings(state.settings())
-    except ConfigError as error:
-        state.set_notice(escape_markdown(error), "warning")  # it may quote typed text
         return None
     if data.dataset() is None:
         state.set_notice("There is no data to train on: see the message at the top of the page.", "warning")

@@ -97,7 +97,7 @@ def choose_size() -> tuple[int, int]:
                                     format_func="{:,}".format)
         st.caption(f"The notebook trained on all 60,000 images; here every run uses the first {examples:,} (or as "
                    f"many as the data has) and is scored on the first {nb.TEST_EXAMPLES:,} test images, so that it "
-                   "takes seconds. The README's ablation table has the full-size numbers.")
+                   "takes seconds. The project's docs/notebook.md has the full-size numbers.")
     state.set_notebook_choice("epochs", epochs)
     state.set_notebook_choice("examples", examples)
     return epochs, examples
@@ -183,7 +183,7 @@ def show_results(rung: Rung, results: list[nb.ReplayResult]) -> None:
     hidden = rung.mistake is not None and rung.mistake.default and not rung.mistake.reporting
     if hidden and abs(results[-1].test_accuracy - base) < STILL:
         st.info("Not much changes yet: the mistakes still left hide what this fix does. Each one matters once the "
-                "others are fixed (the README's ablation table: *all fixed but one*).")
+                "others are fixed (docs/notebook.md, *Which mistakes mattered*: *all fixed but one*).")
     if rung.mistake is not None and rung.mistake.reporting:
         st.markdown("**What the notebook plotted** (the training is the same; only its report changes)")
         st.plotly_chart(reported_figure([(s.label, r) for s, r in zip(rung.runs, results)]),

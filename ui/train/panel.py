@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mlp.config import TrainConfig
+from mlp.config import ConfigError, TrainConfig
 from mlp.presets import PRESETS
 from mlp.teaching.diagnosis import Finding
 from training.limits import Estimate, refusal
@@ -15,7 +15,7 @@ from ui.frame.navigation import link
 from ui.frame.training import run_estimate, run_status, start_training, stop_training
 from ui.panels.handwriting import handwriting_metric
 from ui.panels.network_picker import model_download
-from ui.shared.settings import apply_changes, describe, settings_from_config
+from ui.shared.settings import apply_changes, config_from_settings, describe, settings_from_config
 from ui.shared.text import escape_markdown
 from ui.train.figures import training_figure_data
 from ui.train.live_chart import live_chart
@@ -45,7 +45,7 @@ def start_button(config: TrainConfig | None) -> None:
     found = run_estimate(config)
     too_much = refusal(found) if isinstance(found, Estimate) else found
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.button("Start training", icon=":material/play_arrow:", type="primary", on_click=start_training,
+        st.button("Start training", icon=":material/play_arrow:", type="primary", on_click=start_training, args=(config,),
                   disabled=state.active_run() is not None or config is None or bool(too_much), key="start",
                   help="Train a new network with the settings below.")
         if isinstance(found, Estimate) and not too_much:
@@ -90,7 +90,12 @@ def live_view() -> None:
 def _fix_and_rerun(finding: Finding) -> None:
     """One click: the fix goes into the settings and a new run starts with them (kept beside the old one)."""
     state.replace_settings(apply_changes(state.settings(), finding.fix))
-    if start_training() is not None:
+    try:
+        config = config_from_settings(state.settings())
+    except ConfigError as error:  # a fix never makes settings invalid; if one did, say so rather than start
+        state.set_notice(escape_markdown(error), "warning")
+        return
+    if start_training(config) is not None:
         state.set_notice(f"**Settings changed: {finding.fix_label}.** Training again with the fix; "
                          "compare the two runs on the Compare page afterwards.", "success")
 
