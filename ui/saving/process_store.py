@@ -6,6 +6,7 @@ session's page also asks for the final write when it collects the run, and waits
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from store import Limits, Store, StoreError, StoreUnavailable, database_url
 from training.run import Run, TrainingRun
 from ui.saving import records
+
+log = logging.getLogger(__name__)
 
 CHECKPOINT_SECONDS = 5.0  # curves so far, and the sign that the training process lives (store.STALE_SECONDS)
 RETRY_SECONDS = 30.0  # a store that could not be opened is tried again after this long, not on every page
@@ -51,6 +54,7 @@ def limits() -> Limits:
         runs = int(os.environ.get(RUNS_ENV) or default.runs)
         size = int(float(os.environ.get(MB_ENV) or default.bytes / 2**20) * 2**20)
     except ValueError as error:
+        log.error("saved work is off: %s / %s must be numbers (%s)", RUNS_ENV, MB_ENV, error)
         raise StoreUnavailable(f"Saved work is off: {RUNS_ENV} / {MB_ENV} must be numbers ({error}).") from None
     return Limits(runs=runs, bytes=size)
 
@@ -68,6 +72,7 @@ def _url_or_fail() -> str:
     try:
         return database_url()
     except OSError as error:  # the data folder cannot be made
+        log.error("saved work is off: the data folder cannot be made", exc_info=True)
         raise StoreUnavailable(f"Saved work cannot be kept: the data folder cannot be made ({error}).") from None
 
 
