@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +16,11 @@ import pytest
 
 from mlp.config import TrainConfig
 from store import Limits, Store, StoredRun, StoreLimitReached, StoreUnavailable
+from test_app_saved_work import TRAIN, shown, visit
 from test_ui_controller import LONG, shared
 from training.run import TrainingRun
 from training.workers import WorkerPool
+from ui.saving import process_store
 from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,3 +119,30 @@ def test_one_configuration_gives_time_level_logger_and_pid_at_the_level_asked(le
     assert all(line.split()[3] in ("store.store", "training.workers") and f"[pid {pid}]" in line for line in lines)
     assert all(line[:4].isdigit() and line[10] == " " for line in lines)  # "2026-12-06 03:40:00,123 INFO ..."
     assert ("is not a level" in done.stderr) == (level == "loud")
+
+
+def test_a_locked_store_under_the_app_is_logged_with_the_workspace_shortened_and_said_on_the_page(
+        mnist_dir, monkeypatch, tmp_path, caplog):
+    path = tmp_path / "store.sqlite3"
+    monkeypatch.setenv("MLP_DATA_DIR", str(mnist_dir))
+    monkeypatch.setenv("MLP_DATABASE_URL", f"sqlite:///{path}")
+    try:
+        at = visit()
+        workspace = at.query_params["w"]
+        at.switch_page(TRAIN).run()
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")  # another program holds the lock: a real SQLite failure
+        try:
+            with caplog.at_level(logging.INFO):
+                at.number_input(key="setting_lr").set_value(0.01).run()  # a change to save
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert "Saved work is busy" in shown(at) and not at.exception  # the student's words, as before
+    finally:
+        process_store.close_stores()
+    [said] = records(caplog, "ui.session.state", logging.WARNING)
+    assert f"workspace {workspace[:6]}…" in said.getMessage() and "Saved work is busy" in said.getMessage()
+    [failed] = records(caplog, "store.store", logging.ERROR)
+    assert "database is locked" in failed.getMessage() and failed.exc_info
+    assert workspace not in caplog.text

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from store import Limits, Store, StoreError, StoreUnavailable, database_url
+from training.logs import short
 from training.run import Run, TrainingRun
 from ui.saving import records
 
@@ -101,6 +102,8 @@ class RunSaver:
                     self.store.finish_run(self.workspace, self.row_id, row)
                     self.network_saved = row.model is not None
                 except StoreError as error:
+                    log.warning("run %r not finished in workspace %s: %s", self.run.name, short(self.workspace),
+                                error)
                     self._outcome = error
                 with _lock:
                     _live.pop(self.row_id, None)
@@ -110,8 +113,9 @@ class RunSaver:
         while not self.run.wait(CHECKPOINT_SECONDS):
             try:
                 self.store.checkpoint_run(self.workspace, self.row_id, records.curves(self.run.history()))
-            except StoreError:
-                pass  # the next checkpoint, or the final write, tries again; the page reports the final one
+            except StoreError as error:  # the next checkpoint, or the final write, tries again; the page says the last
+                log.warning("run %r not checkpointed in workspace %s: %s", self.run.name, short(self.workspace),
+                            error)
         self.finish()
 
 

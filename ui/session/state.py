@@ -4,6 +4,7 @@ Pages call these accessors instead of reading `st.session_state` by string, so t
 """
 from __future__ import annotations
 
+import logging
 import json
 import math
 import time
@@ -17,12 +18,15 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from mlp.model import Model
 from store import Classes, ClassInfo, Membership, StoreError, StoreUnavailable
 from training.memory import KEPT
+from training.logs import short
 from training.run import Run, TrainingRun
 from ui.saving import records
 from ui.saving import process_store
 from ui.shared.network_files import UPLOADED
 from ui.shared.settings import Settings, default_settings
 from ui.shared.text import escape_markdown
+
+log = logging.getLogger(__name__)
 
 _SETTINGS = "settings"
 RUN_KEY = "training_run"  # public: tests wait on the run object
@@ -325,6 +329,7 @@ def _read_back(record: Run) -> Model | None:
                    if row_id is not None and workspace_id is not None else None)
         model = records.network(content, record.name) if content is not None else None
     except StoreError as error:
+        log.warning("run %r's network not read from workspace %s: %s", record.name, short(workspace_id), error)
         unread[record.uid] = (str(error), time.monotonic())
         return None
     except records.UNREADABLE:
@@ -562,6 +567,7 @@ def store_problem() -> tuple[str, bool]:
 
 
 def set_store_problem(error: StoreError) -> None:
+    log.warning("saved work of workspace %s: %s", short(workspace()), error)
     st.session_state[_STORE_PROBLEM] = (str(error), isinstance(error, StoreUnavailable))
 
 

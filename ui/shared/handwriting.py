@@ -3,17 +3,21 @@ the drawing (28x28 and its strokes) with the writer's nickname; the network is t
 The arrays and the score are store.drawings and ui.shared.handwriting_score's; this is the Streamlit side."""
 from __future__ import annotations
 
+import logging
 import numpy as np
 import streamlit as st
 
 from mlp.model import Model
 from store import Drawings, Handwriting, StoreError
 from training.run import Run
+from training.logs import short
 from ui.saving import process_store
 from ui.session import state
 from ui.shared.handwriting_score import score, scored_on, split_writers
 from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
+
+log = logging.getLogger(__name__)
 
 
 def _keep(label: int) -> None:
@@ -24,6 +28,7 @@ def _keep(label: int) -> None:
         Drawings(process_store.open_store()).add(workspace, digit, label, nickname=member.nickname if member else "",
                                               class_id=member.room.id if member else None, strokes=state.drawing())
     except (StoreError, ValueError) as error:
+        log.warning("drawing not kept for workspace %s: %s", short(workspace), error)
         state.set_notice(escape_markdown(error), "warning")
         return
     state.set_labelled(digit, label)
@@ -51,7 +56,8 @@ def class_handwriting() -> Handwriting | None:
         return None
     try:
         handwriting = Drawings(process_store.open_store()).of_class(member.room.id)
-    except StoreError:
+    except StoreError as error:
+        log.warning("class %s's drawings not read: %s", member.room.id, error)
         return None
     return handwriting if len(handwriting) else None
 
@@ -105,7 +111,8 @@ def handwriting_score(model: Model | None) -> None:
     try:
         kept = Drawings(process_store.open_store())
         handwriting = kept.of_class(member.room.id) if member else kept.of_workspace(workspace)
-    except StoreError:
+    except StoreError as error:
+        log.warning("handwriting of workspace %s not read: %s", short(workspace), error)
         return
     if not len(handwriting):
         return

@@ -5,6 +5,7 @@ the user visits another page.
 """
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any, Callable
 
@@ -12,12 +13,15 @@ import streamlit as st
 
 from mlp.config import ConfigError, TrainConfig
 from store import Classes, StoreError
+from training.logs import short
 from ui.saving import process_store
 from ui.session import state
 from ui.shared.handwriting import drawings_toggle
 from ui.shared.settings import FIELDS, GROUPS, Field, config_from_settings, default_settings
 from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
+
+log = logging.getLogger(__name__)
 
 _PREFIX = "setting_"
 
@@ -77,8 +81,8 @@ def class_allows() -> tuple[str, ...] | None:
         return None
     try:
         member = Classes(process_store.open_store()).membership(workspace)
-    except StoreError:
-        pass  # out of reach: what the class said last
+    except StoreError as error:  # out of reach: what the class said last
+        log.warning("class of workspace %s not read: %s", short(workspace), error)
     return None if member is None else member.room.allowed
 
 
