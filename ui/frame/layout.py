@@ -25,9 +25,11 @@ _CSS = """
 <style>
 /* theme.paddingTop holds on wide screens only: below Streamlit's phone breakpoint its own 6rem came back */
 @media (max-width: 640px) { .stMainBlockContainer { padding-top: 2.5rem; } }
-/* widget labels and button text at body size, as large as before on a projector: Streamlit draws them at its
-   small size (0.875rem) and no theme key sets them */
-[data-testid="stWidgetLabel"] p, .stMainBlockContainer button [data-testid="stMarkdownContainer"] p { font-size: 1rem; }
+/* every text of the page at body size, as large as before on a projector: Streamlit draws widget labels, buttons,
+   page links, options and tabs at its small size (0.875rem) and no theme key sets them; not the metrics' values,
+   which theme.metricValueFontSize sizes */
+.stMainBlockContainer [data-testid="stMarkdownContainer"] :is(p, li):not([data-testid="stMetricValue"] *) {
+  font-size: 1rem; }
 /* preset titles are long: let their buttons wrap instead of cutting them off (buttons have no wrap setting) */
 .st-key-presets button, .st-key-presets button * { white-space: normal !important; text-overflow: clip !important; }
 .st-key-presets button, .st-key-presets button > div { height: auto; justify-content: flex-start; text-align: left; }
