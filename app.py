@@ -3,12 +3,14 @@
 The pages are listed in ui/frame/navigation.py; each page is one short script in pages/, its parts in ui/<page>/.
 Saved work (ui/saving/workspace.py) finds the session's runs again on arrival, before the set-up draws the sidebar.
 """
+from training.logs import configure as configure_logs
 from ui.frame.layout import setup
 from ui.frame.navigation import navigation
 from ui.saving import workspace
 
 
 def main() -> None:
+    configure_logs()  # the server log, before anything may write to it
     page = navigation()
     workspace.arrive()
     setup(page.title)

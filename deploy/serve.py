@@ -9,6 +9,7 @@ SIGTERM stops everything. Prints "ready: URL" once every process and nginx answe
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import signal
@@ -22,6 +23,10 @@ from pathlib import Path
 from render import check_address, render
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(1, str(ROOT))  # run as a script: its folder is on the path, the project's packages are not
+from training.logs import configure as configure_logs  # noqa: E402
+
+log = logging.getLogger("deploy.serve")  # run as __main__: named as the module it is
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # Debian's package; /usr/sbin is not on every user's PATH
 START_TIMEOUT = 90.0
 
@@ -91,12 +96,13 @@ class Deployment:
     def supervise(self) -> None:
         """Block until nginx ends, starting again any app process that ends meanwhile."""
         while True:
-            pid, _ = os.wait()  # the next child to end (signals interrupt it through their handlers)
+            pid, status = os.wait()  # the next child to end (signals interrupt it through their handlers)
             if self.nginx and pid == self.nginx.pid:
                 raise RuntimeError(f"nginx stopped; see {self.logs / 'error.log'}")
             port = next((p for p, app in self.apps.items() if app.pid == pid), None)
             if port is not None:
-                print(f"app process on port {port} ended; starting it again", file=sys.stderr, flush=True)
+                log.warning("app process on port %d (pid %d) ended with status %d; starting it again", port, pid,
+                            status)
                 self.start_app(port)
                 self.wait_app(port)
 
@@ -139,6 +145,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    configure_logs()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # SystemExit: the finally below stops everything
     deployment = Deployment(args.app_ports, args.listen, args.run_dir)
     try:
@@ -146,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ready: {deployment.url} ({len(args.app_ports)} app processes; logs in {deployment.logs})", flush=True)
         deployment.supervise()
     except RuntimeError as error:
-        print(f"serve.py: {error}", file=sys.stderr)
+        log.error("serve.py: %s", error)
         return 1
     except KeyboardInterrupt:  # Ctrl-C: the app processes got it too; stop them all
         return 0

@@ -3,6 +3,7 @@ and, in a class, the class. What the class's own handwriting is made of."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import numpy as np
@@ -13,6 +14,8 @@ from mlp.drawing.handwriting import Handwriting
 from .errors import StoreLimitReached
 from .schema import drawings
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 MAX_DRAWINGS = 500  # per workspace: a lesson's worth many times over
 MAX_STROKES_BYTES = 200_000  # the canvas's objects for one drawing; larger ones are kept without them
@@ -37,6 +40,8 @@ class Drawings:
         with self.store._write() as conn:
             kept = conn.execute(sa.select(sa.func.count()).where(drawings.c.workspace_id == workspace)).scalar()
             if kept >= MAX_DRAWINGS:
+                log.warning("store refused a drawing: workspace %s… keeps %d, limit %d", workspace[:6], kept,
+                            MAX_DRAWINGS)
                 raise StoreLimitReached(f"This workspace already keeps {kept} drawings, the most it may: this one "
                                         "is not saved.")
             return conn.execute(drawings.insert().values(

@@ -39,13 +39,16 @@ def database_url() -> str:
 
 def create(url: str, busy_seconds: float = 5.0) -> sa.Engine:
     """An engine for `url`; SQLite gets WAL (readers never wait for the writer), foreign keys, and
-    waits at most `busy_seconds` for a lock before saying the store is busy."""
+    waits at most `busy_seconds` for a lock before saying the store is busy. Errors leave out the statement's
+    values (hide_parameters): they go to the server log, and a workspace id there would open the workspace."""
     url_object = sa.make_url(url)
     if url_object.get_backend_name() != "sqlite":
         if url_object.drivername == "postgresql":
             url_object = url_object.set(drivername="postgresql+psycopg")
-        return sa.create_engine(url_object, pool_pre_ping=True, connect_args={"connect_timeout": 5})
-    engine = sa.create_engine(url_object, connect_args={"check_same_thread": False, "timeout": busy_seconds})
+        return sa.create_engine(url_object, pool_pre_ping=True, hide_parameters=True,
+                                connect_args={"connect_timeout": 5})
+    engine = sa.create_engine(url_object, hide_parameters=True,
+                              connect_args={"check_same_thread": False, "timeout": busy_seconds})
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:

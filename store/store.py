@@ -7,6 +7,7 @@ final row (the model file whole, with its results) replaces that in one transact
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import secrets
@@ -40,6 +41,7 @@ SUMMARY = [c for c in runs.c if c.name not in ("model", "curves", "bytes", "owne
 # PostgreSQL (the TOAST pointer knows the length) answers by reading the network.
 WITHOUT_NETWORK = [c for c in runs.c if c.name != "model"]
 HOST = socket.gethostname()
+log = logging.getLogger(__name__)
 OWNER = f"{HOST}:{os.getpid()}:{secrets.token_hex(4)}"  # this process, as rows it trains name it
 
 
@@ -84,6 +86,8 @@ class Store:
             self.url = url or database_url()
             self.where = sa.make_url(self.url).render_as_string(hide_password=True)
         except (sa.exc.ArgumentError, OSError) as error:
+            log.error("store cannot be opened: %s (its address is not logged: it may hold a password)",
+                      type(error).__name__)
             raise StoreUnavailable(f"Saved work cannot be opened: {error}") from None
         with self._guard():
             self.engine = create(self.url, busy_seconds)
@@ -222,11 +226,15 @@ class Store:
                     replacing: int | None = None) -> None:
         kept, size = self._usage(conn, workspace, but=replacing)
         if count and kept >= self.limits.runs:
+            log.warning("store refused a run: workspace %s… keeps %d runs, limit %d", workspace[:6], kept,
+                        self.limits.runs)
             raise StoreLimitReached(
                 f"This workspace already keeps {kept} runs, the most it may: this run is not saved (it stays in "
                 "this tab). Delete runs you no longer need to save new ones.")
         wanted = size + _size(row)
         if wanted > self.limits.bytes:
+            log.warning("store refused a network: workspace %s… would hold %d bytes, limit %d", workspace[:6], wanted,
+                        self.limits.bytes)
             raise StoreLimitReached(
                 f"Saving this network would bring this workspace to {_mb(wanted)}, over its "
                 f"{_mb(self.limits.bytes)}: the network stays in this tab only (download it to keep it). "
@@ -259,6 +267,7 @@ class Store:
         except StoreError:
             raise
         except (sa.exc.SQLAlchemyError, OSError) as error:
+            log.error("store at %s failed: %s", self.where, error, exc_info=True)
             raise StoreUnavailable(self._words(error)) from None
 
     def _words(self, error: Exception) -> str:

@@ -35,6 +35,22 @@ def mnist_dir() -> Path:
     return folder
 
 
+# What a fixture needs from the machine, as a mark: given from the fixture closure, so no test can forget it.
+NEEDS = {"browser": "browser", "mnist_dir": "mnist", "postgres_admin_url": "postgres"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by these marks
+def pytest_collection_modifyitems(items):
+    """Mark each test by what its fixtures need; store_url's postgresql case asks for its server at run time."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        needs = {mark for fixture, mark in NEEDS.items() if fixture in used}
+        if getattr(item, "callspec", None) and item.callspec.params.get("store_url") == "postgresql":
+            needs.add("postgres")
+        for mark in sorted(needs):
+            item.add_marker(mark)
+
+
 def synthetic_split(n: int = 600, seed: int = 0, classes: int = 10) -> SimpleNamespace:
     """A tiny learnable stand-in for MNIST: each class is a random template plus noise."""
     rng = np.random.default_rng(seed)

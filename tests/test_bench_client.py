@@ -17,6 +17,8 @@ sys.path.insert(0, str(BENCH))
 from classroom_server import AppServer  # noqa: E402
 from streamlit_client import StreamlitClient  # noqa: E402
 
+pytestmark = pytest.mark.server  # every test here starts the app (or nginx) as a process
+
 
 @pytest.fixture(scope="module")
 def server(mnist_dir, tmp_path_factory):

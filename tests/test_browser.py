@@ -24,6 +24,8 @@ from mlp.model import load_model
 from store import Store
 from ui.frame.navigation import PAGES
 
+pytestmark = pytest.mark.server  # every test here starts the app (or nginx) as a process
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "screenshots"
 TRAINING_MS = 240_000  # a 3-epoch run: about 10 s alone, 73 s measured on a loaded 2-core machine

@@ -8,6 +8,8 @@ from playwright.sync_api import Page, expect
 
 from test_browser import BARS, Server, new_page, shoot, wait_until
 
+pytestmark = pytest.mark.server  # every test here starts the app (or nginx) as a process
+
 QUICK_TRAINING_MS = 240_000  # a few seconds alone; a loaded 2-core machine can take a minute or more
 SIZES = {"phone": (390, 844), "projector": (1920, 1080)}
 # White pixels on the drawing canvas now (the most on any, should a stale one still be on screen).

@@ -1,10 +1,13 @@
 """The Notebook page in Chromium: choose the smallest run size, walk the first mistakes, jump to the main engine;
 each step's runs appear as curves in the chart, a slow-motion step moves the chosen weight, and a click on a unit
 of the diagram shows what it looks at."""
+import pytest
 from playwright.sync_api import expect
 from test_browser import new_page, server, wait_until  # noqa: F401  (server is a fixture)
 
 from ui.notebook.data import ladder
+
+pytestmark = pytest.mark.server  # every test here starts the app (or nginx) as a process
 
 CURVES = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(d => (d.data || []).map(t => t.name))"""
 

@@ -10,9 +10,12 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
+import pytest
 from playwright.sync_api import expect
 
 from test_browser import TRAINING_MS, Server, draw_seven, nav, new_page, shoot, wait_for_figure
+
+pytestmark = pytest.mark.server  # every test here starts the app (or nginx) as a process
 
 SMALL = "/Train?hidden=32&epochs=1&per_class=100&seed=5"  # a run of a second or two
 

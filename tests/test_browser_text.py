@@ -2,7 +2,11 @@
 request to a host the link names (Streamlit renders Markdown with GFM and its own additions)."""
 from urllib.parse import urlencode, urlsplit
 
+import pytest
+
 from test_browser import new_page, server  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.server  # every test here starts the app (or nginx) as a process
 
 TRAP = "127.0.0.1:9"  # a host the link names: the page must never ask it for anything
 VALUE = f"[click](http://{TRAP}/) ![i](http://{TRAP}/i.png)"

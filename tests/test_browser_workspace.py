@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 from playwright.sync_api import expect
 
 from test_browser import TRAINING_MS, Server, nav, shoot
 from test_browser_saved_work import SMALL
 from ui.saving.workspace import COOKIE
+
+pytestmark = pytest.mark.server  # every test here starts the app (or nginx) as a process
 
 WORKSPACE = re.compile(r"[?&]w=([A-Za-z0-9_-]{24})")
 

@@ -20,6 +20,8 @@ from playwright.sync_api import Page
 from browsing import free_port
 from waiting import wait_until
 
+pytestmark = pytest.mark.server  # every test here starts the app (or nginx) as a process
+
 ROOT = Path(__file__).resolve().parents[1]
 SHORT_RUN = "/Train?hidden=32&epochs=1&per_class=100"  # a one-epoch run on 1,000 digits: seconds, not minutes
 LOG_LINE = re.compile(r'"\S+ (?P<path>\S+) [^"]*" (?P<status>\d+) .* upstream=(?P<upstream>.*) affinity=(?P<key>\S+)$')

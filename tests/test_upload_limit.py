@@ -85,18 +85,22 @@ def session(mnist_dir, tmp_path_factory):
         server.close()
 
 
+@pytest.mark.server
 def test_an_upload_within_the_limit_is_accepted(session):
     assert session.upload(bytes((MAX_UPLOAD_MB - 1) * MB)) == 204
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("size", [MAX_UPLOAD_MB * MB + 1, 60 * MB])
 def test_a_larger_upload_is_refused_by_the_server(session, size):
     assert session.upload(bytes(size)) == 413
 
 
+@pytest.mark.server
 def test_a_chunked_upload_without_a_length_is_cut_off_too(session):
     assert session.upload(bytes(MB) for _ in range(MAX_UPLOAD_MB + 3)) == 413
 
 
+@pytest.mark.server
 def test_an_upload_without_the_xsrf_token_is_refused(session):
     assert session.upload(bytes(1000), token=False) == 403

@@ -17,6 +17,8 @@ from board import BOARD, BoardWatcher, fill  # noqa: E402
 from classroom_server import AppServer  # noqa: E402
 from streamlit_client import StreamlitClient  # noqa: E402
 
+pytestmark = pytest.mark.server  # every test here starts the app (or nginx) as a process
+
 
 @pytest.fixture(scope="module")
 def class_server(mnist_dir, tmp_path_factory):

@@ -10,6 +10,7 @@ waits in line or is paused.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import threading
 import time
@@ -26,6 +27,8 @@ from training.limits import LIMITS, Estimate, estimate, refusal, time_limit_reas
 from training.record import Run
 from training.words import format_seconds, ordinal
 from training.workers import POOL, Extra, Job, SharedDataset, Worker, WorkerPool, died_words, select
+
+log = logging.getLogger(__name__)
 
 RunState = Literal["ready", "queued", "running", "paused", "finished", "stopped", "failed"]
 ACTIVE_STATES = ("queued", "running", "paused")
@@ -95,6 +98,9 @@ class TrainingRun:
         self.estimate = estimate_run(config, data, self.drawings)  # refuses an empty selection
         too_much = refusal(self.estimate)
         if too_much:
+            log.warning("run refused: estimated %.0f MB and %.0f s, limits %.0f MB and %.0f s (%s)",
+                        self.estimate.cost.megabytes, self.estimate.seconds, LIMITS.run_megabytes,
+                        LIMITS.run_minutes * 60, config)
             raise ValueError(too_much)
         self.config, self.extra = config, extra
         self.name = name or f"Run {next(_run_numbers)}"
@@ -249,6 +255,7 @@ class TrainingRun:
                     worker.close()  # it may still be training this run: never hand it to another
                 self._pool.release(worker, self)
         except Exception as error:  # anything at all: the student sees words, not a traceback
+            log.exception("run %r: unexpected error", self.name)
             self._fail(f"Training stopped because of an unexpected error ({type(error).__name__}: {error}).")
 
     def _follow(self, worker: Worker) -> bool:
@@ -265,6 +272,8 @@ class TrainingRun:
             if not ended and not self.keep_going():
                 self.stop(LEFT_REASON)
             if not ended and self._clock() - since > self._max_seconds:
+                log.warning("run %r stopped at the time limit: %.0f s on a worker, limit %.0f s", self.name,
+                            self._clock() - since, self._max_seconds)
                 self.stop(time_limit_reason())
         return True
 
@@ -323,6 +332,7 @@ class TrainingRun:
             self._phase = result.status
 
     def _fail(self, reason: str) -> None:
+        log.error("run %r failed (worker pid %s): %s", self.name, self.worker_report.get("pid"), reason)
         with self._cond:
             self.record = self._record(history=self._history, status="failed", reason=reason, model=self._model)
             self._phase = "failed"

@@ -12,6 +12,7 @@ stop between two steps; the heartbeat and every decision stay in the web process
 from __future__ import annotations
 
 import heapq
+import logging
 import multiprocessing
 import os
 import shutil
@@ -34,7 +35,9 @@ from mlp.config import TrainConfig
 from mlp.data.mnist import Dataset, Split, make_split
 from mlp.trainer import Trainer
 from training.limits import number_from_env
+from training.logs import configure as configure_logs
 
+log = logging.getLogger(__name__)
 WORKERS_ENV = "MLP_TRAINING_WORKERS"
 FIELDS = ("x_train", "y_train", "x_test", "y_test")
 TICK_SECONDS = 0.25  # the step count reaches the web process at most this often (a page polls every 0.5 s or slower)
@@ -178,6 +181,7 @@ class _Mapped:
 def worker_main(conn: Connection) -> None:
     """A worker's life: wait for a job, train it, repeat; ends when the web process goes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the web process ends its workers
+    configure_logs()  # a spawned process: the web process's log set-up does not reach it
     threadpool_limits(1)  # one BLAS thread: workers, not threads, use the cores
     os.nice(WORKER_NICENESS)
     mapped = _Mapped()
@@ -196,9 +200,11 @@ def _serve(conn: Connection, job: Job, mapped: _Mapped) -> None:
         data = mapped.get(job.data)
         trainer = Trainer(cfg, select(data, cfg, job.extra), evals_per_epoch=job.evals_per_epoch)
     except MemoryError:
+        log.error("worker: out of memory starting %s", cfg)
         conn.send(("error", MEMORY_WORDS))
         return
     except (ValueError, OSError) as error:
+        log.exception("worker: training could not start (%s)", cfg)
         conn.send(("error", f"Training could not start: {error}"))
         return
     conn.send(("started", trainer.total_steps, trainer.steps_per_epoch, trainer.history.heldout_name,
@@ -206,8 +212,10 @@ def _serve(conn: Connection, job: Job, mapped: _Mapped) -> None:
     try:
         _Loop(conn, trainer).run()
     except MemoryError:
+        log.error("worker: out of memory training %s", cfg)
         conn.send(("error", MEMORY_WORDS))
     except Exception as error:  # the student sees words, never a traceback
+        log.exception("worker: unexpected error training %s", cfg)
         conn.send(("error", f"Training stopped because of an unexpected error ({type(error).__name__}: {error})."))
 
 

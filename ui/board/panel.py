@@ -2,6 +2,7 @@
 run; the curves of the runs picked."""
 from __future__ import annotations
 
+import logging
 import io
 
 import streamlit as st
@@ -19,6 +20,8 @@ from ui.shared.curves import compare_figure
 from ui.shared.handwriting_score import score, scored_on
 from ui.shared.posts import post_label
 from ui.shared.text import escape_markdown
+
+log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 10.0  # a projected board follows the class without anyone touching it
 _scores: dict[tuple[int, int], tuple[float | None, str]] = {}  # (run id, drawings in the set) -> accuracy, on what
@@ -39,6 +42,7 @@ def _open(room: ClassInfo, post) -> None:
         stored = classes.posted_run(room.id, post.run.id)
         record = records.restored(stored) if stored is not None else None
     except (StoreError, *records.UNREADABLE) as error:
+        log.warning("posted run %s of class %s not opened: %s", post.run.id, room.id, error)
         state.set_notice(escape_markdown(error), "warning")
         return
     if record is None or not record.usable:
@@ -160,6 +164,7 @@ def board() -> None:
         try:
             board_view(room)
         except StoreError as error:
+            log.warning("board of class %s not read: %s", room.id, error)
             st.warning(f"{escape_markdown(error)} The board comes back when the store does.")
 
     st.fragment(live, run_every=REFRESH_SECONDS)()

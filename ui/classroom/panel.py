@@ -2,8 +2,11 @@
 (the teacher's link): its two links, the board's entries to hide, closing and deleting."""
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
+from training.logs import short
 from ui import state
 from ui.frame.address import TRAIN_PATH, train_page_url
 from ui.frame.navigation import link
@@ -22,6 +25,8 @@ from ui.shared.posts import post_label
 from ui.shared.settings import fields
 from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
+
+log = logging.getLogger(__name__)
 
 CLASS_PATH = "Class"
 
@@ -47,6 +52,7 @@ def _create() -> None:
     try:
         room, secret = classes.create(st.session_state.get("class_name", ""))
     except StoreError as error:
+        log.warning("class not created: %s", error)
         state.set_notice(escape_markdown(error), "warning")
         return
     state.set_teaching(room, secret)
@@ -64,6 +70,8 @@ def _join() -> None:
         member = classes.join(st.session_state.get("join_code", ""), workspace,
                                 st.session_state.get("join_nickname", ""))
     except (ClassError, StoreError) as error:
+        if isinstance(error, StoreError):  # a ClassError is the student's typing, not the server's fault
+            log.warning("workspace %s did not join a class: %s", short(workspace), error)
         state.set_notice(escape_markdown(error), "warning")
         return
     state.set_membership(member)

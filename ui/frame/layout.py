@@ -20,32 +20,34 @@ SLOWEST_POLL = 2.0  # seconds: a page still looks live, and a closed tab is stil
 SIDEBAR_POLL_SECONDS = 2.0
 PAGES_SHOWING_THE_RUN = ("Train",)  # pages whose own live view polls (and beats) for the session's run
 
+# Metric values, the space above the title and the toolbar are set in .streamlit/config.toml ([theme],
+# [client]). What is left has no setting there that works here; each rule says why it is needed.
 _CSS = """
 <style>
-/* less empty space above the title: on a 1280x800 projector every line counts */
-.stMainBlockContainer { padding-top: 2.5rem; }
-/* projector: larger body text and widget labels */
-.stMainBlockContainer [data-testid="stMarkdownContainer"] p,
-.stMainBlockContainer [data-testid="stMarkdownContainer"] li { font-size: 1.1rem; }
-.stMainBlockContainer [data-testid="stMetricValue"],
-.stMainBlockContainer [data-testid="stMetricValue"] p { font-size: 2.2rem; }
+/* theme.paddingTop holds on wide screens only: below Streamlit's phone breakpoint its own 6rem came back */
+@media (max-width: 640px) { .stMainBlockContainer { padding-top: 2.5rem; } }
+/* projector: larger body text and widget labels. Streamlit draws labels, buttons, page links and options at
+   0.875rem; theme.baseFontSize would scale them all, but breaks the Draw page's canvas (.streamlit/config.toml).
+   Metric values are left to theme.metricValueFontSize. */
+.stMainBlockContainer [data-testid="stMarkdownContainer"] :is(p, li):not([data-testid="stMetricValue"] *) {
+  font-size: 1.1rem; }
 [data-testid="stWidgetLabel"] p { font-size: 1.05rem; }
-/* preset titles are long: let their buttons wrap instead of cutting them off */
+/* preset titles are long: let their buttons wrap instead of cutting them off (buttons have no wrap setting) */
 .st-key-presets button, .st-key-presets button * { white-space: normal !important; text-overflow: clip !important; }
 .st-key-presets button, .st-key-presets button > div { height: auto; justify-content: flex-start; text-align: left; }
-/* nothing for students to deploy */
-[data-testid="stAppDeployButton"] { display: none; }
-/* the Draw page's answer, readable from the back of a room */
+/* the Draw page's answer, readable from the back of a room: the app's own HTML, no theme key sizes it */
 div.big-digit { font-size: 8.5rem; font-weight: 800; line-height: 1; text-align: center; color: #d62728; }
 div.big-digit-caption { font-size: 2rem; font-weight: 600; text-align: center; margin-bottom: 0.5rem; }
-/* room above the canvas for its toolbar, which otherwise sits on the heading "1. Your drawing" */
+/* room above the canvas for its toolbar, which otherwise sits on the heading "1. Your drawing" (a component) */
 .st-key-drawing [data-testid="stBidiComponentIsolated"] { padding-top: 2.25rem; }
-/* small digit images blown up by the browser: sharp squares, not a blur */
+/* small digit images blown up by the browser: sharp squares, not a blur (no image setting for this) */
 [class*="st-key-digits_"] img, .st-key-weights img { image-rendering: pixelated; }
+/* the digits' captions are what the page is about: near body size and colour, not the small grey caption */
 [class*="st-key-digits_"] [data-testid="stImageCaption"] p { font-size: 1.05rem; color: inherit; line-height: 1.3; }
-/* the share link: its copy button always shown, not only on hover */
+/* the share link: its copy button always shown, not only on hover (no setting for it) */
 .st-key-share_link [data-testid="stCode"] div,
 .st-key-share_link button { opacity: 1 !important; visibility: visible !important; }
+/* the share link read aloud from a projector: theme.codeFontSize would do it, but breaks the Draw page's canvas */
 .st-key-share_link code { font-size: 1rem; }
 </style>
 """

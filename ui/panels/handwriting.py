@@ -17,6 +17,7 @@ from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
 
 
+
 def _keep(label: int) -> None:
     digit = state.drawn_digit()
     if digit is None or state.workspace() is None:

@@ -3,11 +3,15 @@ its writer says it is, and the labelled drawings read back (the class's, or this
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 
 from store import Drawings, Handwriting, StoreError
+from training.logs import short
 from ui import state
+
+log = logging.getLogger(__name__)
 from ui.saving import process_store, records
 from ui.saving.runs import saving
 from ui.shared.handwriting_score import split_writers
@@ -34,6 +38,7 @@ def keep_labelled(digit: np.ndarray, label: int) -> str:
         Drawings(process_store.open_store()).add(workspace, digit, label, nickname=member.nickname if member else "",
                                                  class_id=member.room.id if member else None, strokes=state.drawing())
     except (StoreError, ValueError) as error:
+        log.warning("drawing not kept for workspace %s: %s", short(workspace), error)
         return str(error)
     return ""
 
@@ -45,7 +50,8 @@ def class_handwriting() -> Handwriting | None:
         return None
     try:
         handwriting = Drawings(process_store.open_store()).of_class(member.room.id)
-    except StoreError:
+    except StoreError as error:
+        log.warning("class %s's drawings not read: %s", member.room.id, error)
         return None
     return handwriting if len(handwriting) else None
 
@@ -59,7 +65,8 @@ def kept_handwriting() -> Handwriting | None:
     try:
         kept = Drawings(process_store.open_store())
         return kept.of_class(member.room.id) if member else kept.of_workspace(workspace)
-    except StoreError:
+    except StoreError as error:
+        log.warning("handwriting of workspace %s not read: %s", short(workspace), error)
         return None
 
 

@@ -2,11 +2,13 @@
 only through here), and which run's network Draw and Inspect use."""
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 from mlp.model import Model
 from store import StoreError
+from training.logs import short
 from training.memory import KEPT
 from training.record import Run
 from ui import state
@@ -14,6 +16,7 @@ from ui.saving import process_store, records
 from ui.saving.runs import say_released
 from ui.shared.text import escape_markdown
 
+log = logging.getLogger(__name__)
 READ_AGAIN_SECONDS = 5.0  # a network the store could not give back is asked for again after this, not on every call
 
 
@@ -41,6 +44,7 @@ def _read_back(record: Run) -> Model | None:
                    if row_id is not None and workspace_id is not None else None)
         model = records.network(content, record.name) if content is not None else None
     except StoreError as error:
+        log.warning("run %r's network not read from workspace %s: %s", record.name, short(workspace_id), error)
         books.unread[record.uid] = (str(error), time.monotonic())
         return None
     except records.UNREADABLE:

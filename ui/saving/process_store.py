@@ -6,15 +6,19 @@ session's page also asks for the final write when it collects the run, and waits
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
 
 from store import Limits, Store, StoreError, StoreUnavailable, database_url
 from training.limits import number_from_env
+from training.logs import short
 from training.record import Run
 from training.run import TrainingRun
 from ui.saving import records
+
+log = logging.getLogger(__name__)
 
 CHECKPOINT_SECONDS = 5.0  # curves so far, and the sign that the training process lives (store.STALE_SECONDS)
 RETRY_SECONDS = 30.0  # a store that could not be opened is tried again after this long, not on every page
@@ -67,6 +71,7 @@ def _url_or_fail() -> str:
     try:
         return database_url()
     except OSError as error:  # the data folder cannot be made
+        log.error("saved work is off: the data folder cannot be made", exc_info=True)
         raise StoreUnavailable(f"Saved work cannot be kept: the data folder cannot be made ({error}).") from None
 
 
@@ -95,6 +100,8 @@ class RunSaver:
                     self.store.finish_run(self.workspace, self.row_id, row)
                     self.network_saved = row.model is not None
                 except StoreError as error:
+                    log.warning("run %r not finished in workspace %s: %s", self.run.name, short(self.workspace),
+                                error)
                     self._outcome = error
                 with _lock:
                     _live.pop(self.row_id, None)
@@ -104,8 +111,9 @@ class RunSaver:
         while not self.run.wait(CHECKPOINT_SECONDS):
             try:
                 self.store.checkpoint_run(self.workspace, self.row_id, records.curves(self.run.history()))
-            except StoreError:
-                pass  # the next checkpoint, or the final write, tries again; the page reports the final one
+            except StoreError as error:  # the next checkpoint, or the final write, tries again; the page says the last
+                log.warning("run %r not checkpointed in workspace %s: %s", self.run.name, short(self.workspace),
+                            error)
         self.finish()
 
 

@@ -7,10 +7,12 @@ happens here, called where a page says so: the set-up before each page (collect_
 """
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Callable
 
 from store import Classes, StoreError, StoreUnavailable
+from training.logs import short
 from training.record import Run
 from training.run import TrainingRun
 from ui import state
@@ -18,11 +20,13 @@ from ui.saving import process_store, records
 from ui.shared.network_files import UPLOADED
 from ui.shared.text import escape_markdown
 
+log = logging.getLogger(__name__)
 RETRY_SAVE_SECONDS = 10.0  # an ended run the store could not take (busy, out of reach) is written again after this
 
 
 def problem(error: StoreError) -> None:
-    """Say on the next page why the store failed; the session goes on in memory."""
+    """Say on the next page why the store failed (and in the server's log); the session goes on in memory."""
+    log.warning("saved work of workspace %s: %s", short(state.workspace()), error)
     state.set_store_problem(str(error), isinstance(error, StoreUnavailable))
 
 

@@ -5,12 +5,14 @@ the user visits another page.
 """
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any, Callable
 
 import streamlit as st
 
 from mlp.config import ConfigError, TrainConfig
+from training.logs import short
 from ui import state
 from ui.panels.handwriting import drawings_toggle
 from ui.saving import classes
@@ -18,6 +20,8 @@ from ui.saving.classes import StoreError
 from ui.shared.settings import GROUPS, Field, config_from_settings, default_settings, fields
 from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
+
+log = logging.getLogger(__name__)
 
 _PREFIX = "setting_"
 
@@ -77,8 +81,8 @@ def class_allows() -> tuple[str, ...] | None:
         return None
     try:
         member = classes.membership(workspace)
-    except StoreError:
-        pass  # out of reach: what the class said last
+    except StoreError as error:  # out of reach: what the class said last
+        log.warning("class of workspace %s not read: %s", short(workspace), error)
     return None if member is None else member.room.allowed
 
 
