@@ -309,7 +309,8 @@ def test_a_closed_tab_stops_its_training_and_the_next_in_line_starts(browser, mn
         first = new_page(browser)
         first.goto(one_slot.url + "/Train")
         first.get_by_role("heading", name="Presets").wait_for()
-        set_epochs(first, 50)  # minutes of work, unless it stops when its tab closes
+        set_epochs(first, 20)  # a minute of work, unless it stops when its tab closes (50 epochs were estimated
+        # over the server's 10-minute limit on a loaded machine, and Start stayed disabled)
         first.get_by_role("button", name="Start training").click()
         first.get_by_text("Training: epoch").first.wait_for(timeout=60_000)  # a worker niced to 10 starts slower on a busy machine
 
@@ -354,7 +355,7 @@ def test_a_reload_follows_the_training_again_without_an_error(browser, server):
     """Saved work (ui/saving/workspace.py): the address keeps the workspace, so F5 finds the run still training."""
     page = new_page(browser, 1280, 800)
     page.goto(server.url + "/Train")
-    set_epochs(page, 50)
+    set_epochs(page, 20)  # long enough to reload mid-run; well under the run-time limit even on a loaded machine
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Training: epoch").first.wait_for()
     page.reload()  # F5 while it trains: a new session, in the same workspace, follows the same run
