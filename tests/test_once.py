@@ -1,48 +1,89 @@
-"""training.once.OncePerKey: a server makes each result once, however many sessions ask at the same time."""
+"""training.once.SharedRuns: a server trains each key once, however many sessions ask while it trains."""
 import threading
 
 import pytest
 
-from training.once import OncePerKey
+from training.once import SharedRuns
 
 
-def test_a_key_asked_for_while_it_is_being_made_is_made_once():
-    once: OncePerKey[list] = OncePerKey(most=4)
-    started, release, made = threading.Event(), threading.Event(), []
+class FakeRun:
+    """A run as SharedRuns sees one: under way until the test ends it, with a result or without."""
 
-    def slow() -> list:
-        made.append("first")
-        started.set()
-        release.wait(30)
-        return ["result"]
+    def __init__(self, name: str = "run"):
+        self.name, self.result, self.done, self.abandoned = name, None, False, False
 
-    first = threading.Thread(target=lambda: once.get_or_make("k", slow))
-    first.start()
-    assert started.wait(30)
-    assert once.busy("k") and once.get("k") is None
-    got = []
-    second = threading.Thread(target=lambda: got.append(once.get_or_make("k", lambda: made.append("again") or [])))
-    second.start()
-    release.set()
-    first.join(30), second.join(30)
-    assert made == ["first"] and got == [["result"]] and got[0] is once.get("k")
-    assert not once.busy("k")
+    def finish(self, result) -> "FakeRun":
+        self.result, self.done = result, True
+        return self
+
+    def end(self, abandoned: bool) -> "FakeRun":
+        self.done, self.abandoned = True, abandoned
+        return self
 
 
-def test_a_failed_make_leaves_nothing_and_the_next_caller_tries_again():
-    once: OncePerKey[int] = OncePerKey(most=4)
+def test_the_first_to_ask_starts_the_run_and_the_others_meanwhile_get_the_same_run():
+    shared, started = SharedRuns(most=4), []
 
-    def broken() -> int:
-        raise RuntimeError("out of memory")
+    def start() -> FakeRun:
+        started.append(FakeRun())
+        return started[-1]
 
-    with pytest.raises(RuntimeError):
-        once.get_or_make("k", broken)
-    assert once.get("k") is None and not once.busy("k")
-    assert once.get_or_make("k", lambda: 7) == 7
+    asks = [None] * 8
+    threads = [threading.Thread(target=lambda i=i: asks.__setitem__(i, shared.get_or_start("k", start)))
+               for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(started) == 1
+    assert all(run is started[0] for run, _ in asks) and sorted(new for _, new in asks) == [False] * 7 + [True]
+    assert shared.get("k") is None
+
+
+def test_a_finished_runs_result_is_kept_and_handed_out_instead_of_the_run():
+    shared = SharedRuns(most=4)
+    run, _ = shared.get_or_start("k", FakeRun)
+    run.finish(["result"])
+    assert shared.get_or_start("k", lambda: FakeRun("again")) == (["result"], False)
+    assert shared.get("k") == ["result"]
+
+
+def test_an_abandoned_run_is_forgotten_and_the_next_to_ask_starts_it_again():
+    shared = SharedRuns(most=4)
+    first, _ = shared.get_or_start("k", FakeRun)
+    first.end(abandoned=True)
+    again, new = shared.get_or_start("k", lambda: FakeRun("again"))
+    assert new and again.name == "again"
+
+
+def test_a_failed_run_stays_for_its_pages_to_say_why_until_forgotten():
+    shared = SharedRuns(most=4)
+    failed, _ = shared.get_or_start("k", FakeRun)
+    shared.forget("k")  # still under way: nothing to forget
+    assert shared.get_or_start("k", lambda: FakeRun("again")) == (failed, False)
+    failed.end(abandoned=False)
+    assert shared.get_or_start("k", lambda: FakeRun("again")) == (failed, False)
+    shared.forget("k")
+    again, new = shared.get_or_start("k", lambda: FakeRun("again"))
+    assert new and again.name == "again"
+
+
+def test_a_start_that_raises_leaves_nothing_behind():
+    shared = SharedRuns(most=4)
+
+    def refused() -> FakeRun:
+        raise ValueError("This run would take too long")
+
+    with pytest.raises(ValueError):
+        shared.get_or_start("k", refused)
+    run, new = shared.get_or_start("k", FakeRun)
+    assert new and run.name == "run"
 
 
 def test_the_oldest_result_goes_when_the_map_is_full():
-    once: OncePerKey[int] = OncePerKey(most=2)
+    shared = SharedRuns(most=2)
     for i in range(3):
-        once.get_or_make(i, lambda i=i: i * 10)
-    assert once.get(0) is None and once.get(1) == 10 and once.get(2) == 20
+        run, _ = shared.get_or_start(i, FakeRun)
+        run.finish(i * 10)
+        assert shared.get(i) == i * 10
+    assert shared.get(0) is None and shared.get(1) == 10 and shared.get(2) == 20

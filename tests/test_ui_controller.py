@@ -478,10 +478,14 @@ def test_small_words():
 
 
 def test_the_controller_imports_no_streamlit():
-    """It runs in plain threads and processes and is tested without a browser: Streamlit stays out of it."""
-    done = subprocess.run([sys.executable, "-c", "import sys, training.run; print(sorted(m for m in sys.modules "
+    """It runs in plain threads and processes and is tested without a browser: Streamlit stays out of it, and out of
+    every module of the training service (the Notebook's runs included)."""
+    root = Path(__file__).resolve().parents[1]
+    modules = ", ".join(f"training.{p.stem}" for p in sorted((root / "training").glob("*.py")) if p.stem != "__init__")
+    assert "training.run" in modules and "training.replay" in modules
+    done = subprocess.run([sys.executable, "-c", f"import sys, {modules}; print(sorted(m for m in sys.modules "
                            "if m.split('.')[0] in ('streamlit', 'plotly')))"],
-                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=60)
+                          cwd=root, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 

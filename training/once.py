@@ -1,11 +1,11 @@
-"""Results a whole server computes once: the first session to ask makes one, the others asking at the same
-time wait for it instead of making it again (a class opening the same page at once does the work once)."""
+"""Results a whole server computes once: the first session to ask starts the work, the others asking at the same
+time follow that work instead of starting it again (a class opening the same page at once does the work once)."""
 from __future__ import annotations
 
 import hashlib
 import json
 import threading
-from typing import Callable, Generic, Hashable, TypeVar
+from typing import Any, Callable, Generic, Hashable, TypeVar
 
 import numpy as np
 
@@ -14,43 +14,59 @@ from mlp.model import Model
 T = TypeVar("T")
 
 
-class OncePerKey(Generic[T]):
-    """A bounded map from key to result, each made by one caller while the others wait on that key alone."""
+class SharedRuns(Generic[T]):
+    """Results made by runs of the training service, once per key for the whole server. The first session to ask
+    for a key starts its run; the others asking while it trains are handed the same run, to show it too. A
+    finished run's result is kept (at most `most`, the oldest going first); a run abandoned (no page showed it any
+    more) is forgotten, so the next to ask starts it again; one that failed stays, so that every page showing it
+    says why, until `forget` lets the next ask start it again. A run (training.replay.ReplayRun) has `done`,
+    `abandoned` and `result`, its T once it has finished."""
 
     def __init__(self, most: int):
         self.most = most
         self._results: dict[Hashable, T] = {}
-        self._making: dict[Hashable, threading.Lock] = {}
+        self._runs: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> T | None:
         with self._lock:
-            return self._results.get(key)
+            return self._collect(key)
 
-    def busy(self, key: Hashable) -> bool:
-        """Whether another caller is making this key's result now (this one would wait)."""
+    def get_or_start(self, key: Hashable, start: Callable[[], Any]) -> tuple[Any, bool]:
+        """The key's result if it is kept; else its run: the one under way (or failed), or one `start` makes and
+        starts now, then True beside it. A `start` that raises leaves nothing behind."""
         with self._lock:
-            making = self._making.get(key)
-        return making is not None and making.locked()
+            result = self._collect(key)
+            if result is not None:
+                return result, False
+            if key in self._runs:
+                return self._runs[key], False
+            run = self._runs[key] = start()
+            return run, True
 
-    def get_or_make(self, key: Hashable, make: Callable[[], T]) -> T:
-        """The key's result, made now by `make` unless it is kept or being made (then waited for). A `make`
-        that raises leaves nothing behind: the next caller tries again."""
+    def forget(self, key: Hashable) -> None:
+        """Drop the key's run if it has ended without a result: the next to ask starts it again."""
         with self._lock:
-            if key in self._results:
-                return self._results[key]
-            making = self._making.setdefault(key, threading.Lock())
-        with making:
-            kept = self.get(key)
-            if kept is not None:
-                return kept
-            result = make()
-            with self._lock:
-                if len(self._results) >= self.most:  # the oldest goes first
-                    self._results.pop(next(iter(self._results)))
-                self._results[key] = result
-                self._making.pop(key, None)
-            return result
+            run = self._runs.get(key)
+            if run is not None and run.done and run.result is None:
+                del self._runs[key]
+
+    def _collect(self, key: Hashable) -> T | None:
+        """Under the lock: the key's result, moving it from its finished run to the kept ones."""
+        if key in self._results:
+            return self._results[key]
+        run = self._runs.get(key)
+        if run is None or not run.done:
+            return None
+        if run.result is None:
+            if run.abandoned:
+                del self._runs[key]
+            return None
+        del self._runs[key]
+        if len(self._results) >= self.most:  # the oldest goes first
+            self._results.pop(next(iter(self._results)))
+        self._results[key] = run.result
+        return run.result
 
 
 def fingerprint(model: Model) -> str:

@@ -1,11 +1,13 @@
-"""One training run as the pages see it (its record, once it ends, is training.record.Run).
+"""One training run as the pages see it (its record, once it ends, is training.record.Run), and what every run of
+the service shares.
 
 Pure Python (no Streamlit): the page only calls `start`, `pause`, `resume`, `stop`, `beat` and reads
 `state`, `progress()`, `history()`, `model()`. The training itself runs in a worker process of the
 pool (training.workers); a thread per run waits in line for a worker, then reads its messages (curve points,
 the step, weights about once a second, the result) and keeps the copies readers see. The heartbeat
 stays here: when the page stops beating (a closed tab), the run's thread stops the run, also while it
-waits in line or is paused.
+waits in line or is paused. That part is `PoolRun`, which the Notebook's runs share (training.replay): one
+line, one pool and one set of limits for every run.
 """
 from __future__ import annotations
 
@@ -77,34 +79,17 @@ def evals_per_epoch(epochs: int) -> int:
 _run_numbers = itertools.count(1)
 
 
-class TrainingRun:
-    """One training, run by a worker process of the pool, and everything around it in the web process:
-    pause, resume and stop, the heartbeat, the rate, the copies of weights and curves that readers see,
-    the place in line. A thread of its own waits in line, then reads the worker's messages. Safe to
-    read and control from any thread."""
+class PoolRun:
+    """What every run of the service does in the web process, whatever it trains: a thread of its own waits in
+    line for a worker of the pool, hands it the run's job, then reads the worker's messages until the run ends;
+    between two, the heartbeat (a run no page beats for any more stops, also while it waits in line) and the
+    server's time limit. A kind of run says what its job is (`_job`) and what the worker's messages mean
+    (`_take`), and provides `progress()` and `estimate` for the wait in line. Safe to read and control from any
+    thread."""
 
-    def __init__(self, config: TrainConfig, data: SharedDataset, *, name: str = "",
-                 pool: WorkerPool | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
-                 connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic,
-                 max_seconds: float | None = None, extra: Extra | None = None, drawings_until: float | None = None):
-        """`data` is the shared dataset; the worker selects the digits and examples `config` asks for.
-        Raises ValueError (worded for users) when that selection is empty, or when the run would pass the
-        server's limits (training.limits), before anything starts; `max_seconds` (default: the server's limit)
-        is how long it may then hold a worker.
-        `connected` may report that the user's page is still open even when beats are late
-        (a browser slows timers in a background tab). `extra` (images, labels) joins the training rows: the class's
-        drawings, the newest labelled at `drawings_until`; the record remembers them (ui.shared.handwriting_score.scored_on)."""
-        self.drawings, self.drawings_until = added_rows(config, extra), drawings_until
-        self.estimate = estimate_run(config, data, self.drawings)  # refuses an empty selection
-        too_much = refusal(self.estimate)
-        if too_much:
-            log.warning("run refused: estimated %.0f MB and %.0f s, limits %.0f MB and %.0f s (%s)",
-                        self.estimate.cost.megabytes, self.estimate.seconds, LIMITS.run_megabytes,
-                        LIMITS.run_minutes * 60, config)
-            raise ValueError(too_much)
-        self.config, self.extra = config, extra
-        self.name = name or f"Run {next(_run_numbers)}"
-        self._data = data  # held, so its files stay while the run may need them
+    def __init__(self, name: str, pool: WorkerPool | None, heartbeat_seconds: float,
+                 connected: Callable[[], bool] | None, clock: Callable[[], float], max_seconds: float | None):
+        self.name = name
         self._pool = pool if pool is not None else POOL
         self._heartbeat = heartbeat_seconds
         self._connected = connected
@@ -115,17 +100,8 @@ class TrainingRun:
         self._stop_reason = ""
         self._thread: threading.Thread | None = None
         self._worker: Worker | None = None  # while it trains this run
-        self._held = False  # the worker said it waits between two steps
-        self._rate = RateMeter()
         self._max_seconds = LIMITS.run_minutes * 60 if max_seconds is None else max_seconds
-        self._step, self._total = 0, self.estimate.cost.steps  # known before a worker is free
-        self._per_epoch = self._total // config.epochs  # the worker's Trainer agrees
-        self._history = History()
-        self._model: Model | None = None
-        self._weights_at = -math.inf  # when the copy in _model arrived
-        self._weights_asked = False  # a newer copy is on its way
         self.worker_report: dict = {}  # the worker's pid and how it sees the data (tests, diagnostics)
-        self.record: Run | None = None
 
     # ----- control -----
     def start(self) -> None:
@@ -137,19 +113,6 @@ class TrainingRun:
             self._thread = threading.Thread(target=self._main, name=f"training {self.name}", daemon=True)
         self._thread.start()
 
-    def pause(self) -> None:
-        """Takes effect between two steps: the one under way completes."""
-        with self._cond:
-            if self._phase == "running":
-                self._phase, self._held = "paused", False  # held again once the worker says so
-                self._tell(("pause",))
-
-    def resume(self) -> None:
-        with self._cond:
-            if self._phase == "paused":
-                self._phase, self._held = "running", False
-                self._tell(("resume",))
-
     def stop(self, reason: str = "Stopped by the user.") -> None:
         with self._cond:
             if not self._stop_reason and self._phase in ("ready", *ACTIVE_STATES):
@@ -157,7 +120,7 @@ class TrainingRun:
                 self._tell(("stop", reason))
 
     def beat(self) -> None:
-        """Called by the page while it is open; without beats the run stops itself."""
+        """Called by a page while it shows the run; without beats the run stops itself."""
         with self._cond:
             self._last_beat = self._clock()
 
@@ -188,18 +151,6 @@ class TrainingRun:
         return self.state in ACTIVE_STATES
 
     @property
-    def stopping(self) -> bool:
-        """Stop was asked (or the page left) but the worker is still finishing its step and the test scores."""
-        with self._cond:
-            return bool(self._stop_reason) and self._phase in ("running", "paused")
-
-    @property
-    def held(self) -> bool:
-        """Paused, and the worker has confirmed it: no step will be taken until resume."""
-        with self._cond:
-            return self._held and self._phase == "paused"
-
-    @property
     def done(self) -> bool:
         return self.state in ("finished", "stopped", "failed")
 
@@ -213,6 +164,139 @@ class TrainingRun:
     def expected_wait(self) -> float:
         """Seconds until a worker is free for this run, from the estimates of the runs before it."""
         return self._pool.line.wait(self, _seconds_left) if self.state == "queued" else 0.0
+
+    # ----- the run's thread: in line, then reading the worker -----
+    def _main(self) -> None:
+        try:
+            worker = self._pool.acquire(self, give_up=self._give_up)
+            if worker is None:
+                self._end_unstarted()
+                return
+            ended = False
+            try:
+                ended = self._follow(worker)
+            finally:
+                with self._cond:
+                    self._worker = None  # no command for this run may reach the worker's next run
+                if not ended:
+                    worker.close()  # it may still be training this run: never hand it to another
+                self._pool.release(worker, self)
+        except Exception as error:  # anything at all: the student sees words, not a traceback
+            log.exception("run %r: unexpected error", self.name)
+            self._fail(f"Training stopped because of an unexpected error ({type(error).__name__}: {error}).")
+
+    def _follow(self, worker: Worker) -> bool:
+        """Hand the job to the worker, then read its messages until the run ends (True); between two, the heartbeat."""
+        with self._cond:
+            worker.send(self._job())
+            if self._stop_reason:  # stopped while the worker was starting
+                worker.send(("stop", self._stop_reason))
+            self._worker, self._phase = worker, "running" if self._phase == "queued" else self._phase
+        ended, since = False, self._clock()
+        while not ended:
+            message = worker.receive(POLL_SECONDS)
+            ended = message is not None and self._take(message)
+            if not ended and not self.keep_going():
+                self.stop(LEFT_REASON)
+            if not ended and self._clock() - since > self._max_seconds:
+                log.warning("run %r stopped at the time limit: %.0f s on a worker, limit %.0f s", self.name,
+                            self._clock() - since, self._max_seconds)
+                self.stop(time_limit_reason())
+        return True
+
+    def _tell(self, message: tuple) -> None:
+        """Under the lock: to the worker, if it is training this run."""
+        if self._worker is not None:
+            self._worker.send(message)
+
+    def _give_up(self) -> bool:
+        with self._cond:
+            stopped = bool(self._stop_reason)
+        return stopped or not self.keep_going()
+
+    # ----- what a kind of run says -----
+    def _job(self) -> tuple:
+        """The message that hands this run's job to a worker."""
+        raise NotImplementedError
+
+    def _take(self, message: tuple) -> bool:
+        """Apply one message from the worker; True once the run has ended."""
+        raise NotImplementedError
+
+    def _end_unstarted(self) -> None:
+        """It left the line before a worker was free: stopped, or its page was closed."""
+        raise NotImplementedError
+
+    def _fail(self, reason: str) -> None:
+        raise NotImplementedError
+
+    def progress(self) -> Progress:
+        raise NotImplementedError
+
+
+class TrainingRun(PoolRun):
+    """One training, run by a worker process of the pool, and everything around it in the web process:
+    pause, resume and stop, the heartbeat, the rate, the copies of weights and curves that readers see,
+    the place in line (PoolRun)."""
+
+    def __init__(self, config: TrainConfig, data: SharedDataset, *, name: str = "",
+                 pool: WorkerPool | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
+                 connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic,
+                 max_seconds: float | None = None, extra: Extra | None = None, drawings_until: float | None = None):
+        """`data` is the shared dataset; the worker selects the digits and examples `config` asks for.
+        Raises ValueError (worded for users) when that selection is empty, or when the run would pass the
+        server's limits (training.limits), before anything starts; `max_seconds` (default: the server's limit)
+        is how long it may then hold a worker.
+        `connected` may report that the user's page is still open even when beats are late
+        (a browser slows timers in a background tab). `extra` (images, labels) joins the training rows: the class's
+        drawings, the newest labelled at `drawings_until`; the record remembers them (ui.shared.handwriting_score.scored_on)."""
+        self.drawings, self.drawings_until = added_rows(config, extra), drawings_until
+        self.estimate = estimate_run(config, data, self.drawings)  # refuses an empty selection
+        too_much = refusal(self.estimate)
+        if too_much:
+            log.warning("run refused: estimated %.0f MB and %.0f s, limits %.0f MB and %.0f s (%s)",
+                        self.estimate.cost.megabytes, self.estimate.seconds, LIMITS.run_megabytes,
+                        LIMITS.run_minutes * 60, config)
+            raise ValueError(too_much)
+        super().__init__(name or f"Run {next(_run_numbers)}", pool, heartbeat_seconds, connected, clock, max_seconds)
+        self.config, self.extra = config, extra
+        self._data = data  # held, so its files stay while the run may need them
+        self._held = False  # the worker said it waits between two steps
+        self._rate = RateMeter()
+        self._step, self._total = 0, self.estimate.cost.steps  # known before a worker is free
+        self._per_epoch = self._total // config.epochs  # the worker's Trainer agrees
+        self._history = History()
+        self._model: Model | None = None
+        self._weights_at = -math.inf  # when the copy in _model arrived
+        self._weights_asked = False  # a newer copy is on its way
+        self.record: Run | None = None
+
+    # ----- control -----
+    def pause(self) -> None:
+        """Takes effect between two steps: the one under way completes."""
+        with self._cond:
+            if self._phase == "running":
+                self._phase, self._held = "paused", False  # held again once the worker says so
+                self._tell(("pause",))
+
+    def resume(self) -> None:
+        with self._cond:
+            if self._phase == "paused":
+                self._phase, self._held = "running", False
+                self._tell(("resume",))
+
+    # ----- reading -----
+    @property
+    def stopping(self) -> bool:
+        """Stop was asked (or the page left) but the worker is still finishing its step and the test scores."""
+        with self._cond:
+            return bool(self._stop_reason) and self._phase in ("running", "paused")
+
+    @property
+    def held(self) -> bool:
+        """Paused, and the worker has confirmed it: no step will be taken until resume."""
+        with self._cond:
+            return self._held and self._phase == "paused"
 
     def progress(self) -> Progress:
         with self._cond:
@@ -238,47 +322,11 @@ class TrainingRun:
                 self._tell(("weights",))
             return self._model
 
-    # ----- the run's thread: in line, then reading the worker -----
-    def _main(self) -> None:
-        try:
-            worker = self._pool.acquire(self, give_up=self._give_up)
-            if worker is None:
-                self._end_unstarted()
-                return
-            ended = False
-            try:
-                ended = self._follow(worker)
-            finally:
-                with self._cond:
-                    self._worker = None  # no command for this run may reach the worker's next run
-                if not ended:
-                    worker.close()  # it may still be training this run: never hand it to another
-                self._pool.release(worker, self)
-        except Exception as error:  # anything at all: the student sees words, not a traceback
-            log.exception("run %r: unexpected error", self.name)
-            self._fail(f"Training stopped because of an unexpected error ({type(error).__name__}: {error}).")
-
-    def _follow(self, worker: Worker) -> bool:
-        """Hand the job to the worker, then read its messages until the run ends (True); between two, the heartbeat."""
-        with self._cond:
-            worker.send(("train", Job(self.config, self._data.spec, evals_per_epoch(self.config.epochs), self.extra)))
-            if self._stop_reason:  # stopped while the worker was starting
-                worker.send(("stop", self._stop_reason))
-            self._worker, self._phase = worker, "running" if self._phase == "queued" else self._phase
-        ended, since = False, self._clock()
-        while not ended:
-            message = worker.receive(POLL_SECONDS)
-            ended = message is not None and self._take(message)
-            if not ended and not self.keep_going():
-                self.stop(LEFT_REASON)
-            if not ended and self._clock() - since > self._max_seconds:
-                log.warning("run %r stopped at the time limit: %.0f s on a worker, limit %.0f s", self.name,
-                            self._clock() - since, self._max_seconds)
-                self.stop(time_limit_reason())
-        return True
+    # ----- the worker's messages -----
+    def _job(self) -> tuple:
+        return ("train", Job(self.config, self._data.spec, evals_per_epoch(self.config.epochs), self.extra))
 
     def _take(self, message: tuple) -> bool:
-        """Apply one message from the worker; True once the run has ended."""
         kind, *args = message
         if kind == "progress":
             self._note(*args)
@@ -305,16 +353,6 @@ class TrainingRun:
                                         old.heldout_name)
             if model is not None:
                 self._model, self._weights_at, self._weights_asked = model, self._clock(), False
-
-    def _tell(self, message: tuple) -> None:
-        """Under the lock: to the worker, if it is training this run."""
-        if self._worker is not None:
-            self._worker.send(message)
-
-    def _give_up(self) -> bool:
-        with self._cond:
-            stopped = bool(self._stop_reason)
-        return stopped or not self.keep_going()
 
     def _end_unstarted(self) -> None:
         with self._cond:
@@ -355,12 +393,20 @@ def estimate_run(config: TrainConfig, data: SharedDataset, extra_rows: int = 0) 
     return estimate(config, len(chosen.y_train) + extra_rows, len(chosen.y_val) or len(chosen.y_test))
 
 
-def _seconds_left(run: TrainingRun) -> float:
-    """The rest of a run's time: from its measured rate while it runs, else from its estimate."""
+def _seconds_left(run: PoolRun) -> float:
+    """The rest of a run's time (of any kind): from its measured rate while it runs, else from its estimate."""
     p = run.progress()
     if math.isfinite(p.seconds_left):
         return p.seconds_left
     return run.estimate.seconds * (1 - p.fraction)
+
+
+def waiting_words(run: PoolRun) -> str:
+    """Where a queued run of any kind stands in line, and about how long it will wait."""
+    place = run.place_in_line()
+    wait = format_seconds(run.expected_wait())
+    where = f"{ordinal(place)} in line" + (f", {wait} to wait" if wait else "") if place else "starting"
+    return f"Waiting for a free slot: {where} (the server trains {run.slot_limit} at a time)."
 
 
 def status_text(run: TrainingRun) -> str:
@@ -369,10 +415,7 @@ def status_text(run: TrainingRun) -> str:
     if state == "ready":
         return "Ready to start."
     if state == "queued":
-        place = run.place_in_line()
-        wait = format_seconds(run.expected_wait())
-        where = f"{ordinal(place)} in line" + (f", {wait} to wait" if wait else "") if place else "starting"
-        return f"Waiting for a free slot: {where} (the server trains {run.slot_limit} at a time)."
+        return waiting_words(run)
     p = run.progress()
     of = f"epoch {p.epoch:.1f} of {run.config.epochs}"
     if run.stopping:

@@ -6,8 +6,10 @@ server has threads, never fork it), started on first use, reused, replaced when 
 uses one BLAS thread. MNIST is written once to memory-mapped files (in /dev/shm when it exists) that
 every worker maps read-only: no copy of the 188 MB training array per worker.
 
-The worker only iterates `Trainer.steps()`, publishes what readers need and obeys pause, resume and
-stop between two steps; the heartbeat and every decision stay in the web process (training.run).
+A worker takes two kinds of job: a training (`Job`: it iterates `Trainer.steps()`, publishes what readers need
+and obeys pause, resume and stop between two steps) and one of the Notebook page's runs (`ReplayJob`: it sends
+each epoch's point, then the result, and obeys stop between two epochs). The heartbeat and every decision stay
+in the web process (training.run, training.replay).
 """
 from __future__ import annotations
 
@@ -26,13 +28,14 @@ import weakref
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from mlp.config import TrainConfig
 from mlp.data.mnist import Dataset, Split, make_split
+from mlp.teaching import notebook as nb
 from mlp.trainer import Trainer
 from training.limits import number_from_env
 from training.logs import configure as configure_logs
@@ -166,16 +169,50 @@ class Job:
     extra: Extra | None = None  # the class's drawings to append to the training rows (small: sent whole)
 
 
+@dataclass(frozen=True)
+class ReplayJob:
+    """One of the Notebook page's runs, as sent to a worker (the shared data's spec travels beside it): the
+    student's code replayed (its `attempt`, with `fixes` made and the `add` mistakes added) or, given `engine`
+    settings, the main engine; `epochs` of the first `examples` training and `test_examples` test images, in
+    float64 as the notebook held them (mlp.teaching.notebook.NotebookData)."""
+    attempt: int
+    epochs: int
+    examples: int
+    test_examples: int
+    fixes: tuple[str, ...] = ()
+    add: tuple[str, ...] = ()
+    engine: TrainConfig | None = None  # the main engine's settings (their epochs: `epochs`), for its run beside them
+    label: str = ""  # the engine run's name (a replay names itself after its attempt and fixes)
+    seed: int = 0
+
+    def run(self, data: nb.NotebookData) -> Iterator[nb.EpochPoint | nb.ReplayResult]:
+        """Each epoch's point as it is trained, then the result: mlp.teaching.notebook's own generators, so a
+        worker computes exactly what any process would."""
+        if self.engine is not None:
+            return nb.engine_replay(self.engine, data, self.label)
+        return nb.replay(self.attempt, data, self.fixes, add=self.add, epochs=self.epochs, seed=self.seed)
+
+
 class _Mapped:
-    """The worker's mapped datasets, by folder; the last one only, since a server has one data folder."""
+    """The worker's mapped datasets, by folder; the last one only, since a server has one data folder. Beside
+    it, the float64 images the Notebook's runs read, for the last run size asked (a class walks one size)."""
 
     def __init__(self):
         self.folder, self.dataset = "", None
+        self.size, self.notebook_data = None, None
 
     def get(self, spec: DataSpec) -> Dataset:
         if spec.folder != self.folder:
             self.folder, self.dataset = spec.folder, _map(spec.folder, spec.source, spec.location)
         return self.dataset
+
+    def notebook(self, spec: DataSpec, examples: int, test_examples: int) -> nb.NotebookData:
+        size = (spec.folder, examples, test_examples)
+        if size != self.size:
+            self.size, self.notebook_data = None, None  # the old copy goes before the new one is made
+            self.notebook_data = nb.NotebookData.take(self.get(spec), examples, test_examples)
+            self.size = size
+        return self.notebook_data
 
 
 def worker_main(conn: Connection) -> None:
@@ -190,8 +227,11 @@ def worker_main(conn: Connection) -> None:
             kind, *args = conn.recv()
         except (EOFError, OSError):
             return
-        if kind == "train":  # anything else is a late command for a run that has ended
+        if kind == "train":
             _serve(conn, args[0], mapped)
+        elif kind == "replay":
+            _serve_replay(conn, *args, mapped)
+        # anything else is a late command for a run that has ended
 
 
 def _serve(conn: Connection, job: Job, mapped: _Mapped) -> None:
@@ -219,15 +259,51 @@ def _serve(conn: Connection, job: Job, mapped: _Mapped) -> None:
         conn.send(("error", f"Training stopped because of an unexpected error ({type(error).__name__}: {error})."))
 
 
-def _report(spec: DataSpec, data: Dataset, split: Split) -> dict:
-    """How this worker runs: its pid, its BLAS threads, and whether it reads the images from the shared file."""
-    images = (split.x_train, split.x_val, split.x_test)
-    return {"pid": os.getpid(), "data_file": str(Path(spec.folder) / "x_train.npy"),
-            "blas_threads": [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"],
-            "niceness": os.nice(0),
-            "data_is_mapped": isinstance(data.x_train.base, np.memmap) and not data.x_train.flags.writeable,
-            "images_are_shared": all(isinstance(x, Rows) and any(x.base is d for d in (data.x_train, data.x_test))
-                                     for x in images)}
+def _report(spec: DataSpec, data: Dataset, split: Split | None = None) -> dict:
+    """How this worker runs: its pid, its BLAS threads, and whether it reads the images from the shared file
+    (and, for a training's `split`, whether its images are rows of that file rather than copies)."""
+    report = {"pid": os.getpid(), "data_file": str(Path(spec.folder) / "x_train.npy"),
+              "blas_threads": [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"],
+              "niceness": os.nice(0),
+              "data_is_mapped": isinstance(data.x_train.base, np.memmap) and not data.x_train.flags.writeable}
+    if split is not None:
+        images = (split.x_train, split.x_val, split.x_test)
+        report["images_are_shared"] = all(isinstance(x, Rows) and any(x.base is d for d in (data.x_train, data.x_test))
+                                          for x in images)
+    return report
+
+
+def _serve_replay(conn: Connection, job: ReplayJob, spec: DataSpec, mapped: _Mapped) -> None:
+    """One of the Notebook's runs: "started", each epoch's "point" as it is trained, then the "result"; a stop
+    sent meanwhile is obeyed between two epochs ("stopped", with its reason)."""
+    try:
+        data = mapped.notebook(spec, job.examples, job.test_examples)
+        conn.send(("started", _report(spec, mapped.get(spec))))
+        for item in job.run(data):
+            if isinstance(item, nb.ReplayResult):
+                conn.send(("result", item))
+                return
+            conn.send(("point", item))
+            reason = _stop_asked(conn)
+            if reason is not None:
+                conn.send(("stopped", reason))
+                return
+    except MemoryError:
+        log.error("worker: out of memory replaying %s", job)
+        conn.send(("error", MEMORY_WORDS))
+    except Exception as error:  # the student sees words, never a traceback
+        log.exception("worker: unexpected error replaying %s", job)
+        conn.send(("error", f"The run stopped because of an unexpected error ({type(error).__name__}: {error})."))
+
+
+def _stop_asked(conn: Connection) -> str | None:
+    """The reason of a stop among the commands sent since the last look, or None (a replay has no other command)."""
+    reason = None
+    while conn.poll():
+        kind, *args = conn.recv()
+        if kind == "stop" and reason is None:
+            reason = args[0]
+    return reason
 
 
 class _Loop:

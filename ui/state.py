@@ -7,7 +7,7 @@ run is which row, is kept here too, in `SavingBooks`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Literal
 
 import numpy as np
 import streamlit as st
@@ -17,6 +17,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from mlp.model import Model
 from training.memory import KEPT
 from training.record import Run, last_run_number, run_name
+from training.replay import ReplayRun
 from training.run import TrainingRun
 from ui.shared.settings import Settings, default_settings
 
@@ -49,6 +50,7 @@ _POSTING = "class_posting"
 _LABELLED = "drawing_labelled"
 _WITH_DRAWINGS = "train_with_class_drawings"
 _NOTEBOOK = "notebook_choices"
+NOTEBOOK_RUNS_KEY = "notebook_runs"  # public: tests wait on the Notebook's runs the page shows
 _BOOKS = "saving_books"
 
 NoticeKind = Literal["info", "warning", "success", "error"]
@@ -270,6 +272,16 @@ def notebook_choice(name: str, default: Any) -> Any:
 
 def set_notebook_choice(name: str, value: Any) -> None:
     st.session_state.setdefault(_NOTEBOOK, {})[name] = value
+
+
+def notebook_runs() -> dict[Hashable, tuple[ReplayRun, bool]]:
+    """The Notebook's runs under way when the page was last drawn, by key, each with whether this session started
+    it (True) or found it started by another page (the server trains each once)."""
+    return st.session_state.get(NOTEBOOK_RUNS_KEY, {})
+
+
+def set_notebook_runs(runs: dict[Hashable, tuple[ReplayRun, bool]]) -> None:
+    st.session_state[NOTEBOOK_RUNS_KEY] = runs
 
 
 # ----- saved work: the session's workspace in the store -----

@@ -5,7 +5,8 @@ accuracy on MNIST, attempt 2 (with momentum) at 90.34%. This module does what ea
 written anew, with every mistake found in it behind a switch that is on by default: `run(1, data)` is
 attempt 1 as written, `run(1, data, fixes=("label-typo",))` the same with that one line corrected, and
 with every switch off each attempt is a correct network (it agrees with `mlp.train`, see the tests).
-`replay` yields each epoch as it is trained, for a page to draw growing curves.
+`replay` (and `engine_replay`, the main engine on the same images) yields each epoch as it is trained, for a
+page to draw growing curves.
 
 Runs are small by default so that a page can show them live: the first EXAMPLES training images and the
 first TEST_EXAMPLES test images of MNIST, in the files' order (the notebook's order), for the notebook's
@@ -471,8 +472,9 @@ def engine_config(attempt: int, epochs: int | None = None, seed: int = 0) -> Tra
                        lr=FIXED_LR[attempt], validation_share=0.0, **optimiser)
 
 
-def engine_run(config: TrainConfig, data: NotebookData, label: str) -> ReplayResult:
-    """Train the main engine (float32) on the same images; its points are per epoch, as a replay's."""
+def engine_replay(config: TrainConfig, data: NotebookData, label: str) -> Iterator[EpochPoint | ReplayResult]:
+    """Train the main engine (float32) on the same images: each epoch's point as it is trained, as `replay` yields
+    a replay's, then the ReplayResult."""
     x_train, x_test = data.x_train.astype(np.float32), data.x_test.astype(np.float32)
     split = Split(x_train, data.y_train, x_train[:0], data.y_train[:0], x_test, data.y_test)
     trainer, points, seen = Trainer(config, split), [], []
@@ -483,7 +485,14 @@ def engine_run(config: TrainConfig, data: NotebookData, label: str) -> ReplayRes
             points.append(EpochPoint(len(points) + 1, float(loss), float(accuracy), float(loss), step.heldout.loss,
                                      step.heldout.accuracy))
             seen = []
+            yield points[-1]
     done = trainer.result()
-    return ReplayResult(label, 0, (), (), tuple(points), done.test_accuracy, done.test_accuracy,
-                        tuple(p.reported_loss for p in points), tuple(p.reported_accuracy for p in points),
-                        len(x_train), len(x_test), config.seed, done.seconds, done.status == "failed", done.reason)
+    yield ReplayResult(label, 0, (), (), tuple(points), done.test_accuracy, done.test_accuracy,
+                       tuple(p.reported_loss for p in points), tuple(p.reported_accuracy for p in points),
+                       len(x_train), len(x_test), config.seed, done.seconds, done.status == "failed", done.reason)
+
+
+def engine_run(config: TrainConfig, data: NotebookData, label: str) -> ReplayResult:
+    """The main engine's whole run at once: engine_replay's last item."""
+    *_, result = engine_replay(config, data, label)
+    return result

@@ -76,4 +76,9 @@ def dataset(*, report: bool = True) -> Dataset | None:
 def split_for(config: TrainConfig) -> SharedDataset:
     """What a run of `config` trains on: the shared dataset, from which its worker selects the digits,
     examples and validation share that `config` asks for (so the web process holds no copy per run)."""
+    return shared()
+
+
+def shared() -> SharedDataset:
+    """The shared dataset itself (its files, which the training workers map): what every run of the service reads."""
     return _load(folder_in_use())

@@ -1,11 +1,12 @@
 """What every page shares: the set-up app.py runs before each page, the notice, and the polling fragment."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
+from training.run import PoolRun
 from training.workers import POOL
 from ui import state
 from ui.frame import data
@@ -99,21 +100,23 @@ def poll_seconds(base: float, active: int | None = None) -> float:
     return min(round(seconds * 2) / 2, max(base, SLOWEST_POLL))
 
 
-def poll_while_active(base: float, body: Callable[[], None]) -> None:
-    """Draw `body` in a fragment that redraws itself while the session's run is active: every `base`
-    seconds, slower on a server busy when the page was drawn (`poll_seconds`). Each redraw is the
-    heartbeat that keeps the run alive (a closed tab stops beating); when the run ends, the whole page
-    redraws once, so every part of it shows the result, and the polling stops."""
-    run = state.active_run()
+def poll_while_active(base: float, body: Callable[[], None], runs: Sequence[PoolRun] | None = None) -> None:
+    """Draw `body` in a fragment that redraws itself while `runs` are active (default: the session's run), every
+    `base` seconds, slower on a server busy when the page was drawn (`poll_seconds`). Each redraw is the
+    heartbeat that keeps them alive (a closed tab stops beating); when the last one ends, the whole page redraws
+    once, so every part of it shows the results, and the polling stops."""
+    if runs is None:
+        run = state.active_run()
+        runs = [run] if run is not None else []
 
     def live() -> None:
-        if run is not None:
+        for run in runs:
             run.beat()
         body()
-        if run is not None and not run.active:
+        if runs and not any(run.active for run in runs):
             st.rerun(scope="app")
 
-    st.fragment(live, run_every=poll_seconds(base) if run is not None else None)()
+    st.fragment(live, run_every=poll_seconds(base) if runs else None)()
 
 
 def _training_status(poll: bool) -> None:

@@ -15,7 +15,11 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from mlp.gradcheck import TOLERANCE
+from mlp.presets import get_preset
 from mlp.teaching import notebook as nb
+from training.replay import ReplayRun
+from training.run import waiting_words
+from training.workers import ReplayJob
 from ui.shared.curves import run_style
 from ui.shared.figures import FONT_SIZE, finite_values, legend_above, loss_axis, needs_log_scale, readable_axes
 from ui.shared.text import escape_html
@@ -70,6 +74,12 @@ class RunSpec:
     def key(self, epochs: int, examples: int, location: str) -> tuple:
         return (self.attempt, tuple(sorted(self.fixes)), self.add, self.engine, epochs, examples, location)
 
+    def job(self, epochs: int, examples: int, test_examples: int) -> ReplayJob:
+        """This run, for a worker of the training service: `epochs` on the first `examples` training and
+        `test_examples` test images; the main engine with its modern preset's settings."""
+        engine = get_preset("modern").config(epochs=epochs, validation_share=0.0) if self.engine else None
+        return ReplayJob(self.attempt, epochs, examples, test_examples, self.fixes, self.add, engine, self.label)
+
 
 @dataclass(frozen=True)
 class Rung:
@@ -109,6 +119,20 @@ def ladder(attempt: int) -> list[Rung]:
 
 def rung_label(rung: Rung) -> str:
     return f"{rung.index}. {rung.title}"
+
+
+def run_words(label: str, run: ReplayRun, started_here: bool) -> str:
+    """Where one of a step's runs stands, in one line: in line (its place and wait), or its epochs so far, and
+    who asked for it first (the server trains each run once, for every page that asks)."""
+    if run.state == "queued":
+        who = f"**{label}**" if started_here else f"**{label}** (another student's page asked for it first)"
+        return f"{who}: {waiting_words(run)}"
+    if not run.active:
+        return f"**{label}**: trained." if run.result is not None else f"**{label}**: ended without a result."
+    so_far = f"{len(run.points())} of {run.job.epochs} epochs trained on {run.job.examples:,} images"
+    if started_here:
+        return f"Training **{label}**: {so_far}…"
+    return f"Another student's page is training **{label}**, and this page shows it as it grows: {so_far}…"
 
 
 # ----- figures -----

@@ -1,20 +1,25 @@
 """The Notebook page's parts: pick an attempt, walk its ladder of mistakes, see each fix's runs and the gradient check.
 
-Every run is computed once per server for its (attempt, fixes, run size) and kept (`_replays`), so a class
-opening the same step does not train it again: a run not yet kept trains in the first script run that asks
-for it, its curves drawn epoch by epoch, while the others asking at the same time wait for that one.
+Every run is trained by the training service, in a worker process of its pool, in line with every other run
+(training.replay), and once per server for its (attempt, fixes, run size): the first page to ask starts it, the
+others asking meanwhile show that same run (told so), and its result is kept for the whole server (`_replays`).
+While a step's runs train, the page polls them as the Train page polls its run: their curves grow epoch by epoch.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Hashable, Sequence
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from mlp.data.mnist import Dataset
 from mlp.presets import get_preset
 from mlp.teaching import notebook as nb
-from training.once import OncePerKey
+from training.once import SharedRuns
+from training.replay import ReplayRun
 from ui import state
+from ui.frame import data as served
+from ui.frame.layout import poll_while_active
 from ui.notebook.data import (
     EPOCH_CHOICES,
     EXAMPLE_CHOICES,
@@ -29,14 +34,17 @@ from ui.notebook.data import (
     ladder,
     read_notebook,
     reported_figure,
+    run_words,
     rung_label,
 )
+from ui.shared.text import escape_markdown
 
 ATTEMPT_LABELS = {1: "Attempt 1: 9.12%", 2: "Attempt 2: 90.34% (momentum)"}
 NOTEBOOK_SAID = {1: "After 30 epochs on all 60,000 images the notebook printed **Accuracy: 9.12%**: chance level.",
                  2: "After 10 epochs with momentum 0.7 the notebook printed **Accuracy: 90.34%**."}
 STILL = 0.03  # a change of test accuracy smaller than this is "not much"
 KEPT_RUNS = 300  # replays kept for the whole server (each a few kilobytes)
+POLL_SECONDS = 1.0  # an epoch of the page's run sizes takes about a second or more: the curves grow at that pace
 HOW_TO_USE_IT = (
     "**How the student could have used it.** Before training anything, take one batch, nudge a handful of weights "
     "in each array up and down by 0.000001 and compare (loss up − loss down) / 0.000002 with what `backprop` "
@@ -47,20 +55,28 @@ HOW_TO_USE_IT = (
 
 
 @st.cache_resource(show_spinner=False)
-def _replays() -> OncePerKey[nb.ReplayResult]:
-    """The server's finished runs, by RunSpec.key: shared by every session, so a class trains each once."""
-    return OncePerKey(KEPT_RUNS)
+def _replays() -> SharedRuns[nb.ReplayResult]:
+    """The server's runs by RunSpec.key, under way or finished: shared by every session, so a class trains each once."""
+    return SharedRuns(KEPT_RUNS)
 
 
-@st.cache_resource(show_spinner="Preparing the notebook's images (float64, once for the server)…", max_entries=4)
-def _data(location: str, examples: int, _dataset: Dataset) -> nb.NotebookData:
-    """The float64 copy the replays read, made once per run size (6,000 images: 38 MB)."""
-    return nb.NotebookData.take(_dataset, examples, min(nb.TEST_EXAMPLES, len(_dataset.x_test)))
+@st.cache_resource(show_spinner=False)
+def _check_data(location: str, _dataset: Dataset) -> nb.NotebookData:
+    """The images the gradient check reads (its one batch: the first 64), in float64; the runs' images are the
+    training workers' (training.workers.ReplayJob), not the web process's."""
+    return nb.NotebookData.take(_dataset, 2 * nb.BATCH, 1)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _check(attempt: int, fixes: tuple[str, ...], location: str, _data: nb.NotebookData) -> nb.GradientCheck:
     return nb.gradient_check(attempt, _data, fixes)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _curves_figure(drawn: tuple, epochs: int, _curves: list) -> go.Figure:
+    """The curves as `drawn` says they stand ((label, key, epochs trained) per run), built once for the server: a
+    class watching the same step polls it every second, and building it takes about 50 ms (sending it, 1-2 ms)."""
+    return curves_figure(_curves, epochs)
 
 
 def choose_attempt() -> int:
@@ -133,41 +149,64 @@ def show_start(attempt: int, rung: Rung, lines: list[str] | None) -> None:
         st.markdown(f"#### {preset.title}\n\n{preset.story} Same images, same epochs, float32.")
 
 
-def _train(spec: RunSpec, data: nb.NotebookData, epochs: int, show: Callable[[list], None]) -> nb.ReplayResult:
-    if spec.engine:
-        return nb.engine_run(get_preset("modern").config(epochs=epochs, validation_share=0.0), data, spec.label)
-    points: list[nb.EpochPoint] = []
-    result = None
-    for item in nb.replay(spec.attempt, data, spec.fixes, add=spec.add, epochs=epochs):
-        if isinstance(item, nb.EpochPoint):
-            points.append(item)
-            show(points)  # the curve grows epoch by epoch
-        else:
-            result = item
-    return result
+def _start(spec: RunSpec, epochs: int, examples: int, test_examples: int) -> ReplayRun:
+    run = ReplayRun(spec.job(epochs, examples, test_examples), served.shared())
+    run.start()
+    return run
 
 
-def run_all(rung: Rung, data: nb.NotebookData, epochs: int, examples: int, location: str) -> list[nb.ReplayResult]:
-    """The rung's runs, from the server's store or trained now with their curves growing in the chart."""
-    store, slot, drawn = _replays(), st.empty(), [0]
-
-    def draw(curves: list) -> None:
-        drawn[0] += 1
-        slot.plotly_chart(curves_figure(curves, epochs), key=f"notebook_chart_{drawn[0]}",
-                          config={"displaylogo": False})
-
-    results: list[nb.ReplayResult] = []
+def run_all(rung: Rung, epochs: int, examples: int, dataset: Dataset) -> list[nb.ReplayResult] | None:
+    """The rung's runs: kept by the server, or trained now by the training service with their curves growing in
+    the chart. Their results once every run has one; None while some are training, or when one could not."""
+    store, before = _replays(), state.notebook_runs()
+    test_examples = min(nb.TEST_EXAMPLES, len(dataset.x_test))
+    shown = []  # per run: its spec, its key, its result, run or refusal, and whether this session started it
     for spec in rung.runs:
-        key, before = spec.key(epochs, examples, location), [(s.label, r.points) for s, r in zip(rung.runs, results)]
-        result = store.get(key)
-        if result is None:
-            who = "Another student's page is training" if store.busy(key) else "Training"
-            with st.spinner(f"{who} {spec.label}: {epochs} epochs on {examples:,} images…"):
-                result = store.get_or_make(key, lambda: _train(
-                    spec, data, epochs, lambda points: draw([*before, (spec.label, points)])))
-        results.append(result)
-    draw([(s.label, r.points) for s, r in zip(rung.runs, results)])
-    return results
+        key = spec.key(epochs, examples, dataset.location)
+        try:
+            item, new = store.get_or_start(key, lambda spec=spec: _start(spec, epochs, examples, test_examples))
+        except ValueError as error:  # past the server's limits, in words
+            item, new = str(error), False
+        if isinstance(item, ReplayRun) and item.result is not None:
+            item = item.result  # it finished since the store looked
+        shown.append((spec, key, item, new or before.get(key) == (item, True)))
+    under_way = {key: (item, mine) for _, key, item, mine in shown if isinstance(item, ReplayRun) and not _failed(item)}
+    state.set_notebook_runs(under_way)
+
+    def body() -> None:
+        for spec, key, item, mine in shown:
+            if key in under_way:
+                st.caption(run_words(spec.label, item, mine))
+        curves = [(spec.label, _points(item)) for spec, _, item, _ in shown]
+        drawn = tuple((label, key, len(points)) for (_, key, _, _), (label, points) in zip(shown, curves))
+        st.plotly_chart(_curves_figure(drawn, epochs, curves), key="notebook_chart", config={"displaylogo": False})
+
+    poll_while_active(POLL_SECONDS, body, runs=[run for run, _ in under_way.values()])
+    for k, (spec, key, item, _) in enumerate(shown):
+        if isinstance(item, str) or (isinstance(item, ReplayRun) and _failed(item)):
+            _show_failure(k, spec, key, item)
+    results = [item for _, _, item, _ in shown if isinstance(item, nb.ReplayResult)]
+    return results if len(results) == len(shown) else None
+
+
+def _failed(run: ReplayRun) -> bool:
+    """Ended without a result (it failed, or passed the server's time limit): the page says why, and polls no more."""
+    return run.done and run.result is None
+
+
+def _points(item: nb.ReplayResult | ReplayRun | str) -> Sequence[nb.EpochPoint]:
+    if isinstance(item, nb.ReplayResult):
+        return item.points
+    return item.points() if isinstance(item, ReplayRun) else ()
+
+
+def _show_failure(k: int, spec: RunSpec, key: Hashable, item: ReplayRun | str) -> None:
+    """Why a run has no result (past the server's limits, or it failed), and for a run that failed, a new try."""
+    words = f"**{spec.label}** could not be trained: {escape_markdown(item if isinstance(item, str) else item.reason)}"
+    st.warning(words)
+    if isinstance(item, ReplayRun):
+        st.button("Train it again", key=f"notebook_again_{k}", icon=":material/refresh:", on_click=_replays().forget,
+                  args=(key,))
 
 
 def show_results(rung: Rung, results: list[nb.ReplayResult]) -> None:
@@ -211,8 +250,8 @@ def notebook_view(dataset: Dataset) -> None:
     rung = choose_rung(attempt, rungs)
     epochs, examples = choose_size()
     examples = min(examples, len(dataset.x_train))  # the offline sample has 4,000
-    data = _data(dataset.location, examples, dataset)
     show_start(attempt, rung, read_notebook())
-    results = run_all(rung, data, epochs, examples, dataset.location)
-    show_results(rung, results)
-    show_gradient_check(attempt, rung, data, dataset.location)
+    results = run_all(rung, epochs, examples, dataset)
+    if results is not None:
+        show_results(rung, results)
+    show_gradient_check(attempt, rung, _check_data(dataset.location, dataset), dataset.location)
