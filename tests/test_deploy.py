@@ -60,8 +60,12 @@ def log_entries(deployment) -> list[dict[str, str]]:
 
 
 def processes_of(deployment, key: str) -> Counter:
-    """How many requests each app process (upstream address) served for one affinity key."""
-    return Counter(entry["upstream"] for entry in log_entries(deployment) if entry["key"] == key)
+    """How many requests each app process (upstream address) served for one affinity key, once nginx has logged
+    one: it writes a request's line after sending the answer, so a test reading the log at once could find none
+    (seen beside a CPU hog)."""
+    def served() -> Counter:
+        return Counter(entry["upstream"] for entry in log_entries(deployment) if entry["key"] == key)
+    return wait_until(served, 10, f"nginx logging a request of the visitor {key}")
 
 
 def get(url: str, cookie: str | None = None) -> tuple[str, str | None]:
