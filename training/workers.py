@@ -25,6 +25,7 @@ import threading
 import time
 import types
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -249,14 +250,21 @@ def _serve(conn: Connection, job: Job, mapped: _Mapped) -> None:
         return
     conn.send(("started", trainer.total_steps, trainer.steps_per_epoch, trainer.history.heldout_name,
                _report(job.data, data, trainer.split)))
-    try:
+    with _failures_in_words(conn, "training", cfg, "Training stopped"):
         _Loop(conn, trainer).run()
+
+
+@contextmanager
+def _failures_in_words(conn: Connection, doing: str, what: object, stopped: str) -> Iterator[None]:
+    """A run's failure, said to its page in words (never a traceback) and to the server's log in full."""
+    try:
+        yield
     except MemoryError:
-        log.error("worker: out of memory training %s", cfg)
+        log.error("worker: out of memory %s %s", doing, what)
         conn.send(("error", MEMORY_WORDS))
-    except Exception as error:  # the student sees words, never a traceback
-        log.exception("worker: unexpected error training %s", cfg)
-        conn.send(("error", f"Training stopped because of an unexpected error ({type(error).__name__}: {error})."))
+    except Exception as error:
+        log.exception("worker: unexpected error %s %s", doing, what)
+        conn.send(("error", f"{stopped} because of an unexpected error ({type(error).__name__}: {error})."))
 
 
 def _report(spec: DataSpec, data: Dataset, split: Split | None = None) -> dict:
@@ -276,7 +284,7 @@ def _report(spec: DataSpec, data: Dataset, split: Split | None = None) -> dict:
 def _serve_replay(conn: Connection, job: ReplayJob, spec: DataSpec, mapped: _Mapped) -> None:
     """One of the Notebook's runs: "started", each epoch's "point" as it is trained, then the "result"; a stop
     sent meanwhile is obeyed between two epochs ("stopped", with its reason)."""
-    try:
+    with _failures_in_words(conn, "replaying", job, "The run stopped"):
         data = mapped.notebook(spec, job.examples, job.test_examples)
         conn.send(("started", _report(spec, mapped.get(spec))))
         for item in job.run(data):
@@ -288,12 +296,6 @@ def _serve_replay(conn: Connection, job: ReplayJob, spec: DataSpec, mapped: _Map
             if reason is not None:
                 conn.send(("stopped", reason))
                 return
-    except MemoryError:
-        log.error("worker: out of memory replaying %s", job)
-        conn.send(("error", MEMORY_WORDS))
-    except Exception as error:  # the student sees words, never a traceback
-        log.exception("worker: unexpected error replaying %s", job)
-        conn.send(("error", f"The run stopped because of an unexpected error ({type(error).__name__}: {error})."))
 
 
 def _stop_asked(conn: Connection) -> str | None:
