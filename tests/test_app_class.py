@@ -154,6 +154,39 @@ def test_the_teacher_fixes_the_learning_rate_only_and_a_student_changes_nothing_
     assert not open_page(ana, TRAIN).text_input(key="setting_hidden").disabled
 
 
+def test_one_rule_locks_presets_fixes_links_and_the_drawings_switch_and_says_why(database):
+    """Under "students change the learning rate (and the data, to train quickly)", nothing claims a change the rule
+    forbids: presets and fixes that need a fixed setting are locked with why, a link's fixed values are not used."""
+    teach, code, _ = teacher()
+    ana = student(code, "Ana")
+    teach.multiselect(key="class_allowed").set_value(["lr", "classes", "per_class", "epochs"]).run()
+    open_page(ana, TRAIN)
+    best = ana.button(key="preset_best")
+    assert best.disabled and "fixed by your teacher" in best.help
+    assert "presets change a setting your teacher fixed" in shown(ana)
+    assert ana.toggle(key="with_drawings").disabled and "Add the class's drawings is fixed by your teacher" in shown(ana)
+
+    linked = AppTest.from_file(ana._script_path, default_timeout=60)  # Ana opens a friend's share link
+    linked.query_params.update({"w": ana.query_params["w"], "hidden": "32", "lr": "0.5"})
+    linked.run()
+    assert "Hidden layers (units per layer) is fixed by your teacher" in shown(linked)
+    open_page(linked, TRAIN)
+    assert linked.number_input(key="setting_lr").value == 0.5
+    assert linked.text_input(key="setting_hidden").value == ana.text_input(key="setting_hidden").value != "32"
+
+    train_one(ana)  # the learning rate at 1 on top of it: far too large, and the diagnosis's fixes follow the rule
+    ana.number_input(key="setting_lr").set_value(1.0).run()
+    ana.button(key="start").click().run()
+    assert ana.session_state[RUN_KEY].wait(120), "training did not end in time"
+    ana.run()
+    fixes = [b for b in ana.button if b.key and b.key.startswith("fix_")]
+    locked = [b for b in fixes if b.disabled]
+    assert locked and all(b.label.startswith("Fix and train again") for b in locked), [b.label for b in fixes]
+    assert "Ask your teacher, or try a change you may make." in shown(ana)
+    [free] = [b for b in fixes if not b.disabled]  # lowering the learning rate is the student's to do
+    assert "learning rate" in free.label
+
+
 @contextmanager
 def store_locked(path):
     """Another program's write transaction on the SQLite file: readers go on, writers wait, then give up."""

@@ -22,7 +22,7 @@ from ui.saving.classes import (
 )
 from ui.shared.links import CLASS_PARAM, TEACHER_PARAM
 from ui.shared.posts import post_label
-from ui.shared.settings import fields
+from ui.shared.rule import choices
 from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
 
@@ -126,7 +126,7 @@ def _delete(room: ClassInfo) -> None:
 
 def settings_rule(room: ClassInfo) -> None:
     """The exercise's rule: which Train settings students may change (none chosen: every one)."""
-    labels = {f.name: f.label for f in fields()}
+    labels = choices()
     mirrored(st.multiselect, "Settings students may change", key="class_allowed", current=list(room.allowed or []),
              store=lambda names: classes.set_allowed(room.id, names), options=list(labels),
              format_func=labels.__getitem__, placeholder="Every setting",

@@ -12,9 +12,11 @@ from training.run import TrainingRun
 from ui import state
 from ui.frame.layout import poll_while_active
 from ui.frame.navigation import link
+from ui.frame.rule import current_rule
 from ui.frame.training import run_estimate, run_status, start_training, stop_training
 from ui.panels.handwriting import handwriting_metric
 from ui.panels.network_picker import model_download
+from ui.shared.rule import Rule
 from ui.shared.settings import apply_changes, config_from_settings, describe, settings_from_config
 from ui.shared.text import escape_markdown
 from ui.train.figures import training_figure_data
@@ -24,19 +26,35 @@ POLL_SECONDS = 0.5
 
 
 # ----- presets -----
+def _preset_blocked(name: str, rule: Rule) -> list[str]:
+    """The settings a preset would change that the teacher's rule fixes (none: the preset may load)."""
+    return rule.blocked(settings_from_config(PRESETS[name].config()), state.settings())
+
+
 def _load_preset(name: str) -> None:
-    preset = PRESETS[name]
+    preset, rule = PRESETS[name], current_rule()
+    if blocked := _preset_blocked(name, rule):  # the rule changed since the page was drawn
+        state.set_notice(f"**“{preset.title}” was not loaded.** {rule.why(blocked)}", "warning")
+        return
     state.replace_settings(settings_from_config(preset.config()))
     state.set_notice(f"**Loaded “{preset.title}”.** {preset.story} Press **Start training** to run it.")
 
 
 def preset_picker() -> None:
-    """One button per engine preset: its story as the tooltip, and shown again once loaded."""
+    """One button per engine preset: its story as the tooltip, and shown again once loaded. A preset that would
+    change a setting the teacher fixed is locked, with why."""
     st.markdown("#### Presets", help="One click sets every setting; hover a preset to read what it shows.")
+    locked, rule = 0, current_rule()
     with st.container(key="presets"):  # the key gives a CSS class: these labels may wrap (ui.frame.layout)
         for name, preset in PRESETS.items():
-            st.button(preset.title, key=f"preset_{name}", on_click=_load_preset, args=(name,), help=preset.story,
-                      width="stretch")
+            blocked = _preset_blocked(name, rule)
+            locked += bool(blocked)
+            st.button(preset.title, key=f"preset_{name}", on_click=_load_preset, args=(name,), width="stretch",
+                      icon=":material/lock:" if blocked else None, disabled=bool(blocked),
+                      help=f"{preset.story}\n\n🔒 {rule.why(blocked)}" if blocked else preset.story)
+    if locked:
+        st.caption(f"🔒 {locked} of {len(PRESETS)} presets change a setting your teacher fixed for this exercise, "
+                   "so they are locked.")
 
 
 # ----- starting a run -----
@@ -87,8 +105,18 @@ def live_view() -> None:
 
 
 # ----- after the run -----
+def _fix_blocked(finding: Finding, rule: Rule) -> list[str]:
+    """The settings a diagnosis fix would change that the teacher's rule fixes (none: the fix may run)."""
+    settings = state.settings()
+    return rule.blocked(apply_changes(settings, finding.fix), settings)
+
+
 def _fix_and_rerun(finding: Finding) -> None:
     """One click: the fix goes into the settings and a new run starts with them (kept beside the old one)."""
+    rule = current_rule()
+    if blocked := _fix_blocked(finding, rule):  # the rule changed since the page was drawn
+        state.set_notice(f"**Nothing changed.** {rule.why(blocked)}", "warning")
+        return
     state.replace_settings(apply_changes(state.settings(), finding.fix))
     try:
         config = config_from_settings(state.settings())
@@ -98,6 +126,16 @@ def _fix_and_rerun(finding: Finding) -> None:
     if start_training(config) is not None:
         state.set_notice(f"**Settings changed: {finding.fix_label}.** Training again with the fix; "
                          "compare the two runs on the Compare page afterwards.", "success")
+
+
+def _fix_button(i: int, finding: Finding, rule: Rule) -> None:
+    """'Fix and train again', or the same fix shown locked with why when the teacher's rule fixes what it changes."""
+    blocked = _fix_blocked(finding, rule)
+    st.button(f"Fix and train again: {finding.fix_label}", key=f"fix_{i}",
+              icon=":material/lock:" if blocked else ":material/build:", disabled=bool(blocked),
+              on_click=_fix_and_rerun, args=(finding,), type="primary" if i == 0 and not blocked else "secondary")
+    if blocked:
+        st.caption(f"🔒 {rule.why(blocked)} Ask your teacher, or try a change you may make.")
 
 
 def result_view() -> None:
@@ -118,13 +156,13 @@ def result_view() -> None:
         (st.error if record.status == "failed" else st.warning)(record.reason)
     if record.findings:
         st.markdown("#### What went wrong, and what to change")
+        rule = current_rule()
         for i, finding in enumerate(record.findings):
             with st.container(border=True):
                 st.markdown(f"**{finding.title}**")
                 st.markdown(finding.message)
                 if finding.fix:
-                    st.button(f"Fix and train again: {finding.fix_label}", key=f"fix_{i}", icon=":material/build:",
-                              on_click=_fix_and_rerun, args=(finding,), type="primary" if i == 0 else "secondary")
+                    _fix_button(i, finding, rule)
     elif record.status == "finished":
         st.success("Nothing looks wrong with this run. Try the Draw page to test it on your own handwriting.")
     if record.usable:
