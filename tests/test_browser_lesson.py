@@ -47,7 +47,7 @@ def test_a_lesson_from_the_join_link_to_the_projected_board(browser, lesson_serv
     base = lesson_server.url
     teacher = new_page(browser, 1920, 1080)
     teacher.goto(base + "/Class")
-    teacher.get_by_label("Class name").fill("Year 9")
+    teacher.get_by_role("textbox", name="Class name").fill("Year 9")
     teacher.get_by_role("button", name="Create a class").click()
     join_link = teacher.locator(".st-key-join_link code").inner_text().strip()
     assert re.search(r"class=\w+", join_link), join_link
@@ -57,7 +57,7 @@ def test_a_lesson_from_the_join_link_to_the_projected_board(browser, lesson_serv
     for name in STUDENTS:
         page = new_page(browser, *((390, 844) if name == PHONE else (1440, 900)))
         page.goto(join_link.replace(urlsplit(join_link).netloc, urlsplit(base).netloc))
-        page.get_by_label("Your nickname").fill(name)
+        page.get_by_role("textbox", name="Your nickname").fill(name)
         page.get_by_role("button", name="Join").click()
         page.get_by_text(f"You are in Year 9 as {name}.").wait_for()
         students[name] = page
