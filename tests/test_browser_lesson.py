@@ -71,21 +71,23 @@ def test_a_lesson_from_the_join_link_to_the_projected_board(browser, lesson_serv
         fill_number(page, "Data", "Training examples per digit", PER_DIGIT)
         page.get_by_role("button", name="Start training").click()
     shoot(students[PHONE], "lesson_3_training_phone")
-    failed = {}
-    for name, page in students.items():
+    for name, page in students.items():  # one fix at a time, each from the diagnosis of the run before
         page.get_by_role("button", name=re.compile("^Fix and train again")).first.wait_for(timeout=TRAINING_MS)
         expect(page.get_by_text("What went wrong, and what to change")).to_be_visible()
-        failed[name] = accuracy(page)
-        assert failed[name] < 0.3, f"{name}'s 9% run read {failed[name]:.0%}"
-        page.get_by_role("button", name=re.compile("^Fix and train again")).first.click()
-        page.get_by_text("Training again with the fix").wait_for()
-    shoot(students["Ben"], "lesson_4_fixed_desktop")
-    for name, page in students.items():
-        page.wait_for_function(f"() => {ACCURACY}() > {failed[name]} + 0.3", timeout=TRAINING_MS)
+        readings = [accuracy(page)]
+        assert readings[0] < 0.3, f"{name}'s 9% run read {readings[0]:.0%}"
+        while readings[-1] < 0.6:
+            assert len(readings) <= 3, f"{name}: three fixes and still {readings}"
+            page.get_by_role("button", name=re.compile("^Fix and train again")).first.click()
+            page.get_by_text("Training again with the fix").wait_for()
+            page.wait_for_function(f"() => {ACCURACY}() >= 0 && {ACCURACY}() != {readings[-1]}", timeout=TRAINING_MS)
+            readings.append(accuracy(page))
+        if name == "Ben":
+            shoot(page, "lesson_4_fixed_desktop")
 
     # The teacher's rule: the learning rate only (and the amount of data); every other setting is the class's.
     teacher.goto(teacher.url)
-    rule = teacher.get_by_label("Settings students may change")
+    rule = teacher.get_by_role("combobox", name="Settings students may change")
     for label in ("Learning rate", "Training examples per digit"):
         rule.click()
         teacher.keyboard.type(label)
@@ -117,13 +119,15 @@ def test_a_lesson_from_the_join_link_to_the_projected_board(browser, lesson_serv
 
     # The board, projected: every student's run of the sweep.
     go(teacher, base, "Board")
-    for name in STUDENTS:
-        expect(teacher.get_by_text(name, exact=True).first).to_be_attached()
+    teacher.locator(".js-plotly-plot").first.wait_for()
     shoot(teacher, "lesson_8_board_projector")
+    for name in STUDENTS:  # the sweep's points name their students (the table beside it is a canvas)
+        teacher.wait_for_function(f"n => {CHARTS_JSON}().includes(n)", arg=name)
     for page in [teacher, *students.values()]:
         page.close()
 
 
+CHARTS_JSON = """(() => JSON.stringify([...document.querySelectorAll('.js-plotly-plot')].map(d => d.data)))"""
 # the result card's test accuracy as a share, -1 while no result is shown
 ACCURACY = """(() => { const card = [...document.querySelectorAll('[data-testid="stMetric"]')]
     .find(m => m.innerText.includes('Test accuracy'));
