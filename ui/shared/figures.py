@@ -150,3 +150,25 @@ def weight_colours(values: np.ndarray) -> np.ndarray:
     v = np.clip(np.asarray(values, np.float32), -1.0, 1.0)[..., None]
     rgb = np.where(v < 0, ZERO_RGB + (NEGATIVE_RGB - ZERO_RGB) * -v, ZERO_RGB + (POSITIVE_RGB - ZERO_RGB) * v)
     return rgb.round().astype(np.uint8)
+
+
+GAP_RGB = (60, 60, 60)
+GRID_LINE = 1  # pixels between the units of the weight grid
+
+
+def weight_grid(images: np.ndarray, columns: int) -> np.ndarray:
+    """Unit images (n, 28, 28) scaled to [-1, 1] as one RGB mosaic, `columns` per row, dark lines between.
+
+    One pixel per weight: the page lets the browser enlarge it without blurring (image-rendering).
+    """
+    images = np.asarray(images, np.float32)
+    n, side = len(images), images.shape[1]
+    columns = max(1, min(columns, n))
+    rows = -(-n // columns)
+    step = side + GRID_LINE
+    mosaic = np.empty((rows * step - GRID_LINE, columns * step - GRID_LINE, 3), np.uint8)
+    mosaic[...] = GAP_RGB
+    for i, tile in enumerate(weight_colours(images)):
+        r, c = divmod(i, columns)
+        mosaic[r * step:r * step + side, c * step:c * step + side] = tile
+    return mosaic
