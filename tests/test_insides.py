@@ -10,7 +10,7 @@ from mlp import TrainConfig
 from mlp.model import Model
 from mlp.network import Network
 from mlp.teaching.diagram import MOST_UNITS
-from mlp.teaching.insides import DRAWING, MAX_BYTES, PICTURED, SAMPLE, Camera, look, probe_rows
+from mlp.teaching.insides import CHANGE_FULL, DRAWING, MAX_BYTES, PICTURED, SAMPLE, Camera, look, probe_rows
 
 
 def network(**settings) -> Network:
@@ -52,6 +52,19 @@ def test_the_pictures_are_each_units_weights_on_its_own_scale(split):
     weights = net.weights[0][:, :PICTURED].T.reshape(-1, 28, 28)
     scaled = weights / np.abs(weights).max(axis=(1, 2), keepdims=True)
     np.testing.assert_allclose(shot(net, split).weights(), scaled, atol=1 / 127)
+
+
+def test_the_change_pictures_show_what_training_changed_on_a_fixed_scale(split):
+    net = network(hidden=(40,))
+    camera = Camera.for_split(split, range(10))
+    assert (camera.look(net, 0, 0.0).changes == 128).all()  # nothing changed yet
+    largest = np.abs(net.weights[0][:, 3]).max()
+    net.weights[0][300, 3] += CHANGE_FULL * largest  # a full change, on the scale of that unit's start
+    net.weights[0][301, 3] -= CHANGE_FULL * largest / 2
+    net.weights[0][:, 5] *= 1 + 1e-6  # a change too small to see
+    changed = camera.look(net, 1, 0.0).changed()
+    assert changed[3].reshape(-1)[300] == 1 and changed[3].reshape(-1)[301] == pytest.approx(-0.5, abs=1 / 127)
+    assert np.count_nonzero(changed) == 2
 
 
 def test_the_answers_are_the_networks_own(split):

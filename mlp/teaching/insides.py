@@ -30,13 +30,15 @@ PICTURED = 32  # first-layer units shown as pictures: the first ones, the same i
 SAMPLE = 100  # held-out digits on which units are counted as saturated or dead
 SURE = 0.99  # an answer this sure is the softmax's flat tail: wrong there, it hardly learns
 DRAWING = -1  # the probe label of the student's own drawing: no known answer
-MAX_BYTES = 64 * 1024  # a pickled snapshot of any network the settings allow stays below this
+CHANGE_FULL = 0.5  # a change picture's full colour: a change of half the unit's largest starting weight
+MAX_BYTES = 96 * 1024  # a pickled snapshot of any network the settings allow stays below this
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """The insides at one step. `pictures` (units, 28, 28) uint8: 128 + 127 × each weight divided by its unit's
-    largest |weight|. `probes` (probes, 28, 28) uint8 and `labels` (DRAWING for the student's drawing),
+    largest |weight|; `changes` the same for what training changed since the start, on a scale fixed for the run
+    (full at CHANGE_FULL of the unit's largest starting weight: a run that learns nothing stays blank). `probes` (probes, 28, 28) uint8 and `labels` (DRAWING for the student's drawing),
     `probabilities` (probes, 10) float16. `layers`: each weight layer's health, the output layer last (its
     `saturated` is the share of sample digits answered wrong and more than SURE; `update_ratio` is the weights'
     change per step since the previous snapshot, relative to their size: nan for the first)."""
@@ -45,6 +47,7 @@ class Snapshot:
     sizes: tuple[int, ...]
     units: int  # first-layer units in all; `pictures` holds the first PICTURED
     pictures: np.ndarray
+    changes: np.ndarray
     probes: np.ndarray
     labels: np.ndarray
     probabilities: np.ndarray
@@ -63,11 +66,15 @@ class Snapshot:
 
     def weights(self) -> np.ndarray:
         """The pictured units' weights, each scaled to [-1, 1] (float32)."""
-        return (self.pictures.astype(np.float32) - 128) / 127
+        return _unpack(self.pictures)
+
+    def changed(self) -> np.ndarray:
+        """What training changed in the pictured units' weights, in [-1, 1] (float32)."""
+        return _unpack(self.changes)
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.pictures, self.probes, self.labels, self.probabilities)
+        arrays = (self.pictures, self.changes, self.probes, self.labels, self.probabilities)
         return sum(a.nbytes for a in arrays) + self.diagram.nbytes + 32 * len(self.layers)
 
 
@@ -78,11 +85,12 @@ def probe_rows(labels: np.ndarray, classes: Sequence[int]) -> np.ndarray:
 
 
 def look(network: Network, probes: np.ndarray, labels: np.ndarray, sample: np.ndarray, sample_labels: np.ndarray,
-         *, before: Sequence[np.ndarray] | None = None, steps: int = 0, step: int = 0,
-         epoch: float = 0.0) -> Snapshot:
+         *, before: Sequence[np.ndarray] | None = None, steps: int = 0, start: np.ndarray | None = None,
+         step: int = 0, epoch: float = 0.0) -> Snapshot:
     """A snapshot of `network`: its answers and diagram for `probes` (n, 784) of `labels`, its units' health on
-    `sample` (m, 784) of `sample_labels` (one forward pass for both), and, given the weights `before` the last
-    `steps` steps, how much they changed per step."""
+    `sample` (m, 784) of `sample_labels` (one forward pass for both), given the weights `before` the last `steps`
+    steps, how much they changed per step, and given the pictured units' weights at the `start` (784, PICTURED),
+    what training changed in them."""
     dtype = network.params.dtype
     probes = np.asarray(probes, dtype).reshape(-1, network.sizes[0])
     sample = np.asarray(sample, dtype).reshape(-1, network.sizes[0])
@@ -95,15 +103,31 @@ def look(network: Network, probes: np.ndarray, labels: np.ndarray, sample: np.nd
         layers = tuple(replace(s, update_ratio=s.update_ratio / steps if before is not None and steps > 0 else math.nan)
                        for s in stats)
         layers = (*layers[:-1], replace(layers[-1], saturated=_sure_and_wrong(fp.logits[n:], sample_labels)))
-        first = network.weights[0][:, :PICTURED].T  # (units, 784)
-        scale = np.abs(first).max(axis=1, keepdims=True)
-        scale[~(scale > 0)] = 1.0
-        pictures = np.nan_to_num(first / scale) * 127 + 128
+        first = network.weights[0][:, :PICTURED]  # (784, units)
+        pictures = _pack(first / _largest(first))
+        changes = _pack((first - start) / (CHANGE_FULL * _largest(start)) if start is not None else first * 0)
     return Snapshot(step=int(step), epoch=float(epoch), sizes=network.sizes, units=network.sizes[1],
-                    pictures=np.clip(np.round(pictures), 1, 255).astype(np.uint8).reshape(-1, 28, 28),
+                    pictures=pictures, changes=changes,
                     probes=np.round(np.clip(probes, 0, 1) * 255).astype(np.uint8).reshape(n, 28, 28),
                     labels=np.asarray(labels, np.int8), probabilities=probabilities.astype(np.float16),
                     diagram=_compact(diagram), layers=layers)
+
+
+def _largest(weights: np.ndarray) -> np.ndarray:
+    """Each unit's (column's) largest |weight|, 1 where there is none."""
+    scale = np.abs(weights).max(axis=0, keepdims=True)
+    scale[~(scale > 0)] = 1.0
+    return scale
+
+
+def _pack(columns: np.ndarray) -> np.ndarray:
+    """Values in [-1, 1], one unit per column of 784, as (units, 28, 28) uint8: 128 + 127 × value."""
+    packed = np.clip(np.nan_to_num(columns), -1, 1).T * 127 + 128
+    return np.round(packed).astype(np.uint8).reshape(-1, 28, 28)
+
+
+def _unpack(pictures: np.ndarray) -> np.ndarray:
+    return (pictures.astype(np.float32) - 128) / 127
 
 
 def _sure_and_wrong(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -128,6 +152,7 @@ class Camera:
         self.probes, self.labels = probes, labels
         self.sample, self.sample_labels = sample, sample_labels
         self._before: list[np.ndarray] | None = None
+        self._start: np.ndarray | None = None  # the pictured units' weights at the first snapshot
         self._step = 0
         self.taken = 0  # the step of the last snapshot; 0 before the first
 
@@ -144,7 +169,9 @@ class Camera:
         return cls(probes, labels, np.asarray(split.x_test[:count], np.float32), np.asarray(split.y_test[:count]))
 
     def look(self, network: Network, step: int, epoch: float) -> Snapshot:
+        if self._start is None:
+            self._start = network.weights[0][:, :PICTURED].copy()
         shot = look(network, self.probes, self.labels, self.sample, self.sample_labels, before=self._before,
-                    steps=step - self._step, step=step, epoch=epoch)
+                    steps=step - self._step, start=self._start, step=step, epoch=epoch)
         self._before, self._step, self.taken = [w.copy() for w in network.weights], step, step
         return shot

@@ -4,11 +4,14 @@ Pure: no Streamlit here, so every figure can be checked in a unit test.
 """
 from __future__ import annotations
 
+import base64
+import io
 import math
 from typing import Iterable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 FONT_SIZE = 18
 TRAIN_COLOUR = "#1f77b4"  # blue
@@ -172,3 +175,12 @@ def weight_grid(images: np.ndarray, columns: int) -> np.ndarray:
         r, c = divmod(i, columns)
         mosaic[r * step:r * step + side, c * step:c * step + side] = tile
     return mosaic
+
+
+def png_address(image: np.ndarray) -> str:
+    """A uint8 picture (grey, or RGB on a last axis of 3) as a PNG data address. st.image shows it as given, with
+    no file for Streamlit's media store to serve: a live fragment that redraws every second replaces a stored
+    picture so often that the browser asked for files already gone (broken pictures), and Plotly shows it too."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -18,6 +18,7 @@ from ui.panels.network_picker import model_download
 from ui.shared.settings import apply_changes, config_from_settings, describe, settings_from_config
 from ui.shared.text import escape_markdown
 from ui.train.figures import training_figure_data
+from ui.train.insides import insides_view
 from ui.train.live_chart import live_chart
 
 POLL_SECONDS = 0.5
@@ -82,6 +83,7 @@ def live_view() -> None:
         if run.state != "queued":
             st.progress(progress.fraction, text=f"step {progress.step:,} of {progress.total_steps:,}")
         live_chart(training_figure_data(run.history(), run.config.epochs, revision=run.name), key="training_chart")
+        insides_view(run)  # after the curves: on a phone, under them
 
     poll_while_active(POLL_SECONDS, body)
 
