@@ -1,11 +1,13 @@
 """The network diagram's pure parts: which units are drawn, the strongest connections, clicks, what a unit likes."""
+import json
+
 import numpy as np
 
 from mlp import TrainConfig
 from mlp.model import Model
 from mlp.teaching.diagram import EDGES_PER_UNIT, MOST_UNITS, build
 from ui.notebook.diagram import incoming_picture, strongest_digits
-from ui.shared.diagram import NEGATIVE, POSITIVE, clicked_unit, column_title, diagram_figure
+from ui.shared.diagram import NEGATIVE, POSITIVE, clicked_unit, column_title, diagram_figure, diagram_figure_data
 
 
 def network():
@@ -71,8 +73,10 @@ def test_the_figure_draws_every_unit_and_connection():
 def test_a_diverged_network_still_draws():
     net = network()
     net.params[:] = np.nan
-    fig = diagram_figure(build(net, digit()))
-    assert all(c is None or 0 <= c <= 1 for t in fig.data if t.mode == "markers+text" for c in t.marker.color)
+    d = build(net, digit())
+    json.dumps(diagram_figure_data(d), allow_nan=False)  # the live chart's JSON.parse takes no NaN
+    fig = diagram_figure(d)
+    assert all(0 <= c <= 1 for t in fig.data if t.mode == "markers+text" for c in t.marker.color)
 
 
 def test_a_click_on_a_unit_is_read_from_the_chart_selection():

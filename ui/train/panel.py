@@ -124,6 +124,8 @@ def result_view() -> None:
             with st.container(border=True):
                 st.markdown(f"**{finding.title}**")
                 st.markdown(finding.message)
+                if finding.seen:
+                    st.caption(finding.seen)
                 if finding.fix:
                     st.button(f"Fix and train again: {finding.fix_label}", key=f"fix_{i}", icon=":material/build:",
                               on_click=_fix_and_rerun, args=(finding,), type="primary" if i == 0 else "secondary")
