@@ -1,10 +1,10 @@
 """The live insides through the training service: a real worker process takes the snapshots, the run in the web
 process keeps the latest. No test waits for time: it waits for snapshots, then stops the run."""
-import threading
 import time
 
 import numpy as np
 import pytest
+import test_ui_controller
 from conftest import synthetic_split
 from waiting import wait_until
 
@@ -12,7 +12,9 @@ from mlp.config import TrainConfig
 from mlp.data.mnist import Dataset
 from mlp.teaching.insides import DRAWING
 from training.run import TrainingRun
-from training.workers import INSIDES_SECONDS, SharedDataset, WorkerPool
+from training.workers import INSIDES_SECONDS, SharedDataset
+
+pool = test_ui_controller.pool  # its one-worker pool fixture, for this module too
 
 # Batches of one on 1,080 digits: an epoch takes a tenth of a second or more (over INSIDES_GAP_SECONDS, which
 # could skip an epoch's snapshot), so a run of a few seconds has snapshots both at epoch ends and in between.
@@ -25,24 +27,15 @@ class Watched(TrainingRun):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.shots, self.sent_at = [], time.monotonic()
-        self.new = threading.Event()
 
     def _note(self, step, delta, model, insides):
         super()._note(step, delta, model, insides)
         if insides is not None:
             self.shots.append(insides)
-            self.new.set()
 
     def start(self):
         self.sent_at = time.monotonic()
         super().start()
-
-
-@pytest.fixture(scope="module")
-def pool():
-    workers = WorkerPool(1)
-    yield workers
-    workers.close()
 
 
 @pytest.fixture(scope="module")

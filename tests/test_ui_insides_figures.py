@@ -13,8 +13,18 @@ from mlp import TrainConfig
 from mlp.model import Model
 from mlp.teaching.insides import Camera
 from ui.shared.figures import png_address
-from ui.train.insides_figures import (GOOD_COLOUR, HEALTHY, ROW, STUCK_COLOUR, health_figure_data, layer_names,
-                                      probe_names, probes_figure_data, stuck_words, verdict)
+from ui.train.insides_figures import (
+    GOOD_COLOUR,
+    HEALTHY,
+    ROW,
+    STUCK_COLOUR,
+    health_figure_data,
+    layer_names,
+    probe_names,
+    probes_figure_data,
+    stuck_words,
+    verdict,
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +74,7 @@ def test_the_health_bars_say_what_cannot_learn_and_how_far_each_step_moves(split
     stuck, change = data["data"]
     assert stuck["y"] == layer_names(later) == ["hidden 1", "hidden 2", "output"]
     assert stuck["x"] == [layer.dead + layer.saturated for layer in later.layers]
-    assert change["x"][0] == pytest.approx(1e-3, rel=1e-2) and change["x"][1:] == [None, None]  # layers that did not move
+    assert change["x"][0] == pytest.approx(1e-3, rel=1e-2) and change["x"][1:] == [None, None]  # the others: still
     assert change["marker"]["color"][0] == GOOD_COLOUR  # 1e-3 is healthy
     assert data["layout"]["shapes"][0]["x0"] == HEALTHY[0]
     assert all(x is None for x in health_figure_data(first, "relu")["data"][1]["x"])  # nothing to compare yet

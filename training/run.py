@@ -23,8 +23,8 @@ import numpy as np
 
 from mlp.config import TrainConfig
 from mlp.model import Model
-from mlp.teaching.insides import Snapshot
 from mlp.teaching.diagnosis import diagnose
+from mlp.teaching.insides import Snapshot
 from mlp.trainer import History, TrainResult
 from training.limits import LIMITS, Estimate, estimate, refusal, time_limit_reason
 from training.record import Run

@@ -355,8 +355,8 @@ class _Loop:
         for them (a copy of a large network is megabytes: not sent for nobody); a snapshot of the insides
         (kilobytes) about once a second and at each epoch's end."""
         h = self.trainer.history
-        since = time.monotonic() - self.looked
-        insides = since >= INSIDES_SECONDS or (step % self.trainer.steps_per_epoch == 0 and since >= INSIDES_GAP_SECONDS)
+        since, epoch_end = time.monotonic() - self.looked, step % self.trainer.steps_per_epoch == 0
+        insides = since >= INSIDES_SECONDS or (epoch_end and since >= INSIDES_GAP_SECONDS)
         if (insides or self.weights_wanted or time.monotonic() - self.ticked >= TICK_SECONDS
                 or (len(h.train), len(h.heldout)) != self.sent[:2]):
             self._send_progress(step, self.weights_wanted, insides)

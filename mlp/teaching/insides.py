@@ -38,10 +38,11 @@ MAX_BYTES = 96 * 1024  # a pickled snapshot of any network the settings allow st
 class Snapshot:
     """The insides at one step. `pictures` (units, 28, 28) uint8: 128 + 127 × each weight divided by its unit's
     largest |weight|; `changes` the same for what training changed since the start, on a scale fixed for the run
-    (full at CHANGE_FULL of the unit's largest starting weight: a run that learns nothing stays blank). `probes` (probes, 28, 28) uint8 and `labels` (DRAWING for the student's drawing),
-    `probabilities` (probes, 10) float16. `layers`: each weight layer's health, the output layer last (its
-    `saturated` is the share of sample digits answered wrong and more than SURE; `update_ratio` is the weights'
-    change per step since the previous snapshot, relative to their size: nan for the first)."""
+    (full at CHANGE_FULL of the unit's largest starting weight: a run that learns nothing stays blank).
+    `probes` (probes, 28, 28) uint8 and `labels` (DRAWING for the student's drawing), `probabilities` (probes, 10)
+    float16. `layers`: each weight layer's health, the output layer last (its `saturated` is the share of sample
+    digits answered wrong and more than SURE; `update_ratio` is the weights' change per step since the previous
+    snapshot, relative to their size: nan for the first)."""
     step: int
     epoch: float
     sizes: tuple[int, ...]

@@ -126,7 +126,7 @@ def health_figure_data(shot: Snapshot, activation: str) -> dict:
               "xaxis": {"domain": [0, 0.42], "range": [0, 1.2], "tickformat": ".0%", "tickvals": [0, 0.5, 1],
                         "fixedrange": True},
               "xaxis2": {"domain": [0.55, 1], "type": "log", "range": [low, high + 0.8], "fixedrange": True,
-                         "tickvals": [1e-8, 1e-6, 1e-4, 1e-2, 1], "ticktext": ["10⁻⁸", "10⁻⁶", "10⁻⁴", "0.01", "1"]},
+                         "tickvals": [1e-8, 1e-4, 1], "ticktext": ["10⁻⁸", "10⁻⁴", "1"], "tickangle": 0},
               "yaxis": {"autorange": "reversed", "fixedrange": True},
               "yaxis2": {"autorange": "reversed", "fixedrange": True, "anchor": "x2", "showticklabels": False},
               "shapes": [{"type": "rect", "xref": "x2", "yref": "paper", "x0": HEALTHY[0], "x1": HEALTHY[1], "y0": 0,
