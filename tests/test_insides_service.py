@@ -83,3 +83,11 @@ def test_a_short_run_ends_on_a_snapshot_of_its_last_step(data, pool):
     assert run.shots[0].step == 0 and run.insides().step == run.record.history.train[-1].step == run.progress().step
     assert list(run.insides().labels) == [3, 8]  # no drawing given: the digits learned only
     assert run.insides().right <= 2
+
+
+def test_insides_that_cannot_be_taken_leave_the_training_alone(data, pool):
+    run = Watched(TrainConfig(hidden=(16,), epochs=1, batch_size=64, seed=1), data, pool=pool,
+                  drawing=np.zeros(5, np.float32))  # not a 28 x 28 drawing: no probe can be made of it
+    run.start()
+    assert run.wait(60) and run.state == "finished" and run.record.test_accuracy is not None
+    assert run.insides() is None and run.shots == []

@@ -255,7 +255,16 @@ def _serve(conn: Connection, job: Job, mapped: _Mapped) -> None:
     conn.send(("started", trainer.total_steps, trainer.steps_per_epoch, trainer.history.heldout_name,
                _report(job.data, data, trainer.split)))
     with _failures_in_words(conn, "training", cfg, "Training stopped"):
-        _Loop(conn, trainer, Camera.for_split(trainer.split, cfg.classes, job.drawing)).run()
+        _Loop(conn, trainer, _camera(trainer, job.drawing)).run()
+
+
+def _camera(trainer: Trainer, drawing: np.ndarray | None) -> Camera | None:
+    """What takes the run's live insides; None (logged) if it cannot: they are there to watch, not to train."""
+    try:
+        return Camera.for_split(trainer.split, trainer.config.classes, drawing)
+    except Exception:
+        log.exception("worker: no live insides for %s", trainer.config)
+        return None
 
 
 @contextmanager
@@ -315,8 +324,8 @@ def _stop_asked(conn: Connection) -> str | None:
 class _Loop:
     """Iterates the trainer's steps; between two, sends what is new and obeys the web process's commands."""
 
-    def __init__(self, conn: Connection, trainer: Trainer, camera: Camera):
-        self.conn, self.trainer, self.camera = conn, trainer, camera
+    def __init__(self, conn: Connection, trainer: Trainer, camera: Camera | None):
+        self.conn, self.trainer, self.camera = conn, trainer, camera  # camera: None once it failed
         self.looked = time.monotonic()  # when the last snapshot of the insides was taken
         self.sent = (0, 0, 0)  # training points, held-out points, diagnostics already sent
         self.ticked = time.monotonic()
@@ -331,7 +340,7 @@ class _Loop:
             reason = self._obey(step.step)
             if reason is not None:
                 break
-        if self.camera.taken != self.trainer.steps_taken:  # the insides as the run ends
+        if self.camera is not None and self.camera.taken != self.trainer.steps_taken:  # the insides as it ends
             self._send_progress(self.trainer.steps_taken, weights=False, insides=True)
         self.conn.send(("result", self.trainer.result(reason or "Stopped before the last epoch.")))
 
@@ -345,8 +354,12 @@ class _Loop:
         if weights:
             self.weights_wanted = False
         shot = None
-        if insides:
-            shot = self.camera.look(self.trainer.model.network, step, step / self.trainer.steps_per_epoch)
+        if insides and self.camera is not None:
+            try:
+                shot = self.camera.look(self.trainer.model.network, step, step / self.trainer.steps_per_epoch)
+            except Exception:  # the insides are there to watch: their failure must not end the training
+                log.exception("worker: the live insides failed at step %d; the run goes on without them", step)
+                self.camera = None
             self.looked = time.monotonic()
         self.conn.send(("progress", step, self._delta(), self.trainer.model if weights else None, shot))
 
