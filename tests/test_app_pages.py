@@ -157,6 +157,9 @@ def test_a_short_training_runs_and_its_results_render(app):
     train_ones_and_nines(app, per_class=300)
     page = texts(app)
     assert "Finished:" in page and "Result on the test digits" in page
+    assert "Inside the network, live" in page  # the insides as the run ended, under the curves
+    assert app.session_state[RUN_KEY].insides().step == app.session_state[RUN_KEY].record.history.train[-1].step
+    assert app.button_group(key="insides_probe_2").value == 0  # the diagram lit by the first probe, a 1
     accuracy = next(m for m in app.metric if m.label == "Test accuracy")
     assert float(accuracy.value.rstrip("%")) > 90
     assert any(m.label == "Test loss" for m in app.metric)

@@ -24,6 +24,7 @@ import numpy as np
 from mlp.config import TrainConfig
 from mlp.model import Model
 from mlp.teaching.diagnosis import diagnose
+from mlp.teaching.insides import Snapshot
 from mlp.trainer import History, TrainResult
 from training.limits import LIMITS, Estimate, estimate, refusal, time_limit_reason
 from training.record import Run
@@ -242,14 +243,16 @@ class TrainingRun(PoolRun):
     def __init__(self, config: TrainConfig, data: SharedDataset, *, name: str = "",
                  pool: WorkerPool | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
                  connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic,
-                 max_seconds: float | None = None, extra: Extra | None = None, drawings_until: float | None = None):
+                 max_seconds: float | None = None, extra: Extra | None = None, drawings_until: float | None = None,
+                 drawing: np.ndarray | None = None):
         """`data` is the shared dataset; the worker selects the digits and examples `config` asks for.
         Raises ValueError (worded for users) when that selection is empty, or when the run would pass the
         server's limits (training.limits), before anything starts; `max_seconds` (default: the server's limit)
         is how long it may then hold a worker.
         `connected` may report that the user's page is still open even when beats are late
         (a browser slows timers in a background tab). `extra` (images, labels) joins the training rows: the class's
-        drawings, the newest labelled at `drawings_until`; the record remembers them (ui.shared.handwriting_score.scored_on)."""
+        drawings, the newest labelled at `drawings_until`; the record remembers them (ui.shared.handwriting_score.scored_on).
+        `drawing` (784 values in [0, 1]), the student's own latest, is one of the digits the live insides show."""
         self.drawings, self.drawings_until = added_rows(config, extra), drawings_until
         self.estimate = estimate_run(config, data, self.drawings)  # refuses an empty selection
         too_much = refusal(self.estimate)
@@ -259,7 +262,7 @@ class TrainingRun(PoolRun):
                         LIMITS.run_minutes * 60, config)
             raise ValueError(too_much)
         super().__init__(name or f"Run {next(_run_numbers)}", pool, heartbeat_seconds, connected, clock, max_seconds)
-        self.config, self.extra = config, extra
+        self.config, self.extra, self.drawing = config, extra, drawing
         self._data = data  # held, so its files stay while the run may need them
         self._held = False  # the worker said it waits between two steps
         self._rate = RateMeter()
@@ -269,6 +272,7 @@ class TrainingRun(PoolRun):
         self._model: Model | None = None
         self._weights_at = -math.inf  # when the copy in _model arrived
         self._weights_asked = False  # a newer copy is on its way
+        self._insides: Snapshot | None = None  # the worker's latest snapshot of the network's insides
         self.record: Run | None = None
 
     # ----- control -----
@@ -322,9 +326,16 @@ class TrainingRun(PoolRun):
                 self._tell(("weights",))
             return self._model
 
+    def insides(self) -> Snapshot | None:
+        """The network's insides as the worker last saw them (mlp.teaching.insides): about once a second, at each
+        epoch's end and at the run's end; None before the first."""
+        with self._cond:
+            return self._insides
+
     # ----- the worker's messages -----
     def _job(self) -> tuple:
-        return ("train", Job(self.config, self._data.spec, evals_per_epoch(self.config.epochs), self.extra))
+        return ("train", Job(self.config, self._data.spec, evals_per_epoch(self.config.epochs), self.extra,
+                             self.drawing))
 
     def _take(self, message: tuple) -> bool:
         kind, *args = message
@@ -343,8 +354,10 @@ class TrainingRun(PoolRun):
             self._fail(args[0] if kind == "error" else died_words(args[0]))
         return kind in ("result", "error", "died")
 
-    def _note(self, step: int, delta: tuple | None, model: Model | None) -> None:
+    def _note(self, step: int, delta: tuple | None, model: Model | None, insides: Snapshot | None) -> None:
         with self._cond:
+            if insides is not None:
+                self._insides = insides
             self._step = step
             self._rate.tick(step)
             if delta is not None:  # a new object: readers keep the copy they were given

@@ -21,6 +21,7 @@ from ..network import CLASSES
 from ..trainer import History
 
 CERTAIN = 12.0  # a logit this far above the others makes softmax 99.99% sure
+LIVE = "While it trained, the Train page showed it inside the network:"
 MOST_DROPOUT = 0.5  # above it, dropout switches off most units at every step
 SOME_DROPOUT = 0.2  # what the dropout fix proposes: a common choice for hidden layers
 
@@ -32,6 +33,7 @@ class Finding:
     message: str  # what was measured and why it matters, in plain words
     fix: dict[str, Any] = field(default_factory=dict)  # settings that address it
     fix_label: str = ""
+    seen: str = ""  # where a live view of the insides (mlp.teaching.insides) showed it while the run trained
 
 
 @dataclass
@@ -126,7 +128,9 @@ def _exploded(run: _Run) -> Finding | None:
     return Finding(
         "exploded", "The loss exploded: the learning rate is too large",
         f"{measured} Each update overshoots the minimum it aims at, by more every time.",
-        {"lr": smaller}, f"Lower the learning rate to {smaller:g}")
+        {"lr": smaller}, f"Lower the learning rate to {smaller:g}",
+        seen=f"{LIVE} the change per step stood far right of the green band, and the first layer's pictures "
+             "turned to noise.")
 
 
 def _overconfident_start(run: _Run) -> Finding | None:
@@ -139,7 +143,9 @@ def _overconfident_start(run: _Run) -> Finding | None:
         f"scores {chance:.2g} and one certain of random answers {certain:.2g}. Each layer multiplied the signal's "
         "size, so the outputs are so large that softmax rounds the probabilities to exactly 0 and 1: the network "
         "is certain of wrong answers (the notebook took log(0) there).",
-        *_good_init(run.config))
+        *_good_init(run.config),
+        seen=f"{LIVE} the probe digits were answered over 99% sure, and wrong, from the first step, and the "
+             "output's bar of what cannot learn stood near the top.")
 
 
 def _saturated(run: _Run) -> Finding | None:
@@ -151,7 +157,8 @@ def _saturated(run: _Run) -> Finding | None:
         "saturated", f"{first:.0%} of the {name} units are saturated",
         f"At the start, {first:.0%} of the outputs of a hidden layer sat in the flat tails of the {name}, where its "
         "slope is almost 0: almost no gradient flows back through them, so the layers below barely learn.",
-        *_good_init(run.config))
+        *_good_init(run.config),
+        seen=f"{LIVE} the hidden layers' bars of units that cannot learn stood above half from the first step.")
 
 
 def _dead_relus(run: _Run) -> Finding | None:
@@ -163,7 +170,8 @@ def _dead_relus(run: _Run) -> Finding | None:
         f"At the end, {dead:.0%} of a hidden layer's ReLUs gave 0 for every example of a batch. A ReLU "
         "that never fires passes no gradient, so it never recovers: that part of the network is lost.",
         {"activation": "leaky-relu", **({"lr": _round(run.config.lr / 10)} if run.config.lr > 0.01 else {})},
-        "Use leaky ReLU, which keeps a small slope below 0")
+        "Use leaky ReLU, which keeps a small slope below 0",
+        seen=f"{LIVE} the hidden layers' bars of units that cannot learn grew as the units died.")
 
 
 def _lr_too_small(run: _Run) -> Finding | None:
@@ -181,7 +189,9 @@ def _lr_too_small(run: _Run) -> Finding | None:
         f"Each step changed the first layer's weights by about {ratio:.1e} of their size (healthy is "
         f"around 1e-3): the training loss moved by {change:.0%} in the whole run, and accuracy from "
         f"{heldout[0].accuracy:.0%} to {heldout[-1].accuracy:.0%}.",
-        {"lr": better}, f"Use a learning rate of {better:g}")
+        {"lr": better}, f"Use a learning rate of {better:g}",
+        seen=f"{LIVE} the change per step stood far left of the green band, and the pictures of what training "
+             "changed stayed blank.")
 
 
 def _too_much_weight_decay(run: _Run) -> Finding | None:
@@ -214,7 +224,8 @@ def _no_better_than_chance(run: _Run) -> Finding | None:
     return Finding(
         "chance", "No better than guessing",
         f"Held-out accuracy is {heldout[-1].accuracy:.1%}, about what guessing scores ({chance:.0%}).",
-        {"optimizer": optimizer, "lr": lr}, f"Switch to {optimizer.capitalize()} with learning rate {lr:g}")
+        {"optimizer": optimizer, "lr": lr}, f"Switch to {optimizer.capitalize()} with learning rate {lr:g}",
+        seen=f"{LIVE} the probe digits' answers never settled on the right digits.")
 
 
 RULES: tuple[Callable[[_Run], Finding | None], ...] = (

@@ -29,7 +29,7 @@ def start_training(config: TrainConfig, label: str = "") -> TrainingRun | None:
         drawings = training_drawings()
         run = TrainingRun(config, split, name=state.next_run_name(label or short_label(config)),
                           connected=state.connection_probe(), extra=_rows(drawings),
-                          drawings_until=newest(drawings) if drawings is not None else None)
+                          drawings_until=newest(drawings) if drawings is not None else None, drawing=state.drawn_digit())
     except (ValueError, MemoryError) as error:
         state.set_notice(f"Training could not start: {escape_markdown(error)}", "warning")
         return None

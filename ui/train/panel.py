@@ -20,6 +20,7 @@ from ui.shared.rule import Rule
 from ui.shared.settings import apply_changes, config_from_settings, describe, settings_from_config
 from ui.shared.text import escape_markdown
 from ui.train.figures import training_figure_data
+from ui.train.insides import insides_view
 from ui.train.live_chart import live_chart
 
 POLL_SECONDS = 0.5
@@ -100,6 +101,7 @@ def live_view() -> None:
         if run.state != "queued":
             st.progress(progress.fraction, text=f"step {progress.step:,} of {progress.total_steps:,}")
         live_chart(training_figure_data(run.history(), run.config.epochs, revision=run.name), key="training_chart")
+        insides_view(run)  # after the curves: on a phone, under them
 
     poll_while_active(POLL_SECONDS, body)
 
@@ -161,6 +163,8 @@ def result_view() -> None:
             with st.container(border=True):
                 st.markdown(f"**{finding.title}**")
                 st.markdown(finding.message)
+                if finding.seen:
+                    st.caption(finding.seen)
                 if finding.fix:
                     _fix_button(i, finding, rule)
     elif record.status == "finished":
