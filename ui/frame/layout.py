@@ -39,6 +39,9 @@ _CSS = """
 /* the Draw page's answer, readable from the back of a room: the app's own HTML, no theme key sizes it */
 div.big-digit { font-size: 8.5rem; font-weight: 800; line-height: 1; text-align: center; color: #d62728; }
 div.big-digit-caption { font-size: 2rem; font-weight: 600; text-align: center; margin-bottom: 0.5rem; }
+/* the class's join code, read off a projector from the back of the room (the app's own HTML) */
+div.join-code { font-size: 6.5rem; font-weight: 800; line-height: 1.1; letter-spacing: 0.06em;
+  font-family: "Source Code Pro", monospace; white-space: nowrap; }
 /* room above the canvas for its toolbar, which otherwise sits on the heading "1. Your drawing" (a component) */
 .st-key-drawing [data-testid="stBidiComponentIsolated"] { padding-top: 2.25rem; }
 /* small digit images blown up by the browser: sharp squares, not a blur (no image setting for this) */
