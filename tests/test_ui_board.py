@@ -93,13 +93,19 @@ def test_two_students_at_the_same_learning_rate_are_two_named_points_side_by_sid
     assert [list(t.text) for t in figure.data] == [["Ana"], ["Ben"], ["Cy"]]  # each point named beside it
     (ana,), (ben,), (cy,) = (t.x for t in figure.data)
     assert ana < 1e-2 < ben and cy == 1e-3  # apart, around the true value; a lone run stays on it
-    assert math.log10(ben) - math.log10(ana) <= 0.5  # nearer their own setting than the next one (a decade away)
+    assert math.log10(ben) - math.log10(ana) <= 0.1  # read as their own setting: the next one is a decade away
+    assert [tuple(t.textposition) for t in figure.data[:2]] == [("top center",), ("bottom center",)]
+    assert figure.data[0].marker.color != figure.data[1].marker.color
     assert [t.customdata[0][1] for t in figure.data] == ["0.01", "0.01", "0.001"]  # hover says the true value
+    assert list(figure.layout.xaxis.tickvals) == [1e-3, 1e-2]  # a tick under each setting tried, the pair around it
+    assert list(figure.layout.xaxis.ticktext) == ["0.001", "0.01"]
 
 
 def test_points_at_one_setting_are_spread_evenly_around_it_in_units_of_the_gap_between_settings():
-    assert spread([0, 0, 1], unit=1) == [-0.2, 0.2, 0.0]
-    assert spread([5, 5, 5], unit=2) == pytest.approx([-0.4, 0.0, 0.4])
+    assert spread([0, 0, 1], unit=1) == pytest.approx([-0.04, 0.04, 0.0])
+    assert spread([5, 5, 5], unit=2) == pytest.approx([-0.16, 0.0, 0.16])
+    crowd = spread([0] * 30, unit=1)  # a whole class at one learning rate: within half the gap to the next
+    assert max(crowd) - min(crowd) == pytest.approx(0.5) and len(set(crowd)) == 30
     assert spread([], unit=1) == []
 
 

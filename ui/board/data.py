@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Sequence
 
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 from mlp.config import ConfigError, TrainConfig
 from mlp.teaching.diagnosis import no_better_than_guessing
@@ -117,20 +118,34 @@ def accuracy_range(accuracies: Sequence[float]) -> tuple[float, float]:
     return max(0.0, round(low, 6)), 1.0
 
 
-SPREAD = 0.4  # the width of a group of points at one setting, in units of the gap between settings
+STEP = 0.08  # between neighbours at one setting, in units of the gap between settings: still read as that setting
+WIDEST = 0.5  # a crowd at one setting spreads over at most half the gap, so it never reaches the next one
 
 
 def spread(positions: Sequence[float], unit: float) -> list[float]:
     """Each point's offset across, so runs at the same setting (two students at one learning rate) stand side by
-    side instead of on one dot: a group of n points is spread evenly over SPREAD * `unit`, in the order given."""
+    side instead of on one dot: a group of n points centred on its setting, STEP * `unit` apart (closer for a crowd
+    that would be wider than WIDEST * `unit`), in the order given."""
     groups: dict[float, list[int]] = {}
     for i, x in enumerate(positions):
         groups.setdefault(x, []).append(i)
     offsets = [0.0] * len(positions)
     for members in groups.values():
+        step = min(STEP, WIDEST / max(1, len(members) - 1)) * unit
         for k, i in enumerate(members):
-            offsets[i] = (k / (len(members) - 1) - 0.5) * SPREAD * unit if len(members) > 1 else 0.0
+            offsets[i] = (k - (len(members) - 1) / 2) * step
     return offsets
+
+
+def _label_places(positions: Sequence[float]) -> list[str]:
+    """Where each point's name goes: above, and below for every second point at one setting, so the names of
+    neighbours side by side do not overlap."""
+    seen: dict[float, int] = {}
+    places = []
+    for x in positions:
+        places.append("bottom center" if seen.get(x, 0) % 2 else "top center")
+        seen[x] = seen.get(x, 0) + 1
+    return places
 
 
 def _unit(positions: Sequence[float]) -> float:
@@ -140,8 +155,10 @@ def _unit(positions: Sequence[float]) -> float:
     return min(gaps) if gaps else 1.0
 
 
+MOST_TICKED = 8  # settings tried up to which each has its own tick (beyond, the axis's own ticks)
 MOST_LABELS = 30  # points beyond this many are named by the legend and hover only: their labels would overlap
-SYMBOLS = ("circle", "diamond", "square", "triangle-up", "cross", "star")
+COLOURS = qualitative.D3  # ten colours far apart (the chart theme's own puts two blues side by side)
+SYMBOLS = ("circle", "diamond", "square", "triangle-up", "cross", "star")  # the 11th student on: another shape
 
 
 def setting_figure(posts: Sequence[Post], setting: str) -> go.Figure:
@@ -158,7 +175,7 @@ def setting_figure(posts: Sequence[Post], setting: str) -> go.Figure:
             "log" if numbers and min(numbers) > 0 and max(numbers) / min(numbers) >= 100 else "linear")
     order = {x: i for i, x in enumerate(dict.fromkeys(map(str, xs)))}
     positions = [order[str(x)] if kind == "category" else math.log10(x) if kind == "log" else float(x) for x in xs]
-    offsets = spread(positions, _unit(positions))
+    offsets, places = spread(positions, _unit(positions)), _label_places(positions)
     across = [10 ** (p + o) if kind == "log" else p + o for p, o in zip(positions, offsets)]
     figure = go.Figure()
     students = list(dict.fromkeys(p.nickname for _, _, p in points))
@@ -168,23 +185,28 @@ def setting_figure(posts: Sequence[Post], setting: str) -> go.Figure:
         figure.add_trace(go.Scatter(
             x=[across[i] for i in mine], y=[points[i][1] for i in mine], name=name,
             mode="markers+text" if len(points) <= MOST_LABELS else "markers",
-            text=[name] * len(mine), textposition="top center", cliponaxis=False,
+            text=[name] * len(mine), textposition=[places[i] for i in mine], cliponaxis=False,
             customdata=[[f"{name}: {escape_html(points[i][2].run.name)}", escape_html(xs[i])] for i in mine],
             hovertemplate=f"%{{customdata[0]}}<br>{escape_html(label)} %{{customdata[1]}}<br>"
                           "test accuracy %{y:.1%}<extra></extra>",
-            marker={"size": 14, "opacity": 0.85, "symbol": SYMBOLS[n // 10 % len(SYMBOLS)]}))
+            marker={"size": 14, "opacity": 0.85, "color": COLOURS[n % len(COLOURS)],
+                    "symbol": SYMBOLS[n // len(COLOURS) % len(SYMBOLS)]}))
     low, high = accuracy_range([y for _, y, _ in points])
     figure.update_layout(height=480, margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": FONT_SIZE},
                          title={"text": f"Test accuracy against {label}"}, showlegend=bool(points),
                          legend={"title": {"text": "student"}})
     figure.update_yaxes(title="test accuracy" + (f" (axis from {low:.0%})" if low > 0 else ""), tickformat=".0%",
                         range=[low, high])
-    if kind == "log":
-        ticks, texts = log_ticks(numbers)
-        figure.update_xaxes(type="log", title=f"{label} (log scale)", tickvals=ticks, ticktext=texts)
-    elif kind == "category":
+    tried = sorted(set(numbers))
+    if kind == "category":
         figure.update_xaxes(type="linear", title=label, tickvals=list(order.values()),
                             ticktext=[escape_html(x) for x in order], range=[-0.5, len(order) - 0.5])
+    elif len(tried) <= MOST_TICKED:  # a tick under each setting tried: the runs spread around it read as its own
+        figure.update_xaxes(type=kind, title=f"{label} (log scale)" if kind == "log" else label, tickvals=tried,
+                            ticktext=[f"{x:g}" for x in tried])
+    elif kind == "log":
+        ticks, texts = log_ticks(numbers)
+        figure.update_xaxes(type="log", title=f"{label} (log scale)", tickvals=ticks, ticktext=texts)
     else:
         figure.update_xaxes(title=label, type="linear")
     readable_axes(figure)

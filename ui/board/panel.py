@@ -75,7 +75,7 @@ def _open(room: ClassInfo, post) -> None:
     state.set_notice(f"**{escape_markdown(record.name)}** is now the network on Draw and Inspect.", "success")
 
 
-def _best(room: ClassInfo, posts, counts: np.ndarray | None) -> None:
+def _best(room: ClassInfo, posts, counts: np.ndarray | None, projecting: bool = False) -> None:
     top = best(posts)
     if top is not None:
         config = config_of(top)
@@ -83,6 +83,8 @@ def _best(room: ClassInfo, posts, counts: np.ndarray | None) -> None:
         rests = f" ({round(top.run.test_accuracy * tested):,} of {tested:,} test digits)" if tested else ""
         st.success(f"**Best so far:** {escape_markdown(top.nickname)}, {escape_markdown(top.run.name)}: "
                    f"{top.run.test_accuracy:.1%} test accuracy{rests}.", icon=":material/emoji_events:")
+        if projecting:  # the class watches: nothing to click on the projected board but what the teacher needs
+            return
         with st.container(horizontal=True):
             st.button("Open it on Draw and Inspect", icon=":material/open_in_new:", key="open_best",
                       on_click=_open, args=(room, top))
@@ -146,7 +148,7 @@ def _handwriting_scores(room: ClassInfo, posts) -> dict[int, tuple[int, int, str
     return {post.run.id: _scores[(post.run.id, len(kept))] for post in posts}
 
 
-def board_view(room: ClassInfo, teacher: bool = False) -> None:
+def board_view(room: ClassInfo, teacher: bool = False, projecting: bool = False) -> None:
     """The board: the best run, the table, the sweep, the overlay; the teacher's hiding control under the table."""
     posts = classes.board(room.id)
     st.caption(f"{escape_markdown(room.name)} · {len(posts)} run{'s' if len(posts) != 1 else ''} posted · "
@@ -155,10 +157,11 @@ def board_view(room: ClassInfo, teacher: bool = False) -> None:
         st.info("No run posted yet: every run a student finishes appears here.")
         return
     counts = per_digit()
-    _best(room, posts, counts)
+    _best(room, posts, counts, projecting)
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(board_rows(posts, _handwriting_scores(room, posts), counts), hide_index=True, width="stretch",
-                 key="board_table", column_config={"test accuracy": percent})
+                 key="board_table", column_config={"test accuracy": percent,
+                                                   "test digits": st.column_config.NumberColumn(format="localized")})
     if teacher:
         with st.expander("Hide an entry (teacher)", icon=":material/visibility_off:"):
             hidden_entries(room)
@@ -168,7 +171,12 @@ def board_view(room: ClassInfo, teacher: bool = False) -> None:
 
 def members_view(room: ClassInfo) -> None:
     """The live list of the class's members: who is training, waiting, finished, stuck (teacher and projector)."""
-    rows = member_rows(classes.members(room.id))
+    try:
+        rows = member_rows(classes.members(room.id))
+    except StoreError as error:
+        log.warning("members of class %s not read: %s", room.id, error)
+        st.warning(f"{escape_markdown(error)} The list comes back when the store does.")
+        return
     st.markdown(f"**Who is training** · {escape_markdown(member_summary(rows))}")
     if rows:
         st.dataframe(rows, hide_index=True, width="stretch", key="board_members",
@@ -199,9 +207,13 @@ def _no_class() -> None:
 
 
 def projector_head(room: ClassInfo) -> None:
-    """The projector view's top: the class, its join code and QR code; a way back for the teacher."""
+    """The projector view's top: the class, its join code and QR code, and beside them who is doing what."""
     st.markdown(f"### {escape_markdown(room.name)}" + (" (closed)" if room.closed else ""))
-    join_code(room)
+    code, members = st.columns([11, 9])
+    with code:
+        join_code(room)
+    with members:
+        st.fragment(lambda: members_view(room), run_every=REFRESH_SECONDS)()
 
 
 def board() -> None:
@@ -217,13 +229,12 @@ def board() -> None:
         if teacher:
             st.page_link(page("Board"), label="Projector view: the join code and QR code, no secret in the address",
                          icon=":material/co_present:", query_params={PROJECTOR_PARAM: room.code})
+            st.fragment(lambda: members_view(room), run_every=REFRESH_SECONDS)()
 
     def live() -> None:
         show_notice()  # what the button above did (a click reruns this fragment only)
         try:
-            if projecting or teacher:
-                members_view(room)
-            board_view(room, teacher)
+            board_view(room, teacher, projecting)
         except StoreError as error:
             log.warning("board of class %s not read: %s", room.id, error)
             st.warning(f"{escape_markdown(error)} The board comes back when the store does.")
