@@ -20,8 +20,11 @@ from ui.state import RUN_KEY
 CLASS, BOARD, TRAIN = spec("Class").script, spec("Board").script, spec("Train").script
 
 
-def open_page(at: AppTest, script: str) -> AppTest:
-    at.switch_page(script).run()
+def open_page(at: AppTest, script: str, **params: str) -> AppTest:
+    """The page `script`, with `params` in its address (AppTest keeps parameters set after the switch)."""
+    at.switch_page(script)
+    at.query_params.update(params)
+    at.run()
     assert not at.exception, at.exception
     return at
 
@@ -194,11 +197,7 @@ def test_the_class_page_shows_the_join_code_large_with_its_qr_code_and_the_teach
 
 def projector(at: AppTest, code: str) -> AppTest:
     """The Board's projector view of the class `code`, as the Class page's link opens it."""
-    at.switch_page(BOARD)
-    at.query_params["projector"] = code
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(at, BOARD, projector=code)
 
 
 def test_the_projector_view_shows_the_join_code_and_who_is_training_with_no_secret_in_address_or_page(database):
