@@ -10,12 +10,12 @@ Per database: a store is filled through store/ as the app fills it (a class, N m
 them: each a default 784-256-128-10 network, 5 epochs of curves, a learning rate of its own, posted to the board);
 the app is started on it; one student alone sits on the Board for --seconds (the reference), then the N students,
 each opening the Board at a random moment of one refresh interval, as a class drifts in, with the teacher's projector
-view of the class beside them (the join code, its QR code and who is training: one more query per refresh). Every student is a
-websocket client (bench/streamlit_client.py) whose browser remembers its workspace (the cookie a real browser would
-send), so the app finds its class on arrival. It prints the time of one board refresh as the students saw it (from
-the refresh request their page sent to the end of that fragment run: median, 95th percentile, longest) and the
-bytes it brought, the time to open the Board, the server's CPU (average and busiest second) and memory, and every
-error. It only talks to 127.0.0.1 and stops its server at the end.
+view of the class beside them (the join code, its QR code and who is training: one more query per refresh). Every
+student is a websocket client (bench/streamlit_client.py) whose browser remembers its workspace (the cookie a real
+browser would send), so the app finds its class on arrival. It prints the time of one board refresh as the students
+saw it (from the refresh request their page sent to the end of that fragment run: median, 95th percentile, longest)
+and the bytes it brought, the time to open the Board, the server's CPU (average and busiest second) and memory, and
+every error, and the same of the projector view. It only talks to 127.0.0.1 and stops its server at the end.
 """
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ def test_the_projector_board_shows_the_join_code_large_its_qr_code_and_no_secret
         expect(page.locator(".st-key-join_qr img")).to_be_visible()
         assert secret not in page.inner_text("body")  # not beside the code meant for projecting
         shoot(page, "class_page_teacher")
-        page.get_by_text("Show my teacher link").click()
+        page.locator(".st-key-show_teacher_link").get_by_text("Show my teacher link").click()
         expect(page.locator(".st-key-teacher_link")).to_contain_text(f"/Class?teacher={secret}")  # when asked
 
         page.get_by_role("link", name=re.compile("Project the board")).click()

@@ -107,7 +107,7 @@ def create_class(teacher, url: str) -> tuple[str, str]:
     teacher.get_by_role("button", name="Create a class").click()
     teacher.locator(".join-code").wait_for()
     expect(teacher.locator(".st-key-join_link")).to_contain_text("/Class?class=")
-    teacher.get_by_text("Show my teacher link").click()  # hidden until asked for: the page may be projected
+    teacher.locator(".st-key-show_teacher_link").get_by_text("Show my teacher link").click()  # only when asked for
     expect(teacher.locator(".st-key-teacher_link")).to_contain_text("/Class?teacher=")
     return tuple(teacher.locator(f".st-key-{key} code").inner_text().strip() for key in ("join_link", "teacher_link"))
 

@@ -44,7 +44,8 @@ def test_the_run_column_leaves_out_the_settings_the_app_named_it_after():
 def test_the_class_handwriting_column_appears_once_there_are_drawings_with_the_count_beside_each_share():
     rows = board_rows(POSTS[:3], {101: (2, 2, "all"), 102: (0, 0, "held-out writers' drawings")})
     assert [(r["student"], r["class handwriting"], r["scored on"]) for r in rows] == [
-        ("Cy", None, "all"), ("<b>Ben</b>", None, "held-out writers' drawings"), ("Ana", "100% (2 of 2 drawings)", "all")]
+        ("Cy", None, "all"), ("<b>Ben</b>", None, "held-out writers' drawings"),
+        ("Ana", "100% (2 of 2 drawings)", "all")]
     assert list(rows[0]) == ["student", "run", "settings", "test accuracy", "class handwriting", "scored on",
                              "seconds", "status"]
     assert "class handwriting" not in board_rows(POSTS[:2], {})[0]

@@ -148,25 +148,35 @@ def _handwriting_scores(room: ClassInfo, posts) -> dict[int, tuple[int, int, str
     return {post.run.id: _scores[(post.run.id, len(kept))] for post in posts}
 
 
-def board_view(room: ClassInfo, teacher: bool = False, projecting: bool = False) -> None:
-    """The board: the best run, the table, the sweep, the overlay; the teacher's hiding control under the table."""
+def board_view(room: ClassInfo, projecting: bool = False) -> set[int]:
+    """The board: the best run, the table, the sweep, the overlay; the ids of the entries shown."""
     posts = classes.board(room.id)
     st.caption(f"{escape_markdown(room.name)} · {len(posts)} run{'s' if len(posts) != 1 else ''} posted · "
                f"refreshes every {REFRESH_SECONDS:.0f} s")
     if not posts:
         st.info("No run posted yet: every run a student finishes appears here.")
-        return
+        return set()
     counts = per_digit()
     _best(room, posts, counts, projecting)
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(board_rows(posts, _handwriting_scores(room, posts), counts), hide_index=True, width="stretch",
                  key="board_table", column_config={"test accuracy": percent,
                                                    "test digits": st.column_config.NumberColumn(format="localized")})
-    if teacher:
-        with st.expander("Hide an entry (teacher)", icon=":material/visibility_off:"):
-            hidden_entries(room)
     _sweep(posts)
     _overlay(room, posts)
+    return {p.id for p in posts}
+
+
+def hiding(room: ClassInfo) -> set[int] | None:
+    """The teacher's control to hide entries, outside the refreshing part (a refresh under an open list of entries
+    would close it); the ids it lists (None when the store could not say)."""
+    with st.expander("Hide an entry (teacher)", icon=":material/visibility_off:"):
+        try:
+            return hidden_entries(room)
+        except StoreError as error:
+            log.warning("entries of class %s not read: %s", room.id, error)
+            st.warning(escape_markdown(error))
+            return None
 
 
 def members_view(room: ClassInfo) -> None:
@@ -231,13 +241,18 @@ def board() -> None:
                          icon=":material/co_present:", query_params={PROJECTOR_PARAM: room.code})
             st.fragment(lambda: members_view(room), run_every=REFRESH_SECONDS)()
 
+    listed = hiding(room) if teacher else None
+
     def live() -> None:
         show_notice()  # what the button above did (a click reruns this fragment only)
         try:
-            board_view(room, teacher, projecting)
+            shown = board_view(room, projecting)
         except StoreError as error:
             log.warning("board of class %s not read: %s", room.id, error)
             st.warning(f"{escape_markdown(error)} The board comes back when the store does.")
+            return
+        if listed is not None and not shown <= listed:  # a run posted since: the teacher's list is drawn again
+            st.rerun(scope="app")
 
     st.fragment(live, run_every=REFRESH_SECONDS)()
     if projecting:

@@ -52,9 +52,10 @@ def _create() -> None:
         return
     state.set_teaching(room, secret)
     st.query_params[TEACHER_PARAM] = secret
-    state.set_notice(f"**Class “{escape_markdown(room.name)}” created.** Give the students the join code, or project "
-                     "the board's projector view, which shows it with a QR code. Keep your teacher link for yourself "
-                     "(**Show my teacher link**; bookmark it): it is the only way back to moderating.", "success")
+    state.set_notice(f"**Class “{escape_markdown(room.name)}” created.** Give the students the join code, or "
+                     "project the board's projector view, which shows it with a QR code. Keep your teacher link for "
+                     "yourself (**Show my teacher link**; bookmark it): it is the only way back to moderating.",
+                     "success")
 
 
 def _join() -> None:

@@ -16,12 +16,13 @@ def _set_hidden(room: ClassInfo, shown_ids: list[int]) -> None:
     classes.set_hidden(room.id, hidden=sorted(chosen), shown=sorted(set(shown_ids) - chosen))
 
 
-def hidden_entries(room: ClassInfo) -> None:
+def hidden_entries(room: ClassInfo) -> set[int]:
     """Every entry of the board, hidden or not, to pick those to hide (read from the store on each run, so two
-    pages of the teacher's agree)."""
+    pages of the teacher's agree); the ids of the entries listed."""
     posts = classes.board(room.id, with_hidden=True)
     by_id = {p.id: p for p in posts}
     st.session_state[HIDDEN_KEY] = [p.id for p in posts if p.hidden]
     st.multiselect("Entries hidden from the board", list(by_id), format_func=lambda i: post_label(by_id[i]),
                    key=HIDDEN_KEY, on_change=_set_hidden, args=(room, list(by_id)), placeholder="None hidden",
                    help="A hidden entry disappears from everyone's board at once; pick it again here to bring it back.")
+    return set(by_id)
