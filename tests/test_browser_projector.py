@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
 from mlp.config import TrainConfig
 from store import Classes, Store, StoredRun
@@ -46,6 +46,19 @@ def sweep(page, script: str):
     """Something of the Board's chart, once Plotly has drawn it."""
     wait_until(page, SWEEP, "the Board's chart was not drawn")
     return page.evaluate(f"() => {{ const d = ({SWEEP})(); return ({script}); }}")
+
+
+def choose(page, key: str, text: str, tries: int = 3) -> None:
+    """Pick the option holding `text` in the multiselect `key`, opening its list again if it closed before the click
+    (a loaded machine has seen the list shut while a part of the page refreshed)."""
+    for _ in range(tries):
+        page.locator(f".st-key-{key} input").click()
+        try:
+            page.get_by_role("option").filter(has_text=text).click(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"no option {text!r} in {key} after {tries} tries")
 
 
 def test_the_projector_board_shows_the_join_code_large_its_qr_code_and_no_secret(browser, mnist_dir, tmp_path):
@@ -91,8 +104,7 @@ def test_the_projector_board_shows_the_join_code_large_its_qr_code_and_no_secret
 
         assert sweep(page, "d.layout.yaxis.range") == [0, 1]  # Di's 9.8% is shown
         page.get_by_text("Hide an entry (teacher)").click()
-        page.locator(".st-key-hidden_posts input").click()
-        page.get_by_role("option").filter(has_text="Di").click()
+        choose(page, "hidden_posts", "Di: Run 1")
         page.keyboard.press("Escape")
         page.get_by_text("3 runs posted").wait_for(timeout=60_000)
         wait_until(page, f"() => {{ const d = ({SWEEP})(); return d && d.data.length === 3 }}",
