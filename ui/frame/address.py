@@ -93,6 +93,12 @@ def train_page_url() -> str:
     return f"{base}/{TRAIN_PATH}"
 
 
+def page_address(path: str, param: str, value: str) -> str:
+    """The full address of the page at `path` with one parameter (the page's own path when unknown, as in tests)."""
+    base = train_page_url().removesuffix(TRAIN_PATH)
+    return f"{base}{path}?{param}={value}"
+
+
 def share_link(config: TrainConfig) -> str:
     """The full link to the Train page set up as `config`."""
     query = links.query_string(config)

@@ -14,6 +14,7 @@ from ui.frame.address import apply_link_once
 from ui.frame.navigation import APP_NAME
 from ui.frame.training import run_status
 from ui.saving.runs import collect_finished
+from ui.saving.workspace import projector_view
 from ui.shared.text import escape_markdown
 
 RUNS_AT_FULL_RATE = 10  # active runs in this process up to which live parts poll at their own pace
@@ -39,6 +40,9 @@ _CSS = """
 /* the Draw page's answer, readable from the back of a room: the app's own HTML, no theme key sizes it */
 div.big-digit { font-size: 8.5rem; font-weight: 800; line-height: 1; text-align: center; color: #d62728; }
 div.big-digit-caption { font-size: 2rem; font-weight: 600; text-align: center; margin-bottom: 0.5rem; }
+/* the class's join code, read off a projector from the back of the room (the app's own HTML) */
+div.join-code { font-size: 6rem; font-weight: 800; line-height: 1.1; letter-spacing: 0.02em;
+  font-family: "Source Code Pro", monospace; white-space: nowrap; }
 /* room above the canvas for its toolbar, which otherwise sits on the heading "1. Your drawing" (a component) */
 .st-key-drawing [data-testid="stBidiComponentIsolated"] { padding-top: 2.25rem; }
 /* small digit images blown up by the browser: sharp squares, not a blur (no image setting for this) */
@@ -74,9 +78,10 @@ def _import_table_libraries() -> object:
 
 def setup(title: str) -> None:
     """Page config, shared styles, a link's settings, the data and the sidebar; app.py runs it before each page.
-    The sidebar starts closed on a phone ("auto"), where it would cover the page."""
+    The sidebar starts closed on a phone ("auto"), where it would cover the page, and in the projector view, whose
+    screen is the class's."""
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon="🧠", layout="wide",
-                       initial_sidebar_state="auto")
+                       initial_sidebar_state="collapsed" if projector_view() else "auto")
     _limit_blas_threads()
     _import_table_libraries()
     st.markdown(_CSS, unsafe_allow_html=True)
