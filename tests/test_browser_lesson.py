@@ -123,6 +123,16 @@ def test_a_lesson_from_the_join_link_to_the_projected_board(browser, lesson_serv
     shoot(teacher, "lesson_8_board_projector")
     for name in STUDENTS:  # the sweep's points name their students (the table beside it is a canvas)
         teacher.wait_for_function(f"n => {CHARTS_JSON}().includes(n)", arg=name)
+
+    # The projector view: the join code, its QR code and who is training; nothing secret in it.
+    code = re.search(r"class=(\w+)", join_link).group(1)
+    teacher.goto(f"{base}/Board?projector={code}")
+    teacher.locator(".st-key-join_qr img").wait_for()
+    teacher.get_by_text(f"{len(STUDENTS)} students").first.wait_for()
+    teacher.locator(".js-plotly-plot").first.wait_for()
+    shoot(teacher, "lesson_9_projector")
+    assert "w=" not in teacher.url and "teacher=" not in teacher.url
+    assert "teacher=" not in teacher.content()
     for page in [teacher, *students.values()]:
         page.close()
 
