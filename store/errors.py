@@ -12,3 +12,7 @@ class StoreUnavailable(StoreError):
 
 class StoreLimitReached(StoreError):
     """A workspace holds as many runs or bytes as it may."""
+
+
+class StoreLost(StoreUnavailable):
+    """The store's file was deleted or replaced while the server ran: what was written there is gone."""
