@@ -12,6 +12,7 @@ class StoreUnavailable(StoreError):
 
 class StoreLimitReached(StoreError):
     """A workspace holds as many runs or bytes as it may."""
+    row_id: int | None = None  # a run's final row written without its network: its id
 
 
 class StoreLost(StoreUnavailable):

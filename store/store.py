@@ -202,6 +202,7 @@ class Store:
                 self._ensure_workspace(conn, workspace)
                 run_id = self._insert(conn, workspace, row)
         if refused is not None:
+            refused.row_id = run_id  # written, without its network
             raise refused
         return run_id
 
@@ -358,7 +359,7 @@ class Store:
         if "not a database" in low or "malformed" in low or "disk image" in low:
             return "Saved work cannot be read: its file on the server is damaged."
         if "readonly" in low or "read-only" in low or "unable to open" in low or "i/o error" in low:
-            return "Saved work cannot be written: the server cannot write its file."
+            return "Saved work cannot be written: the server's disk or database refuses writes."
         return "Saved work cannot be reached: the server's database does not answer."
 
 
