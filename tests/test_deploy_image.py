@@ -14,7 +14,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
 
 from browsing import free_port
 from waiting import wait_until
@@ -121,6 +120,8 @@ def size(text: str | int) -> int:
 
 
 def test_compose_gives_room_in_dev_shm_a_volume_for_saved_work_and_a_health_check_of_every_process():
+    import yaml  # PyYAML, from requirements-dev.txt: imported here so that collecting the suite never needs it
+
     compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
     service = compose["services"]["classroom"]
     environment = service["environment"]
