@@ -15,29 +15,16 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+import test_app_saved_work as saved_work
 from store import Store
-from ui.frame.navigation import spec
+from test_app_saved_work import TRAIN, visit
 from ui.saving import process_store
 from ui.state import RUN_KEY, RUNS_KEY
 from waiting import wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
-TRAIN = spec("Train").script
-
-
-def visit(workspace: str | None = None) -> AppTest:
-    """A new browser tab's first request, for the address holding `workspace`."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if workspace is not None:
-        at.query_params["w"] = workspace
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
 
 def shown(at: AppTest) -> str:
-    kinds = ("markdown", "caption", "info", "success", "warning", "error")
-    return "\n".join(str(e.value) for kind in kinds for e in getattr(at, kind)).replace("\\", "").replace("**", "")
+    return saved_work.shown(at).replace("**", "")
 
 
 def start(at: AppTest, epochs: int) -> None:

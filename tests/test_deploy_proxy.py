@@ -5,7 +5,6 @@ down. Real nginx (Debian's package) and a real self-signed certificate (openssl)
 from __future__ import annotations
 
 import http.server
-import shutil
 import ssl
 import subprocess
 import sys
