@@ -323,9 +323,11 @@ class Store:
     def _write(self) -> Iterator[sa.Connection]:
         """One transaction that writes; StoreLost when the file was deleted or replaced while it wrote (it went to the
         lost file: the caller writes it again, to the file now opened)."""
-        with self._guard(), self._writer.begin() as conn:
-            yield conn
-        if not self.check():
+        with self._guard():
+            before = self.lost  # another thread may open the file again while this transaction writes to the old one
+            with self._writer.begin() as conn:
+                yield conn
+        if not self.check() or self.lost != before:
             raise StoreLost(LOST)
 
     @contextmanager

@@ -82,6 +82,12 @@ def test_a_write_that_finds_the_file_gone_after_it_says_it_was_lost(path):
             conn.exec_driver_sql("UPDATE workspaces SET updated = 1")
             path.unlink()
     assert store.lost == 1 and not store.workspace_exists(workspace)
+    with pytest.raises(StoreLost):
+        with store._write() as conn:
+            conn.exec_driver_sql("UPDATE workspaces SET updated = 2")
+            path.unlink()
+            assert not store.check()  # another thread has already opened the new file while this one wrote
+    assert store.lost == 2
     store.close()
 
 
