@@ -123,7 +123,7 @@ def _landed() -> None:
 def _after_loss() -> None:
     """When the store's file was deleted or replaced since this session last wrote (Store.lost), write its workspace
     again: the workspace, the runs it holds (networks that were only in the lost file are gone), the settings and
-    drawing (written again by their own savers); and say so on the page."""
+    drawing; its class membership read again (gone with a deleted file); and say so on the page."""
     workspace_id, books = state.workspace(), state.books()
     if workspace_id is None:
         return
@@ -139,15 +139,15 @@ def _after_loss() -> None:
         problem(error)
         return
     books.store_lost = store.lost
-    left_class = state.membership() is not None
-    state.set_membership(None)
+    had_class = state.membership() is not None
+    state.set_membership(saving(lambda store: Classes(store).membership(workspace_id)))
     log.warning("workspace %s written again after the store's file was lost: %d runs (%d without their network)",
                 short(workspace_id), again, gone)
     words = ["**Saved work was lost on the server:** its file was deleted or replaced while the server ran. What this "
              f"tab holds is saved again: {again} run{'s' if again != 1 else ''}, your settings and your drawing."]
     if gone:
         words.append(f"The networks of {gone} of them were only in the lost file: their curves and results are kept.")
-    if left_class:
+    if had_class and state.membership() is None:
         words.append("Your place in your class was lost with it: join again with the class's code.")
     state.set_notice(" ".join(words), "warning")
 
