@@ -64,10 +64,15 @@ class DataSpec:
 PREFIX = "mlp-mnist-"
 
 
-def _shared_folder() -> str:
-    """A new folder in RAM-backed /dev/shm where there is one, else in the temporary folder; named after this
-    process, so that the folders of a server that was killed (and could not clean up) are found and removed."""
-    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+def _shared_bases() -> list[str]:
+    """Where the files may go, in order: RAM-backed /dev/shm where there is one, then the temporary folder."""
+    ram = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    return [base for base in (ram, tempfile.gettempdir()) if base]
+
+
+def _shared_folder(base: str) -> str:
+    """A new folder in `base`, named after this process, so that the folders of a server that was killed (and could
+    not clean up) are found and removed."""
     for left in Path(base).glob(f"{PREFIX}*-*"):
         owner = left.name[len(PREFIX):].split("-")[0]
         if owner.isdigit() and not _alive(int(owner)):
@@ -92,18 +97,26 @@ def _map(folder: str, source: str, location: str) -> Dataset:
 
 class SharedDataset:
     """A Dataset written once to memory-mapped files: `dataset` (mapped, read-only) for this process,
-    `spec` for the workers. The files go when this object does, or when the process exits."""
+    `spec` for the workers. The files go when this object does, or when the process exits.
 
-    def __init__(self, data: Dataset):
-        folder = _shared_folder()
+    They are written with write(), not through a writable mapping: a /dev/shm too small for them (Docker gives a
+    container 64 MB; MNIST takes 220 MB) then refuses with ENOSPC, and the temporary folder on disk is used instead;
+    writing through a mapping there killed the process by SIGBUS (measured on an 8 MB tmpfs)."""
+
+    def __init__(self, data: Dataset, bases: list[str] | None = None):
+        *earlier, last = bases or _shared_bases()
+        for base in [*earlier, last]:
+            folder = _shared_folder(base)
+            try:
+                for name in FIELDS:
+                    np.save(Path(folder) / f"{name}.npy", np.ascontiguousarray(getattr(data, name)))
+                break
+            except OSError as error:
+                shutil.rmtree(folder, ignore_errors=True)
+                if base == last:
+                    raise
+                log.warning("MNIST does not fit in %s (%s): written to the next folder instead", base, error)
         self._cleanup = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
-        for name in FIELDS:
-            array = getattr(data, name)
-            stored = np.lib.format.open_memmap(Path(folder) / f"{name}.npy", mode="w+", dtype=array.dtype,
-                                               shape=array.shape)
-            stored[...] = array
-            stored.flush()
-            del stored
         self.spec = DataSpec(folder, data.source, data.location)
         self.dataset = _map(folder, data.source, data.location)
 

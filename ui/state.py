@@ -308,6 +308,8 @@ class SavingBooks:
     collected: TrainingRun | None = None  # the ended run already kept (kept once only)
     unsaved: list[tuple[Run, int | None]] = field(default_factory=list)  # ended runs the store could not take yet
     unsaved_tried: float = 0.0  # when they were last tried (time.monotonic)
+    pending: list[Any] = field(default_factory=list)  # savers of ended runs whose final row the server still tries
+    store_lost: int | None = None  # the store's `lost` count this session's workspace was last written at
     unread: dict[int, tuple[str, float]] = field(default_factory=dict)  # uid -> why its network was not read, when
     drawing_text: str = ""  # the drawing as last written (JSON), to write only when it changed
     released_told: set[int] = field(default_factory=set)  # uids of runs whose letting go was already said

@@ -105,11 +105,13 @@ def _arrive() -> None:
     except StoreError as error:
         problem(error)
         return
+    state.books().store_lost = store.lost
     if arrival.missing:
         instead = ("here is the work this browser saved last." if arrival.workspace is not None
                    else "this is a new, empty workspace.")
-        state.set_notice("The saved work this address points to was not found (the address may be mistyped or "
-                         f"the work deleted): {instead}", "warning")
+        why = ("the server lost its saved work while it ran (its file was deleted or replaced), and no open tab "
+               "held this work to save it again" if store.lost else "the address may be mistyped or the work deleted")
+        state.set_notice(f"The saved work this address points to was not found ({why}): {instead}", "warning")
 
 
 def remembered() -> str | None:
@@ -137,6 +139,7 @@ def _bring_back(store: Store, arrival: Arrival) -> None:
     state.set_workspace(workspace_id)
     state.set_membership(Classes(store).membership(workspace_id))
     state.restore_runs(restored.runs)
+    state.books().pending.extend(restored.pending)  # ended in a tab since closed: the server still writes them
     if restored.settings is not None:  # a link in the address wins after this (ui.frame.address.apply_link_once)
         state.replace_settings(records.restored_settings(restored.settings))
     _follow_training(restored.training)
@@ -162,6 +165,10 @@ def _welcome(restored: process_store.Restored, source: Source) -> str:
     if elsewhere > 0:
         words.append(f"{elsewhere} run{'s are' if elsewhere > 1 else ' is'} still training in another tab: "
                      "reload this page when it has ended to see it here.")
+    if restored.pending:
+        names = escape_markdown(", ".join(saver.run.record.name for saver in restored.pending))
+        words.append(f"Ended while saved work could not take it, back from the server's memory: {names}. The server "
+                     "saves it as soon as it can.")
     cut = [record.name for _, record in restored.runs if record.status == INTERRUPTED_STATUS]
     if cut:
         words.append(f"Interrupted when the server stopped, with their curves up to then: {escape_markdown(', '.join(cut))}.")
