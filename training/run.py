@@ -457,10 +457,17 @@ def status_text(run: TrainingRun) -> str:
         return f"Training: {of} · {p.steps_per_second:.0f} steps/s" + (f" · {left} left." if left else ".")
     if state == "paused":
         return f"Paused at {of}."
-    record = run.record
-    if state == "failed":
+    return ended_words(run.record)
+
+
+def ended_words(record: Run) -> str:
+    """One plain line on how a run ended, from its record (a run of this session, or one brought back from the
+    store: a run the server stopped under says its reason)."""
+    accuracy = f"{record.test_accuracy:.1%} test accuracy" if record.test_accuracy is not None else ""
+    if record.status == "failed":
         return f"Failed: {record.reason}"
-    accuracy = f"{record.test_accuracy:.1%} test accuracy" if record and record.test_accuracy is not None else ""
-    if state == "finished":
+    if record.status == "finished":
         return f"Finished: {accuracy}." if accuracy else "Finished."
-    return f"Stopped at {of}" + (f": {accuracy}." if accuracy else ".")
+    if record.status != "stopped":
+        return record.reason or record.status.capitalize() + "."
+    return f"Stopped at epoch {record.epochs:.1f} of {record.config.epochs}" + (f": {accuracy}." if accuracy else ".")

@@ -1,4 +1,4 @@
-"""The Train page's parts: presets, start, the live curves, and the result with its diagnosis."""
+"""The Train page's parts: presets, start, the run's controls and live curves, and the result with its diagnosis."""
 from __future__ import annotations
 
 import streamlit as st
@@ -12,7 +12,7 @@ from training.run import TrainingRun
 from ui import state
 from ui.frame.layout import poll_while_active
 from ui.frame.navigation import link
-from ui.frame.training import run_estimate, run_status, start_training, stop_training
+from ui.frame.training import run_estimate, run_status, start_again, start_training, stop_training
 from ui.panels.handwriting import handwriting_metric
 from ui.panels.network_picker import model_download
 from ui.shared.settings import apply_changes, config_from_settings, describe, settings_from_config
@@ -45,7 +45,7 @@ def start_button(config: TrainConfig | None) -> None:
     found = run_estimate(config)
     too_much = refusal(found) if isinstance(found, Estimate) else found
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.button("Start training", icon=":material/play_arrow:", type="primary", on_click=start_training, args=(config,),
+        st.button("Start training", icon=":material/play_arrow:", type="primary", on_click=_start, args=(config,),
                   disabled=state.active_run() is not None or config is None or bool(too_much), key="start",
                   help="Train a new network with the settings below.")
         if isinstance(found, Estimate) and not too_much:
@@ -54,36 +54,86 @@ def start_button(config: TrainConfig | None) -> None:
         st.warning(too_much)  # numbers and our own words: nothing typed reaches it
 
 
+def _start(config: TrainConfig) -> None:
+    if start_training(config) is not None:
+        state.focus_controls()  # a keyboard's focus goes to Pause, not back to the top of the page
+
+
 # ----- the live view -----
-def _controls(run: TrainingRun) -> None:
-    with st.container(horizontal=True):
-        if run.state == "paused":
-            st.button("Resume", icon=":material/play_arrow:", on_click=run.resume, key="resume")
-        else:
-            st.button("Pause", icon=":material/pause:", on_click=run.pause, key="pause",
-                      disabled=run.state != "running")
-        st.button("Stop", icon=":material/stop:", on_click=stop_training, args=(run,), key="stop")
+PAUSED_NOTE = ("**Paused: the network is not learning now.** Press **Resume** to go on, or **One more epoch** to "
+               "train one epoch and pause again.")
+# Puts the keyboard's focus on Pause once it can act (the run has its worker), unless the user has moved it: a
+# button that becomes disabled (Start, once pressed) leaves the focus on the page itself.
+_FOCUS_PAUSE = """<script>(() => {
+  const until = Date.now() + 120000;
+  const look = () => {
+    const here = document.activeElement;
+    if (here && here !== document.body && !here.disabled) return;
+    const pause = document.querySelector('.st-key-pause button:not([disabled])');
+    if (pause) pause.focus(); else if (Date.now() < until) setTimeout(look, 100);
+  };
+  look();
+})();</script>"""
+
+
+def _controls(run: TrainingRun | Run) -> None:
+    """Pause (Resume when paused), one more epoch, stop and start again, always in the same places with the same keys,
+    so a keyboard's focus stays on a button whose label changes; a button that cannot act now is disabled, not
+    hidden. A kept run (a record: the page was reloaded) can only start again."""
+    training = isinstance(run, TrainingRun) and run.active and not state.stop_asked(run)
+    live = training and run.state in ("running", "paused")  # a worker trains it: it takes commands
+    paused = live and run.state == "paused"
+    with st.container(horizontal=True, key="run_controls"):
+        st.button("Resume" if paused else "Pause", icon=":material/play_arrow:" if paused else ":material/pause:",
+                  key="pause", on_click=(run.resume if paused else run.pause) if live else None, disabled=not live)
+        st.button("One more epoch", icon=":material/skip_next:", key="one_more_epoch",
+                  on_click=run.one_more_epoch if live else None, disabled=not live,
+                  help="Train to the end of this epoch, then pause; when paused at the end of an epoch, exactly one "
+                       "more epoch.")
+        st.button("Stop", icon=":material/stop:", key="stop", on_click=stop_training if training else None,
+                  args=(run,), disabled=not training)
+        st.button("Start again", icon=":material/replay:", key="start_again", on_click=start_again, args=(run,),
+                  help="A fresh network with the same settings and seed, as a new run (a run still going is stopped "
+                       "and kept first).")
 
 
 def live_view() -> None:
-    """Status, progress and curves of the session's run; polls while the run is active."""
+    """Status, progress and curves of the session's run, polled while it is active, then its result; after a
+    reload or a server restart, the newest run kept (brought back from the store) with its result. On a phone
+    this column comes first while it shows a run (ui.frame.layout's CSS), right under Start."""
     run = state.current_run()
-    if run is None:
+    shown = run if run is not None else state.last_trained()
+    if shown is None:
         st.info("Choose a preset or change the settings, press **Start training**, and the loss and accuracy "
                 "curves will grow here while the network learns.")
         return
+    with st.container(key="live_run"):
+        if run is None:
+            _kept_view(shown)
+        else:
+            poll_while_active(POLL_SECONDS, lambda: _live_body(run))
+        result_view(shown.record if isinstance(shown, TrainingRun) else shown)
+        if state.pop_focus_controls():
+            st.html(_FOCUS_PAUSE, unsafe_allow_javascript=True)
 
-    def body() -> None:
-        st.caption(f"**{escape_markdown(run.name)}** — {describe(run.config)}")
-        if run.active and not state.stop_asked(run):
-            _controls(run)
-        st.markdown(f"### {run_status(run)}")
-        progress = run.progress()
-        if run.state != "queued":
-            st.progress(progress.fraction, text=f"step {progress.step:,} of {progress.total_steps:,}")
-        live_chart(training_figure_data(run.history(), run.config.epochs, revision=run.name), key="training_chart")
 
-    poll_while_active(POLL_SECONDS, body)
+def _live_body(run: TrainingRun) -> None:
+    st.caption(f"**{escape_markdown(run.name)}** — {describe(run.config)}")
+    _controls(run)
+    st.markdown(f"### {run_status(run)}")
+    progress = run.progress()
+    if run.state != "queued":
+        st.progress(progress.fraction, text=f"step {progress.step:,} of {progress.total_steps:,}")
+    if run.state == "paused" and not state.stop_asked(run):
+        st.info(PAUSED_NOTE, icon=":material/pause_circle:")
+    live_chart(training_figure_data(run.history(), run.config.epochs, revision=run.name), key="training_chart")
+
+
+def _kept_view(record: Run) -> None:
+    st.caption(f"**{escape_markdown(record.name)}** — {describe(record.config)}")
+    _controls(record)
+    st.markdown(f"### {escape_markdown(run_status(record))}")
+    live_chart(training_figure_data(record.history, record.config.epochs, revision=record.name), key="training_chart")
 
 
 # ----- after the run -----
@@ -100,10 +150,8 @@ def _fix_and_rerun(finding: Finding) -> None:
                          "compare the two runs on the Compare page afterwards.", "success")
 
 
-def result_view() -> None:
-    """Test accuracy and loss of the ended run, and the engine's diagnosis in plain words."""
-    run = state.current_run()
-    record: Run | None = run.record if run is not None and run.done else None
+def result_view(record: Run | None) -> None:
+    """Test accuracy and loss of the ended run (None: none yet), and the engine's diagnosis in plain words."""
     if record is None:
         return
     st.markdown("#### Result on the test digits (never seen in training)")
