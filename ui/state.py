@@ -103,13 +103,14 @@ def set_again_asked(run: TrainingRun | None) -> None:
     st.session_state[_AGAIN] = run
 
 
-def focus_controls() -> None:
-    """This session's click started a run: the Train page puts the keyboard's focus on its controls, once."""
-    st.session_state[_FOCUS] = True
+def focus_control(key: str) -> None:
+    """A click changed the run's controls (Start: Pause comes; Pause: Resume takes its place): the Train page puts the
+    keyboard's focus on the control `key` once it can act, rather than leaving it on the page itself."""
+    st.session_state[_FOCUS] = key
 
 
-def pop_focus_controls() -> bool:
-    return st.session_state.pop(_FOCUS, False)
+def pop_focus_control() -> str | None:
+    return st.session_state.pop(_FOCUS, None)
 
 
 def last_trained() -> Run | None:

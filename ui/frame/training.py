@@ -66,7 +66,10 @@ def stop_training(run: TrainingRun) -> None:
 
 def start_again(run: TrainingRun | Run) -> None:
     """A fresh network with the settings and seed of `run` (this session's, or one kept), as a new run. A run still
-    active is stopped first and kept: the new one starts once it has ended (start_asked_again)."""
+    active is stopped first and kept: the new one starts once it has ended (start_asked_again). A second call for the
+    same click (ui.train.panel._controls says why) finds the new run started and does nothing."""
+    if state.active_run() not in (None, run):
+        return
     if isinstance(run, Run):
         start_training(run.config)
     elif run.active:

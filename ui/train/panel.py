@@ -56,43 +56,76 @@ def start_button(config: TrainConfig | None) -> None:
 
 def _start(config: TrainConfig) -> None:
     if start_training(config) is not None:
-        state.focus_controls()  # a keyboard's focus goes to Pause, not back to the top of the page
+        state.focus_control("pause")  # a keyboard's focus goes to Pause, not back to the top of the page
 
 
 # ----- the live view -----
 PAUSED_NOTE = ("**Paused: the network is not learning now.** Press **Resume** to go on, or **One more epoch** to "
                "train one epoch and pause again.")
-# Puts the keyboard's focus on Pause once it can act (the run has its worker), unless the user has moved it: a
-# button that becomes disabled (Start, once pressed) leaves the focus on the page itself.
-_FOCUS_PAUSE = """<script>(() => {
+# Puts the keyboard's focus on the control KEY once it can act (Pause: once the run has its worker), unless the user
+# has moved it: Start, once pressed, is disabled and Pause gives way to Resume, which leaves the focus on the page
+# itself (Pause was 30 Tabs away).
+_FOCUS = """<script>(() => {
   const until = Date.now() + 120000;
   const look = () => {
     const here = document.activeElement;
-    if (here && here !== document.body && !here.disabled) return;
-    const pause = document.querySelector('.st-key-pause button:not([disabled])');
-    if (pause) pause.focus(); else if (Date.now() < until) setTimeout(look, 100);
+    if (here && here !== document.body && !here.disabled && !here.closest('.st-key-start')) return;
+    const control = document.querySelector('.st-key-KEY button:not([disabled])');
+    if (control) control.focus(); else if (Date.now() < until) setTimeout(look, 100);
   };
   look();
 })();</script>"""
 
 
+def _pause(run: TrainingRun) -> None:
+    run.pause()
+    state.focus_control("resume")
+
+
+def _resume(run: TrainingRun) -> None:
+    run.resume()
+    state.focus_control("pause")
+
+
+def _one_more_epoch(run: TrainingRun, drawn_at: int) -> None:
+    """One more epoch from the step the button was drawn at; a second call for the same click (see _controls) that
+    finds the run paused further on has already been served."""
+    if not (run.state == "paused" and run.progress().step > drawn_at):
+        run.one_more_epoch()
+
+
+def _stop(run: TrainingRun) -> None:
+    stop_training(run)
+    state.focus_control("start_again")  # the one control left that can act
+
+
+def _again(run: TrainingRun | Run) -> None:
+    start_again(run)
+    state.focus_control("pause")  # if the focus left Start again (the new run's controls are drawn anew)
+
+
 def _controls(run: TrainingRun | Run) -> None:
-    """Pause (Resume when paused), one more epoch, stop and start again, always in the same places with the same keys,
-    so a keyboard's focus stays on a button whose label changes; a button that cannot act now is disabled, not
-    hidden. A kept run (a record: the page was reloaded) can only start again."""
+    """Pause (Resume in its place when paused), one more epoch, stop and start again, always in the same places; a
+    button that cannot act now is disabled, not hidden. A kept run (a record: the page was reloaded) can only start
+    again. Each click must mean the same if it acts twice: Streamlit 1.67 may run a button's callback a second time
+    for one click in a fragment that polls, with the callbacks of the page that first run drew (measured: Pause,
+    then Resume, 0.15-0.7 s apart, in 4 of 10 clicks), so Pause and Resume are two buttons, never one that toggles."""
     training = isinstance(run, TrainingRun) and run.active and not state.stop_asked(run)
     live = training and run.state in ("running", "paused")  # a worker trains it: it takes commands
-    paused = live and run.state == "paused"
     with st.container(horizontal=True, key="run_controls"):
-        st.button("Resume" if paused else "Pause", icon=":material/play_arrow:" if paused else ":material/pause:",
-                  key="pause", on_click=(run.resume if paused else run.pause) if live else None, disabled=not live)
+        if live and run.state == "paused":
+            st.button("Resume", icon=":material/play_arrow:", key="resume", on_click=_resume, args=(run,))
+        else:
+            st.button("Pause", icon=":material/pause:", key="pause", on_click=_pause if live else None, args=(run,),
+                      disabled=not live)
         st.button("One more epoch", icon=":material/skip_next:", key="one_more_epoch",
-                  on_click=run.one_more_epoch if live else None, disabled=not live,
+                  on_click=_one_more_epoch if live else None, args=(run, run.progress().step if live else 0),
+                  disabled=not live,
                   help="Train to the end of this epoch, then pause; when paused at the end of an epoch, exactly one "
                        "more epoch.")
-        st.button("Stop", icon=":material/stop:", key="stop", on_click=stop_training if training else None,
+        st.button("Stop", icon=":material/stop:", key="stop", on_click=_stop if training else None,
                   args=(run,), disabled=not training)
-        st.button("Start again", icon=":material/replay:", key="start_again", on_click=start_again, args=(run,),
+        st.button("Start again", icon=":material/replay:", key="start_again", on_click=_again, args=(run,),
                   help="A fresh network with the same settings and seed, as a new run (a run still going is stopped "
                        "and kept first).")
 
@@ -113,11 +146,11 @@ def live_view() -> None:
         else:
             poll_while_active(POLL_SECONDS, lambda: _live_body(run))
         result_view(shown.record if isinstance(shown, TrainingRun) else shown)
-        if state.pop_focus_controls():
-            st.html(_FOCUS_PAUSE, unsafe_allow_javascript=True)
 
 
 def _live_body(run: TrainingRun) -> None:
+    if state.current_run() is not run:  # Start again, clicked in this fragment, started another: the whole page shows it
+        st.rerun(scope="app")
     st.caption(f"**{escape_markdown(run.name)}** — {describe(run.config)}")
     _controls(run)
     st.markdown(f"### {run_status(run)}")
@@ -127,6 +160,9 @@ def _live_body(run: TrainingRun) -> None:
     if run.state == "paused" and not state.stop_asked(run):
         st.info(PAUSED_NOTE, icon=":material/pause_circle:")
     live_chart(training_figure_data(run.history(), run.config.epochs, revision=run.name), key="training_chart")
+    focus = state.pop_focus_control()
+    if focus is not None:  # one of our own keys, never text from a user
+        st.html(_FOCUS.replace("KEY", focus), unsafe_allow_javascript=True)
 
 
 def _kept_view(record: Run) -> None:
