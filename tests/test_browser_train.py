@@ -103,13 +103,13 @@ def test_the_keyboard_lands_on_pause_after_start_and_drives_every_control(browse
     page.goto(server.url + LONG)
     start = page.get_by_role("button", name="Start training")
     start.wait_for()
-    while not page.evaluate(FOCUSED.format(key="start")):  # Start is a few Tabs away (test_browser)
-        page.keyboard.press("Tab")
+    press_until_focused(page, "start", 12)  # a few Tabs away: the page menu, then Start (test_browser)
     page.keyboard.press("Enter")
     wait_until(page, FOCUSED.format(key="pause"), "the focus did not land on Pause after Start")
     page.keyboard.press("Space")
     page.get_by_text("Paused: the network is not learning now").wait_for()
     wait_until(page, FOCUSED.format(key="resume"), "the focus did not move to Resume, in the place of Pause")
+    wait_for_points(page, 0)  # the curves so far, beside the words
     shoot(page, "train_paused")
 
     page.keyboard.press("Space")  # Resume
