@@ -7,7 +7,7 @@ uses one BLAS thread. MNIST is written once to memory-mapped files (in /dev/shm 
 every worker maps read-only: no copy of the 188 MB training array per worker.
 
 A worker takes two kinds of job: a training (`Job`: it iterates `Trainer.steps()`, publishes what readers need
-and obeys pause, resume and stop between two steps) and one of the Notebook page's runs (`ReplayJob`: it sends
+and obeys pause, resume, one more epoch and stop between two steps) and one of the Notebook page's runs (`ReplayJob`: it sends
 each epoch's point, then the result, and obeys stop between two epochs). The heartbeat and every decision stay
 in the web process (training.run, training.replay).
 """
@@ -343,6 +343,7 @@ class _Loop:
         self.sent = (0, 0, 0)  # training points, held-out points, diagnostics already sent
         self.ticked = time.monotonic()
         self.paused = False
+        self.pause_at: tuple[int, int] | None = None  # ("epoch", token): the step to hold at, the token to answer
         self.weights_wanted = False  # a page asked for the current weights: sent with the next step
 
     def run(self) -> None:
@@ -350,6 +351,8 @@ class _Loop:
         reason = None
         for step in self.trainer.steps():
             self._publish(step.step)
+            if self.pause_at is not None and step.step >= self.pause_at[0]:  # the epoch asked for is done
+                self._hold(step.step, self.pause_at[1])
             reason = self._obey(step.step)
             if reason is not None:
                 break
@@ -387,6 +390,13 @@ class _Loop:
                 or (len(h.train), len(h.heldout)) != self.sent[:2]):
             self._send_progress(step, self.weights_wanted, insides)
 
+    def _hold(self, step: int, token: int | None = None) -> None:
+        """Wait between two steps from now on; say so with the weights it holds at (Draw and Inspect use them),
+        and, when it is the end of an epoch asked for, with that request's token."""
+        self.paused, self.pause_at = True, None
+        self._send_progress(step, weights=True)
+        self.conn.send(("held", step) if token is None else ("held", step, token))
+
     def _obey(self, step: int) -> str | None:
         """Read the commands sent since the last step (waiting for one while paused): a stop reason, or None."""
         while self.paused or self.conn.poll():
@@ -394,11 +404,13 @@ class _Loop:
             if kind == "stop":
                 return args[0]
             if kind == "pause" and not self.paused:
-                self.paused = True
-                self._send_progress(step, weights=True)  # Draw and Inspect get the weights it holds at
-                self.conn.send(("held", step))
+                self._hold(step)
             elif kind == "resume" and self.paused:
-                self.paused = False
+                self.paused, self.pause_at = False, None
+            elif kind == "epoch":  # one more epoch: to the end of the one under way (from an epoch's end, the next)
+                per_epoch = self.trainer.steps_per_epoch
+                end = (step // per_epoch + 1) * per_epoch
+                self.paused, self.pause_at = False, (end, args[0]) if end < self.trainer.total_steps else None
             elif kind == "weights":
                 self.weights_wanted = True
                 if self.paused:

@@ -12,7 +12,7 @@ from ui import state
 from ui.frame import data
 from ui.frame.address import apply_link_once
 from ui.frame.navigation import APP_NAME
-from ui.frame.training import run_status
+from ui.frame.training import run_status, start_asked_again
 from ui.saving.runs import collect_finished
 from ui.saving.workspace import projector_view
 from ui.shared.text import escape_markdown
@@ -28,6 +28,9 @@ _CSS = """
 <style>
 /* theme.paddingTop holds on wide screens only: below Streamlit's phone breakpoint its own 6rem came back */
 @media (max-width: 640px) { .stMainBlockContainer { padding-top: 2.5rem; } }
+/* a phone stacks the Train page's columns: the one showing a run first, right under Start, not under every setting
+   (columns have no order setting) */
+@media (max-width: 640px) { [data-testid="stColumn"]:has(.st-key-live_run) { order: -1; } }
 /* projector: larger body text and widget labels. Streamlit draws labels, buttons, page links and options at
    0.875rem; theme.baseFontSize would scale them all, but breaks the Draw page's canvas (.streamlit/config.toml).
    Metric values are left to theme.metricValueFontSize. */
@@ -87,6 +90,7 @@ def setup(title: str) -> None:
     st.markdown(_CSS, unsafe_allow_html=True)
     apply_link_once()
     collect_finished()  # the session's ended run kept and saved, before any page reads it
+    start_asked_again()  # then "Start again" of a run that had to stop first
     dataset = data.dataset()
     with st.sidebar:
         if dataset is not None:
