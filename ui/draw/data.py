@@ -73,6 +73,29 @@ def doubt(reading: CanvasReading, model: Model, check: NoveltyCheck | None) -> s
     return check.reasons(model.network, reading.digit.reshape(1, -1))[0] if check is not None else ""
 
 
+CHECKING = "checking"  # the doubt while the network's "not a digit" check is still being made
+CHECKING_WORDS = "Checking whether it looks like a digit to this network (once per network, a few seconds)…"
+DOUBT_MIN_ACCURACY = 0.9  # below it, the "not a digit" doubt is too unreliable to lean on (bench/doubt.py)
+
+
+def doubt_trusted(test_accuracy: float | None) -> bool:
+    """Whether a network reads digits well enough for its "not a digit" doubt to mean much: a network near
+    chance finds every drawing as unlike its training digits as any other, so its silence says little."""
+    return test_accuracy is not None and test_accuracy >= DOUBT_MIN_ACCURACY
+
+
+def weak_words(test_accuracy: float | None) -> str:
+    """What the page says under the answer of a network too weak for its "not a digit" check ("" for one strong
+    enough): its silence about a letter or a scribble says little."""
+    if doubt_trusted(test_accuracy):
+        return ""
+    measured = (f"reads only {test_accuracy:.0%} of the test digits right" if test_accuracy is not None
+                else "was never scored on the test digits")
+    return (f"This network {measured}: too few for its \"not a digit\" check to mean much. It still notices lines, "
+            f"dots and filled blobs, but may take a letter or a scribble for a digit without a doubt. A network "
+            f"reading {DOUBT_MIN_ACCURACY:.0%} or more tells them apart better.")
+
+
 def rows_of(labels: np.ndarray, classes: tuple[int, ...], limit: int | None = None, seed: int = 0) -> np.ndarray:
     """Sorted positions of the examples of `classes`; at most `limit` of them, drawn at random (seeded)."""
     rows = np.flatnonzero(np.isin(labels, classes))

@@ -43,6 +43,33 @@ def model_picker(key: str, label: str = "Network") -> Run | None:
     return chosen_run()
 
 
+def answering_words(run: Run | None, training: str = "") -> str:
+    """The one line saying which network a page answers with: 'Answering with: **Run 3: SGD, lr 0.1** — 95.7% on
+    test digits', or the run training now (`training`, its name), whose answer follows it as it learns."""
+    if training:
+        return f"Answering with: **{escape_markdown(training)}**, still training: the answer follows it as it learns."
+    if run is None:
+        return ""
+    kind = {UPLOADED: " (uploaded)", INTERRUPTED: " (interrupted)"}.get(run.status, "")
+    accuracy = (f"{run.test_accuracy:.1%} on test digits" if run.test_accuracy is not None
+                else "its accuracy on test digits was not measured")
+    return f"Answering with: **{escape_markdown(run.name)}**{kind} — {accuracy}"
+
+
+def network_line(key: str, training: str = "") -> None:
+    """Which network answers, in one line, and a **Change** button beside it that opens the menu of the session's
+    networks (when there is more than one to choose from and none is training)."""
+    run = None if training else chosen_run()
+    words = answering_words(run, training)
+    if not words:
+        return
+    with st.container(horizontal=True, vertical_alignment="center", key="network_line"):
+        st.markdown(words)
+        if run is not None and len(state.model_runs()) > 1:
+            with st.popover("Change", icon=":material/swap_horiz:"):
+                model_picker(key, "Network that reads your digit")
+
+
 def model_download(run: Run, key: str) -> None:
     """The run's network as a .npz file, written only when the button is pressed; no button while the store cannot
     give back a network it holds (the page says so: ui.saving.networks.network_trouble)."""
