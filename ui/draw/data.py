@@ -24,6 +24,7 @@ DOUBTS = {  # why a drawing does not look like a digit, by the reason novelty/to
     "unlike": "It is not like any digit this network learned: its units respond to it as to none of the "
               "training digits.",
     "tangled": "Its strokes are far longer and more tangled than any digit's: a scribble?",
+    "strokes": "Its strokes lie where no training digit has ink: a letter, a shape?",
 }
 
 
