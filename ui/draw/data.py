@@ -76,7 +76,7 @@ def doubt(reading: CanvasReading, model: Model, check: NoveltyCheck | None) -> s
 
 CHECKING = "checking"  # the doubt while the network's "not a digit" check is still being made
 CHECKING_WORDS = "Checking whether it looks like a digit to this network (once per network, a few seconds)…"
-DOUBT_MIN_ACCURACY = 0.9  # below it, the "not a digit" doubt is too unreliable to lean on (bench/doubt.py)
+DOUBT_MIN_ACCURACY = 0.95  # below, no better than an untrained network's (bench/doubt.py: 90.8% and 8% flag 73% of letters)
 
 
 def doubt_trusted(test_accuracy: float | None) -> bool:
