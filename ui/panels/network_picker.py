@@ -24,11 +24,15 @@ from ui.shared.widgets import mirrored
 UPLOAD_KEY = "model_upload"
 
 
+def _kind(run: Run) -> str:
+    """' (uploaded)', ' (interrupted)', or nothing for a run trained to its end here."""
+    return {UPLOADED: " (uploaded)", INTERRUPTED: " (interrupted)"}.get(run.status, "")
+
+
 def run_caption(run: Run) -> str:
     """'Run 3: lr 0.001 · 96.1%': a run as a menu shows it."""
-    kind = {UPLOADED: " (uploaded)", INTERRUPTED: " (interrupted)"}.get(run.status, "")
     accuracy = f" · {run.test_accuracy:.1%}" if run.test_accuracy is not None else ""
-    return f"{run.name}{kind}{accuracy}"
+    return f"{run.name}{_kind(run)}{accuracy}"
 
 
 def model_picker(key: str, label: str = "Network") -> Run | None:
@@ -50,10 +54,9 @@ def answering_words(run: Run | None, training: str = "") -> str:
         return f"Answering with: **{escape_markdown(training)}**, still training: the answer follows it as it learns."
     if run is None:
         return ""
-    kind = {UPLOADED: " (uploaded)", INTERRUPTED: " (interrupted)"}.get(run.status, "")
     accuracy = (f"{run.test_accuracy:.1%} on test digits" if run.test_accuracy is not None
                 else "its accuracy on test digits was not measured")
-    return f"Answering with: **{escape_markdown(run.name)}**{kind} — {accuracy}"
+    return f"Answering with: **{escape_markdown(run.name)}**{_kind(run)} — {accuracy}"
 
 
 def network_line(key: str, training: str = "") -> None:
