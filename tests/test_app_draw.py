@@ -120,7 +120,7 @@ def test_draw_names_its_network_and_a_switch_answers_with_the_new_one_at_once(ap
 
     def reads(model: Model) -> str:
         return str(int(model.predict_proba(read_drawing(drawn).digit.reshape(1, -1)).argmax()))
-    runs = [finished_run("Run 1: lr 0.001", good, 0.962), finished_run("Run 2: lr 1e-06", weak, 0.093)]
+    runs = [finished_run("Run 1: lr 0.001", good, 0.981), finished_run("Run 2: lr 1e-06", weak, 0.093)]
     app.session_state[RUNS_KEY] = runs
     canvas.image = drawn
     open_page(app, DRAW)
@@ -131,12 +131,12 @@ def test_draw_names_its_network_and_a_switch_answers_with_the_new_one_at_once(ap
 
     app.selectbox(key="draw_model").set_value(runs[0].uid).run()
     assert not app.exception, app.exception
-    assert f"Answering with: **{escape_markdown(runs[0].name)}** — 96.2% on test digits" in texts(app)
+    assert f"Answering with: **{escape_markdown(runs[0].name)}** — 98.1% on test digits" in texts(app)
     assert answer(app) == reads(good)  # the new network's answer, at once
     assert CHECKING_WORDS in texts(app)  # its check not waited for: it comes when ready
     checked(app)
     assert answer(app) == reads(good)
-    assert weak_words(0.962) == "" and "too few for its" not in texts(app)
+    assert weak_words(0.981) == "" and "too few for its" not in texts(app)
 
 
 def test_a_filled_blob_or_a_tiny_mark_is_called_no_digit_with_the_reason_and_still_answered(app, canvas, model):
