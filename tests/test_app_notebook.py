@@ -87,6 +87,8 @@ def test_walking_the_ladder_of_attempt_1(page):
     assert page.button(key="notebook_next").disabled
     as_written, modern = (float(m.value.rstrip("%")) for m in (page.metric[0], page.metric[-1]))
     assert modern > as_written + 20  # the modern preset learns even in 1 epoch of 1,000 images (8 steps)
+    said = " ".join(m.value for m in page.markdown)
+    assert "98%+" not in said and "first 1,000 training images for 1 epoch" in said  # the words match the chart
 
 
 def test_attempt_2_ends_with_what_its_csv_loader_would_have_printed(page):

@@ -24,6 +24,7 @@ DOUBTS = {  # why a drawing does not look like a digit, by the reason novelty/to
     "unlike": "It is not like any digit this network learned: its units respond to it as to none of the "
               "training digits.",
     "tangled": "Its strokes are far longer and more tangled than any digit's: a scribble?",
+    "strokes": "Its strokes lie where no training digit has ink: a letter, a shape?",
 }
 
 
@@ -71,6 +72,29 @@ def doubt(reading: CanvasReading, model: Model, check: NoveltyCheck | None) -> s
     if reading.small:
         return "small"
     return check.reasons(model.network, reading.digit.reshape(1, -1))[0] if check is not None else ""
+
+
+CHECKING = "checking"  # the doubt while the network's "not a digit" check is still being made
+CHECKING_WORDS = "Checking whether it looks like a digit to this network (once per network, a few seconds)…"
+DOUBT_MIN_ACCURACY = 0.97  # below, letters pass (bench/doubt.py: 95.7% flags 79% of letters, a 3-stroke A 3%; 98.6% 96%)
+
+
+def doubt_trusted(test_accuracy: float | None) -> bool:
+    """Whether a network reads digits well enough for its "not a digit" doubt to mean much: a network near
+    chance finds every drawing as unlike its training digits as any other, so its silence says little."""
+    return test_accuracy is not None and test_accuracy >= DOUBT_MIN_ACCURACY
+
+
+def weak_words(test_accuracy: float | None) -> str:
+    """What the page says under the answer of a network too weak for its "not a digit" check ("" for one strong
+    enough): its silence about a letter or a scribble says little."""
+    if doubt_trusted(test_accuracy):
+        return ""
+    measured = (f"reads only {test_accuracy:.0%} of the test digits right" if test_accuracy is not None
+                else "was never scored on the test digits")
+    return (f"This network {measured}: too few for its \"not a digit\" check to mean much. It still notices lines, "
+            f"dots and filled blobs, but may take a letter or a scribble for a digit without a doubt. A network "
+            f"reading {DOUBT_MIN_ACCURACY:.0%} or more tells them apart far better.")
 
 
 def rows_of(labels: np.ndarray, classes: tuple[int, ...], limit: int | None = None, seed: int = 0) -> np.ndarray:
