@@ -38,9 +38,11 @@ def address_key(address: str | None) -> str:
         found = ipaddress.ip_address(address.strip())
     except ValueError:
         return address.strip()
-    if isinstance(found, ipaddress.IPv6Address) and found.ipv4_mapped is None:
+    if isinstance(found, ipaddress.IPv6Address):
+        if found.ipv4_mapped is not None:  # an IPv4 client of a server listening on IPv6
+            return str(found.ipv4_mapped)
         return str(ipaddress.ip_network(f"{found}/64", strict=False))
-    return str(found.ipv4_mapped or found)
+    return str(found)
 
 
 class LineRefused(ValueError):
