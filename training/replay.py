@@ -14,9 +14,9 @@ from typing import Callable
 
 from mlp.teaching import notebook as nb
 from training.limits import LIMITS, Estimate, estimate, refusal
-from training.run import HEARTBEAT_SECONDS, LEFT_REASON, PoolRun, Progress, RateMeter
+from training.run import HEARTBEAT_SECONDS, LEFT_REASON, PoolRun, Progress, RateMeter, pool_or_default
 from training.pace import Pace
-from training.workers import POOL, ReplayJob, SharedDataset, WorkerPool, died_words
+from training.workers import ReplayJob, SharedDataset, WorkerPool, died_words
 
 log = logging.getLogger(__name__)
 FLOAT64_SLOWER = 2.0  # a replay (float64, per-layer code) took 1.6-2.3 times the engine's float32 run of the same size
@@ -42,7 +42,7 @@ class ReplayRun(PoolRun):
         """`data` is the shared dataset; the worker takes the first images the job asks for. Raises ValueError
         (worded for users) when the run would pass the server's limits (training.limits), before anything starts."""
         self.job = job
-        self.estimate = estimate_replay(job, (pool or POOL).pace)
+        self.estimate = estimate_replay(job, pool_or_default(pool).pace)
         too_much = refusal(self.estimate)
         if too_much:
             log.warning("replay refused: estimated %.0f s, limit %.0f s (%s)", self.estimate.limited_seconds,

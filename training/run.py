@@ -94,7 +94,7 @@ class PoolRun:
                  visitor: Visitor = ANYONE):
         self.name = name
         self.visitor = visitor  # whose run: its turns in line and its workspace's share (training.line)
-        self._pool = pool if pool is not None else POOL
+        self._pool = pool_or_default(pool)
         self._heartbeat = heartbeat_seconds
         self._connected = connected
         self._clock = clock
@@ -437,6 +437,11 @@ def added_rows(config: TrainConfig, extra: Extra | None) -> int:
     return int(np.isin(extra[1], config.classes).sum()) if extra is not None else 0
 
 
+def pool_or_default(pool: WorkerPool | None) -> WorkerPool:
+    """`pool`, else the server's."""
+    return pool if pool is not None else POOL
+
+
 def estimate_run(config: TrainConfig, data: SharedDataset, extra_rows: int = 0,
                  pool: WorkerPool | None = None) -> Estimate:
     """Time and memory of training `config` on this server (on `pool`'s workers, at the pace they measured), with
@@ -444,7 +449,7 @@ def estimate_run(config: TrainConfig, data: SharedDataset, extra_rows: int = 0,
     selection."""
     chosen = select(data.dataset, config)  # row numbers only: cheap, and a wrong choice is refused here
     return estimate(config, len(chosen.y_train) + extra_rows, len(chosen.y_val) or len(chosen.y_test),
-                    (pool or POOL).pace, evals_per_epoch(config.epochs))
+                    pool_or_default(pool).pace, evals_per_epoch(config.epochs))
 
 
 def seconds_left(run: PoolRun) -> tuple[float, float]:
@@ -454,7 +459,7 @@ def seconds_left(run: PoolRun) -> tuple[float, float]:
 
 def wait_for(visitor: Visitor, pool: WorkerPool | None = None) -> tuple[float, float]:
     """The range of seconds a run `visitor` starts now would wait for a worker."""
-    line = (pool or POOL).line
+    line = pool_or_default(pool).line
     return tuple(line.wait_for(visitor, lambda run, end=end: seconds_left(run)[end]) for end in (0, 1))
 
 
