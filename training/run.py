@@ -27,6 +27,7 @@ from mlp.teaching.diagnosis import diagnose
 from mlp.trainer import History, TrainResult
 from training.limits import LIMITS, Estimate, estimate, refusal, time_limit_reason
 from training.line import ANYONE, Visitor
+from training.logs import short
 from training.pace import SETTLED, cpu_seconds
 from training.record import Run
 from training.words import format_range, format_seconds, ordinal
@@ -183,10 +184,13 @@ class PoolRun:
     # ----- the run's thread: in line, then reading the worker -----
     def _main(self) -> None:
         try:
+            queued = time.monotonic()
             worker = self._pool.acquire(self, give_up=self._give_up, visitor=self.visitor)
             if worker is None:
                 self._end_unstarted()
                 return
+            log.info("run %r of %s (workspace %s) got a worker after %.1f s in line", self.name,
+                     self.visitor.address or "-", short(self.visitor.workspace), time.monotonic() - queued)
             ended = False
             try:
                 ended = self._follow(worker)
