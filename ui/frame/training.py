@@ -59,7 +59,7 @@ def run_estimate(config: TrainConfig | None) -> Estimate | str | None:
         found = estimate_run(config, data.split_for(config), added_rows(config, _rows(training_drawings())))
     except ValueError as error:
         return str(error)
-    return found.waiting(wait_for(visitor()))
+    return found.waiting(wait_for(visitor())) if state.active_run() is None else found  # its own run says its wait
 
 
 def visitor() -> Visitor:
