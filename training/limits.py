@@ -2,6 +2,7 @@
 words a student reads when a run would pass one. No Streamlit here: the run object and the pages share it."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import warnings
@@ -66,6 +67,7 @@ class Estimate:
     high: float = math.nan
     core_seconds: float = math.nan  # with a core to itself: what the server's time limit counts (nan: `seconds`)
     wait: tuple[float, float] = (0.0, 0.0)  # the range of the wait for a worker, for a run started now
+    modelled: float = math.nan  # the machine's model of it (mlp.cost), which the pace corrects
 
     @property
     def span(self) -> tuple[float, float]:
@@ -83,7 +85,18 @@ class Estimate:
         return f"{said}, after {waiting} in line for a worker" if waiting else said
 
     def waiting(self, wait: tuple[float, float]) -> "Estimate":
-        return Estimate(self.cost, self.seconds, self.low, self.high, self.core_seconds, wait)
+        return dataclasses.replace(self, wait=wait)
+
+    def again(self, pace: Pace) -> "Estimate":
+        """The same run at the pace the server measures now (a run in line was estimated when it joined)."""
+        return self if math.isnan(self.modelled) else timed(self.cost, self.modelled, pace)
+
+
+def timed(cost: Cost, modelled: float, pace: Pace) -> Estimate:
+    """A run the machine's model times at `modelled` seconds, at the `pace` this server's runs went."""
+    paces, startup = pace.paces(cost.step_flops), pace.startup()
+    return Estimate(cost, startup + modelled / paces.likely, startup + modelled / paces.fast,
+                    startup + modelled / paces.slow, modelled / paces.core, modelled=modelled)
 
 
 def estimate(config: TrainConfig, examples: int, heldout: int, pace: Pace, evals_per_epoch: int = 1,
@@ -92,10 +105,7 @@ def estimate(config: TrainConfig, examples: int, heldout: int, pace: Pace, evals
     machine's model of it (mlp.cost), at the `pace` this server's runs went (training.pace); `slower` scales it
     for code slower than the engine's."""
     cost = run_cost(config, examples, heldout, evals_per_epoch)
-    modelled = slower * cost.seconds(pace.machine_speed())
-    paces, startup = pace.paces(cost.step_flops), pace.startup()
-    return Estimate(cost, startup + modelled / paces.likely, startup + modelled / paces.fast,
-                    startup + modelled / paces.slow, modelled / paces.core)
+    return timed(cost, slower * cost.seconds(pace.machine_speed()), pace)
 
 
 def refusal(found: Estimate, limits: Limits = LIMITS) -> str | None:

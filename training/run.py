@@ -176,9 +176,10 @@ class PoolRun:
         return tuple(self._pool.line.wait(self, lambda run, end=end: seconds_left(run)[end]) for end in (0, 1))
 
     def seconds_left(self) -> tuple[float, float]:
-        """The range of the rest of this run's time: from its estimate; a kind of run that measures better says so."""
+        """The range of the rest of this run's time: from its estimate at the server's pace now; a kind of run that
+        measures better says so."""
         fraction = self.progress().fraction
-        low, high = self.estimate.span
+        low, high = self.estimate.again(self._pool.pace).span
         return low * (1 - fraction), high * (1 - fraction)
 
     # ----- the run's thread: in line, then reading the worker -----
@@ -404,15 +405,19 @@ class TrainingRun(PoolRun):
         pace.note(id(self), cost.step_flops, done, now - self._began, core)
 
     def seconds_left(self) -> tuple[float, float]:
-        """The rest of this run's time: from the speed it measured itself once it has trained a little, else from
-        its estimate."""
+        """The rest of this run's time, once it has trained a little, from what its worker did: the CPU time the
+        rest needs (its share of the work not done, by steps or, while steps are few, by the model's CPU time), at
+        the share of a core its worker gets (a busy machine gives it less); else from its estimate."""
         with self._cond:
-            began, step, total, paused = self._began, self._step, self._total, self._paused
-        elapsed = time.monotonic() - began
-        if step and total and elapsed >= SETTLED and not paused:
-            left = elapsed * (total - step) / step
-            return left, left
-        return super().seconds_left()
+            began, cpu_began, step, total, paused = self._began, self._cpu_began, self._step, self._total, self._paused
+        elapsed, cpu = time.monotonic() - began, cpu_seconds(self.worker_report.get("pid"))
+        if elapsed < SETTLED or paused or not total or cpu is None or cpu_began is None or cpu <= cpu_began:
+            return super().seconds_left()
+        used, fraction = cpu - cpu_began, step / total
+        needs = self.estimate.again(self._pool.pace).limited_seconds  # CPU seconds of the whole run, modelled
+        left = used * (1 - fraction) / fraction if fraction >= 0.25 else max(needs - used, needs * (1 - fraction) / 2)
+        left /= used / elapsed  # at the share of a core its worker gets
+        return 0.8 * left, 1.25 * left
 
     def _finish(self, result: TrainResult) -> None:
         self._tell_pace(result.steps, ended=True)

@@ -77,15 +77,14 @@ def class_refusal() -> str | None:
     in words; None when it may: it joined an open class, or teaches one."""
     if not LIMITS.class_only:
         return None
-    taught = state.teaching()
-    if taught is not None and not taught[0].closed:
+    taught, member, workspace = state.teaching(), state.membership(), state.workspace()
+    try:  # as the store says now: the class may have been closed since
+        room = classes.by_teacher(taught[1]) if taught is not None else None
+        member = classes.membership(workspace) if member is not None and workspace is not None else member
+    except classes.StoreError:
+        room = taught[0] if taught is not None else None
+    if room is not None and not room.closed:
         return None
-    member, workspace = state.membership(), state.workspace()
-    if member is not None and workspace is not None:
-        try:
-            member = classes.membership(workspace)  # as the store says now: a teacher may have closed it
-        except classes.StoreError:
-            pass
     return None if member is not None and not member.room.closed else CLASS_ONLY_WORDS
 
 
