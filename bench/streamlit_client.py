@@ -63,12 +63,15 @@ class SessionLog:
 
 class StreamlitClient:
     """One session: `open(page)`, `click(label)`, `set_component(name, value)`, `wait_for(...)`. It connects from
-    `local_address` (any 127.x.y.z on Linux's loopback) if given: the server, or nginx, sees another client."""
+    `local_address` (any 127.x.y.z on Linux's loopback) if given: the server, or nginx, sees another client; with
+    `headers` added to its websocket handshake (what a script may forge, such as X-Forwarded-For)."""
 
-    def __init__(self, base_url: str, name: str = "client", local_address: str | None = None):
+    def __init__(self, base_url: str, name: str = "client", local_address: str | None = None,
+                 headers: dict[str, str] | None = None):
         self.ws_url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
         self.name = name
         self.local_address = local_address
+        self.headers = headers or {}
         self.log = SessionLog()
         self.page_hash = ""
         self.elements: dict[tuple[int, ...], tuple[str, object, float]] = {}  # delta path -> (type, element, when)
@@ -87,7 +90,8 @@ class StreamlitClient:
     async def connect(self) -> None:
         where = {"local_addr": (self.local_address, 0)} if self.local_address else {}
         self._socket = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=MAX_MESSAGE,
-                                                open_timeout=60, ping_timeout=None, **where)
+                                                open_timeout=60, ping_timeout=None, additional_headers=self.headers,
+                                                **where)
         self._reader = asyncio.create_task(self._read())
 
     async def close(self) -> None:

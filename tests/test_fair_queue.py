@@ -2,7 +2,8 @@
 fresh workspace (no cookie), each press Start, as a hostile script would over Streamlit's websocket. A 21st student
 on another address is next in line and gets the next worker; one on the attacker's address waits its turn behind
 them (a class behind one address is first come, first served). The clients connect from other loopback addresses
-(127.0.0.2, 127.0.0.3): the server sees them as other machines."""
+(127.0.0.2, 127.0.0.3): the server sees them as other machines. The attacker also forges an X-Forwarded-For header
+per session, which the server believes only from a proxy on 127.0.0.1 (docs/classroom.md)."""
 from __future__ import annotations
 
 import asyncio
@@ -30,8 +31,8 @@ def status(client: StreamlitClient) -> str:
     return next((t for t in reversed(client.texts()) if t.startswith("### ")), "")
 
 
-async def press_start(url: str, name: str, address: str, query: str) -> StreamlitClient:
-    client = StreamlitClient(url, name, address)
+async def press_start(url: str, name: str, address: str, query: str, headers: dict | None = None) -> StreamlitClient:
+    client = StreamlitClient(url, name, address, headers)
     await client.open("Train", query=query)
     await client.click("Start training")
     await client.wait_for(lambda: status(client).startswith(("### Waiting", "### Starting", "### Training")), 120,
@@ -45,7 +46,8 @@ def served(log: Path) -> list[str]:
 
 
 async def attack_then_students(url: str, log: Path) -> dict:
-    attackers = await asyncio.gather(*(press_start(url, f"attacker session {i + 1}", ATTACKER, ATTACK)
+    attackers = await asyncio.gather(*(press_start(url, f"attacker session {i + 1}", ATTACKER, ATTACK,
+                                                   {"X-Forwarded-For": f"198.51.100.{i}"})  # forged: not believed
                                        for i in range(20)))
     places = sorted(int(found[1]) for c in attackers if (found := IN_LINE.match(status(c))))
     student = await press_start(url, "21st student", STUDENT, "epochs=1")
