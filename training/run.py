@@ -406,8 +406,9 @@ class TrainingRun(PoolRun):
 
     def seconds_left(self) -> tuple[float, float]:
         """The rest of this run's time, once it has trained a little, from what its worker did: the CPU time the
-        rest needs (its share of the work not done, by steps or, while steps are few, by the model's CPU time), at
-        the share of a core its worker gets (a busy machine gives it less); else from its estimate."""
+        rest needs (the longer of its steps' pace so far and the model's CPU time not yet used: a run of few long
+        steps, or one whose test set takes long, says little by its steps), at the share of a core its worker has
+        been getting (a busy machine gives it less); else from its estimate."""
         with self._cond:
             began, cpu_began, step, total, paused = self._began, self._cpu_began, self._step, self._total, self._paused
         elapsed, cpu = time.monotonic() - began, cpu_seconds(self.worker_report.get("pid"))
@@ -415,7 +416,8 @@ class TrainingRun(PoolRun):
             return super().seconds_left()
         used, fraction = cpu - cpu_began, step / total
         needs = self.estimate.again(self._pool.pace).limited_seconds  # CPU seconds of the whole run, modelled
-        left = used * (1 - fraction) / fraction if fraction >= 0.25 else max(needs - used, needs * (1 - fraction) / 2)
+        by_steps = used * (1 - fraction) / fraction if fraction else 0.0  # coarse when its steps are few and long
+        left = max(by_steps, needs - used, needs * (1 - fraction) / 4)
         left /= used / elapsed  # at the share of a core its worker gets
         return 0.8 * left, 1.25 * left
 
