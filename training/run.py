@@ -429,6 +429,7 @@ class TrainingRun(PoolRun):
                               epochs=result.epochs, findings=findings)
         with self._cond:
             self.record, self._history, self._step = record, result.history, result.steps
+            self._model = None  # the last copy it sent while training: the record holds the final network
             self._phase = result.status
 
     def _fail(self, reason: str) -> None:

@@ -99,6 +99,8 @@ class RunSaver:
                 try:
                     self.store.finish_run(self.workspace, self.row_id, row)
                     self.network_saved = row.model is not None
+                    if self.network_saved and not self.run.keep_going():
+                        self.run.record.release_network()  # its page is gone: the store has it, if it comes back
                 except StoreError as error:
                     log.warning("run %r not finished in workspace %s: %s", self.run.name, short(self.workspace),
                                 error)
