@@ -105,13 +105,18 @@ async def largest_allowed(url: str, candidates: tuple[str, ...]) -> str:
 
 
 async def student(url: str, who: Student, timeout: float) -> tuple[Student, StreamlitClient]:
+    """One student's run, what it was told and what it took; a page that does not come in time is said, not fatal."""
     client = StreamlitClient(url, who.name, who.address)
-    await client.open("Train", query=STUDENT_QUERY)
-    who.told = estimated(client)
-    clicked = time.monotonic()
-    await client.click(START)
-    await client.wait_for(lambda: status(client).startswith(("### Waiting", "### Starting", "### Training")), 120,
-                          "the run in line or training")
+    try:
+        await client.open("Train", query=STUDENT_QUERY, timeout=300)
+        who.told = estimated(client)
+        clicked = time.monotonic()
+        await client.click(START, timeout=300)
+        await client.wait_for(lambda: status(client).startswith(("### Waiting", "### Starting", "### Training")), 300,
+                              "the run in line or training")
+    except (TimeoutError, ConnectionError) as error:
+        who.notes.append(str(error))
+        return who, client
     place = PLACE.match(status(client))
     if place:
         who.place, who.told_wait = int(place[1]), place[2] or ""
@@ -128,10 +133,10 @@ async def student(url: str, who: Student, timeout: float) -> tuple[Student, Stre
 
 async def attack(url: str, n: int, query: str) -> list[StreamlitClient]:
     clients = [StreamlitClient(url, f"attacker session {i + 1}", ATTACKER) for i in range(n)]
-    await asyncio.gather(*(c.open("Train", query=query) for c in clients))
-    await asyncio.gather(*(c.click(START) for c in clients))
+    await asyncio.gather(*(c.open("Train", query=query, timeout=300) for c in clients))
+    await asyncio.gather(*(c.click(START, timeout=300) for c in clients))
     await asyncio.gather(*(c.wait_for(lambda c=c: status(c).startswith(("### Waiting", "### Starting", "### Training")),
-                                      120, "its run in line or training") for c in clients))
+                                      300, "its run in line or training") for c in clients))
     return clients
 
 

@@ -173,7 +173,8 @@ class PoolRun:
         """The range of seconds until a worker is free for this run, from the runs before it."""
         if self.state != "queued":
             return 0.0, 0.0
-        return tuple(self._pool.line.wait(self, lambda run, end=end: seconds_left(run)[end]) for end in (0, 1))
+        left = spans()
+        return tuple(self._pool.line.wait(self, lambda run, end=end: left(run)[end]) for end in (0, 1))
 
     def seconds_left(self) -> tuple[float, float]:
         """The range of the rest of this run's time: from its estimate at the server's pace now; a kind of run that
@@ -464,15 +465,21 @@ def estimate_run(config: TrainConfig, data: SharedDataset, extra_rows: int = 0,
                     pool_or_default(pool).pace, evals_per_epoch(config.epochs))
 
 
-def seconds_left(run: PoolRun) -> tuple[float, float]:
-    """The range of the rest of a run's time, whatever kind of run it is."""
-    return run.seconds_left()
+def spans() -> Callable[[PoolRun], tuple[float, float]]:
+    """Each run's seconds_left(), asked once: a wait's low and high ends go through the same runs."""
+    known: dict[PoolRun, tuple[float, float]] = {}
+
+    def left(run: PoolRun) -> tuple[float, float]:
+        if run not in known:
+            known[run] = run.seconds_left()
+        return known[run]
+    return left
 
 
 def wait_for(visitor: Visitor, pool: WorkerPool | None = None) -> tuple[float, float]:
     """The range of seconds a run `visitor` starts now would wait for a worker."""
-    line = pool_or_default(pool).line
-    return tuple(line.wait_for(visitor, lambda run, end=end: seconds_left(run)[end]) for end in (0, 1))
+    line, left = pool_or_default(pool).line, spans()
+    return tuple(line.wait_for(visitor, lambda run, end=end: left(run)[end]) for end in (0, 1))
 
 
 def waiting_words(run: PoolRun) -> str:
