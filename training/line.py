@@ -181,12 +181,6 @@ class FairLine:
             heapq.heapreplace(free, free[0] + seconds_left(other))
         return free[0]
 
-    def holding(self, workspace: str) -> int:
-        """Runs of `workspace` waiting or holding a worker."""
-        with self._cond:
-            return sum(t.visitor.workspace == workspace
-                       for t in itertools.chain(self._waiting.values(), self._holders.values()))
-
     @property
     def running(self) -> int:
         with self._cond:
