@@ -24,7 +24,7 @@ class Clock:
 
 def pace_with(*notes: tuple[float, float, float], clock: Clock | None = None) -> Pace:
     """A pace that measured runs of (step flops, modelled seconds, wall seconds)."""
-    pace = Pace(lambda: MACHINE, clock=clock or Clock())
+    pace = Pace(lambda: MACHINE, clock=clock or Clock(), load=lambda: 0.5)  # a quiet machine
     for number, (size, modelled, seconds) in enumerate(notes):
         pace.note(number, size, modelled, seconds)
     return pace
@@ -115,3 +115,10 @@ def test_the_estimate_says_its_range_its_memory_and_the_wait_in_line():
     assert found.words == "about 20-40 s and 6 MB on this server"
     assert found.waiting((60, 100)).words == ("about 20-40 s and 6 MB on this server, after about 60 s-2 min in line "
                                               "for a worker")
+
+
+def test_before_anything_is_measured_a_busy_machine_widens_the_range_upwards():
+    quiet = estimate(DEFAULT, 54_000, 6_000, pace_with())
+    busy = estimate(DEFAULT, 54_000, 6_000, Pace(lambda: MACHINE, clock=Clock(), load=lambda: 5.0))
+    assert busy.seconds - busy.low == pytest.approx(quiet.seconds - quiet.low)  # the model: the same likely time
+    assert busy.high > 4 * quiet.high  # but it may take as many times longer as processes want each core

@@ -50,11 +50,12 @@ class Paces:
     measured: bool
 
 
-def paces_at(step_flops: float, measures: Sequence[Measure], now: float) -> Paces:
+def paces_at(step_flops: float, measures: Sequence[Measure], now: float, load: float = 0.0) -> Paces:
     """The paces of a run whose steps are `step_flops`, from `measures` (the nearest in size and the newest weigh
-    most; the range widens with their disagreement and with the distance to the nearest), or the model's alone."""
+    most; the range widens with their disagreement and with the distance to the nearest), or the model's alone,
+    its slow end slower by the machine's `load` (runnable processes per core) when that is over 1."""
     if not measures:
-        return Paces(1 / UNMEASURED[1], 1.0, 1 / UNMEASURED[0], 1.0, False)
+        return Paces(1 / (UNMEASURED[1] * max(1.0, load)), 1.0, 1 / UNMEASURED[0], 1.0, False)
     weighed = []
     for m in measures:
         distance = abs(math.log(step_flops / m.step_flops))
@@ -72,8 +73,10 @@ def paces_at(step_flops: float, measures: Sequence[Measure], now: float) -> Pace
 class Pace:
     """The measures of this server's newest runs, and its workers' set-up time; any thread may call it."""
 
-    def __init__(self, machine: Callable[[], float], keep: int = KEEP, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, machine: Callable[[], float], keep: int = KEEP, clock: Callable[[], float] = time.monotonic,
+                 load: Callable[[], float] | None = None):
         self._machine = machine  # mlp.cost.training_speed: called once, when first needed
+        self._load = load or machine_load
         self._speed: float | None = None
         self._keep = keep
         self._clock = clock
@@ -107,12 +110,21 @@ class Pace:
 
     def startup(self) -> float:
         with self._lock:
-            return statistics.median(self._startups) if self._startups else STARTUP_SECONDS
+            measured = statistics.median(self._startups) if self._startups else None
+        return measured if measured is not None else STARTUP_SECONDS * max(1.0, self._load())
 
     def paces(self, step_flops: float) -> Paces:
         with self._lock:
             measures = list(self._measures.values())
-        return paces_at(step_flops, measures, self._clock())
+        return paces_at(step_flops, measures, self._clock(), 0.0 if measures else self._load())
+
+
+def machine_load() -> float:
+    """Processes wanting a core, per core, over the last minute (0 where the system does not say)."""
+    try:
+        return os.getloadavg()[0] / (os.cpu_count() or 1)
+    except OSError:
+        return 0.0
 
 
 def cpu_seconds(pid: int | None) -> float | None:
