@@ -25,7 +25,8 @@ HALF_LIFE = 180.0  # seconds: a measure this much older than another weighs half
 NARROWEST = 0.15  # the range's half-width (log) around a measured pace: runs of one size differ this much
 UNMEASURED = (0.8, 1.6)  # the range around the model's time, as shares of it, before anything was measured
 STARTUP_SECONDS = 1.0  # a worker's set-up before its first step, until one is measured
-SETTLED = 2.0  # seconds of training before a running run's pace counts
+SETTLED = 2.0  # seconds of work (as the model times it) before a run's pace counts: a tiny run under a busy moment
+# measured its set-up and first page faults (a 0.5 s preset took 17 s, and made the next estimates 3-5 times too long)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # for /proc/PID/stat
 
 

@@ -396,12 +396,14 @@ class TrainingRun(PoolRun):
         """The speed this run's worker trains at, for every later estimate on this server (training.pace): while it
         trains, once it has trained a little, at most once a second; and once it has ended, its test set scored."""
         now, pace = time.monotonic(), self._pool.pace
-        settled = not math.isnan(self._began) and self._total and now - self._began >= SETTLED and not self._paused
-        if not settled or not (ended or now - self._noted >= 1.0):
-            return  # a run of a second or two measures its set-up and messages more than its training
-        self._noted = now
-        cost, cpu = self.estimate.cost, cpu_seconds(self.worker_report.get("pid")) if ended else None
+        if math.isnan(self._began) or not self._total or self._paused or not (ended or now - self._noted >= 1.0):
+            return
+        cost = self.estimate.cost
         done = cost.seconds(pace.machine_speed()) * min(1.0, step / self._total)
+        if done < SETTLED:
+            return  # work of a second or two measures its set-up, first page faults and messages, not its training
+        self._noted = now
+        cpu = cpu_seconds(self.worker_report.get("pid")) if ended else None
         core = cpu - self._cpu_began if cpu is not None and self._cpu_began is not None else None
         pace.note(id(self), cost.step_flops, done, now - self._began, core)
 
