@@ -536,3 +536,21 @@ def test_a_worker_trains_on_the_class_drawings_sent_with_its_job(data, pool):
     for _ in with_drawings.steps():
         pass
     assert np.array_equal(run.record.model.network.params, with_drawings.result().model.network.params)
+
+
+def test_a_training_run_tells_its_pool_how_fast_its_worker_goes_and_later_estimates_use_it(data):
+    pool = WorkerPool(1)
+    try:
+        run = make_run(data, pool, settings=LONG, connected=lambda: True)  # watched, without beats
+        size = run.estimate.cost.step_flops
+        assert not pool.pace.paces(size).measured  # nothing measured: the machine's model alone
+        run.start()
+        wait_until(lambda: pool.pace.paces(size).measured, timeout=120, what="the run's first measure of its pace")
+        run.stop()
+        assert run.wait(60)
+        measured = pool.pace.paces(size)
+        again = make_run(data, pool, settings=LONG).estimate
+        assert again.seconds - pool.pace.startup() == pytest.approx(again.modelled / measured.likely)
+        assert again.low < again.seconds < again.high
+    finally:
+        pool.close()
