@@ -111,8 +111,7 @@ class Pace:
 
     def startup(self) -> float:
         with self._lock:
-            measured = statistics.median(self._startups) if self._startups else None
-        return measured if measured is not None else STARTUP_SECONDS * max(1.0, self._load())
+            return statistics.median(self._startups) if self._startups else STARTUP_SECONDS
 
     def paces(self, step_flops: float) -> Paces:
         with self._lock:
