@@ -122,3 +122,9 @@ def test_before_anything_is_measured_a_busy_machine_widens_the_range_upwards():
     busy = estimate(DEFAULT, 54_000, 6_000, Pace(lambda: MACHINE, clock=Clock(), load=lambda: 5.0))
     assert busy.seconds - busy.low == pytest.approx(quiet.seconds - quiet.low)  # the model: the same likely time
     assert busy.high > 4 * quiet.high  # but it may take as many times longer as processes want each core
+
+
+def test_a_tiny_run_weighs_less_than_a_long_one():
+    tiny, long = Measure(SIZE, 0.05, None, 0.0, work=0.5), Measure(SIZE, 1.0, None, 0.0, work=30.0)
+    assert paces_at(SIZE, [tiny, long], 0.0).likely > 0.7  # the long run's pace, nearly
+    assert paces_at(SIZE, [tiny], 0.0).likely == pytest.approx(0.05)  # alone, it is all there is

@@ -25,8 +25,10 @@ HALF_LIFE = 180.0  # seconds: a measure this much older than another weighs half
 NARROWEST = 0.15  # the range's half-width (log) around a measured pace: runs of one size differ this much
 UNMEASURED = (0.8, 1.6)  # the range around the model's time, as shares of it, before anything was measured
 STARTUP_SECONDS = 1.0  # a worker's set-up before its first step, until one is measured
-SETTLED = 2.0  # seconds of work (as the model times it) before a run's pace counts: a tiny run under a busy moment
-# measured its set-up and first page faults (a 0.5 s preset took 17 s, and made the next estimates 3-5 times too long)
+SETTLED = 2.0  # seconds on the wall before a running run's rest is read from its own pace
+WORK_NOTED = 0.5  # seconds of work (as the model times it) before a run's pace counts at all
+WORK_WEIGHED = 5.0  # ... and below this much, it weighs less: a tiny run under a busy moment measured its set-up and
+# messages more than its training (a 0.5 s preset took 17 s, and made the next estimates 3-5 times too long)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # for /proc/PID/stat
 
 
@@ -38,6 +40,7 @@ class Measure:
     pace: float
     core_pace: float | None  # None: unknown
     at: float  # when (time.monotonic)
+    work: float = WORK_WEIGHED  # the model's seconds of the work it measured over
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def paces_at(step_flops: float, measures: Sequence[Measure], now: float, load: f
     weighed = []
     for m in measures:
         distance = abs(math.log(step_flops / m.step_flops))
-        weight = math.exp(-2 * distance) * 0.5 ** ((now - m.at) / HALF_LIFE)
+        weight = math.exp(-2 * distance) * 0.5 ** ((now - m.at) / HALF_LIFE) * min(1.0, m.work / WORK_WEIGHED)
         weighed.append((weight, math.log(m.pace), m.core_pace, distance))
     total = sum(w for w, *_ in weighed)
     centre = sum(w * p for w, p, *_ in weighed) / total
@@ -100,7 +103,7 @@ class Pace:
         core = modelled / core_seconds if core_seconds and core_seconds > 0 else None
         with self._lock:
             self._measures.pop(run, None)
-            self._measures[run] = Measure(step_flops, modelled / seconds, core, self._clock())
+            self._measures[run] = Measure(step_flops, modelled / seconds, core, self._clock(), modelled)
             while len(self._measures) > self._keep:
                 self._measures.pop(next(iter(self._measures)))
 

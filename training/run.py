@@ -28,7 +28,7 @@ from mlp.trainer import History, TrainResult
 from training.limits import LIMITS, Estimate, estimate, refusal, time_limit_reason
 from training.line import ANYONE, Visitor
 from training.logs import short
-from training.pace import SETTLED, cpu_seconds
+from training.pace import SETTLED, WORK_NOTED, cpu_seconds
 from training.record import Run
 from training.words import format_range, format_seconds, ordinal
 from training.workers import POOL, Extra, Job, SharedDataset, Worker, WorkerPool, died_words, select
@@ -400,8 +400,8 @@ class TrainingRun(PoolRun):
             return
         cost = self.estimate.cost
         done = cost.seconds(pace.machine_speed()) * min(1.0, step / self._total)
-        if done < SETTLED:
-            return  # work of a second or two measures its set-up, first page faults and messages, not its training
+        if done < WORK_NOTED:
+            return  # a moment's work measures the set-up and messages, not the training
         self._noted = now
         cpu = cpu_seconds(self.worker_report.get("pid")) if ended else None
         core = cpu - self._cpu_began if cpu is not None and self._cpu_began is not None else None
