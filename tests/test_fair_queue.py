@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
-sys.path.insert(0, str(BENCH))
+sys.path.append(str(BENCH))  # after the project: bench/store.py must not shadow the store package
 
 from classroom_server import AppServer  # noqa: E402
 from streamlit_client import StreamlitClient  # noqa: E402
