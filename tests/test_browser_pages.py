@@ -7,7 +7,6 @@ import pytest
 from playwright.sync_api import expect
 
 from mlp import TrainConfig, load_mnist, train
-from mlp.trainer import History
 from store import Store
 from test_browser import Server, new_page, shoot, wait_until
 from training.record import Run

@@ -6,6 +6,7 @@ from typing import Callable, Sequence
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
+from training.memory import give_back_memory
 from training.run import PoolRun
 from training.workers import POOL
 from ui import state
@@ -69,6 +70,12 @@ def _limit_blas_threads() -> object:
 
 
 @st.cache_resource(show_spinner=False)
+def _give_back_memory() -> bool:
+    """Once per server process: freed networks and messages go back to the system (training.memory)."""
+    return give_back_memory()
+
+
+@st.cache_resource(show_spinner=False)
 def _import_table_libraries() -> object:
     """Once per server process, before any page runs: the libraries Streamlit imports on a table's first use.
     Two sessions importing pandas for the first time at once raced (one saw it partly initialised and failed
@@ -86,6 +93,7 @@ def setup(title: str) -> None:
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon="🧠", layout="wide",
                        initial_sidebar_state="collapsed" if projector_view() else "auto")
     _limit_blas_threads()
+    _give_back_memory()
     _import_table_libraries()
     st.markdown(_CSS, unsafe_allow_html=True)
     apply_link_once()

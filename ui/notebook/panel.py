@@ -19,6 +19,7 @@ from training.replay import ReplayRun
 from ui import state
 from ui.frame import data as served
 from ui.frame.layout import poll_while_active
+from ui.frame.training import class_refusal
 from ui.notebook.data import (
     EPOCH_CHOICES,
     EXAMPLE_CHOICES,
@@ -150,6 +151,9 @@ def show_start(attempt: int, rung: Rung, lines: list[str] | None, epochs: int, e
 
 
 def _start(spec: RunSpec, epochs: int, examples: int, test_examples: int) -> ReplayRun:
+    closed = class_refusal()
+    if closed:  # shown as any refusal, in words
+        raise ValueError(closed)
     run = ReplayRun(spec.job(epochs, examples, test_examples), served.shared())
     run.start()
     return run
