@@ -11,7 +11,7 @@ from training.run import PoolRun
 from training.workers import POOL
 from ui import state
 from ui.frame import data
-from ui.frame.address import apply_link_once
+from ui.frame.address import apply_link_once, read_teacher_link
 from ui.frame.navigation import APP_NAME
 from ui.frame.training import run_status, start_asked_again
 from ui.saving.runs import collect_finished
@@ -97,6 +97,7 @@ def setup(title: str) -> None:
     _import_table_libraries()
     st.markdown(_CSS, unsafe_allow_html=True)
     apply_link_once()
+    read_teacher_link()
     collect_finished()  # the session's ended run kept and saved, before any page reads it
     start_asked_again()  # then "Start again" of a run that had to stop first
     dataset = data.dataset()
