@@ -48,6 +48,7 @@ class TrainConfig:
     batch_size: int = 128
     epochs: int = 5
     augment: bool = False
+    styles: float = 0.0  # share of each batch drawn as pen digits in styles MNIST lacks (mlp.drawing.styles)
     seed: int = 0
     # data
     classes: tuple[int, ...] = tuple(range(10))
@@ -107,6 +108,7 @@ class TrainConfig:
         check(self.step_epochs >= 1, "the step schedule needs a whole number of epochs, at least 1")
         check(0 < self.gamma <= 1, "the step schedule's factor must be above 0 and at most 1")
         check(1 <= self.batch_size <= 60_000, "the batch size must be a whole number from 1 to 60,000")
+        check(0 <= self.styles <= 0.5, "the share of digits drawn in other styles must be from 0 to 0.5")
         check(1 <= self.epochs <= 500, "epochs must be a whole number from 1 to 500")
         check(0 <= self.seed < 2**32, "the seed must be a whole number from 0 to 4,294,967,295")
         check(len(self.classes) >= 1, "choose at least one digit class")
