@@ -188,7 +188,9 @@ class Trainer:
             return xb, yb
         picks = rng.integers(0, len(labels), k)
         xb, yb = np.array(xb, dtype=np.float32), np.array(yb)
-        xb[-k:], yb[-k:] = images[picks], labels[picks]
+        # moved, turned and sized afresh each time (the whole batch is, with augment): a small pool, never the same
+        xb[-k:] = images[picks] if self.config.augment else augment_batch(images[picks], rng)
+        yb[-k:] = labels[picks]
         return xb, yb
 
     def _logs_at(self, step: int) -> bool:
@@ -241,7 +243,7 @@ class Trainer:
         return self.result()
 
 
-STYLED_POOL = 1500  # pen digits made once per process for config.styles (an even share of each digit)
+STYLED_POOL = 1000  # pen digits made once per process for config.styles (an even share of each digit)
 
 
 def styled_rows(config: TrainConfig) -> tuple[np.ndarray, np.ndarray] | None:

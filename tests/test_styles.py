@@ -61,13 +61,18 @@ def test_a_run_mixes_styled_digits_only_of_the_digits_it_learns(tiny_split):
     keep = np.isin(tiny_split.y_train, (1, 4, 7))
     split = type(tiny_split)(**{**vars(tiny_split), "x_train": tiny_split.x_train[keep],
                                 "y_train": tiny_split.y_train[keep]})
-    trainer = Trainer(TrainConfig(hidden=(8,), classes=(1, 4, 7), styles=0.5, epochs=1, batch_size=64), split)
-    xb, yb = trainer._batch(split.x_train, split.y_train, np.arange(64))
+    config = TrainConfig(hidden=(8,), classes=(1, 4, 7), styles=0.5, epochs=1, batch_size=64, augment=True)
+    trainer = Trainer(config, split)
+    xb, yb = trainer._with_styled(split.x_train[:64], split.y_train[:64])  # augment (all rows) comes after
     pool_rows = {row.tobytes() for row in images}
     from_pool = np.array([row.tobytes() in pool_rows for row in xb])
     assert from_pool.sum() == 32 and from_pool[-32:].all()  # the last half replaced, the steps unchanged
     assert set(yb[from_pool].tolist()) <= {1, 4, 7}
-    assert np.array_equal(yb[~from_pool], split.y_train[:32])
+    assert np.array_equal(yb[~from_pool], split.y_train[:32]) and np.array_equal(xb[:32], split.x_train[:32])
+    plain = Trainer(config.replace(augment=False), split)  # without augment, only the pen digits are moved
+    xb, yb = plain._with_styled(split.x_train[:64], split.y_train[:64])
+    assert np.array_equal(xb[:32], split.x_train[:32]) and not any(row.tobytes() in pool_rows for row in xb[32:])
+    assert set(yb[32:].tolist()) <= {1, 4, 7}
 
 
 @pytest.mark.parametrize("share", [-0.1, 0.6, float("nan")])

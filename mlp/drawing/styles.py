@@ -110,8 +110,35 @@ def _training() -> dict[int, dict[str, Template]]:
     }
 
 
+def one_with_flag(rng: np.random.Generator, foot: bool) -> Template:
+    """A training one with an up-stroke flag of a random length and angle (people's flags run from a tick to half
+    the height), with a foot of random width or none."""
+    top = rng.uniform(0.3, 0.45)
+    stem = line((rng.uniform(0.08, 0.42), top - rng.uniform(0.2, 0.42)), (0.0, top),
+                (1.0, top + rng.uniform(-0.04, 0.04)))
+    half = rng.uniform(0.14, 0.3)
+    return (stem, line((1.0, top - half), (1.0, top + half))) if foot else (stem,)
+
+
+def slashed_zero(rng: np.random.Generator, inside: bool) -> Template:
+    """A training zero with a slash of random length and angle, from lower left to upper right."""
+    width = rng.uniform(0.26, 0.38)
+    start, end = np.array([rng.uniform(0.8, 1.06), rng.uniform(-0.1, 0.14)]), \
+        np.array([rng.uniform(-0.06, 0.2), rng.uniform(0.5, 0.78)])
+    if inside:
+        middle = (start + end) / 2
+        start, end = middle + 0.75 * (start - middle), middle + 0.75 * (end - middle)
+    return arc(0.5, width, 0.5, width, rng.uniform(60, 110), rng.uniform(420, 470)), line(tuple(start), tuple(end))
+
+
 EVALUATION = _evaluation()
 TRAINING = _training()
+# Training styles whose shape varies beyond a writer's wobble: drawn afresh for every training digit.
+VARIED = {(0, "slashed"): lambda rng: slashed_zero(rng, inside=False),
+          (0, "slashed inside"): lambda rng: slashed_zero(rng, inside=True),
+          (1, "flag"): lambda rng: one_with_flag(rng, foot=False),
+          (1, "flag and foot"): lambda rng: one_with_flag(rng, foot=True),
+          (1, "short flag and foot"): lambda rng: one_with_flag(rng, foot=True)}
 
 # How often a writer picks each style (the others: the first, MNIST's usual one). Not measured on any population:
 # shares that make each variant common enough to be counted, as in a class with writers from several countries.
@@ -124,6 +151,10 @@ STYLE_SHARES = {
     7: {"crossed": 0.4, "hooked": 0.2},
     9: {"straight stem": 0.4},
 }
+# The training pool leans harder on the variants MNIST lacks: the network meets them more often than a class would.
+TRAINING_SHARES = {**STYLE_SHARES,
+                   0: {"slashed": 0.4, "slashed inside": 0.2},
+                   1: {"flag": 0.4, "flag and foot": 0.3, "short flag and foot": 0.1}}
 # The styles MNIST's writers rarely used, which the Draw page explains when a network misreads one.
 RARE_IN_MNIST = {(0, "slashed"), (1, "flag"), (1, "flag and foot"), (4, "closed top"), (7, "crossed"),
                  (9, "straight stem"), (3, "flat top")}
@@ -191,7 +222,8 @@ def styled_digits(writers: int, per_digit: int = 1, seed: int = 0) -> Iterator[S
 # ----- the training renderer: another pen, stamped on a small grid, then the app's own preprocessing -----
 POOL_POINTS = 160  # points each training digit is resampled to, so a whole batch is stamped at once
 POOL_SIDE = 84  # the training digits' drawing square, pixels (a canvas-drawn digit is 100 to 250)
-PEN = (3.0, 7.0)  # pen widths on that square, pixels
+PEN_RATIO = (0.09, 0.13)  # pen width over the digit's longer side (the preprocessing brings drawings to 0.11)
+LEFT_SLANT = (-0.08, 0.12)  # the slant the preprocessing leaves of a drawn one (it shears 70% of it away)
 
 
 def stamp(points: np.ndarray, pens: np.ndarray, side: int = POOL_SIDE) -> np.ndarray:
@@ -215,28 +247,31 @@ def stamp(points: np.ndarray, pens: np.ndarray, side: int = POOL_SIDE) -> np.nda
 @lru_cache(maxsize=4)
 def training_pool(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """`count` digits (an even share of each) in the TRAINING styles, as the network's inputs (count, 784) float32
-    and their labels, read-only; each by a writer of its own, stamped with a round pen on an 84-pixel square and
-    read through the app's preprocessing (mlp.drawing.preprocess.grey_to_mnist), as a drawing is. Made once per
-    process for a count and seed (about a second for 1,000)."""
+    and their labels, read-only; each by a writer of its own, stamped with a round pen on an 84-pixel square, as
+    bold and upright as the app's preprocessing leaves a drawing, then cropped, fitted and centred by it
+    (mlp.drawing.preprocess.grey_to_mnist). Made once per process for a count and seed (about 0.3 s for 1,000)."""
     rng = np.random.default_rng([seed, 2024])
     labels = np.arange(count, dtype=np.int64) % 10
     points = np.empty((count, POOL_POINTS, 2), np.float32)
     for i, digit in enumerate(labels):
         names = list(TRAINING[digit])
-        shares = np.array([STYLE_SHARES.get(digit, {}).get(n, 0.0) for n in names])
+        shares = np.array([TRAINING_SHARES.get(digit, {}).get(n, 0.0) for n in names])
         shares[0] = max(0.0, 1 - shares[1:].sum())
         style = names[rng.choice(len(names), p=shares / shares.sum())]
-        drawn = wobbled(TRAINING[digit][style], rng, rng.uniform(0.01, 0.035), rng.uniform(0.75, 1.25))
+        template = VARIED[digit, style](rng) if (digit, style) in VARIED else TRAINING[digit][style]
+        drawn = wobbled(template, rng, rng.uniform(0.01, 0.035), rng.uniform(0.75, 1.25))
         points[i] = drawn[np.linspace(0, len(drawn) - 1, POOL_POINTS).round().astype(int)]
-    slant = rng.uniform(-0.1, 0.35, count).astype(np.float32)
+    slant = rng.uniform(*LEFT_SLANT, count).astype(np.float32)
     points[:, :, 1] += slant[:, None] * (points[:, :, 0].mean(axis=1, keepdims=True) - points[:, :, 0])
-    pens = rng.uniform(*PEN, count).astype(np.float32)
     low, high = points.min(axis=1, keepdims=True), points.max(axis=1, keepdims=True)
-    scale = (POOL_SIDE - pens[:, None, None] - 4) / (high - low).max(axis=2, keepdims=True)
-    points = (points - low) * scale + pens[:, None, None] / 2 + 2
+    extent = (high - low).max(axis=2, keepdims=True)
+    ratio = rng.uniform(*PEN_RATIO, (count, 1, 1)).astype(np.float32)
+    longest = (POOL_SIDE - 4) / (1 + ratio)  # the digit's longer side, with room for the pen
+    pens = (ratio * longest).ravel()
+    points = (points - low) * (longest / extent) + pens[:, None, None] / 2 + 2
     images = np.zeros((count, 784), np.float32)
-    for i, grey in enumerate(stamp(points, pens)):
-        digit = grey_to_mnist(grey)
+    for i, grey in enumerate(stamp(points, pens)):  # already as bold and upright as the preprocessing makes them
+        digit = grey_to_mnist(grey, stroke_ratio=None, slant_kept=1.0)
         if digit is not None:
             images[i] = digit.ravel()
     images.setflags(write=False)
