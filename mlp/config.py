@@ -147,6 +147,18 @@ class TrainConfig:
         return cls(**values)
 
 
+# Settings added after runs were saved, with the value that reproduces what those runs did.
+BEFORE_THEY_EXISTED = {"styles": 0.0}  # MNIST's digits only
+
+
+def from_saved(values: Mapping[str, Any]) -> TrainConfig:
+    """The settings of a saved run (a model file, a stored or posted run): one saved before a setting existed
+    trained without it (BEFORE_THEY_EXISTED), not with today's default."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"the settings must be a mapping of names to values, got {_shown(values)}")
+    return TrainConfig.from_dict({**BEFORE_THEY_EXISTED, **values})
+
+
 def declared_settings() -> dict[str, Setting]:
     """The Setting each registered part declares as its own, by name: read at each use, so that a part
     registered later is known too."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import plotly.graph_objects as go
 
-from mlp.config import ConfigError, TrainConfig
+from mlp.config import ConfigError, TrainConfig, from_saved
 from training.record import RUN_NUMBER, Run
 from ui.saving import records
 from ui.shared.figures import FONT_SIZE, log_ticks, readable_axes
@@ -26,7 +26,7 @@ CHART_SETTINGS = {"lr": "learning rate", "batch_size": "batch size", "epochs": "
 @lru_cache(maxsize=4096)
 def _config(text: str) -> TrainConfig | None:
     try:
-        return TrainConfig.from_dict(json.loads(text))
+        return from_saved(json.loads(text))
     except (ConfigError, TypeError, ValueError):
         return None
 
