@@ -128,6 +128,7 @@ class Trainer:
         self._schedule = make_schedule(config)  # the learning rate as a function of epochs done
         self._sums = np.zeros(3)  # loss x examples, correct, examples since the last training point
         self._styled = styled_rows(config)
+        self._moved = None  # the styled pool as moved for this epoch (without augment)
 
     # ----- the loop -----
     def steps(self) -> Iterator[Step]:
@@ -180,16 +181,19 @@ class Trainer:
 
     def _with_styled(self, xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The batch with its last rows (config.styles of them, rounded at random) replaced by pen digits drawn in
-        the styles MNIST lacks: same steps, same time, a few of them the world's way of writing."""
+        the styles MNIST lacks: same steps, nearly the same time, a few of them the world's way of writing. Without
+        augment, the pool is moved, turned and sized afresh at each epoch's start (one call for all of it)."""
         rng, (images, labels) = self._streams.noise, self._styled
+        if not self.config.augment and self.steps_taken % self.steps_per_epoch == 0:
+            self._moved = augment_batch(images, rng)
         wanted = self.config.styles * len(yb)
         k = int(wanted) + int(rng.random() < wanted - int(wanted))
         if k == 0:
             return xb, yb
         picks = rng.integers(0, len(labels), k)
-        xb, yb = np.array(xb, dtype=np.float32), np.array(yb)
-        # moved, turned and sized afresh each time (the whole batch is, with augment): a small pool, never the same
-        xb[-k:] = images[picks] if self.config.augment else augment_batch(images[picks], rng)
+        xb = xb if xb.flags.writeable else xb.copy()  # a batch is usually a fresh copy already
+        yb = yb if yb.flags.writeable else yb.copy()
+        xb[-k:] = images[picks] if self.config.augment else self._moved[picks]
         yb[-k:] = labels[picks]
         return xb, yb
 
@@ -250,7 +254,7 @@ def styled_rows(config: TrainConfig) -> tuple[np.ndarray, np.ndarray] | None:
     """The pen digits in other styles a run of `config` mixes into its batches (of the digits it learns), or None."""
     if config.styles <= 0:
         return None
-    images, labels = training_pool(STYLED_POOL, config.seed)
+    images, labels = training_pool(STYLED_POOL)  # the same for every run, as MNIST is: made once per process
     keep = np.isin(labels, config.classes)
     return images[keep], labels[keep]
 

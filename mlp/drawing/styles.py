@@ -111,8 +111,8 @@ def _training() -> dict[int, dict[str, Template]]:
 
 
 def one_with_flag(rng: np.random.Generator, foot: bool) -> Template:
-    """A training one with an up-stroke flag of a random length and angle (people's flags run from a tick to half
-    the height), with a foot of random width or none."""
+    """A training one with an up-stroke flag of a random length and angle (people's flags run from a tick to
+    nearly half the height), with a foot of random width or none."""
     top = rng.uniform(0.3, 0.45)
     stem = line((rng.uniform(0.08, 0.42), top - rng.uniform(0.2, 0.42)), (0.0, top),
                 (1.0, top + rng.uniform(-0.04, 0.04)))
@@ -220,36 +220,36 @@ def styled_digits(writers: int, per_digit: int = 1, seed: int = 0) -> Iterator[S
 
 
 # ----- the training renderer: another pen, stamped on a small grid, then the app's own preprocessing -----
-POOL_POINTS = 160  # points each training digit is resampled to, so a whole batch is stamped at once
+POOL_POINTS = 120  # points each training digit is resampled to, so a whole batch is stamped at once
 POOL_SIDE = 84  # the training digits' drawing square, pixels (a canvas-drawn digit is 100 to 250)
 PEN_RATIO = (0.09, 0.13)  # pen width over the digit's longer side (the preprocessing brings drawings to 0.11)
-LEFT_SLANT = (-0.08, 0.12)  # the slant the preprocessing leaves of a drawn one (it shears 70% of it away)
+SLANT = (-0.1, 0.35)  # columns per row, as writers slant (the preprocessing shears 70% of it away)
 
 
 def stamp(points: np.ndarray, pens: np.ndarray, side: int = POOL_SIDE) -> np.ndarray:
     """(n, side, side) float32 ink of round pens of widths `pens` (n,) stamped at every one of `points`
-    (n, P, 2) (pixel coordinates), all drawings at once."""
+    (n, P, 2) (pixel coordinates, each at least pen / 2 + 1 from the edges), all drawings at once."""
     n = len(points)
     reach = int(np.ceil(pens.max() / 2))
-    dy, dx = (a.ravel() for a in np.mgrid[-reach:reach + 1, -reach:reach + 1])
+    dy, dx = (a.ravel().astype(np.int32) for a in np.mgrid[-reach:reach + 1, -reach:reach + 1])
+    offsets = dy * side + dx  # (K,) flat moves from a centre
     out = np.zeros(n * side * side, np.float32)
     for first in range(0, n, 200):
         p, radius = points[first:first + 200], pens[first:first + 200] / 2
-        centre = np.round(p).astype(np.int64)  # (m, P, 2)
+        centre = np.rint(p).astype(np.int32)
+        flat = ((first + np.arange(len(p), dtype=np.int32))[:, None] * side + centre[:, :, 0]) * side + centre[:, :, 1]
         inside = (dy ** 2 + dx ** 2)[None, :] <= (radius ** 2)[:, None]  # (m, K): each pen's disc
-        rows = np.clip(centre[:, :, :1] + dy, 0, side - 1)
-        cols = np.clip(centre[:, :, 1:] + dx, 0, side - 1)
-        flat = ((first + np.arange(len(p)))[:, None, None] * side + rows) * side + cols  # (m, P, K)
-        out[flat[np.broadcast_to(inside[:, None, :], flat.shape)]] = 1
+        for j in range(len(p)):  # one drawing at a time: its disc's offsets only
+            out[(flat[j][:, None] + offsets[inside[j]]).ravel()] = 1
     return out.reshape(n, side, side)
 
 
 @lru_cache(maxsize=4)
 def training_pool(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """`count` digits (an even share of each) in the TRAINING styles, as the network's inputs (count, 784) float32
-    and their labels, read-only; each by a writer of its own, stamped with a round pen on an 84-pixel square, as
-    bold and upright as the app's preprocessing leaves a drawing, then cropped, fitted and centred by it
-    (mlp.drawing.preprocess.grey_to_mnist). Made once per process for a count and seed (about 0.3 s for 1,000)."""
+    and their labels, read-only; each by a writer of its own, stamped with a round pen on an 84-pixel square as
+    bold as the app's preprocessing makes a drawing, then cropped, fitted, centred and deslanted by it
+    (mlp.drawing.preprocess.grey_to_mnist). Made once per process for a count and seed (about 0.5 s for 1,000)."""
     rng = np.random.default_rng([seed, 2024])
     labels = np.arange(count, dtype=np.int64) % 10
     points = np.empty((count, POOL_POINTS, 2), np.float32)
@@ -261,7 +261,7 @@ def training_pool(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         template = VARIED[digit, style](rng) if (digit, style) in VARIED else TRAINING[digit][style]
         drawn = wobbled(template, rng, rng.uniform(0.01, 0.035), rng.uniform(0.75, 1.25))
         points[i] = drawn[np.linspace(0, len(drawn) - 1, POOL_POINTS).round().astype(int)]
-    slant = rng.uniform(*LEFT_SLANT, count).astype(np.float32)
+    slant = rng.uniform(*SLANT, count).astype(np.float32)
     points[:, :, 1] += slant[:, None] * (points[:, :, 0].mean(axis=1, keepdims=True) - points[:, :, 0])
     low, high = points.min(axis=1, keepdims=True), points.max(axis=1, keepdims=True)
     extent = (high - low).max(axis=2, keepdims=True)
@@ -270,8 +270,8 @@ def training_pool(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     pens = (ratio * longest).ravel()
     points = (points - low) * (longest / extent) + pens[:, None, None] / 2 + 2
     images = np.zeros((count, 784), np.float32)
-    for i, grey in enumerate(stamp(points, pens)):  # already as bold and upright as the preprocessing makes them
-        digit = grey_to_mnist(grey, stroke_ratio=None, slant_kept=1.0)
+    for i, grey in enumerate(stamp(points, pens)):  # already as bold as the preprocessing makes them
+        digit = grey_to_mnist(grey, stroke_ratio=None)  # deslanted as a drawing is: a flag sways it
         if digit is not None:
             images[i] = digit.ravel()
     images.setflags(write=False)
