@@ -30,7 +30,7 @@ from training.words import format_seconds, ordinal
 from training.workers import SharedDataset, SlotLimiter, WorkerPool, select, workers_from_env
 
 QUICK = dict(hidden=(16,), epochs=2, batch_size=32, lr=0.01, seed=1, styles=0.0)  # synthetic data: no pen digits
-LONG = dict(hidden=(16,), epochs=500, batch_size=1, lr=0.01, seed=1)  # minutes: only ever stopped early
+LONG = dict(hidden=(16,), epochs=500, batch_size=1, lr=0.01, seed=1, styles=0.0)  # minutes: only ever stopped early
 
 
 class Looks:
