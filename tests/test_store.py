@@ -286,8 +286,9 @@ def test_a_locked_sqlite_file_says_it_is_busy(tmp_path):
 
 
 def test_an_unreachable_server_or_bad_address_gives_a_message(tmp_path):
-    with pytest.raises(StoreUnavailable, match="cannot be reached at postgresql.*127.0.0.1"):
+    with pytest.raises(StoreUnavailable, match="cannot be reached: the server's database does not answer") as caught:
         Store(f"postgresql://mlp:secret@127.0.0.1:{free_port()}/nothing")
+    assert "127.0.0.1" not in str(caught.value) and "postgresql" not in str(caught.value)  # no address on a page
     with pytest.raises(StoreUnavailable, match="cannot be opened"):
         Store("not a database address")
     try:
