@@ -32,6 +32,7 @@ from ui.draw.data import (
     read_drawing,
     readable,
     rows_of,
+    style_lesson,
     weak_words,
 )
 from ui.frame import data
@@ -178,10 +179,21 @@ def _answer(reading: CanvasReading, probabilities: np.ndarray | None, doubtful: 
     elif probabilities is not None:
         _big_answer(probabilities, doubtful, weak)
         label_buttons(reading.digit)
+        _lesson(reading.digit, probabilities)
     elif reading.digit is not None:
         st.info("The answer appears once there is a network.")
     else:
         st.info("Lift the pen to see what the network thinks you drew.")
+
+
+def _lesson(digit: np.ndarray, probabilities: np.ndarray) -> None:
+    """Once the student labelled a drawing the network misread in a way of writing MNIST lacks: why, in a sentence."""
+    done = state.labelled()
+    if done is None or done[0] != np.asarray(digit, dtype=np.float32).tobytes():
+        return
+    lesson = style_lesson(done[1], int(probabilities.argmax()))
+    if lesson:
+        st.info(lesson, icon=":material/school:")
 
 
 def _bars(probabilities: np.ndarray | None, model) -> None:

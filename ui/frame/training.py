@@ -15,7 +15,8 @@ from ui.frame import data
 from ui.saving import classes
 from ui.saving.drawings import training_drawings
 from ui.saving.runs import begin
-from ui.shared.handwriting_score import as_training_rows, newest
+from mlp.drawing.handwriting import as_training_rows
+from ui.shared.handwriting_score import newest
 from ui.shared.settings import short_label
 from ui.shared.text import escape_markdown
 
