@@ -74,6 +74,7 @@ class StreamlitClient:
         self.components: dict[str, Widget] = {}  # component name -> widget
         self.states: dict[str, WidgetState] = {}  # widget id -> value re-sent with every rerun
         self.script_runs = 0  # script_finished messages seen
+        self.session_id = ""  # the server's name for this session (upload addresses name it)
         self.closed = asyncio.Event()
         self._changed = asyncio.Event()
         self._reruns: dict[str, asyncio.Task] = {}
@@ -119,8 +120,10 @@ class StreamlitClient:
         if kind == "delta":
             self.log.updates.append(time.monotonic())
             self._on_delta(message)
-        elif kind == "new_session" and not message.metadata.run.fragment_ids:
-            self._stop_auto_reruns(list(self._reruns))  # a full run: the browser clears every interval
+        elif kind == "new_session":
+            self.session_id = message.new_session.initialize.session_id or self.session_id
+            if not message.metadata.run.fragment_ids:
+                self._stop_auto_reruns(list(self._reruns))  # a full run: the browser clears every interval
         elif kind == "navigation":
             self.page_hash = message.navigation.page_script_hash
         elif kind == "script_finished":

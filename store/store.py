@@ -19,7 +19,7 @@ from typing import Any, Iterator, Mapping
 
 import sqlalchemy as sa
 
-from training.record import RunFacts
+from training.record import RunFacts, clean_name
 
 from .engine import create, database_url, migrate
 from .errors import StoreError, StoreLimitReached, StoreUnavailable
@@ -85,10 +85,10 @@ class Store:
         try:
             self.url = url or database_url()
             self.where = sa.make_url(self.url).render_as_string(hide_password=True)
-        except (sa.exc.ArgumentError, OSError) as error:
+        except (sa.exc.ArgumentError, OSError, ValueError) as error:  # ValueError: a port that is not a number
             log.error("store cannot be opened: %s (its address is not logged: it may hold a password)",
                       type(error).__name__)
-            raise StoreUnavailable(f"Saved work cannot be opened: {error}") from None
+            raise StoreUnavailable("Saved work cannot be opened: the server's setting for it is wrong.") from None
         with self._guard():
             self.engine = create(self.url, busy_seconds)
             migrate(self.engine)
@@ -193,7 +193,7 @@ class Store:
     def rename_run(self, workspace: str, run_id: int, name: str) -> None:
         with self._write() as conn:
             conn.execute(runs.update().where(runs.c.id == run_id, runs.c.workspace_id == workspace)
-                         .values(name=name[:200], updated=time.time()))
+                         .values(name=clean_name(name), updated=time.time()))
 
     def delete_run(self, workspace: str, run_id: int) -> None:
         with self._write() as conn:
@@ -271,21 +271,23 @@ class Store:
             raise StoreUnavailable(self._words(error)) from None
 
     def _words(self, error: Exception) -> str:
+        """What a student reads: the kind of failure, never the database's address or a server path (the log above
+        has both, and the error in full)."""
         detail = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
         low = detail.lower()
         if "locked" in low or "busy" in low:
-            return f"Saved work is busy: another program holds a lock on {self.where}. Try again in a moment."
+            return "Saved work is busy: another program holds a lock on it. Try again in a moment."
         if "full" in low or "no space" in low:
-            return f"Saved work is full: {self.where} has no room left."
+            return "Saved work is full: the server's disk has no room left."
         if "not a database" in low or "malformed" in low or "disk image" in low:
-            return f"Saved work cannot be read: {self.where} is damaged ({detail})."
-        return f"Saved work cannot be reached at {self.where} ({detail})."
+            return "Saved work cannot be read: its database is damaged."
+        return "Saved work cannot be reached just now."
 
 
 def _values(row: StoredRun) -> dict[str, Any]:
     """A row's columns: every fact under its own name, then the settings and curves as JSON, the network whole."""
     config, curves = row.texts()
-    return row.facts() | {"name": row.name[:200], "config": config, "curves": curves, "model": row.model,
+    return row.facts() | {"name": clean_name(row.name), "config": config, "curves": curves, "model": row.model,
                           "bytes": _size(row), "updated": time.time()}
 
 

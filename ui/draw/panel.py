@@ -24,9 +24,10 @@ from ui.draw.data import (
     answer,
     doubt,
     quick_config,
-    read_drawing,
+    read_canvas,
     readable,
     rows_of,
+    strokes_to_keep,
 )
 from ui.frame import data
 from ui.frame.layout import poll_while_active
@@ -100,11 +101,12 @@ def _canvas() -> CanvasReading:
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.button("Clear the drawing", icon=":material/delete:", on_click=_clear, key="clear_canvas")
         _brush()
-    if result.image_data is None:  # nothing sent since the canvas appeared: it shows the drawing it started from
+    png = result.image_bytes  # the PNG file, not image_data: that unpacks whatever the visitor sent
+    if png is None:  # nothing sent since the canvas appeared: it shows the drawing it started from
         digit = state.drawn_digit() if start else None
         return CanvasReading(digit, "" if digit is not None else TOO_LITTLE_HINT if start else EMPTY_HINT)
-    reading = read_drawing(result.image_data)
-    state.set_drawing(result.json_data if reading.hint != EMPTY_HINT else None)
+    reading = read_canvas(png)
+    state.set_drawing(strokes_to_keep(result.json_data) if reading.hint != EMPTY_HINT and not reading.refused else None)
     state.set_drawn_digit(reading.digit)  # the Inspect page follows this digit through the layers
     save_drawing()  # here, in the drawing's fragment: no full rerun follows to save it
     return reading
@@ -130,7 +132,7 @@ def _answer(reading: CanvasReading, probabilities: np.ndarray | None, doubtful: 
     """What the network receives and its answer, or a word on what is missing."""
     st.markdown("#### 2. What it sees")
     if reading.digit is None:
-        st.info(reading.hint)
+        (st.warning if reading.refused else st.info)(reading.hint)
     else:
         st.image(pixelated(reading.digit, PREVIEW_SCALE), width=28 * PREVIEW_SCALE,
                  caption="28 × 28 pixels, cropped and centred like MNIST")

@@ -13,11 +13,11 @@ from typing import Any, Callable
 
 from store import Classes, StoreError, StoreUnavailable
 from training.logs import short
-from training.record import Run
+from training.record import Run, clean_name
 from training.run import TrainingRun
 from ui import state
 from ui.saving import process_store, records
-from ui.shared.network_files import UPLOADED
+from ui.shared.network_files import NAME_CHARS, UPLOADED
 from ui.shared.text import escape_markdown
 
 log = logging.getLogger(__name__)
@@ -157,10 +157,10 @@ def add_uploaded(record: Run) -> None:
 
 
 def rename(uid: int, name: str) -> None:
-    record = state.find_run(uid)
-    if record is None or not name.strip():
+    record, name = state.find_run(uid), clean_name(name, NAME_CHARS)
+    if record is None or not name:
         return
-    record.name = name.strip()
+    record.name = name
     run = state.current_run()
     if run is not None and run.record is record:
         run.name = record.name  # the sidebar names the current run too
