@@ -97,8 +97,9 @@ class Store:
         self.engine.dispose()
 
     # ----- workspaces -----
-    def create_workspace(self) -> str:
-        workspace, now = new_workspace_id(), time.time()
+    def create_workspace(self, workspace: str | None = None) -> str:
+        """A new workspace's row; its id (`workspace`, one new_workspace_id made earlier, when given)."""
+        workspace, now = workspace or new_workspace_id(), time.time()
         with self._write() as conn:
             conn.execute(workspaces.insert().values(id=workspace, created=now, updated=now))
         return workspace
