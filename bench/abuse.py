@@ -9,8 +9,9 @@ the page's XSRF cookie. Nothing leaves this machine. For each case it prints wha
 process's resident memory (RSS) before, at its highest while the case ran and after, the seconds it took, and
 whether the server held: the attack refused in words, memory bounded (under MAX_GROWTH_MB more than before).
 
-A new case is one async function taking a `Visit` and returning what the visitor saw and whether it held, with
-`@attack("name")` above it; nothing else to change.
+A new case is one async function taking a `Visit` (the server, its store, a way to open a page as a fresh visitor)
+and returning an `Outcome` (what the visitor saw, whether it held), with `@attack("name")` above it; nothing else
+to change. Payloads are small files that claim a lot, made here (png_bomb, many_members_zip, deflate_bomb...).
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ import base64
 import io
 import json
 import os
-import sqlite3
 import struct
 import sys
 import tempfile
@@ -118,15 +118,12 @@ class Outcome:
 class Visit:
     """What a case may use: the server (its url, pid, store folder) and a way to open a page as a fresh visitor."""
     server: AppServer
-    state_dir: Path
+    database_url: str  # the server's store
 
     async def open(self, page: str = "", name: str = "attacker") -> StreamlitClient:
         client = StreamlitClient(self.server.url, name)
         await client.open(page, timeout=120)
         return client
-
-    def upload(self, client_session: "UploadSession", name: str, content: bytes) -> int:
-        return client_session.upload(name, content)
 
 
 Case = Callable[[Visit], Awaitable[Outcome]]
@@ -198,22 +195,53 @@ def table(rows: list[Row]) -> list[str]:
 
 
 # ----- uploads, as the upload box sends them -----
-class UploadSession:
-    """A visitor on a page with the upload box: the XSRF cookie, the session, and files put as the browser puts them,
-    then handed to the widget (its state names the file) so that the page reads it."""
+UPLOAD_BOX = "Upload a network file"  # the Inspect page's upload box, by its label
 
-    def __init__(self, client: StreamlitClient, url: str):
-        import requests
 
-        self.client, self.url, self.http = client, url, requests.Session()
-        self.http.get(url + "/_stcore/health", timeout=30).raise_for_status()
+async def upload(visit: Visit, client: StreamlitClient, name: str, content: bytes) -> int:
+    """Put a file as the upload box does (HTTP, with the page's XSRF cookie), then hand it to the box's widget, so
+    the page reads it; the HTTP status (413: refused by the server for its size)."""
+    import requests
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-    def put(self, name: str, content: bytes) -> tuple[int, str]:
-        file_id = str(uuid.uuid4())
-        address = f"{self.url}/_stcore/upload_file/{self.client.session_id}/{file_id}"
-        token = self.http.cookies.get(XSRF_COOKIE, "")
-        answer = self.http.put(address, files={"file": (name, content)}, headers={"X-Xsrftoken": token}, timeout=120)
+    def put() -> tuple[int, str]:
+        http, file_id = requests.Session(), str(uuid.uuid4())
+        http.get(visit.server.url + "/_stcore/health", timeout=30).raise_for_status()
+        address = f"{visit.server.url}/_stcore/upload_file/{client.session_id}/{file_id}"
+        answer = http.put(address, files={"file": (name, content)},
+                          headers={"X-Xsrftoken": http.cookies.get(XSRF_COOKIE, "")}, timeout=300)
         return answer.status_code, file_id
+
+    status, file_id = await asyncio.to_thread(put)
+    if status not in (200, 204):
+        return status
+    state = WidgetState()
+    info = state.file_uploader_state_value.uploaded_file_info.add()
+    info.file_id, info.name, info.size = file_id, name, len(content)
+    info.file_urls.file_id = file_id
+    info.file_urls.upload_url = info.file_urls.delete_url = f"/_stcore/upload_file/{client.session_id}/{file_id}"
+    await client.set_widget(UPLOAD_BOX, state)
+    return status
+
+
+REFUSED_FILE, LOADED_FILE = "This file cannot be used", "is loaded"
+
+
+async def upload_outcome(visit: Visit, name: str, content: bytes, expected: str) -> Outcome:
+    """Upload `content` on Inspect as a fresh visitor; held when the page refuses it in words holding `expected`."""
+    client = await visit.open("Inspect")
+    try:
+        sent = time.monotonic()
+        status = await upload(visit, client, name, content)
+        if status not in (200, 204):
+            return Outcome(f"HTTP {status} for the upload", status == 413 and expected == "413")
+        await client.wait_for(lambda: client.shows(REFUSED_FILE, sent) or client.shows(LOADED_FILE, sent)
+                              or client.log.errors, 180, "the page to read the file")
+        said = next((t for t in client.texts(sent) if REFUSED_FILE in t or LOADED_FILE in t),
+                    "; ".join(client.log.errors))
+        return Outcome(said.replace("\\", "")[:110], expected in said.replace("\\", ""))
+    finally:
+        await client.close()
 
 
 # ----- the cases -----
@@ -240,17 +268,22 @@ async def three_canvas_bombs(visit: Visit) -> Outcome:
                    all(o.held for o in outcomes))
 
 
-@attack("canvas strokes of 3 MB")
-async def canvas_big_strokes(visit: Visit) -> Outcome:
+def black_png() -> bytes:
     from PIL import Image
 
     png = io.BytesIO()
     Image.new("RGBA", (280, 280), (0, 0, 0, 255)).save(png, "PNG")
-    strokes = {"version": "6.0.0", "objects": [{"type": "path", "path": [["L", i, i] for i in range(150_000)]}]}
+    return png.getvalue()
+
+
+@attack("canvas strokes of 1.2 MB")
+async def canvas_big_strokes(visit: Visit) -> Outcome:
+    strokes = {"version": "6.0.0", "objects": [{"type": "path", "path": [["L", i, i] for i in range(60_000)]}]}
+    png = black_png()
     client = await visit.open("Draw")
     try:
         sent = time.monotonic()
-        await client.set_component(CANVAS, canvas_value(png.getvalue(), strokes))
+        await client.set_component(CANVAS, canvas_value(png, strokes))
         await client.wait_for(lambda: client.shows("Draw a digit in the black square", sent) or client.log.errors,
                               120, "the page to answer")
         return Outcome("an empty drawing; its strokes are not kept" if not client.log.errors
@@ -259,15 +292,29 @@ async def canvas_big_strokes(visit: Visit) -> Outcome:
         await client.close()
 
 
+@attack("canvas value of 24 MB of JSON lists")
+async def canvas_json_flood(visit: Visit) -> Outcome:
+    value = '{"drawing": {"raw": {"objects": [' + "[]," * 8_000_000 + '[]]}, "data": null}}'
+    client = await visit.open("Draw")
+    try:
+        await client.set_component(CANVAS, value)
+        await client.wait_for(lambda: client.log.errors, 120, "the server to close the connection")
+        return Outcome(f"disconnected before parsing: {client.log.errors[0]}"[:110], "1009" in client.log.errors[0])
+    finally:
+        await client.close()
+
+
 @attack("workspace rows from 20 visits")
 async def empty_visits(visit: Visit) -> Outcome:
-    store = visit.state_dir / "store.sqlite3"
+    import sqlalchemy as sa
+
+    from store import Store
+
+    store = Store(visit.database_url)  # made and migrated, if the server has not yet
 
     def rows() -> int:
-        if not store.exists():
-            return 0
-        with sqlite3.connect(store) as db:
-            return db.execute("SELECT count(*) FROM workspaces").fetchone()[0]
+        with store.engine.connect() as db:
+            return db.execute(sa.text("SELECT count(*) FROM workspaces")).scalar_one()
 
     first = rows()
     for i in range(20):
@@ -277,21 +324,106 @@ async def empty_visits(visit: Visit) -> Outcome:
     return Outcome(f"{made} workspace rows written by 20 visits that saved nothing", made == 0)
 
 
+@attack("upload: zip of 100,000 empty entries")
+async def crowded_upload(visit: Visit) -> Outcome:
+    return await upload_outcome(visit, "crowded.npz", many_members_zip(100_000), "entries (")
+
+
+@attack("3 crowded uploads, another visitor")
+async def crowded_uploads_and_a_visitor(visit: Visit) -> Outcome:
+    """Three attackers upload at once while a student opens the Train page: how long that student waits."""
+    content = many_members_zip(100_000)
+    attackers = [asyncio.create_task(upload_outcome(visit, "crowded.npz", content, "entries ("))
+                 for _ in range(3)]
+    await asyncio.sleep(0.5)  # the uploads under way: the student arrives meanwhile (a moment, not an event)
+    start = time.monotonic()
+    student = await visit.open("Train", "student")
+    waited = time.monotonic() - start
+    await student.close()
+    outcomes = await asyncio.gather(*attackers)
+    return Outcome(f"{sum(o.held for o in outcomes)} of 3 refused; the student's page took {waited:.1f} s",
+                   all(o.held for o in outcomes) and waited < 10)
+
+
+@attack("upload: 300 MB of zeros deflated")
+async def deflated_upload(visit: Visit) -> Outcome:
+    return await upload_outcome(visit, "bomb.npz", deflate_bomb(300), "unpacks to 300 MB")
+
+
+@attack("upload: pickled objects")
+async def pickle_upload(visit: Visit) -> Outcome:
+    return await upload_outcome(visit, "pickle.npz", pickle_npz(), "pickled Python objects")
+
+
+@attack("upload: 30 MB, over the limit")
+async def oversized_upload(visit: Visit) -> Outcome:
+    return await upload_outcome(visit, "big.npz", os.urandom(30 * 2**20), "413")
+
+
+@attack("upload: weights of 3e38")
+async def overflowing_upload(visit: Visit) -> Outcome:
+    client = await visit.open("Inspect")
+    try:
+        sent = time.monotonic()
+        await upload(visit, client, "huge.npz", huge_weights_model(3e38))
+        words = "outputs are not numbers"
+        await client.wait_for(lambda: client.shows(words, sent) or client.shows("Test accuracy", sent)
+                              or client.log.errors, 180, "the page to read the network")
+        said = next((t for t in client.texts(sent) if words in t), "the network's accuracy was shown")
+        return Outcome(said[:110], words in said)
+    finally:
+        await client.close()
+
+
+@attack("class name: script, NUL, bidi")
+async def hostile_class_name(visit: Visit) -> Outcome:
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    client = await visit.open("Class")
+    try:
+        name = "<script>alert(1)</script>\x00[x](http://evil.example)\u202eevil"
+        await client.set_widget("Class name", WidgetState(string_value=name))
+        sent = time.monotonic()
+        await client.click("Create a class")
+        ends = ("created.", "Saved work cannot", "Saved work is")
+        await client.wait_for(lambda: any(client.shows(end, sent) for end in ends) or client.log.errors, 60,
+                              "the class to be made")
+        said = next((t for t in client.texts(sent) if any(end in t for end in ends)), "")
+        shown = "".join(client.texts(sent))
+        safe = "<script>" not in shown and "](http" not in shown and "\x00" not in shown and "\u202e" not in shown
+        return Outcome(said[:110], "created." in said and safe and not client.log.errors)
+    finally:
+        await client.close()
+
+
+async def warm_up(visit: Visit) -> None:
+    """Every page the cases use, once: the server's first visits load MNIST and the pages' modules, which no case
+    should be charged for."""
+    for page in ("", "Train", "Draw", "Inspect", "Class"):
+        client = await visit.open(page, "warm-up")
+        await client.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", default="", help="comma-separated words: run only the cases whose name has one")
     parser.add_argument("--timeout", type=float, default=240, help="seconds a case may take")
+    parser.add_argument("--database-url", default="", help="the store to use (a PostgreSQL URL); default: SQLite in "
+                        "a temporary folder")
     args = parser.parse_args()
     words = [w.strip().lower() for w in args.cases.split(",") if w.strip()]
     chosen = {name: case for name, case in CASES.items() if not words or any(w in name.lower() for w in words)}
     with tempfile.TemporaryDirectory(prefix="abuse-") as folder:
         state_dir = Path(folder) / "state"
         env = {"MLP_STATE_DIR": str(state_dir)}
+        if args.database_url:
+            env["MLP_DATABASE_URL"] = args.database_url
         if "MLP_DATA_DIR" in os.environ:
             env["MLP_DATA_DIR"] = os.environ["MLP_DATA_DIR"]
         server = AppServer(Path(folder) / "streamlit.log", env)
         try:
-            visit = Visit(server, state_dir)
+            visit = Visit(server, args.database_url or f"sqlite:///{state_dir / 'store.sqlite3'}")
+            asyncio.run(warm_up(visit))
             rows = []
             for name, case in chosen.items():
                 rows.append(asyncio.run(run_case(name, case, visit, args.timeout)))
