@@ -29,6 +29,7 @@ def visit(mnist_dir, tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", ["canvas PNG bomb 9000x9000", "canvas value of 24 MB of JSON lists",
+                                  "canvas values no canvas sends",
                                   "upload: zip of 100,000 empty entries", "upload: weights of 3e38",
                                   "class name: script, NUL, bidi", "workspace rows from 20 visits"])
 def test_the_server_holds(visit, name):

@@ -94,19 +94,23 @@ def _canvas() -> CanvasReading:
     gone then: Streamlit drops it when a page does not show the widget)."""
     key = f"canvas_{state.canvas_generation()}"
     start = state.canvas_start(fresh=key not in st.session_state)
-    result = st_canvas(stroke_width=state.brush_width(BRUSH), stroke_color="#FFFFFF", background_color="#000000",
-                       height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", initial_drawing=start,
-                       return_image_data=True, key=key)
+    try:
+        result = st_canvas(stroke_width=state.brush_width(BRUSH), stroke_color="#FFFFFF", background_color="#000000",
+                           height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", initial_drawing=start,
+                           return_image_data=True, key=key)
+        # the PNG file, not image_data: that unpacks whatever the visitor sent
+        png, strokes = result.image_bytes, result.json_data
+    except (AttributeError, TypeError, ValueError, KeyError):  # any JSON can arrive as the canvas's value
+        png, strokes = b"", None  # refused below, in words, as no PNG image
     st.caption("Use a mouse, a pen or a finger.")
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.button("Clear the drawing", icon=":material/delete:", on_click=_clear, key="clear_canvas")
         _brush()
-    png = result.image_bytes  # the PNG file, not image_data: that unpacks whatever the visitor sent
     if png is None:  # nothing sent since the canvas appeared: it shows the drawing it started from
         digit = state.drawn_digit() if start else None
         return CanvasReading(digit, "" if digit is not None else TOO_LITTLE_HINT if start else EMPTY_HINT)
     reading = read_canvas(png)
-    state.set_drawing(strokes_to_keep(result.json_data) if reading.hint != EMPTY_HINT and not reading.refused else None)
+    state.set_drawing(strokes_to_keep(strokes) if reading.hint != EMPTY_HINT and not reading.refused else None)
     state.set_drawn_digit(reading.digit)  # the Inspect page follows this digit through the layers
     save_drawing()  # here, in the drawing's fragment: no full rerun follows to save it
     return reading
