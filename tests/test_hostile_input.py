@@ -17,7 +17,7 @@ from test_app_pages import app, open_page, texts  # noqa: F401  (app is a fixtur
 from test_app_saved_work import DRAW, INSPECT, TRAIN, database, visit  # noqa: F401  (database is a fixture)
 from test_store import finished
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.append(str(Path(__file__).resolve().parents[1] / "bench"))  # after the project: bench/store.py is no store
 from abuse import deflate_bomb, huge_weights_model, many_members_zip, png_bomb  # noqa: E402
 
 from mlp.config import TrainConfig  # noqa: E402
