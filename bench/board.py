@@ -9,12 +9,13 @@
 Per database: a store is filled through store/ as the app fills it (a class, N members, the runs shared out among
 them: each a default 784-256-128-10 network, 5 epochs of curves, a learning rate of its own, posted to the board);
 the app is started on it; one student alone sits on the Board for --seconds (the reference), then the N students,
-each opening the Board at a random moment of one refresh interval, as a class drifts in. Every student is a
-websocket client (bench/streamlit_client.py) whose browser remembers its workspace (the cookie a real browser would
-send), so the app finds its class on arrival. It prints the time of one board refresh as the students saw it (from
-the refresh request their page sent to the end of that fragment run: median, 95th percentile, longest) and the
-bytes it brought, the time to open the Board, the server's CPU (average and busiest second) and memory, and every
-error. It only talks to 127.0.0.1 and stops its server at the end.
+each opening the Board at a random moment of one refresh interval, as a class drifts in, with the teacher's projector
+view of the class beside them (the join code, its QR code and who is training: one more query per refresh). Every
+student is a websocket client (bench/streamlit_client.py) whose browser remembers its workspace (the cookie a real
+browser would send), so the app finds its class on arrival. It prints the time of one board refresh as the students
+saw it (from the refresh request their page sent to the end of that fragment run: median, 95th percentile, longest)
+and the bytes it brought, the time to open the Board, the server's CPU (average and busiest second) and memory, and
+every error, and the same of the projector view. It only talks to 127.0.0.1 and stops its server at the end.
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ from store.engine import DATABASE_ENV  # noqa: E402
 from ui.board.panel import REFRESH_SECONDS  # noqa: E402
 from ui.saving import records  # noqa: E402
 from ui.saving.workspace import COOKIE  # noqa: E402
+from ui.shared.links import PROJECTOR_PARAM  # noqa: E402
 
 POSTGRES_ENV = "MLP_TEST_POSTGRES_URL"  # a server where databases may be made, as for the store tests
 SHARED_MNIST = BENCH.parent.parent / "shared" / "data" / "mnist"
@@ -66,8 +68,9 @@ def saved_runs_module():
 
 
 # ----- the store: a class and its posted runs -----
-def fill(url: str, students: int, runs: int) -> list[str]:
-    """A class of `students` members and `runs` posted runs shared out among them; the members' workspace ids."""
+def fill(url: str, students: int, runs: int) -> tuple[list[str], str]:
+    """A class of `students` members and `runs` posted runs shared out among them; the members' workspace ids, and
+    the class's join code (the teacher's projector view shows the class it names)."""
     a_run = saved_runs_module().a_run
     store = Store(url, limits=Limits(runs=runs + 1, bytes=2**40))
     rooms = Classes(store)
@@ -84,7 +87,7 @@ def fill(url: str, students: int, runs: int) -> list[str]:
         store.finish_run(workspaces[n % students], run_id, row)
         rooms.post(member, run_id)
     store.close()
-    return workspaces
+    return workspaces, room.code
 
 
 # ----- a student on the Board -----
@@ -100,9 +103,9 @@ class Watched:
 class BoardWatcher(StreamlitClient):
     """A student whose browser remembers its workspace, timing each refresh the Board's fragment asks for."""
 
-    def __init__(self, base_url: str, name: str, workspace: str):
+    def __init__(self, base_url: str, name: str, workspace: str, query: str = ""):
         super().__init__(base_url, name)
-        self.workspace = workspace
+        self.workspace, self.query_string = workspace, query
         self.asked: float | None = None  # when the oldest refresh request still unanswered was sent
         self.bytes = 0
         self.watched = Watched()
@@ -146,8 +149,9 @@ class Seated:
             self.memory_mb = process_rss_mb(self.pid)
 
 
-async def sit(client: BoardWatcher, delay: float, until: float, seated: Seated) -> Watched:
-    """Open the Board after `delay` seconds, then let it refresh by itself until the clock reads `until`."""
+async def sit(client: BoardWatcher, delay: float, until: float, seated: Seated, shown: str = "runs posted") -> Watched:
+    """Open the Board after `delay` seconds, then let it refresh by itself until the clock reads `until`; an error
+    unless the page shows `shown`."""
     await asyncio.sleep(delay)  # a student arriving later: the class does not open the page at one instant
     start = time.monotonic()
     try:
@@ -156,8 +160,8 @@ async def sit(client: BoardWatcher, delay: float, until: float, seated: Seated) 
         finally:
             seated.arrived()
         client.watched.opened = time.monotonic() - start
-        if not client.shows("runs posted"):
-            client.log.errors.append(f"{client.name}: the Board did not show the class's runs")
+        if not client.shows(shown):
+            client.log.errors.append(f"{client.name}: the Board did not show {shown!r}")
         await asyncio.sleep(max(0.0, until - time.monotonic()))  # sitting on the page: the duration is the point
     except (TimeoutError, ConnectionError, OSError) as error:
         client.log.errors.append(f"{client.name}: {error}")
@@ -185,23 +189,28 @@ class Phase:
     others: float  # cores the rest of the machine used (this benchmark's clients apart)
     client: float  # cores this benchmark used
     memory_mb: tuple[float, float, float]  # the server's resident memory before, once all sat, at the end
+    projector: Watched | None = None  # the teacher's projector view, sitting on the Board with the class
 
     def times(self) -> list[float]:
         return [t for w in self.watched for t in w.refreshes]
 
 
-async def phase(url: str, pid: int, workspaces: list[str], seconds: float) -> Phase:
-    """The students of `workspaces` open the Board within one refresh interval and sit there for `seconds`."""
-    before, seated = process_rss_mb(pid), Seated(len(workspaces), pid)
+async def phase(url: str, pid: int, workspaces: list[str], seconds: float, projector: str = "") -> Phase:
+    """The students of `workspaces` open the Board within one refresh interval and sit there for `seconds`; with a
+    join code `projector`, the teacher's projector view of that class (join code, QR code, who is training) too."""
+    teacher = [BoardWatcher(url, "projector", workspaces[0], f"{PROJECTOR_PARAM}={projector}")] if projector else []
+    before, seated = process_rss_mb(pid), Seated(len(workspaces) + len(teacher), pid)
     spread = REFRESH_SECONDS if len(workspaces) > 1 else 0.0
     until = time.monotonic() + spread + seconds
     draw = random.Random(1)
     watched = await asyncio.gather(*(sit(BoardWatcher(url, f"student {n + 1}", w), draw.uniform(0, spread), until,
-                                         seated) for n, w in enumerate(workspaces)))
+                                         seated) for n, w in enumerate(workspaces)),
+                                   *(sit(t, 0.0, until, seated, "Who is training") for t in teacher))
     cpu = seated.meter.read()
     seated.stop.set()
-    return Phase(len(workspaces), seconds, list(watched), cpu["server"], await seated.peak, cpu["others"],
-                 cpu["client"], (before, seated.memory_mb, process_rss_mb(pid)))
+    students, projected = list(watched[:len(workspaces)]), (watched[len(workspaces)] if teacher else None)
+    return Phase(len(workspaces), seconds, students, cpu["server"], await seated.peak, cpu["others"],
+                 cpu["client"], (before, seated.memory_mb, process_rss_mb(pid)), projected)
 
 
 # ----- one database -----
@@ -218,7 +227,7 @@ class Backend:
 def measure(name: str, url: str, args: argparse.Namespace, log_dir: Path) -> Backend:
     print(f"{name}: filling the store with {args.runs} posted runs of {args.students} students", flush=True)
     start = time.monotonic()
-    workspaces = fill(url, args.students, args.runs)
+    workspaces, code = fill(url, args.students, args.runs)
     filled = time.monotonic() - start
     env = {DATA_DIR_ENV: str(args.data_dir), DATABASE_ENV: url}
     server = AppServer(log_dir / f"server-{name}.log", env)
@@ -227,7 +236,7 @@ def measure(name: str, url: str, args: argparse.Namespace, log_dir: Path) -> Bac
     try:
         asyncio.run(warm_up(server.url))
         alone = asyncio.run(phase(server.url, server.pid, workspaces[:1], args.seconds))
-        together = asyncio.run(phase(server.url, server.pid, workspaces, args.seconds))
+        together = asyncio.run(phase(server.url, server.pid, workspaces, args.seconds, code))
     finally:
         server.stop()
     return Backend(name, args.students, args.runs, filled, alone, together)
@@ -273,7 +282,16 @@ def phase_lines(label: str, result: Phase, reference: Phase | None) -> list[str]
         f"per student), {after:.0f} MB at the end; this benchmark {result.client:.2f} cores, other processes "
         f"{result.others:.2f}",
         "    errors: " + ("; ".join(sorted(set(errors))[:6]) if errors else "none"),
+        *_projector_lines(result.projector, reference),
     ]
+
+
+def _projector_lines(watched: Watched | None, reference: Phase | None) -> list[str]:
+    """The teacher's projector view beside the class: its two parts' refreshes (the board, who is training)."""
+    if watched is None:
+        return []
+    return [refresh_line("the teacher's projector view", watched.refreshes, reference.times() if reference else None),
+            f"    opening it: {watched.opened or float('nan'):.2f} s; errors: " + ("; ".join(watched.errors) or "none")]
 
 
 def report(result: Backend) -> list[str]:

@@ -13,8 +13,10 @@ import numpy as np
 from contestants import BareEngine, MatmulsOnly, Notebook, Ours, Torch
 from mlp.drawing.preprocess import to_mnist
 from mlp.model import Model
+from mlp.teaching.insides import Camera
 
 PREDICT_RUNS = 200
+INSIDES_SHOTS = 5  # snapshots of the live insides timed at each epoch end (training.workers takes them)
 
 try:
     import resource  # Unix only: page faults and CPU time
@@ -138,7 +140,8 @@ def measure_all(split, epochs: int, torch, threads: int) -> dict:
     others = {"bare": BareEngine(split), "mm_train": MatmulsOnly(len(split.x_train), len(split.x_test)),
               "notebook": Notebook(split), **({"torch": Torch(torch, split)} if torch is not None else {})}
     runners = {name: contestant.steps() for name, contestant in others.items()}
-    timers = {name: Timer(name) for name in ("ours", "mm_eval", *others)}
+    timers = {name: Timer(name) for name in ("ours", "mm_eval", "insides", *others)}
+    camera = Camera.for_split(split, range(10))
     caught_up = 0
     timers["ours"].start()
     for step in ours.steps():
@@ -151,6 +154,8 @@ def measure_all(split, epochs: int, torch, threads: int) -> dict:
             timers[name].time(partial(advance, runner, step.step - caught_up), epoch)
         caught_up = step.step
         if epoch_end:
+            for _ in range(INSIDES_SHOTS):  # what the Train page's worker adds to our Trainer
+                timers["insides"].time(partial(camera.look, ours.trainer.model.network, step.step, step.epoch), epoch)
             end_of_epoch(epoch, epochs, others, timers, split, settle)
         timers["ours"].start()
     timers["ours"].first_accuracy = ours.trainer.history.heldout[1].accuracy  # the test set, after epoch 1

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_info
 
-from harness import PREDICT_RUNS, load_average
+from harness import INSIDES_SHOTS, PREDICT_RUNS, load_average
+from training.workers import INSIDES_SECONDS
 
 OPENBLAS_TUNING_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 OTHER_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY",
@@ -78,6 +79,11 @@ def table(r: dict, threads: int, torch) -> None:
     print(f"{'ours: matmuls only':<28}{mm_train.median:>9.3f}{'':>12}"
           f"{f'{mm_train.cpu_median:.3f}' if one else '-':>8}{'':>10}{ratio(mm_train.median, ours.median):>9.2f}"
           f"   (+ {r['mm_eval'].median:.3f} s for the Trainer's test scoring)")
+    shots = ours.median / INSIDES_SECONDS + 1  # the Train page's live insides: one a second, one at the epoch's end
+    shot, shot_cpu = r["insides"].median / INSIDES_SHOTS, r["insides"].cpu_median / INSIDES_SHOTS
+    print(f"{'insides':<28}{shot * shots:>9.3f}{'':>12}{f'{shot_cpu * shots:.3f}' if one else '-':>8}{'':>10}"
+          f"{ratio(shot * shots, ours.median):>9.2f}   ({shot * 1e3:.1f} ms per snapshot"
+          + (f", {shot_cpu * 1e3:.1f} ms CPU" if one else "") + f"; {shots:.1f} per epoch)")
     print("(s/epoch: wall clock; CPU s: CPU time of the training thread, shown at 1 thread only, where it is "
           "the whole cost\n and does not grow while other processes hold the core)" if one else
           "(s/epoch: wall clock; at 2+ threads CPU time would count idle BLAS threads spinning, so it is not shown)")

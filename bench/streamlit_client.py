@@ -70,6 +70,7 @@ class StreamlitClient:
         self.name = name
         self.log = SessionLog()
         self.page_hash = ""
+        self.query_string = ""  # the page address's query, as the browser sends it with every rerun
         self.elements: dict[tuple[int, ...], tuple[str, object, float]] = {}  # delta path -> (type, element, when)
         self.widgets: dict[str, Widget] = {}  # label -> widget
         self.components: dict[str, Widget] = {}  # component name -> widget
@@ -178,6 +179,7 @@ class StreamlitClient:
         client = message.rerun_script
         client.page_script_hash = self.page_hash
         client.page_name = page_name
+        client.query_string = self.query_string
         client.fragment_id = fragment_id
         client.is_auto_rerun = auto
         client.widget_states.widgets.extend([*self.states.values(), *triggers])

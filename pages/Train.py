@@ -1,10 +1,10 @@
-"""Train: every setting, presets, start/pause/stop, live curves, the result explained, and a link to share."""
+"""Train: every setting, presets, start and the run's controls, live curves, the result explained, and a link to share."""
 import streamlit as st
 
 from ui.frame.address import sync_address
 from ui.frame.layout import show_notice
 from ui.frame.navigation import run_the_app_if_opened_alone
-from ui.train.panel import live_view, preset_picker, result_view, start_button
+from ui.train.panel import live_view, preset_picker, start_button
 from ui.train.settings_form import settings_form
 from ui.train.share_panel import share_box
 
@@ -22,7 +22,6 @@ with settings_column:
     st.markdown("#### Settings")
     config = settings_form()
     sync_address(config)  # the address bar always holds these settings: copying it shares them
-    result_view()
     share_box(config)
 with start_slot:
     start_button(config)

@@ -46,6 +46,18 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class Member:
+    """A member as the teacher's live list shows them: their newest run (no network or curves; None before any),
+    how many runs they have, their best test accuracy, and when the newest run's row was last written (a running
+    row not written for STALE_SECONDS belongs to a process that is gone). No workspace id: it is a secret."""
+    nickname: str
+    runs: int
+    best: float | None
+    last: StoredRun | None
+    updated: float | None
+
+
+@dataclass(frozen=True)
 class Post:
     """A run on a class's board (without its network or curves)."""
     id: int
@@ -164,6 +176,27 @@ class Classes:
             rows = conn.execute(query).mappings().all()
         return [Post(r["post_id"], r["nickname"], r["hidden"], _stored({**r, "model": None, "curves": "{}", "created": 0.0}))
                 for r in rows]
+
+    def members(self, class_id: int) -> list[Member]:
+        """The class's members in the order they joined, each with their newest trained run (uploads left out) and
+        their run count: two queries whatever the class's size."""
+        own = sa.select(members.c.workspace_id).where(members.c.class_id == class_id)
+        trained = sa.and_(runs.c.workspace_id.in_(own), runs.c.status != "uploaded")
+        tally = (sa.select(runs.c.workspace_id, sa.func.max(runs.c.id).label("last_id"),
+                           sa.func.count(runs.c.id).label("runs"), sa.func.max(runs.c.test_accuracy).label("best"))
+                 .where(trained).group_by(runs.c.workspace_id).subquery())
+        query = (sa.select(members.c.nickname, tally.c.last_id, tally.c.runs, tally.c.best)
+                 .select_from(members.outerjoin(tally, tally.c.workspace_id == members.c.workspace_id))
+                 .where(members.c.class_id == class_id).order_by(members.c.id))
+        with self.store._read() as conn:
+            rows = conn.execute(query).all()
+            ids = [r.last_id for r in rows if r.last_id is not None]
+            last = {r["id"]: r for r in conn.execute(sa.select(*SUMMARY, runs.c.updated).where(runs.c.id.in_(ids)))
+                    .mappings()} if ids else {}
+        return [Member(r.nickname, r.runs or 0, r.best,
+                       _stored({**last[r.last_id], "model": None, "curves": "{}", "created": 0.0})
+                       if r.last_id in last else None,
+                       last[r.last_id]["updated"] if r.last_id in last else None) for r in rows]
 
     def curves(self, class_id: int, run_ids: list[int]) -> dict[int, dict]:
         """The curves of runs posted to this class (no other run's)."""

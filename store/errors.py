@@ -12,3 +12,8 @@ class StoreUnavailable(StoreError):
 
 class StoreLimitReached(StoreError):
     """A workspace holds as many runs or bytes as it may."""
+    row_id: int | None = None  # a run's final row written without its network: its id
+
+
+class StoreLost(StoreUnavailable):
+    """The store's file was deleted or replaced while the server ran: what was written there is gone."""

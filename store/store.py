@@ -3,32 +3,41 @@
 A run is written as "running" when it starts, its curves are updated while it trains, and its
 final row (the model file whole, with its results) replaces that in one transaction. A run left
 "running" by a process that is gone comes back "interrupted", with the curves it had.
+
+An SQLite store checks before and after each transaction that its file is still the one it opened (one os.stat): a
+file deleted or replaced while the server runs is opened again (made anew when gone), said in the log, and counted in
+`Store.lost`, so the app can say so and write again what its sessions hold (ui.saving.workspace).
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import re
 import secrets
 import socket
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import sqlalchemy as sa
 
 from training.record import RunFacts, clean_name
 
-from .engine import create, database_url, migrate
-from .errors import StoreError, StoreLimitReached, StoreUnavailable
+from .engine import create, database_url, migrate, writing
+from .errors import StoreError, StoreLimitReached, StoreLost, StoreUnavailable
 from .schema import runs, workspaces
 
 WORKSPACE_BYTES = 18  # secrets.token_urlsafe(18): 144 random bits in 24 characters
 WORKSPACE_ID = re.compile(r"[A-Za-z0-9_-]{24}")
 STALE_SECONDS = 60.0  # a running row not updated for this long belongs to a process that is gone
 INTERRUPTED_STATUS = "interrupted"
+LOST = ("Saved work was lost on the server: its file was deleted or replaced while the server ran. What this tab "
+        "still holds is being saved again.")
 INTERRUPTED = ("Interrupted: the server stopped while this run was training. Its curves are kept "
                "up to that moment; its network was not saved.")
 # A run's columns but its network, curves and the columns after the network: SQLite keeps a row's columns in
@@ -88,21 +97,62 @@ class Store:
         except (sa.exc.ArgumentError, OSError, ValueError) as error:  # ValueError: a port that is not a number
             log.error("store cannot be opened: %s (its address is not logged: it may hold a password)",
                       type(error).__name__)
-            raise StoreUnavailable("Saved work cannot be opened: the server's setting for it is wrong.") from None
-        with self._guard():
+            raise StoreUnavailable("Saved work cannot be opened: the server's setting for it is not a database "
+                                   "address.") from None
+        self.file = _sqlite_file(self.url)
+        self.lost = 0  # how often the file was found deleted or replaced, and opened again
+        self.lost_at: float | None = None  # when it last was (time.time())
+        self._identity: tuple[int, int] | None = None
+        self._reopening = threading.Lock()
+        with self._guard(check=False):
             self.engine = create(self.url, busy_seconds)
+            self._writer = writing(self.engine)
             migrate(self.engine)
+            self._identity = _identity(self.file)
 
     def close(self) -> None:
         self.engine.dispose()
 
+    def check(self) -> bool:
+        """Whether the store is still the file it opened (always, for a server database). A file deleted or replaced
+        is opened again, made anew if gone (StoreUnavailable if it cannot be): False then, and `lost` counts it."""
+        if self.file is None or _identity(self.file) == self._identity:
+            return True
+        with self._reopening, self._guard(check=False):
+            if _identity(self.file) == self._identity:  # another thread has just done it
+                return False
+            self._reopen()
+        return False
+
+    def _reopen(self) -> None:
+        gone = _identity(self.file) is None
+        log.error("store file %s was %s while the server ran: everything it held is lost to this server; %s",
+                  self.file, "deleted" if gone else "replaced", "making it anew" if gone else "opening the new file")
+        self.lost, self.lost_at = self.lost + 1, time.time()
+        self.engine.dispose()  # connections still open hold the old file
+        self.file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder = os.open(self.file.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)  # one process of a server makes the file anew; the others open it
+            if _identity(self.file) is None:
+                for side in ("-journal", "-wal", "-shm"):  # a journal left beside a new file would be played into it
+                    self.file.with_name(self.file.name + side).unlink(missing_ok=True)
+            migrate(self.engine)
+            self._identity = _identity(self.file)
+        finally:
+            os.close(folder)
+
     # ----- workspaces -----
-    def create_workspace(self, workspace: str | None = None) -> str:
-        """A new workspace's row; its id (`workspace`, one new_workspace_id made earlier, when given)."""
-        workspace, now = workspace or new_workspace_id(), time.time()
+    def create_workspace(self) -> str:
+        workspace, now = new_workspace_id(), time.time()
         with self._write() as conn:
             conn.execute(workspaces.insert().values(id=workspace, created=now, updated=now))
         return workspace
+
+    def keep_workspace(self, workspace: str) -> None:
+        """The workspace exists afterwards, under this id (made again after the store's file was lost)."""
+        with self._write() as conn:
+            self._ensure_workspace(conn, workspace)
 
     def workspace_exists(self, workspace: str) -> bool:
         if not valid_workspace_id(workspace):
@@ -138,8 +188,9 @@ class Store:
                                              runs.c.status == "running")
                          .values(curves=json.dumps(curves), updated=time.time()))
 
-    def finish_run(self, workspace: str, run_id: int, row: StoredRun) -> None:
-        """The run's final row, its model whole, in one transaction; over the limit, the model is not
+    def finish_run(self, workspace: str, run_id: int, row: StoredRun) -> int:
+        """The run's final row, its model whole, in one transaction; its id, a new one if its "running" row is gone
+        (the store's file was lost meanwhile: the workspace is made again too). Over the limit, the model is not
         kept and StoreLimitReached says so (the results and curves are)."""
         refused = None
         with self._write() as conn:
@@ -147,9 +198,13 @@ class Store:
                 self._check_room(conn, workspace, row, replacing=run_id)
             except StoreLimitReached as error:
                 refused, row = error, StoredRun(**{**row.__dict__, "model": None})
-            self._update(conn, workspace, run_id, row)
+            if not self._update(conn, workspace, run_id, row):
+                self._ensure_workspace(conn, workspace)
+                run_id = self._insert(conn, workspace, row)
         if refused is not None:
+            refused.row_id = run_id  # written, without its network
             raise refused
+        return run_id
 
     def add_run(self, workspace: str, row: StoredRun) -> int:
         """A run saved in one go (an uploaded network); its id."""
@@ -200,6 +255,11 @@ class Store:
         with self._write() as conn:
             conn.execute(runs.delete().where(runs.c.id == run_id, runs.c.workspace_id == workspace))
 
+    def run_ids(self, workspace: str) -> set[int]:
+        """The ids of the workspace's runs (which of a session's runs a lost file took with it)."""
+        with self._read() as conn:
+            return set(conn.execute(sa.select(runs.c.id).where(runs.c.workspace_id == workspace)).scalars())
+
     def usage(self, workspace: str) -> tuple[int, int]:
         """How many runs the workspace keeps, and their bytes."""
         with self._read() as conn:
@@ -211,8 +271,17 @@ class Store:
         values = _values(row) | {"workspace_id": workspace, "created": now, "owner": OWNER}
         return conn.execute(runs.insert().values(values).returning(runs.c.id)).scalar_one()
 
-    def _update(self, conn: sa.Connection, workspace: str, run_id: int, row: StoredRun) -> None:
-        conn.execute(runs.update().where(runs.c.id == run_id, runs.c.workspace_id == workspace).values(_values(row)))
+    def _update(self, conn: sa.Connection, workspace: str, run_id: int, row: StoredRun) -> bool:
+        """Whether the row was there to update."""
+        done = conn.execute(runs.update().where(runs.c.id == run_id, runs.c.workspace_id == workspace)
+                            .values(_values(row)))
+        return done.rowcount > 0
+
+    @staticmethod
+    def _ensure_workspace(conn: sa.Connection, workspace: str) -> None:
+        if conn.execute(sa.select(workspaces.c.id).where(workspaces.c.id == workspace)).first() is None:
+            now = time.time()
+            conn.execute(workspaces.insert().values(id=workspace, created=now, updated=now))
 
     @staticmethod
     def _usage(conn: sa.Connection, workspace: str, but: int | None = None) -> tuple[int, int]:
@@ -252,8 +321,14 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
-        with self._guard(), self.engine.begin() as conn:
-            yield conn
+        """One transaction that writes; StoreLost when the file was deleted or replaced while it wrote (it went to the
+        lost file: the caller writes it again, to the file now opened)."""
+        with self._guard():
+            before = self.lost  # another thread may open the file again while this transaction writes to the old one
+            with self._writer.begin() as conn:
+                yield conn
+        if not self.check() or self.lost != before:
+            raise StoreLost(LOST)
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
@@ -261,9 +336,12 @@ class Store:
             yield conn
 
     @contextmanager
-    def _guard(self) -> Iterator[None]:
-        """Any database failure becomes StoreUnavailable, in words (never with a password in them)."""
+    def _guard(self, check: bool = True) -> Iterator[None]:
+        """Any database failure becomes StoreUnavailable, in words (never with a password in them); a file deleted
+        or replaced is opened again first (see check)."""
         try:
+            if check:
+                self.check()
             yield
         except StoreError:
             raise
@@ -271,18 +349,20 @@ class Store:
             log.error("store at %s failed: %s", self.where, error, exc_info=True)
             raise StoreUnavailable(self._words(error)) from None
 
-    def _words(self, error: Exception) -> str:
-        """What a student reads: the kind of failure, never the database's address or a server path (the log above
-        has both, and the error in full)."""
+    @staticmethod
+    def _words(error: Exception) -> str:
+        """What the page says: plain words, without the store's address or path (those go to the log)."""
         detail = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
         low = detail.lower()
         if "locked" in low or "busy" in low:
             return "Saved work is busy: another program holds a lock on it. Try again in a moment."
         if "full" in low or "no space" in low:
-            return "Saved work is full: the server's disk has no room left."
+            return "Saved work is full: the server's disk has no room left for it."
         if "not a database" in low or "malformed" in low or "disk image" in low:
-            return "Saved work cannot be read: its database is damaged."
-        return "Saved work cannot be reached just now."
+            return "Saved work cannot be read: its file on the server is damaged."
+        if "readonly" in low or "read-only" in low or "unable to open" in low or "i/o error" in low:
+            return "Saved work cannot be written: the server's disk or database refuses writes."
+        return "Saved work cannot be reached: the server's database does not answer."
 
 
 def _values(row: StoredRun) -> dict[str, Any]:
@@ -309,6 +389,23 @@ def _stored(row: Mapping[str, Any]) -> StoredRun:
     return StoredRun(**facts, config=json.loads(row["config"]), curves=json.loads(row["curves"]),
                      model=None if model is None else bytes(model), id=row["id"], created=row["created"],
                      has_network=model is not None or row.get("network_bytes") is not None)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite store (None for a server database, or SQLite in memory)."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).absolute()
+
+
+def _identity(path: Path | None) -> tuple[int, int] | None:
+    """The file's device and inode: another pair means another file at the same path; None, no file."""
+    try:
+        found = os.stat(path)
+    except (OSError, TypeError):
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _gone(owner: str, updated: float, now: float) -> bool:

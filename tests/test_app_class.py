@@ -1,6 +1,7 @@
 """A class through the app (AppTest), on SQLite and PostgreSQL: a teacher creates it, two students join and
-post runs, the board shows both; hostile nicknames, guessed codes and secrets; the teacher hides an entry and a
-student cannot."""
+post runs, the board shows both; hostile nicknames, guessed codes and secrets; the teacher hides an entry (on the
+Class page or the Board) and a student cannot; the join code large with its QR code, the teacher link only when asked
+for, the projector view with no secret in its address, and the live list of who is doing what."""
 from __future__ import annotations
 
 import sqlite3
@@ -8,9 +9,9 @@ from contextlib import contextmanager
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_app_saved_work import database, shown, train_one, visit  # noqa: F401 (database: a fixture)
+from test_app_saved_work import TRAIN, database, shown, train_one, visit  # noqa: F401 (database: a fixture)
 
-from store import Classes, Store
+from store import Classes, Store, StoredRun
 from ui.frame.navigation import spec
 from ui.saving import process_store
 from ui.saving import runs as saving_runs
@@ -19,18 +20,24 @@ from ui.state import RUN_KEY
 CLASS, BOARD, TRAIN = spec("Class").script, spec("Board").script, spec("Train").script
 
 
-def open_page(at: AppTest, script: str) -> AppTest:
-    at.switch_page(script).run()
+def open_page(at: AppTest, script: str, **params: str) -> AppTest:
+    """The page `script`, with `params` in its address (AppTest keeps parameters set after the switch)."""
+    at.switch_page(script)
+    at.query_params.update(params)
+    at.run()
     assert not at.exception, at.exception
     return at
 
 
 def teacher() -> tuple[AppTest, str, str]:
-    """A teacher's session with a new class; its join code and teacher secret (from the links it shows)."""
+    """A teacher's session with a new class; its join code and teacher secret (from the links it shows, the teacher
+    link once asked for)."""
     at = open_page(visit(), CLASS)
     at.text_input(key="class_name").set_value("Year 11").run()
     at.button(key="create_class").click().run()
+    at.toggle(key="show_teacher_link").set_value(True).run()
     join, moderate = (c.value for c in at.code)
+    at.toggle(key="show_teacher_link").set_value(False).run()
     return at, join.split("class=")[1], moderate.split("teacher=")[1]
 
 
@@ -43,9 +50,18 @@ def student(code: str, nickname: str) -> AppTest:
     return at
 
 
+BOARD_TABLE, MEMBERS_TABLE = "settings", "now"  # a column each has (a read-only table's key is not in AppTest's tree)
+
+
+def table(at: AppTest, column: str):
+    """The table on the page with this column (None when there is none)."""
+    return next((d.value for d in at.dataframe if column in d.value.columns), None)
+
+
 def board_rows(at: AppTest) -> list[str]:
     open_page(at, BOARD)
-    return list(at.dataframe[0].value["student"]) if at.dataframe else []
+    rows = table(at, BOARD_TABLE)
+    return list(rows["student"]) if rows is not None else []
 
 
 def test_two_students_post_runs_and_the_board_shows_both(database):
@@ -152,6 +168,119 @@ def test_the_teacher_fixes_the_learning_rate_only_and_a_student_changes_nothing_
     assert "you change only Learning rate" in shown(ana)
     open_page(teach, CLASS).multiselect(key="class_allowed").set_value([]).run()  # every setting open again
     assert not open_page(ana, TRAIN).text_input(key="setting_hidden").disabled
+
+
+def test_one_rule_locks_presets_fixes_links_and_the_drawings_switch_and_says_why(database):
+    """Under "students change the learning rate (and the data, to train quickly)", nothing claims a change the rule
+    forbids: presets and fixes that need a fixed setting are locked with why, a link's fixed values are not used."""
+    teach, code, _ = teacher()
+    ana = student(code, "Ana")
+    teach.multiselect(key="class_allowed").set_value(["lr", "classes", "per_class", "epochs"]).run()
+    open_page(ana, TRAIN)
+    best = ana.button(key="preset_best")
+    assert best.disabled and "fixed by your teacher" in best.help
+    assert "presets change a setting your teacher fixed" in shown(ana)
+    assert ana.toggle(key="with_drawings").disabled and "Add the class's drawings is fixed by your teacher" in shown(ana)
+
+    linked = AppTest.from_file(ana._script_path, default_timeout=60)  # Ana opens a friend's share link
+    linked.query_params.update({"w": ana.query_params["w"], "hidden": "32", "lr": "0.5"})
+    linked.run()
+    assert "Hidden layers (units per layer) is fixed by your teacher" in shown(linked)
+    open_page(linked, TRAIN)
+    assert linked.number_input(key="setting_lr").value == 0.5
+    assert linked.text_input(key="setting_hidden").value == ana.text_input(key="setting_hidden").value != "32"
+
+    train_one(ana)  # the learning rate at 1 on top of it: far too large, and the diagnosis's fixes follow the rule
+    ana.number_input(key="setting_lr").set_value(1.0).run()
+    ana.button(key="start").click().run()
+    assert ana.session_state[RUN_KEY].wait(120), "training did not end in time"
+    ana.run()
+    fixes = [b for b in ana.button if b.key and b.key.startswith("fix_")]
+    locked = [b for b in fixes if b.disabled]
+    assert locked and all(b.label.startswith("Fix and train again") for b in locked), [b.label for b in fixes]
+    assert "Ask your teacher, or try a change you may make." in shown(ana)
+    [free] = [b for b in fixes if not b.disabled]  # lowering the learning rate is the student's to do
+    assert "learning rate" in free.label
+def page_texts(at: AppTest) -> str:
+    """Everything the page shows as text: Markdown, captions, notices, code blocks, labels, tables' cells."""
+    widgets = [*at.button, *at.toggle, *at.multiselect, *at.text_input, *at.selectbox, *at.checkbox]
+    tables = [at.dataframe[i].value.to_csv() for i in range(len(at.dataframe))]
+    return "\n".join([shown(at), *(c.value for c in at.code), *(w.label for w in widgets), *tables,
+                      *(link.proto.label + link.proto.query_string for link in at.get("page_link"))])
+
+
+def test_the_class_page_shows_the_join_code_large_with_its_qr_code_and_the_teacher_link_only_when_asked(database):
+    at = open_page(visit(), CLASS)
+    at.text_input(key="class_name").set_value("Year 11").run()
+    at.button(key="create_class").click().run()
+    secret = at.query_params["teacher"]  # this page's own address is the teacher's link
+    [join] = [c.value for c in at.code]  # the join link alone
+    code = join.split("class=")[1]
+    assert f'<div class="join-code">{code[:4]}-{code[4:]}</div>' in [m.value for m in at.markdown]
+    [qr] = at.get("image")
+    assert qr.proto.imgs[0].caption == "The join link"
+    assert secret not in page_texts(at)
+    at.toggle(key="show_teacher_link").set_value(True).run()
+    assert f"Class?teacher={secret}" in [c.value for c in at.code]
+    [projector] = [link for link in at.get("page_link") if "projector" in link.proto.query_string]
+    assert projector.proto.page == "Board" and projector.proto.query_string == f"projector={code}"
+
+
+def projector(at: AppTest, code: str) -> AppTest:
+    """The Board's projector view of the class `code`, as the Class page's link opens it."""
+    return open_page(at, BOARD, projector=code)
+
+
+def test_the_projector_view_shows_the_join_code_and_who_is_training_with_no_secret_in_address_or_page(database):
+    teach, code, secret = teacher()
+    epochs = open_page(teach, TRAIN).number_input(key="setting_epochs").value  # the teacher's own saved work: a
+    teach.number_input(key="setting_epochs").set_value(epochs + 1).run()  # change, and back (no setting in the
+    teach.number_input(key="setting_epochs").set_value(epochs).run()  # address then)
+    workspace = teach.query_params["w"]
+    ana, ben = student(code, "Ana"), student(code, "Ben")
+    store = Store(database)
+    rooms = Classes(store)
+    member = rooms.membership(ana.query_params["w"])
+    rooms.post(member, store.add_run(ana.query_params["w"], StoredRun(
+        name="Run 1", config={"lr": 0.01}, status="finished", test_accuracy=0.97)))
+    store.add_run(ben.query_params["w"], StoredRun(name="Run 1", config={"lr": 10.0}, status="failed",
+                                                   reason="The loss became NaN."))
+    store.close()
+    projector(teach, code)
+    assert dict(teach.query_params) == {"projector": code}  # neither the workspace nor the teacher's secret
+    text = page_texts(teach)
+    assert workspace not in text and secret not in text and "w=" not in text
+    assert f'<div class="join-code">{code[:4]}-{code[4:]}</div>' in text and len(teach.get("image")) == 1
+    assert "2 students: 1 stuck (Ben), 1 finished" in text
+    members = table(teach, MEMBERS_TABLE)
+    assert list(members["student"]) == ["Ana", "Ben"] and list(members["now"]) == ["finished", "stuck"]
+    assert teach.multiselect(key="hidden_posts")  # the teacher's session keeps the teacher's hand
+    teach.query_params.clear()  # as the browser's page switch does (AppTest's keeps the address)
+    open_page(teach, CLASS)
+    assert teach.query_params["w"] == workspace  # any other page: the saved work is back in the address
+    again = projector(visit(), code)  # the projector's tab reloaded: a new session, no teacher link
+    assert dict(again.query_params) == {"projector": code} and "Ana" in page_texts(again)
+    assert "hidden_posts" not in [m.key for m in again.multiselect]  # the board and the code, no moderation
+    assert workspace not in page_texts(again)
+    wrong = projector(visit(), "ZZZZ-ZZZZ")
+    assert "names no class" in shown(wrong) and "w" not in wrong.query_params
+
+
+def test_the_teacher_hides_an_entry_from_the_board_itself_and_a_student_cannot(database):
+    teach, code, _ = teacher()
+    ana = student(code, "Ana")
+    train_one(ana)
+    train_one(ana)
+    open_page(ana, BOARD)
+    assert "hidden_posts" not in [m.key for m in ana.multiselect] and table(ana, MEMBERS_TABLE) is None
+    # a student neither hides entries nor sees who is stuck
+    open_page(teach, BOARD)
+    hidden = teach.multiselect(key="hidden_posts")
+    hidden.set_value(hidden.options[:1]).run()
+    assert not teach.exception, teach.exception
+    assert board_rows(ana) == ["Ana"] and board_rows(teach) == ["Ana"]
+    again = teach.multiselect(key="hidden_posts")
+    assert len(again.value) == 1 and again.options == hidden.options  # still listed, to show it again
 
 
 @contextmanager

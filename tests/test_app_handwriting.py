@@ -108,7 +108,8 @@ def test_training_with_the_class_drawings_holds_some_writers_out_and_says_which(
     _, code, _ = teacher()
     ana = student(code, "Ana")
     open_page(ana, TRAIN)
-    assert "with_drawings" not in [t.key for t in ana.toggle]  # no drawings in the class yet: no such setting
+    assert ana.toggle(key="with_drawings").disabled  # no drawings in the class yet: shown, locked, with why
+    assert "No drawing of the class is labelled yet" in shown(ana)
     store = Store(database)
     room = Classes(store).by_code(code)
     writers = ["Ana", "Eve", "Finn", "Dan"]  # Dan and Ana held out (a stable hash), Eve and Finn trained on

@@ -157,6 +157,9 @@ def test_a_short_training_runs_and_its_results_render(app):
     train_ones_and_nines(app, per_class=300)
     page = texts(app)
     assert "Finished:" in page and "Result on the test digits" in page
+    assert "Inside the network, live" in page  # the insides as the run ended, under the curves
+    assert app.session_state[RUN_KEY].insides().step == app.session_state[RUN_KEY].record.history.train[-1].step
+    assert app.button_group(key="insides_probe_2").value == 0  # the diagram lit by the first probe, a 1
     accuracy = next(m for m in app.metric if m.label == "Test accuracy")
     assert float(accuracy.value.rstrip("%")) > 90
     assert any(m.label == "Test loss" for m in app.metric)
@@ -218,17 +221,76 @@ def test_pause_resume_and_stop_from_the_page(app):
     run = app.session_state[RUN_KEY]
     wait_until(lambda: run.state == "running", what="the run's first step")
     app.run()
+    assert not app.button(key="pause").disabled and not app.button(key="one_more_epoch").disabled
     app.button(key="pause").click().run()
     assert run.state == "paused" and "Paused at epoch" in texts(app)
+    assert "pause" not in [b.key for b in app.button]  # Resume in its place
+    assert any("Paused: the network is not learning now" in i.value for i in app.info)  # said beside the chart
     app.button(key="resume").click().run()
-    assert run.state == "running"
+    assert run.state == "running" and "resume" not in [b.key for b in app.button]
+    assert not any("Paused:" in i.value for i in app.info)
     app.button(key="stop").click().run()
     page = texts(app)  # at once, while the run still measures its test accuracy
     assert "Stopped at epoch" in page and "Training: epoch" not in page
-    assert not [b for b in app.button if b.key in ("pause", "stop")]
+    assert all(app.button(key=key).disabled for key in ("pause", "one_more_epoch", "stop"))  # shown, cannot act
+    assert not app.button(key="start_again").disabled
     finish(app, timeout=60)
     assert run.state == "stopped"
     assert any("Stopped by the user" in w.value for w in app.warning)
+
+
+def heldout_epochs(run) -> list[float]:
+    return [p.epoch for p in run.history().heldout]
+
+
+def test_one_more_epoch_from_the_page_pauses_at_the_epochs_end(app):
+    open_page(app, TRAIN)
+    app.number_input(key="setting_epochs").set_value(50).run()  # an epoch: 422 steps, seconds
+    app.button(key="start").click().run()
+    run = app.session_state[RUN_KEY]
+    wait_until(lambda: run.state == "running" and run.progress().step > 0, what="the run's first steps")
+    app.run()
+    app.button(key="one_more_epoch").click().run()  # from running: to the end of the epoch under way
+    assert "pausing at the end of epoch 1" in texts(app) or run.held  # (a busy page may draw after the pause)
+    wait_until(lambda: run.held, timeout=120, what="the pause at an epoch's end")
+    app.run()
+    assert run.state == "paused" and app.button(key="resume")
+    assert any("Paused: the network is not learning now" in i.value for i in app.info)
+    done = heldout_epochs(run)
+    assert done[-1] == int(done[-1]) >= 1  # at an epoch's end
+    app.button(key="one_more_epoch").click().run()  # from paused: exactly one more epoch
+    wait_until(lambda: run.held, timeout=120, what="the pause one epoch later")
+    app.run()
+    assert heldout_epochs(run) == done + [done[-1] + 1] and run.state == "paused"
+    app.button(key="stop").click().run()
+    finish(app, timeout=60)
+
+
+def test_start_again_stops_the_run_keeps_it_and_trains_the_same_settings_afresh(app):
+    open_page(app, TRAIN)
+    app.number_input(key="setting_per_class").set_value(100).run()
+    app.number_input(key="setting_epochs").set_value(50).run()
+    app.button(key="start").click().run()
+    first = app.session_state[RUN_KEY]
+    wait_until(lambda: first.state == "running" and first.progress().step > 0, what="the run's first step")
+    app.run()
+    app.text_input(key="setting_hidden").set_value("32").run()  # the settings shown change: the run's stay
+    app.button(key="start_again").click().run()
+    assert first.stopping or first.done  # stopped first: one training at a time
+    assert first.wait(60)
+    app.run()  # the page's next run keeps the stopped one, then starts its successor
+    again = app.session_state[RUN_KEY]
+    assert again is not first and again.active and again.config == first.config
+    assert again.name.startswith("Run 2") and [r.name for r in app.session_state["finished_runs"]] == [first.name]
+    wait_until(lambda: again.progress().step > 0)
+    app.button(key="stop").click().run()
+    finish(app, timeout=60)
+    assert [r.name for r in app.session_state["finished_runs"]] == [first.name, again.name]
+    app.button(key="start_again").click().run()  # from an ended run: a new run at once
+    third = app.session_state[RUN_KEY]
+    assert third is not again and third.active and third.config == first.config
+    third.stop()
+    finish(app, timeout=60)
 
 
 def test_changing_a_setting_or_the_page_does_not_stop_training(app):

@@ -103,6 +103,39 @@ def test_a_reload_brings_back_runs_networks_diagnosis_and_settings(database):
     assert [r.name.split(":")[0] for r in again.session_state[RUNS_KEY]] == ["Run 1", "Run 2"]
 
 
+def test_a_reload_and_a_restarted_server_keep_the_last_result_its_diagnosis_and_fix_on_train(database):
+    at = visit()
+    at.switch_page(TRAIN).run()
+    at.button_group(key="setting_classes").set_value([7]).run()  # one digit only: a finding with a fix
+    workspace = at.query_params["w"]  # written with that first change
+    at.number_input(key="setting_per_class").set_value(100).run()
+    at.number_input(key="setting_epochs").set_value(1).run()
+    at.button(key="start").click().run()
+    assert at.session_state[RUN_KEY].wait(120), "training did not end in time"
+    at.run()
+    accuracy = next(m.value for m in at.metric if m.label == "Test accuracy")
+    assert "One class only" in shown(at) and at.button(key="fix_0")
+
+    for restart in (False, True):
+        if restart:  # a new server process opens the store afresh; nothing of the old one is in memory
+            process_store.close_stores()
+        again = visit(workspace)
+        again.switch_page(TRAIN).run()
+        assert not again.exception, again.exception
+        assert again.query_params["w"] == workspace  # the same address
+        page = shown(again)
+        assert "Result on the test digits" in page and "Finished" in page and "One class only" in page
+        assert next(m.value for m in again.metric if m.label == "Test accuracy") == accuracy
+        assert not again.button(key="start_again").disabled and again.button(key="pause").disabled
+
+    again.button(key="fix_0").click().run()  # the fix of the run brought back: applied, and a new run trains
+    assert not again.exception, again.exception
+    rerun = again.session_state[RUN_KEY]
+    assert rerun.config.classes == tuple(range(10)) and rerun.name.startswith("Run 2")
+    rerun.stop()
+    assert rerun.wait(60)
+
+
 def test_a_reload_without_runs_welcomes_back_in_sentences(database):
     at = visit()
     at.switch_page(TRAIN).run()
@@ -189,6 +222,8 @@ def test_a_run_of_a_server_that_died_comes_back_interrupted_with_its_curves(data
     assert (run.status, len(run.history.train), run.model) == ("interrupted", 2, None)
     assert "Interrupted: the server stopped" in run.reason
     assert any("Run 4" in option for option in compared(at))
+    at.switch_page(TRAIN).run()
+    assert "Interrupted: the server stopped" in shown(at)  # the Train page shows the last run, as it ended
     train_one(at)
     assert at.session_state[RUNS_KEY][-1].name.startswith("Run 5")
 

@@ -105,8 +105,9 @@ def create_class(teacher, url: str) -> tuple[str, str]:
     teacher.goto(url + "/Class")
     teacher.get_by_role("textbox", name="Class name").fill("Lesson 1")
     teacher.get_by_role("button", name="Create a class").click()
-    teacher.get_by_text("Join code:").wait_for()
+    teacher.locator(".join-code").wait_for()
     expect(teacher.locator(".st-key-join_link")).to_contain_text("/Class?class=")
+    teacher.locator(".st-key-show_teacher_link").get_by_text("Show my teacher link").click()  # only when asked for
     expect(teacher.locator(".st-key-teacher_link")).to_contain_text("/Class?teacher=")
     return tuple(teacher.locator(f".st-key-{key} code").inner_text().strip() for key in ("join_link", "teacher_link"))
 

@@ -87,6 +87,16 @@ def test_tiny_updates_mean_the_learning_rate_is_too_small():
     assert codes(TrainConfig(), history([0.01, 0.001, 0.0001, 0.0], ratio=1e-9)) == []
 
 
+def test_a_finding_points_back_to_what_the_live_insides_showed():
+    saturated = diagnose(TrainConfig(activation="sigmoid", init="normal"),
+                         history(HEALTHY, hidden=[layer(saturated=0.8), layer()]))[0]
+    assert "cannot learn" in saturated.seen and "first step" in saturated.seen
+    slow = diagnose(TrainConfig(optimizer="sgd", lr=1e-6), history([2.31, 2.30, 2.30, 2.30], accuracies=(0.1, 0.11),
+                                                                    ratio=1e-7))[0]
+    assert "change per step" in slow.seen and "far left" in slow.seen
+    assert diagnose(TrainConfig(classes=(1,)), history(HEALTHY))[0].seen == ""  # nothing live to point to
+
+
 def test_one_class_makes_accuracy_meaningless():
     found = diagnose(TrainConfig(classes=(1,)), history(HEALTHY, accuracies=(0.0, 1.0)))
     assert found[0].code == "single-class" and found[0].fix == {"classes": tuple(range(10))}

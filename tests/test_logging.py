@@ -128,8 +128,9 @@ def test_a_locked_store_under_the_app_is_logged_with_the_workspace_shortened_and
     monkeypatch.setenv("MLP_DATABASE_URL", f"sqlite:///{path}")
     try:
         at = visit()
-        workspace = at.query_params["w"]
         at.switch_page(TRAIN).run()
+        at.number_input(key="setting_epochs").set_value(2).run()  # the first thing saved: the workspace is written
+        workspace = at.query_params["w"]
         holder = sqlite3.connect(path, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")  # another program holds the lock: a real SQLite failure
         try:
@@ -146,3 +147,18 @@ def test_a_locked_store_under_the_app_is_logged_with_the_workspace_shortened_and
     [failed] = records(caplog, "store.store", logging.ERROR)
     assert "database is locked" in failed.getMessage() and failed.exc_info
     assert workspace not in caplog.text
+
+
+@pytest.mark.parametrize("fatal", [signal.SIGBUS, signal.SIGSEGV])
+def test_a_process_killed_by_a_fatal_signal_leaves_a_line_in_the_log(fatal):
+    """As SQLite's memory-mapped -shm file did (SIGBUS): the process set up as the app sets up its log dies by the
+    signal, and the log says which, with the Python stack it was in."""
+    script = ("import os, signal; from training.logs import configure; configure()\n"
+              "def serve_a_page():\n"
+              f"    os.kill(os.getpid(), {int(fatal)})\n"
+              "serve_a_page()")
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONFAULTHANDLER"}  # as a server starts
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == -fatal
+    assert f"Fatal Python error: {'Bus error' if fatal == signal.SIGBUS else 'Segmentation fault'}" in done.stderr
+    assert 'line 3 in serve_a_page' in done.stderr

@@ -127,3 +127,21 @@ def test_the_step_schedule_takes_its_factor_from_the_config():
     schedule = make_schedule(TrainConfig(schedule="step", lr=1.0))
     assert schedule(1.0) == TrainConfig.gamma == 0.5
     assert math.isclose(make_schedule(TrainConfig(schedule="step", lr=1.0, gamma=0.1))(2.0), 0.01)
+
+
+@pytest.mark.parametrize("name", ["momentum", "nesterov", "rmsprop", "adam"])
+def test_a_running_average_that_only_decays_is_flushed_to_zero_not_left_subnormal(name):
+    """One gradient, then zeros (a pixel blank in every later batch): the average decays through float32's
+    subnormal range, which is slow on x86; the optimiser sets such values to 0 every FLUSH_EVERY steps."""
+    opt = optimizers.REGISTRY.build(name, 3, momentum=0.9, rho=0.9, beta1=0.9, beta2=0.9)
+    params = np.zeros(3, np.float32)
+    opt.step(params, np.array([1.0, 1e-3, 0.0], np.float32), 0.1)
+    subnormal_between, subnormal_after_flush = False, False
+    for _ in range(3000):
+        opt.step(params, np.zeros(3, np.float32), 0.1)
+        found = any(np.any((a != 0) & (np.abs(a) < np.finfo(np.float32).tiny)) for a in opt._averages())
+        subnormal_between |= found
+        subnormal_after_flush |= found and opt.t % optimizers.FLUSH_EVERY == 0
+    assert subnormal_between and not subnormal_after_flush
+    assert all(not a.any() for a in opt._averages())  # all the way down to 0
+    assert np.isfinite(params).all()

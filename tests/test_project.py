@@ -122,7 +122,8 @@ def test_the_package_declares_the_engine_its_command_and_every_dependency():
                  *ROOT.glob("store/**/*.py")]
     app_imports = set().union(*(imported_modules(path) for path in app_files))
     third_party = app_imports - set(sys.stdlib_module_names) - {"__future__", "mlp", "ui", "training", "store"}
-    assert {name.replace("_", "-") for name in third_party} <= app | declared | {"streamlit-drawable-canvas"}
+    assert {imported_as.get(name, name).replace("_", "-").lower() for name in third_party} \
+        <= app | declared | {"streamlit-drawable-canvas"}
     # requirements.txt installs this project (editable, with the app) rather than listing packages again
     lines = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if not line.startswith("#")]
     assert lines == ["-e .[app]"]

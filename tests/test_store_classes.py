@@ -131,3 +131,27 @@ def test_a_class_made_before_the_setting_column_keeps_every_setting_open(store_u
     rooms.set_allowed(rooms.by_code("ABCDEFGH").id, ["lr", "epochs"])
     assert rooms.by_code("ABCDEFGH").allowed == ("epochs", "lr")
     rooms.store.close()
+
+
+def test_the_members_list_holds_each_members_newest_trained_run_and_nothing_of_other_classes(rooms):
+    store = rooms.store
+    room, _ = rooms.create("Lesson")
+    other, _ = rooms.create("Other")
+    ana, ben, cy, di = (store.create_workspace() for _ in range(4))
+    rooms.join(room.code, ana, "Ana")
+    rooms.join(room.code, ben, "Ben")
+    rooms.join(room.code, cy, "Cy")
+    rooms.join(other.code, di, "Di")
+    a_run(store, ana, 0.95)
+    failed = store.add_run(ana, StoredRun(name="Run 2", config={}, status="failed", reason="NaN"))
+    running = store.begin_run(ben, "Run 1", {"lr": 0.1})
+    store.add_run(cy, StoredRun(name="uploaded.npz", config={}, status="uploaded", test_accuracy=0.99))
+    a_run(store, di, 0.9)
+    found = rooms.members(room.id)
+    assert [(m.nickname, m.runs, m.best) for m in found] == [("Ana", 2, 0.95), ("Ben", 1, None), ("Cy", 0, None)]
+    assert [(m.last.id, m.last.status, m.last.reason) for m in found[:2]] == [(failed, "failed", "NaN"),
+                                                                              (running, "running", "")]
+    assert found[2].last is None and found[2].updated is None  # an uploaded network is no training
+    assert found[1].updated > 0 and found[0].last.model is None  # when last written; never a network
+    assert not any(ana in repr(m) or ben in repr(m) for m in found)  # no workspace id: the list may be projected
+    assert [m.nickname for m in rooms.members(other.id)] == ["Di"] and rooms.members(10_000) == []

@@ -189,6 +189,79 @@ def test_pause_resume_and_stop(data, pool):
     assert status_text(run).startswith("Stopped at epoch")
 
 
+def epochs_in(history) -> list[float]:
+    """The epochs at which the held-out digits were scored (one per epoch for a long run, and at 0)."""
+    return [p.epoch for p in history.heldout]
+
+
+def test_one_more_epoch_trains_to_the_epochs_end_then_exactly_one_more_and_pauses(data, pool):
+    clock = Clock()
+    run = make_run(data, pool, settings=LONG, clock=clock)
+    per_epoch = run.progress().total_steps // LONG["epochs"]
+    run.start()
+    wait_until(lambda: run.state == "running" and run.progress().step > 5)
+    run.one_more_epoch()  # from running: it pauses at the end of the epoch under way
+    assert run.state == "running" and run.pausing
+    assert "pausing at the end of epoch 1" in status_text(run)
+    wait_until(lambda: run.held, timeout=60, what="the pause at the end of epoch 1")
+    assert run.state == "paused" and not run.pausing and run.progress().step == per_epoch
+    assert epochs_in(run.history()) == [0.0, 1.0] and run.history().train[-1].epoch == 1.0
+
+    run.one_more_epoch()  # from paused: exactly one more epoch, then paused again
+    assert run.state == "running" and not run.held
+    wait_until(lambda: run.held, timeout=60, what="the pause at the end of epoch 2")
+    assert run.state == "paused" and run.progress().step == 2 * per_epoch
+    assert epochs_in(run.history()) == [0.0, 1.0, 2.0] and run.history().train[-1].epoch == 2.0
+    clock.looks.wait(2)  # the run's thread is alive and reading the worker while paused ...
+    assert run.progress().step == 2 * per_epoch and run.state == "paused"  # ... and no step was taken
+
+    run.one_more_epoch()
+    run.pause()  # a pause wins over the epoch asked just before: it holds where it is, mid-epoch
+    wait_until(lambda: run.held, timeout=60, what="the pause")
+    assert run.state == "paused" and run.progress().step < 3 * per_epoch
+    run.stop()
+    assert run.wait(30) and run.state == "stopped"
+
+
+def test_a_late_answer_to_a_pause_is_not_taken_for_the_end_of_the_epoch_asked(data, pool):
+    run = make_run(data, pool, settings=LONG)
+    per_epoch = run.progress().total_steps // LONG["epochs"]
+    run.start()
+    wait_until(lambda: run.state == "running" and run.progress().step > 5)
+    run.pause()
+    run.one_more_epoch()  # at once: the worker's "held" for the pause may come after this
+    wait_until(lambda: run.held, timeout=60, what="the pause at the end of epoch 1")
+    assert run.progress().step == per_epoch and epochs_in(run.history()) == [0.0, 1.0]
+    run.stop()
+    assert run.wait(30)
+
+
+def test_one_more_epoch_in_the_last_epoch_finishes_the_run(data, pool):
+    run = make_run(data, pool, settings={**LONG, "epochs": 1})
+    run.start()
+    wait_until(lambda: run.state == "running" and run.progress().step > 5)
+    run.pause()
+    wait_until(lambda: run.held)
+    run.one_more_epoch()
+    assert run.wait(60) and run.state == "finished" and run.record.epochs == 1
+
+
+def test_start_again_trains_a_fresh_network_of_the_same_settings_and_seed(data, pool):
+    first = make_run(data, pool, name="first", settings={**QUICK, "epochs": 3})
+    first.start()
+    assert first.wait(60) and first.state == "finished"
+    again = first.again(name="again")
+    assert again.state == "ready" and again.config == first.config and again.name == "again"
+    again.start()
+    assert again.wait(60) and again.state == "finished"
+    assert again.record is not first.record and again.record.model is not first.record.model
+    per_epoch = again.progress().total_steps // 3
+    epoch_one = lambda run: ([p for p in run.history().train if p.step <= per_epoch],  # noqa: E731
+                             [p for p in run.history().heldout if p.step <= per_epoch])
+    assert epoch_one(again) == epoch_one(first) and epoch_one(first)[1][-1].epoch == 1.0
+    assert np.array_equal(again.record.model.network.params, first.record.model.network.params)  # the same seed
+
+
 def test_readers_get_copies_published_as_the_worker_sends_them(data, pool):
     run = make_run(data, pool, settings=LONG)
     run.start()

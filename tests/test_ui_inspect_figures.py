@@ -7,10 +7,9 @@ import pytest
 from mlp import activations
 from mlp.config import TrainConfig
 from ui.inspect.data import clicked_cell
-from ui.inspect.figures import (CELL_TARGETS, GAP_RGB, activations_figure, class_accuracy_figure, confusion_figure,
-                                resting_output, row_rates, weight_grid)
-from ui.shared.figures import FONT_SIZE, PREDICTED_COLOUR
-from ui.shared.figures import weight_colours
+from ui.inspect.figures import (CELL_TARGETS, activations_figure, class_accuracy_figure, confusion_figure,
+                                resting_output, row_rates)
+from ui.shared.figures import FONT_SIZE, GAP_RGB, PREDICTED_COLOUR, weight_colours, weight_grid
 
 
 def counts():

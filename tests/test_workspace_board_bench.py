@@ -1,7 +1,8 @@
 """The board benchmark's students against a real `streamlit run app.py` on loopback: a tab whose first request
 carries the workspace cookie (as a browser that remembers its workspace sends it) lands in its class and sees the
 board the benchmark filled; a tab without it gets a new workspace, in no class; a refresh the Board asks for by
-itself is timed. If the cookie, the Board or Streamlit's protocol moves, bench/board.py would measure nothing."""
+itself is timed; the teacher's projector view, asked for by the address's query, shows the class it names and who is
+training. If the cookie, the Board or Streamlit's protocol moves, bench/board.py would measure nothing."""
 from __future__ import annotations
 
 import asyncio
@@ -22,17 +23,17 @@ pytestmark = pytest.mark.server  # every test here starts the app (or nginx) as 
 
 @pytest.fixture(scope="module")
 def class_server(mnist_dir, tmp_path_factory):
-    """The app on a store holding a class of 2 students and 4 posted runs; the students' workspace ids."""
+    """The app on a store holding a class of 2 students and 4 posted runs; the students' workspace ids, the code."""
     folder = tmp_path_factory.mktemp("board")
     url = f"sqlite:///{folder / 'store.sqlite3'}"
-    workspaces = fill(url, students=2, runs=4)
+    workspaces, code = fill(url, students=2, runs=4)
     running = AppServer(folder / "streamlit.log", {"MLP_DATA_DIR": str(mnist_dir), "MLP_DATABASE_URL": url})
-    yield running, workspaces
+    yield running, workspaces, code
     running.stop()
 
 
-async def watch_one_refresh(url: str, workspace: str) -> BoardWatcher:
-    client = BoardWatcher(url, "student", workspace)
+async def watch_one_refresh(url: str, workspace: str, query: str = "") -> BoardWatcher:
+    client = BoardWatcher(url, "student", workspace, query)
     await client.open(BOARD, timeout=120)
     await client.wait_for(lambda: client.watched.refreshes, 60, "a refresh of the Board")
     await client.close()
@@ -47,7 +48,7 @@ async def open_board(url: str) -> StreamlitClient:
 
 
 def test_a_remembered_student_lands_in_the_class_and_the_board_refresh_is_timed(class_server):
-    server, workspaces = class_server
+    server, workspaces, _ = class_server
     student = asyncio.run(watch_one_refresh(server.url, workspaces[1]))
     assert student.shows("Board benchmark · 4 runs posted")
     assert student.shows("Best so far")
@@ -57,7 +58,16 @@ def test_a_remembered_student_lands_in_the_class_and_the_board_refresh_is_timed(
 
 
 def test_a_tab_without_the_cookie_is_in_no_class(class_server):
-    server, _ = class_server
+    server, _, _ = class_server
     stranger = asyncio.run(open_board(server.url))
     assert stranger.shows("Join a class") and not stranger.shows("runs posted")
     assert stranger.log.errors == []
+
+
+def test_the_projector_view_the_address_asks_for_shows_the_class_and_who_is_training(class_server):
+    server, workspaces, code = class_server
+    projector = asyncio.run(watch_one_refresh(server.url, workspaces[0], f"projector={code}"))
+    assert projector.shows("Who is training") and projector.shows("2 students") and projector.shows(code[:4])
+    assert projector.watched.refreshes and projector.log.errors == []
+    student = asyncio.run(watch_one_refresh(server.url, workspaces[1]))
+    assert not student.shows("Who is training")  # a student's own Board: no list of who is stuck

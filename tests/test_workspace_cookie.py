@@ -27,12 +27,8 @@ def arrive(monkeypatch, cookie: object, **address: str) -> AppTest:
 
 
 def join_link(at: AppTest, code: str) -> AppTest:
-    """The Class page with a join link's code in the address (AppTest keeps parameters set after the switch)."""
-    at.switch_page(CLASS)
-    at.query_params["class"] = code
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    """The Class page with a join link's code in the address."""
+    return open_page(at, CLASS, **{"class": code})
 
 
 def cookie_scripts(at: AppTest) -> list[str]:

@@ -3,9 +3,12 @@ worker, deploy/serve.py), so every line reads the same; modules log through logg
 
 Lines go to stderr (the terminal, or the file deploy/serve.py sends each app process to). MLP_LOG_LEVEL sets the
 level (DEBUG, INFO, WARNING, ERROR; default INFO) for the project's own loggers; other libraries stay at WARNING.
+A fatal signal (SIGSEGV, SIGBUS, SIGFPE, SIGABRT, SIGILL) leaves its Python stacks there too (faulthandler): a web
+process that dies in C code, every session with it, otherwise left no line at all.
 """
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import sys
@@ -18,14 +21,16 @@ _MARK = "_mlp_playground_log"  # on our handler: a second call in the same proce
 
 def configure() -> None:
     """A stderr handler with FORMAT on the root logger, the project's loggers at $MLP_LOG_LEVEL (an unknown name
-    falls back to INFO, said in the log itself). Once per process: app.py calls it on every page run."""
+    falls back to INFO, said in the log itself), and fatal signals written to stderr. Once per process: app.py calls
+    it on every page run."""
     root = logging.getLogger()
     if any(getattr(handler, _MARK, False) for handler in root.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
     setattr(handler, _MARK, True)
-    root.addHandler(handler)  # the root stays at WARNING, Python's default: other libraries' chatter stays out
+    root.addHandler(handler)
+    faulthandler.enable(file=sys.stderr, all_threads=True)  # the root stays at WARNING, Python's default: other libraries' chatter stays out
     named = (os.environ.get(LEVEL_ENV) or "INFO").strip().upper()
     level = logging.getLevelName(named)
     if not isinstance(level, int):

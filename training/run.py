@@ -1,7 +1,8 @@
 """One training run as the pages see it (its record, once it ends, is training.record.Run), and what every run of
 the service shares.
 
-Pure Python (no Streamlit): the page only calls `start`, `pause`, `resume`, `stop`, `beat` and reads
+Pure Python (no Streamlit): the page only calls `start`, `pause`, `resume`, `one_more_epoch`, `stop`, `beat`
+(and `again` for a new run of the same settings) and reads
 `state`, `progress()`, `history()`, `model()`. The training itself runs in a worker process of the
 pool (training.workers); a thread per run waits in line for a worker, then reads its messages (curve points,
 the step, weights about once a second, the result) and keeps the copies readers see. The heartbeat
@@ -24,6 +25,7 @@ import numpy as np
 from mlp.config import TrainConfig
 from mlp.model import Model
 from mlp.teaching.diagnosis import diagnose
+from mlp.teaching.insides import Snapshot
 from mlp.trainer import History, TrainResult
 from training.limits import LIMITS, Estimate, estimate, refusal, time_limit_reason
 from training.record import Run
@@ -242,14 +244,16 @@ class TrainingRun(PoolRun):
     def __init__(self, config: TrainConfig, data: SharedDataset, *, name: str = "",
                  pool: WorkerPool | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
                  connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic,
-                 max_seconds: float | None = None, extra: Extra | None = None, drawings_until: float | None = None):
+                 max_seconds: float | None = None, extra: Extra | None = None, drawings_until: float | None = None,
+                 drawing: np.ndarray | None = None):
         """`data` is the shared dataset; the worker selects the digits and examples `config` asks for.
         Raises ValueError (worded for users) when that selection is empty, or when the run would pass the
         server's limits (training.limits), before anything starts; `max_seconds` (default: the server's limit)
         is how long it may then hold a worker.
         `connected` may report that the user's page is still open even when beats are late
         (a browser slows timers in a background tab). `extra` (images, labels) joins the training rows: the class's
-        drawings, the newest labelled at `drawings_until`; the record remembers them (ui.shared.handwriting_score.scored_on)."""
+        drawings, the newest labelled at `drawings_until`; the record remembers them (ui.shared.handwriting_score.scored_on).
+        `drawing` (784 values in [0, 1]), the student's own latest, is one of the digits the live insides show."""
         self.drawings, self.drawings_until = added_rows(config, extra), drawings_until
         self.estimate = estimate_run(config, data, self.drawings)  # refuses an empty selection
         too_much = refusal(self.estimate)
@@ -259,9 +263,11 @@ class TrainingRun(PoolRun):
                         LIMITS.run_minutes * 60, config)
             raise ValueError(too_much)
         super().__init__(name or f"Run {next(_run_numbers)}", pool, heartbeat_seconds, connected, clock, max_seconds)
-        self.config, self.extra = config, extra
+        self.config, self.extra, self.drawing = config, extra, drawing
         self._data = data  # held, so its files stay while the run may need them
         self._held = False  # the worker said it waits between two steps
+        self._epoch_asked: int | None = None  # the token of "one more epoch" under way: it pauses at that epoch's end
+        self._tokens = itertools.count(1)
         self._rate = RateMeter()
         self._step, self._total = 0, self.estimate.cost.steps  # known before a worker is free
         self._per_epoch = self._total // config.epochs  # the worker's Trainer agrees
@@ -269,6 +275,7 @@ class TrainingRun(PoolRun):
         self._model: Model | None = None
         self._weights_at = -math.inf  # when the copy in _model arrived
         self._weights_asked = False  # a newer copy is on its way
+        self._insides: Snapshot | None = None  # the worker's latest snapshot of the network's insides
         self.record: Run | None = None
 
     # ----- control -----
@@ -276,14 +283,31 @@ class TrainingRun(PoolRun):
         """Takes effect between two steps: the one under way completes."""
         with self._cond:
             if self._phase == "running":
-                self._phase, self._held = "paused", False  # held again once the worker says so
+                self._phase, self._held, self._epoch_asked = "paused", False, None  # held again once the worker says so
                 self._tell(("pause",))
 
     def resume(self) -> None:
         with self._cond:
             if self._phase == "paused":
-                self._phase, self._held = "running", False
+                self._phase, self._held, self._epoch_asked = "running", False, None
                 self._tell(("resume",))
+
+    def one_more_epoch(self) -> None:
+        """Train to the end of the epoch under way (paused at an epoch's end: exactly one more epoch), then pause;
+        in the last epoch, the run simply finishes. The worker answers with this request's token when it holds,
+        so a late answer to an earlier pause is never taken for it."""
+        with self._cond:
+            if self._phase in ("running", "paused") and not self._stop_reason:
+                self._phase, self._held, self._epoch_asked = "running", False, next(self._tokens)
+                self._tell(("epoch", self._epoch_asked))
+
+    def again(self, **options: Any) -> "TrainingRun":
+        """A new run, not started, of the same settings and seed, data and added drawings on the same pool: a fresh
+        network that retraces this one's steps. `options` are the constructor's keywords to change (its name)."""
+        same = dict(name="", pool=self._pool, heartbeat_seconds=self._heartbeat, connected=self._connected,
+                    clock=self._clock, max_seconds=self._max_seconds, extra=self.extra,
+                    drawings_until=self.drawings_until, drawing=self.drawing)
+        return TrainingRun(self.config, self._data, **{**same, **options})
 
     # ----- reading -----
     @property
@@ -291,6 +315,12 @@ class TrainingRun(PoolRun):
         """Stop was asked (or the page left) but the worker is still finishing its step and the test scores."""
         with self._cond:
             return bool(self._stop_reason) and self._phase in ("running", "paused")
+
+    @property
+    def pausing(self) -> bool:
+        """Running to the end of the epoch under way, where it pauses (one_more_epoch)."""
+        with self._cond:
+            return self._epoch_asked is not None and self._phase == "running"
 
     @property
     def held(self) -> bool:
@@ -322,9 +352,16 @@ class TrainingRun(PoolRun):
                 self._tell(("weights",))
             return self._model
 
+    def insides(self) -> Snapshot | None:
+        """The network's insides as the worker last saw them (mlp.teaching.insides): about once a second, at each
+        epoch's end and at the run's end; None before the first."""
+        with self._cond:
+            return self._insides
+
     # ----- the worker's messages -----
     def _job(self) -> tuple:
-        return ("train", Job(self.config, self._data.spec, evals_per_epoch(self.config.epochs), self.extra))
+        return ("train", Job(self.config, self._data.spec, evals_per_epoch(self.config.epochs), self.extra,
+                             self.drawing))
 
     def _take(self, message: tuple) -> bool:
         kind, *args = message
@@ -333,6 +370,8 @@ class TrainingRun(PoolRun):
         elif kind == "held":
             with self._cond:
                 self._step, self._held = args[0], True
+                if args[1:] and args[1] == self._epoch_asked and self._phase == "running":  # the epoch asked is done
+                    self._phase, self._epoch_asked = "paused", None
         elif kind == "started":
             with self._cond:
                 self._total, self._per_epoch, heldout_name, self.worker_report = args
@@ -343,8 +382,10 @@ class TrainingRun(PoolRun):
             self._fail(args[0] if kind == "error" else died_words(args[0]))
         return kind in ("result", "error", "died")
 
-    def _note(self, step: int, delta: tuple | None, model: Model | None) -> None:
+    def _note(self, step: int, delta: tuple | None, model: Model | None, insides: Snapshot | None) -> None:
         with self._cond:
+            if insides is not None:
+                self._insides = insides
             self._step = step
             self._rate.tick(step)
             if delta is not None:  # a new object: readers keep the copy they were given
@@ -424,13 +465,22 @@ def status_text(run: TrainingRun) -> str:
         return f"Starting: a worker process is setting up the network ({p.total_steps:,} steps to train)."
     if state == "running":
         left = format_seconds(p.seconds_left)
+        if run.pausing:
+            return f"Training: {of} · pausing at the end of epoch {min(math.floor(p.epoch) + 1, run.config.epochs)}."
         return f"Training: {of} · {p.steps_per_second:.0f} steps/s" + (f" · {left} left." if left else ".")
     if state == "paused":
         return f"Paused at {of}."
-    record = run.record
-    if state == "failed":
+    return ended_words(run.record)
+
+
+def ended_words(record: Run) -> str:
+    """One plain line on how a run ended, from its record (a run of this session, or one brought back from the
+    store: a run the server stopped under says its reason)."""
+    accuracy = f"{record.test_accuracy:.1%} test accuracy" if record.test_accuracy is not None else ""
+    if record.status == "failed":
         return f"Failed: {record.reason}"
-    accuracy = f"{record.test_accuracy:.1%} test accuracy" if record and record.test_accuracy is not None else ""
-    if state == "finished":
+    if record.status == "finished":
         return f"Finished: {accuracy}." if accuracy else "Finished."
-    return f"Stopped at {of}" + (f": {accuracy}." if accuracy else ".")
+    if record.status != "stopped":
+        return record.reason or record.status.capitalize() + "."
+    return f"Stopped at epoch {record.epochs:.1f} of {record.config.epochs}" + (f": {accuracy}." if accuracy else ".")

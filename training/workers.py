@@ -7,7 +7,7 @@ uses one BLAS thread. MNIST is written once to memory-mapped files (in /dev/shm 
 every worker maps read-only: no copy of the 188 MB training array per worker.
 
 A worker takes two kinds of job: a training (`Job`: it iterates `Trainer.steps()`, publishes what readers need
-and obeys pause, resume and stop between two steps) and one of the Notebook page's runs (`ReplayJob`: it sends
+and obeys pause, resume, one more epoch and stop between two steps) and one of the Notebook page's runs (`ReplayJob`: it sends
 each epoch's point, then the result, and obeys stop between two epochs). The heartbeat and every decision stay
 in the web process (training.run, training.replay).
 """
@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from mlp.config import TrainConfig
 from mlp.data.mnist import Dataset, Split, make_split
 from mlp.teaching import notebook as nb
+from mlp.teaching.insides import Camera
 from mlp.trainer import Trainer
 from training.limits import number_from_env
 from training.logs import configure as configure_logs
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 WORKERS_ENV = "MLP_TRAINING_WORKERS"
 FIELDS = ("x_train", "y_train", "x_test", "y_test")
 TICK_SECONDS = 0.25  # the step count reaches the web process at most this often (a page polls every 0.5 s or slower)
+INSIDES_SECONDS = 1.0  # a snapshot of the network's insides about this often, and at each epoch's end...
+INSIDES_GAP_SECONDS = 0.05  # ...unless the last is more recent than this (epochs of a few digits: a few ms each)
 WORKER_NICENESS = 10  # the pages come first: training takes the CPU time that serving them leaves
 MEMORY_WORDS = "The computer ran out of memory: try fewer or narrower hidden layers, or a smaller batch."
 
@@ -61,10 +64,15 @@ class DataSpec:
 PREFIX = "mlp-mnist-"
 
 
-def _shared_folder() -> str:
-    """A new folder in RAM-backed /dev/shm where there is one, else in the temporary folder; named after this
-    process, so that the folders of a server that was killed (and could not clean up) are found and removed."""
-    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+def _shared_bases() -> list[str]:
+    """Where the files may go, in order: RAM-backed /dev/shm where there is one, then the temporary folder."""
+    ram = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    return [base for base in (ram, tempfile.gettempdir()) if base]
+
+
+def _shared_folder(base: str) -> str:
+    """A new folder in `base`, named after this process, so that the folders of a server that was killed (and could
+    not clean up) are found and removed."""
     for left in Path(base).glob(f"{PREFIX}*-*"):
         owner = left.name[len(PREFIX):].split("-")[0]
         if owner.isdigit() and not _alive(int(owner)):
@@ -89,18 +97,26 @@ def _map(folder: str, source: str, location: str) -> Dataset:
 
 class SharedDataset:
     """A Dataset written once to memory-mapped files: `dataset` (mapped, read-only) for this process,
-    `spec` for the workers. The files go when this object does, or when the process exits."""
+    `spec` for the workers. The files go when this object does, or when the process exits.
 
-    def __init__(self, data: Dataset):
-        folder = _shared_folder()
+    They are written with write(), not through a writable mapping: a /dev/shm too small for them (Docker gives a
+    container 64 MB; MNIST takes 220 MB) then refuses with ENOSPC, and the temporary folder on disk is used instead;
+    writing through a mapping there killed the process by SIGBUS (measured on an 8 MB tmpfs)."""
+
+    def __init__(self, data: Dataset, bases: list[str] | None = None):
+        *earlier, last = bases or _shared_bases()
+        for base in [*earlier, last]:
+            folder = _shared_folder(base)
+            try:
+                for name in FIELDS:
+                    np.save(Path(folder) / f"{name}.npy", np.ascontiguousarray(getattr(data, name)))
+                break
+            except OSError as error:
+                shutil.rmtree(folder, ignore_errors=True)
+                if base == last:
+                    raise
+                log.warning("MNIST does not fit in %s (%s): written to the next folder instead", base, error)
         self._cleanup = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
-        for name in FIELDS:
-            array = getattr(data, name)
-            stored = np.lib.format.open_memmap(Path(folder) / f"{name}.npy", mode="w+", dtype=array.dtype,
-                                               shape=array.shape)
-            stored[...] = array
-            stored.flush()
-            del stored
         self.spec = DataSpec(folder, data.source, data.location)
         self.dataset = _map(folder, data.source, data.location)
 
@@ -168,6 +184,7 @@ class Job:
     data: DataSpec
     evals_per_epoch: int
     extra: Extra | None = None  # the class's drawings to append to the training rows (small: sent whole)
+    drawing: np.ndarray | None = None  # the student's latest drawing (784 values): a probe of the live insides
 
 
 @dataclass(frozen=True)
@@ -251,7 +268,16 @@ def _serve(conn: Connection, job: Job, mapped: _Mapped) -> None:
     conn.send(("started", trainer.total_steps, trainer.steps_per_epoch, trainer.history.heldout_name,
                _report(job.data, data, trainer.split)))
     with _failures_in_words(conn, "training", cfg, "Training stopped"):
-        _Loop(conn, trainer).run()
+        _Loop(conn, trainer, _camera(trainer, job.drawing)).run()
+
+
+def _camera(trainer: Trainer, drawing: np.ndarray | None) -> Camera | None:
+    """What takes the run's live insides; None (logged) if it cannot: they are there to watch, not to train."""
+    try:
+        return Camera.for_split(trainer.split, trainer.config.classes, drawing)
+    except Exception:
+        log.exception("worker: no live insides for %s", trainer.config)
+        return None
 
 
 @contextmanager
@@ -311,21 +337,27 @@ def _stop_asked(conn: Connection) -> str | None:
 class _Loop:
     """Iterates the trainer's steps; between two, sends what is new and obeys the web process's commands."""
 
-    def __init__(self, conn: Connection, trainer: Trainer):
-        self.conn, self.trainer = conn, trainer
+    def __init__(self, conn: Connection, trainer: Trainer, camera: Camera | None):
+        self.conn, self.trainer, self.camera = conn, trainer, camera  # camera: None once it failed
+        self.looked = time.monotonic()  # when the last snapshot of the insides was taken
         self.sent = (0, 0, 0)  # training points, held-out points, diagnostics already sent
         self.ticked = time.monotonic()
         self.paused = False
+        self.pause_at: tuple[int, int] | None = None  # ("epoch", token): the step to hold at, the token to answer
         self.weights_wanted = False  # a page asked for the current weights: sent with the next step
 
     def run(self) -> None:
-        self._send_progress(0, weights=True)
+        self._send_progress(0, weights=True, insides=True)
         reason = None
         for step in self.trainer.steps():
             self._publish(step.step)
+            if self.pause_at is not None and step.step >= self.pause_at[0]:  # the epoch asked for is done
+                self._hold(step.step, self.pause_at[1])
             reason = self._obey(step.step)
             if reason is not None:
                 break
+        if self.camera is not None and self.camera.taken != self.trainer.steps_taken:  # the insides as it ends
+            self._send_progress(self.trainer.steps_taken, weights=False, insides=True)
         self.conn.send(("result", self.trainer.result(reason or "Stopped before the last epoch.")))
 
     def _delta(self):
@@ -333,19 +365,37 @@ class _Loop:
         self.sent = (len(h.train), len(h.heldout), len(h.diagnostics))
         return (h.train[t:], h.heldout[e:], h.diagnostics[d:]) if self.sent != (t, e, d) else None
 
-    def _send_progress(self, step: int, weights: bool) -> None:
+    def _send_progress(self, step: int, weights: bool, insides: bool = False) -> None:
         self.ticked = time.monotonic()
         if weights:
             self.weights_wanted = False
-        self.conn.send(("progress", step, self._delta(), self.trainer.model if weights else None))
+        shot = None
+        if insides and self.camera is not None:
+            try:
+                shot = self.camera.look(self.trainer.model.network, step, step / self.trainer.steps_per_epoch)
+            except Exception:  # the insides are there to watch: their failure must not end the training
+                log.exception("worker: the live insides failed at step %d; the run goes on without them", step)
+                self.camera = None
+            self.looked = time.monotonic()
+        self.conn.send(("progress", step, self._delta(), self.trainer.model if weights else None, shot))
 
     def _publish(self, step: int) -> None:
         """New curve points at once; the step count a few times a second; the weights when a page asked
-        for them (a copy of a large network is megabytes: not sent for nobody)."""
+        for them (a copy of a large network is megabytes: not sent for nobody); a snapshot of the insides
+        (kilobytes) about once a second and at each epoch's end."""
         h = self.trainer.history
-        if (self.weights_wanted or time.monotonic() - self.ticked >= TICK_SECONDS
+        since, epoch_end = time.monotonic() - self.looked, step % self.trainer.steps_per_epoch == 0
+        insides = since >= INSIDES_SECONDS or (epoch_end and since >= INSIDES_GAP_SECONDS)
+        if (insides or self.weights_wanted or time.monotonic() - self.ticked >= TICK_SECONDS
                 or (len(h.train), len(h.heldout)) != self.sent[:2]):
-            self._send_progress(step, self.weights_wanted)
+            self._send_progress(step, self.weights_wanted, insides)
+
+    def _hold(self, step: int, token: int | None = None) -> None:
+        """Wait between two steps from now on; say so with the weights it holds at (Draw and Inspect use them),
+        and, when it is the end of an epoch asked for, with that request's token."""
+        self.paused, self.pause_at = True, None
+        self._send_progress(step, weights=True)
+        self.conn.send(("held", step) if token is None else ("held", step, token))
 
     def _obey(self, step: int) -> str | None:
         """Read the commands sent since the last step (waiting for one while paused): a stop reason, or None."""
@@ -354,11 +404,13 @@ class _Loop:
             if kind == "stop":
                 return args[0]
             if kind == "pause" and not self.paused:
-                self.paused = True
-                self._send_progress(step, weights=True)  # Draw and Inspect get the weights it holds at
-                self.conn.send(("held", step))
+                self._hold(step)
             elif kind == "resume" and self.paused:
-                self.paused = False
+                self.paused, self.pause_at = False, None
+            elif kind == "epoch":  # one more epoch: to the end of the one under way (from an epoch's end, the next)
+                per_epoch = self.trainer.steps_per_epoch
+                end = (step // per_epoch + 1) * per_epoch
+                self.paused, self.pause_at = False, (end, args[0]) if end < self.trainer.total_steps else None
             elif kind == "weights":
                 self.weights_wanted = True
                 if self.paused:

@@ -19,6 +19,7 @@ from training.memory import KEPT
 from training.record import Run, last_run_number, run_name
 from training.replay import ReplayRun
 from training.run import TrainingRun
+from ui.shared.network_files import UPLOADED
 from ui.shared.settings import Settings, default_settings
 
 if TYPE_CHECKING:  # annotations only: the classes are the store's records, read through ui.saving
@@ -32,6 +33,8 @@ _CANVAS = "canvas_generation"
 _BRUSH = "brush_width"
 _COUNTER = "run_counter"
 _STOPPED = "stop_asked"
+_AGAIN = "again_asked"
+_FOCUS = "focus_run_controls"
 _CHOSEN = "chosen_run"
 DIGIT_KEY = "drawn_digit"  # public: tests leave a digit as the Draw page would
 DRAWING_KEY = "canvas_drawing"  # public: tests leave a drawing as the canvas would
@@ -90,6 +93,31 @@ def stop_asked(run: TrainingRun) -> bool:
 
 def mark_stop_asked(run: TrainingRun) -> None:
     st.session_state[_STOPPED] = run
+
+
+def again_asked() -> TrainingRun | None:
+    """The run whose "Start again" waits for it to end (stopped first: one training per session at a time)."""
+    return st.session_state.get(_AGAIN)
+
+
+def set_again_asked(run: TrainingRun | None) -> None:
+    st.session_state[_AGAIN] = run
+
+
+def focus_control(key: str) -> None:
+    """A click changed the run's controls (Start: Pause comes; Pause: Resume takes its place): the Train page puts the
+    keyboard's focus on the control `key` once it can act, rather than leaving it on the page itself."""
+    st.session_state[_FOCUS] = key
+
+
+def pop_focus_control() -> str | None:
+    return st.session_state.pop(_FOCUS, None)
+
+
+def last_trained() -> Run | None:
+    """The newest kept run that was trained here (not an uploaded network): what the Train page shows when the
+    session has no run of its own, as after a reload or a server restart, which bring it back from the store."""
+    return next((r for r in reversed(finished_runs()) if r.status != UPLOADED), None)
 
 
 def set_current_run(run: TrainingRun) -> None:
@@ -321,6 +349,8 @@ class SavingBooks:
     collected: TrainingRun | None = None  # the ended run already kept (kept once only)
     unsaved: list[tuple[Run, int | None]] = field(default_factory=list)  # ended runs the store could not take yet
     unsaved_tried: float = 0.0  # when they were last tried (time.monotonic)
+    pending: list[Any] = field(default_factory=list)  # savers of ended runs whose final row the server still tries
+    store_lost: int | None = None  # the store's `lost` count this session's workspace was last written at
     unread: dict[int, tuple[str, float]] = field(default_factory=dict)  # uid -> why its network was not read, when
     drawing_text: str = ""  # the drawing as last written (JSON), to write only when it changed
     released_told: set[int] = field(default_factory=set)  # uids of runs whose letting go was already said
@@ -341,7 +371,7 @@ def restore_runs(runs: list[tuple[int, Run]]) -> None:
 
 def start_fresh(workspace_id: str | None) -> None:
     """An empty workspace: no runs, default settings, an empty canvas (the old workspace stays at its address)."""
-    for key in (RUN_KEY, RUNS_KEY, _CHOSEN, _COMPARED, _COUNTER, _BOOKS, DIGIT_KEY, _SAVED_TEXT, _MEMBERSHIP):
+    for key in (RUN_KEY, RUNS_KEY, _CHOSEN, _COMPARED, _COUNTER, _BOOKS, DIGIT_KEY, _SAVED_TEXT, _MEMBERSHIP, _AGAIN):
         st.session_state.pop(key, None)
     replace_settings(default_settings())
     clear_canvas()

@@ -8,8 +8,10 @@ import streamlit as st
 
 from training.logs import short
 from ui import state
-from ui.frame.address import TRAIN_PATH, train_page_url
-from ui.frame.navigation import link
+from ui.frame.address import page_address
+from ui.frame.navigation import link, page
+from ui.panels.join_code import join_code
+from ui.panels.moderation import hidden_entries
 from ui.saving import classes, process_store
 from ui.saving.classes import (
     CLASS_NAME_CHARS,
@@ -21,21 +23,14 @@ from ui.saving.classes import (
     normal_code,
 )
 from ui.saving.runs import written_workspace
-from ui.shared.links import CLASS_PARAM, TEACHER_PARAM
-from ui.shared.posts import post_label
-from ui.shared.settings import fields
+from ui.shared.links import CLASS_PARAM, PROJECTOR_PARAM, TEACHER_PARAM
+from ui.shared.rule import choices
 from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
 
 log = logging.getLogger(__name__)
 
 CLASS_PATH = "Class"
-
-
-def page_link(param: str, value: str) -> str:
-    """The full address of the Class page with one parameter (the page's own path when unknown, as in tests)."""
-    base = train_page_url().removesuffix(TRAIN_PATH)
-    return f"{base}{CLASS_PATH}?{param}={value}"
 
 
 def read_teacher_link() -> None:
@@ -58,8 +53,10 @@ def _create() -> None:
         return
     state.set_teaching(room, secret)
     st.query_params[TEACHER_PARAM] = secret
-    state.set_notice(f"**Class “{escape_markdown(room.name)}” created.** Give the students the join link; keep the "
-                     "teacher link for yourself (bookmark it): it is the only way back to moderating.", "success")
+    state.set_notice(f"**Class “{escape_markdown(room.name)}” created.** Give the students the join code, or "
+                     "project the board's projector view, which shows it with a QR code. Keep your teacher link for "
+                     "yourself (**Show my teacher link**; bookmark it): it is the only way back to moderating.",
+                     "success")
 
 
 def _join() -> None:
@@ -115,11 +112,6 @@ def member_view() -> None:
     link("Board", "Open the class board")
 
 
-def _set_hidden(room: ClassInfo, shown_ids: list[int]) -> None:
-    chosen = set(st.session_state.get("hidden_posts", []))
-    classes.set_hidden(room.id, hidden=sorted(chosen), shown=sorted(set(shown_ids) - chosen))
-
-
 def _delete(room: ClassInfo) -> None:
     classes.delete(room.id)
     state.set_teaching(None)
@@ -129,7 +121,7 @@ def _delete(room: ClassInfo) -> None:
 
 def settings_rule(room: ClassInfo) -> None:
     """The exercise's rule: which Train settings students may change (none chosen: every one)."""
-    labels = {f.name: f.label for f in fields()}
+    labels = choices()
     mirrored(st.multiselect, "Settings students may change", key="class_allowed", current=list(room.allowed or []),
              store=lambda names: classes.set_allowed(room.id, names), options=list(labels),
              format_func=labels.__getitem__, placeholder="Every setting",
@@ -137,21 +129,28 @@ def settings_rule(room: ClassInfo) -> None:
                   "their defaults on every student's Train page.")
 
 
+def projector_link(room: ClassInfo) -> None:
+    """The Board as the class sees it on a projector: its address holds the join code and no secret."""
+    st.page_link(page("Board"), label="Project the board (join code, QR code, who is training)",
+                 icon=":material/co_present:", query_params={PROJECTOR_PARAM: room.code})
+
+
+def teacher_link(secret: str) -> None:
+    """The teacher's link, only when asked for: the page may be on a projector."""
+    if st.toggle("Show my teacher link", key="show_teacher_link",
+                 help="The link that moderates this class. Keep it to yourself: not on the projector."):
+        st.markdown("**Your teacher link** (whoever has it moderates the class; bookmark it):")
+        with st.container(key="teacher_link"):
+            st.code(page_address(CLASS_PATH, TEACHER_PARAM, secret), language=None, wrap_lines=True)
+
+
 def teacher_view(room: ClassInfo, secret: str) -> None:
     room = classes.by_teacher(secret) or room  # closed or not, as the store says now
     st.markdown(f"### {escape_markdown(room.name)}" + (" (closed)" if room.closed else ""))
-    st.markdown(f"**Join code: {room.code[:4]}-{room.code[4:]}** · the students' link:")
-    with st.container(key="join_link"):
-        st.code(page_link(CLASS_PARAM, room.code), language=None, wrap_lines=True)
-    st.markdown("**Your teacher link** (keep it to yourself: whoever has it moderates the class):")
-    with st.container(key="teacher_link"):
-        st.code(page_link(TEACHER_PARAM, secret), language=None, wrap_lines=True)
-    posts = classes.board(room.id, with_hidden=True)
-    by_id = {p.id: p for p in posts}
-    st.session_state["hidden_posts"] = [p.id for p in posts if p.hidden]
-    st.multiselect("Entries hidden from the board", list(by_id), format_func=lambda i: post_label(by_id[i]),
-                   key="hidden_posts", on_change=_set_hidden, args=(room, list(by_id)),
-                   placeholder="None hidden", help="A hidden entry disappears from everyone's board at once.")
+    join_code(room)
+    projector_link(room)
+    teacher_link(secret)
+    hidden_entries(room)
     settings_rule(room)
     with st.container(horizontal=True):
         st.button("Reopen the class" if room.closed else "Close the class", key="close_class",

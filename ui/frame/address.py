@@ -9,6 +9,7 @@ import streamlit as st
 from mlp.config import ConfigError, TrainConfig
 from ui import state
 from ui.frame.navigation import PAGES, spec
+from ui.frame.rule import current_rule
 from ui.shared import links
 from ui.shared.settings import config_from_settings, settings_from_config
 from ui.shared.text import escape_markdown
@@ -35,8 +36,13 @@ def apply_link_once() -> None:
     config, notes = links.decode(params)
     if not notes and _own_workspace_address() and links.encode(config) == _restored_settings():
         return
-    state.replace_settings(settings_from_config(config))
-    loaded = "**Settings loaded from the link**, seed included. Press **Start training** to run them."
+    wanted, rule = settings_from_config(config), current_rule()
+    if blocked := rule.blocked(wanted, rule.held(state.settings())):  # a link cannot move what the teacher fixed
+        wanted = rule.held(wanted)
+        notes = [*notes, rule.why(blocked) + " The link's values for them were not used."]
+    state.replace_settings(wanted)
+    seed = "" if "seed" in blocked else ", seed included"
+    loaded = f"**Settings loaded from the link**{seed}. Press **Start training** to run them."
     if notes:
         listed = "\n".join(f"- {escape_markdown(note)}" for note in notes)  # the link's text, shown as text
         state.set_notice(f"{loaded}\n\nSome of the link could not be used; those settings keep their default "
@@ -85,6 +91,12 @@ def train_page_url() -> str:
             base = base[: -len(page) - 1]
             break
     return f"{base}/{TRAIN_PATH}"
+
+
+def page_address(path: str, param: str, value: str) -> str:
+    """The full address of the page at `path` with one parameter (the page's own path when unknown, as in tests)."""
+    base = train_page_url().removesuffix(TRAIN_PATH)
+    return f"{base}{path}?{param}={value}"
 
 
 def share_link(config: TrainConfig) -> str:

@@ -12,8 +12,9 @@ from ui import state
 from ui.frame import data
 from ui.frame.address import apply_link_once
 from ui.frame.navigation import APP_NAME
-from ui.frame.training import run_status
+from ui.frame.training import run_status, start_asked_again
 from ui.saving.runs import collect_finished
+from ui.saving.workspace import projector_view
 from ui.shared.text import escape_markdown
 
 RUNS_AT_FULL_RATE = 10  # active runs in this process up to which live parts poll at their own pace
@@ -27,6 +28,9 @@ _CSS = """
 <style>
 /* theme.paddingTop holds on wide screens only: below Streamlit's phone breakpoint its own 6rem came back */
 @media (max-width: 640px) { .stMainBlockContainer { padding-top: 2.5rem; } }
+/* a phone stacks the Train page's columns: the one showing a run first, right under Start, not under every setting
+   (columns have no order setting) */
+@media (max-width: 640px) { [data-testid="stColumn"]:has(.st-key-live_run) { order: -1; } }
 /* projector: larger body text and widget labels. Streamlit draws labels, buttons, page links and options at
    0.875rem; theme.baseFontSize would scale them all, but breaks the Draw page's canvas (.streamlit/config.toml).
    Metric values are left to theme.metricValueFontSize. */
@@ -39,6 +43,9 @@ _CSS = """
 /* the Draw page's answer, readable from the back of a room: the app's own HTML, no theme key sizes it */
 div.big-digit { font-size: 8.5rem; font-weight: 800; line-height: 1; text-align: center; color: #d62728; }
 div.big-digit-caption { font-size: 2rem; font-weight: 600; text-align: center; margin-bottom: 0.5rem; }
+/* the class's join code, read off a projector from the back of the room (the app's own HTML) */
+div.join-code { font-size: 6rem; font-weight: 800; line-height: 1.1; letter-spacing: 0.02em;
+  font-family: "Source Code Pro", monospace; white-space: nowrap; }
 /* room above the canvas for its toolbar, which otherwise sits on the heading "1. Your drawing" (a component) */
 .st-key-drawing [data-testid="stBidiComponentIsolated"] { padding-top: 2.25rem; }
 /* small digit images blown up by the browser: sharp squares, not a blur (no image setting for this) */
@@ -74,14 +81,16 @@ def _import_table_libraries() -> object:
 
 def setup(title: str) -> None:
     """Page config, shared styles, a link's settings, the data and the sidebar; app.py runs it before each page.
-    The sidebar starts closed on a phone ("auto"), where it would cover the page."""
+    The sidebar starts closed on a phone ("auto"), where it would cover the page, and in the projector view, whose
+    screen is the class's."""
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon="🧠", layout="wide",
-                       initial_sidebar_state="auto")
+                       initial_sidebar_state="collapsed" if projector_view() else "auto")
     _limit_blas_threads()
     _import_table_libraries()
     st.markdown(_CSS, unsafe_allow_html=True)
     apply_link_once()
     collect_finished()  # the session's ended run kept and saved, before any page reads it
+    start_asked_again()  # then "Start again" of a run that had to stop first
     dataset = data.dataset()
     with st.sidebar:
         if dataset is not None:

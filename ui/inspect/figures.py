@@ -12,12 +12,10 @@ from plotly.subplots import make_subplots
 
 from mlp import activations
 from mlp.config import TrainConfig
-from ui.shared.figures import BAR_COLOUR, FONT_SIZE, PREDICTED_COLOUR, TRAIN_COLOUR, readable_axes, sure, weight_colours
+from ui.shared.figures import BAR_COLOUR, FONT_SIZE, PREDICTED_COLOUR, TRAIN_COLOUR, readable_axes, sure
 
 CORRECT_SCALE = [[0.0, "#f7fcf5"], [1.0, "#1a7d36"]]  # pale to deep green
 MISTAKE_SCALE = [[0.0, "#fff5f0"], [1.0, "#c0181f"]]  # pale to deep red
-GAP_RGB = (60, 60, 60)
-GRID_LINE = 1  # pixels between the units of the weight grid
 CELL_TARGETS = "cells"  # the name of the confusion matrix's clickable layer
 
 
@@ -126,24 +124,6 @@ def class_accuracy_figure(counts: np.ndarray, classes: Sequence[int]) -> go.Figu
     fig.update_layout(height=460, font=dict(size=FONT_SIZE), margin=dict(l=80, r=10, t=20, b=60),
                       showlegend=False, bargap=0.25)
     return readable_axes(fig)
-
-
-def weight_grid(images: np.ndarray, columns: int) -> np.ndarray:
-    """Unit images (n, 28, 28) scaled to [-1, 1] as one RGB mosaic, `columns` per row, dark lines between.
-
-    One pixel per weight: the page lets the browser enlarge it without blurring (image-rendering).
-    """
-    images = np.asarray(images, np.float32)
-    n, side = len(images), images.shape[1]
-    columns = max(1, min(columns, n))
-    rows = -(-n // columns)
-    step = side + GRID_LINE
-    mosaic = np.empty((rows * step - GRID_LINE, columns * step - GRID_LINE, 3), np.uint8)
-    mosaic[...] = GAP_RGB
-    for i, tile in enumerate(weight_colours(images)):
-        r, c = divmod(i, columns)
-        mosaic[r * step:r * step + side, c * step:c * step + side] = tile
-    return mosaic
 
 
 def activations_figure(hidden: Sequence[np.ndarray], probabilities: Sequence[float], config: TrainConfig) -> go.Figure:

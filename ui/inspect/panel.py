@@ -40,12 +40,11 @@ from ui.inspect.figures import (
     class_accuracy_figure,
     confusion_figure,
     robustness_figure,
-    weight_grid,
 )
 from ui.panels.handwriting import handwriting_score
 from ui.panels.network_picker import model_download, model_picker, model_upload
 from ui.saving.networks import chosen_run, network_trouble
-from ui.shared.figures import pixelated, sure
+from ui.shared.figures import pixelated, sure, weight_grid
 from ui.shared.settings import describe
 from ui.shared.text import escape_markdown
 

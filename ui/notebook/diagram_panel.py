@@ -7,8 +7,10 @@ import streamlit as st
 
 from mlp.data.mnist import Dataset
 from mlp.network import Network
+from mlp.teaching.diagram import build
 from ui import state
-from ui.notebook.diagram import build, clicked_unit, diagram_figure, incoming_picture, strongest_digits
+from ui.notebook.diagram import incoming_picture, strongest_digits
+from ui.shared.diagram import clicked_unit, diagram_figure
 from ui.shared.figures import pixelated
 
 SEARCHED = 2000  # test digits searched for what a unit responds to
@@ -51,7 +53,7 @@ def diagram_view(dataset: Dataset, network: Network, name: str) -> None:
     with digit:
         st.image(pixelated(np.asarray(image).reshape(28, 28), 6), caption=what, output_format="PNG")
     with chart:
-        event = st.plotly_chart(diagram_figure(diagram, network), on_select="rerun", selection_mode="points",
+        event = st.plotly_chart(diagram_figure(diagram), on_select="rerun", selection_mode="points",
                                 key="diagram", config={"displaylogo": False})
     picked = clicked_unit(event)
     if picked is not None:

@@ -13,6 +13,7 @@ from ui import state
 from ui.saving.drawings import class_handwriting, keep_labelled, kept_handwriting
 from ui.saving.networks import network
 from ui.shared.handwriting_score import score, scored_on, split_writers
+from ui.shared.rule import DRAWINGS, Rule
 from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
 
@@ -63,16 +64,25 @@ def handwriting_metric(record: Run) -> None:
               "accuracy is how far MNIST's digits are from yours.", width="content")
 
 
-def drawings_toggle() -> None:
-    """Inside a class with labelled drawings: the choice to train on them, and whose drawings stay out."""
-    handwriting = class_handwriting()
-    if handwriting is None:
+def drawings_toggle(rule: Rule) -> None:
+    """Inside a class: the choice to train on its labelled drawings, and whose drawings stay out; shown locked, with
+    why, when the teacher's rule fixes it or no drawing is labelled yet."""
+    if state.membership() is None:
         return
-    training, scoring = split_writers(handwriting)
+    handwriting = class_handwriting()
+    locked = not rule.permits(DRAWINGS)
+    if (locked or handwriting is None) and state.with_drawings():
+        state.set_with_drawings(False)
+    why = (rule.why([DRAWINGS]) if locked
+           else "No drawing of the class is labelled yet: label yours on the Draw page." if handwriting is None else "")
     mirrored(st.toggle, "Add the class's drawings to the training data", key="with_drawings",
-             current=state.with_drawings(), store=state.set_with_drawings,
+             current=state.with_drawings(), store=state.set_with_drawings, disabled=bool(why),
              help="The class's labelled drawings join MNIST's training digits, except those of one writer in "
                   "three: those are held out, so the class-handwriting score stays honest.")
+    if why:
+        st.caption(f"🔒 {why}" if locked else why)
+        return
+    training, scoring = split_writers(handwriting)
     held = ", ".join(sorted(set(map(str, scoring.writers)))) or "nobody yet"
     st.caption(f"{len(training)} drawings to train on; held out for the score: {escape_markdown(held)}.")
 

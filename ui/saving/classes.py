@@ -3,13 +3,19 @@ opens the process's store (ui.saving.process_store) and raises StoreError when i
 says in words why a join was refused. The pages show what these return and never reach the store themselves."""
 from __future__ import annotations
 
+import time
+
 from mlp.drawing.handwriting import Handwriting
-from store import ClassError, Classes, ClassInfo, Drawings, Membership, Post, StoredRun, StoreError
+from store import ClassError, Classes, ClassInfo, Drawings, Member, Membership, Post, StoredRun, StoreError
 from store.classes import CLASS_NAME_CHARS, NICKNAME_CHARS, check_nickname, normal_code
+from store.store import STALE_SECONDS
 from ui.saving import process_store
 
-__all__ = ["CLASS_NAME_CHARS", "NICKNAME_CHARS", "ClassError", "ClassInfo", "Membership", "Post", "StoreError",
-           "normal_code"]
+__all__ = ["CLASS_NAME_CHARS", "NICKNAME_CHARS", "ClassError", "ClassInfo", "Member", "Membership", "Post",
+           "StoreError", "normal_code"]
+
+
+GONE = "gone"  # a run's phase when its "running" row belongs to a process that is gone
 
 
 def _classes() -> Classes:
@@ -43,6 +49,27 @@ def membership(workspace: str) -> Membership | None:
 
 def board(class_id: int, *, with_hidden: bool = False) -> list[Post]:
     return _classes().board(class_id, with_hidden=with_hidden)
+
+
+def by_code(code: object) -> ClassInfo | None:
+    """The class a join code names (the projector's address holds the code, never the teacher's secret)."""
+    return _classes().by_code(code)
+
+
+def members(class_id: int) -> list[tuple[Member, str | None]]:
+    """The class's members with their newest run, and that run's phase in this process's training service when it
+    trains here ("queued", "running", "paused"; None when it trains in another process, or not at all): the store
+    knows a run is "running" from the moment it is started, the service whether it is still waiting in line. A
+    "running" row no process has written for STALE_SECONDS is GONE (its server stopped)."""
+    found, now = [], time.time()
+    for member in _classes().members(class_id):
+        saver = process_store.live_saver(member.last.id) if member.last is not None else None
+        phase = saver.run.state if saver is not None else None
+        if saver is None and member.last is not None and member.last.status == "running" and (
+                now - (member.updated or 0.0) > STALE_SECONDS):
+            phase = GONE
+        found.append((member, phase))
+    return found
 
 
 def curves(class_id: int, run_ids: list[int]) -> dict[int, dict]:

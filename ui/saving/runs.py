@@ -1,5 +1,6 @@
 """Saving the session's runs: a run saved as it trains, an ended run written and posted to the class board, a write
-the store could not take retried, renames and deletions kept in step, an uploaded network kept.
+the store could not take retried, renames and deletions kept in step, an uploaded network kept, and what the session
+holds written again when the store's file was lost.
 
 The session's side (which runs it has) is ui.state, which never writes; every write to the store for a run
 happens here, called where a page says so: the set-up before each page (collect_finished), the Start button
@@ -7,13 +8,14 @@ happens here, called where a page says so: the set-up before each page (collect_
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any, Callable
 
 import streamlit as st
 
-from store import Classes, Store, StoreError, StoreUnavailable
+from store import Classes, Store, StoreError, StoreLimitReached, StoreUnavailable
 from training.logs import short
 from training.record import Run, clean_name
 from training.run import TrainingRun
@@ -48,7 +50,7 @@ def written_workspace(store: Store) -> str | None:
     address (the cookie follows on the next full page)."""
     workspace_id = state.workspace()
     if workspace_id is not None and not state.workspace_written():
-        store.create_workspace(workspace_id)
+        store.keep_workspace(workspace_id)
         state.mark_workspace_written()
         st.query_params[WORKSPACE_PARAM] = workspace_id
     return workspace_id
@@ -68,12 +70,15 @@ def resume(saver: process_store.RunSaver) -> None:
 
 
 def collect_finished() -> None:
-    """Before each page: keep the session's run once it has ended and write it (then post it), write again the
-    ended runs the store could not take, and say which networks the server's memory cap let go."""
+    """Before each page: write again what the session holds if the store's file was lost, keep the session's run once
+    it has ended and write it (then post it), note the final rows the server has written since, write again the ended
+    runs the store could not take, and say which networks the server's memory cap let go."""
+    _after_loss()
     run = state.ended_run()
     if run is not None:
         _keep(run.record)
         _store_finished(run)
+    _landed()
     _retry_unsaved()
     say_released()
 
@@ -94,15 +99,98 @@ def _store_finished(run: TrainingRun) -> None:
         _write_ended(run.record, None)
         return
     failed = saver.finish()
-    if isinstance(failed, StoreUnavailable):
-        problem(failed)
-        _later(run.record, saver.row_id)
+    if isinstance(failed, StoreUnavailable):  # the server writes it once the store takes it, with or without this tab
+        log.warning("saved work of workspace %s: %s", short(state.workspace()), failed)
+        state.set_store_problem(f"{failed} **{escape_markdown(run.record.name)}** is not saved yet: the server tries "
+                                f"again every {process_store.FINAL_RETRY_SECONDS:.0f} s, also after this tab is closed.",
+                                False)
+        state.books().pending.append(saver)
         return
     if failed is not None:  # over the workspace's limit: the row is kept without its network
         problem(failed)
     run.record.in_store = saver.network_saved
     state.books().rows[run.record.uid] = saver.row_id
     _post(saver.row_id)
+
+
+def _landed() -> None:
+    """The runs whose final row the server wrote after this session first failed to: noted, posted, and said (a run
+    deleted meanwhile loses its row too)."""
+    books = state.books()
+    landed = [saver for saver in books.pending if saver.landed.is_set()]
+    if not landed:
+        return
+    books.pending = [saver for saver in books.pending if not saver.landed.is_set()]
+    for saver in landed:
+        record = saver.run.record
+        if state.find_run(record.uid) is not record:
+            saving(lambda store: store.delete_run(saver.workspace, saver.row_id))
+            continue
+        record.in_store = saver.network_saved
+        books.rows[record.uid] = saver.row_id
+        _post(saver.row_id)
+    names = [saver.run.record for saver in landed if state.find_run(saver.run.record.uid) is saver.run.record]
+    if names:
+        state.set_notice(f"Saved now: {_names(names)} (the store could not take it when it ended).", "success")
+
+
+def _after_loss() -> None:
+    """When the store's file was deleted or replaced since this session last wrote (Store.lost), write its workspace
+    again: the workspace, the runs it holds (networks that were only in the lost file are gone), the settings and
+    drawing; its class membership read again (gone with a deleted file); and say so on the page."""
+    workspace_id, books = state.workspace(), state.books()
+    if not state.workspace_written():  # nothing saved yet: nothing to write again
+        return
+    try:
+        store = process_store.open_store()
+        store.check()
+        if books.store_lost is None:
+            books.store_lost = store.lost
+        if books.store_lost == store.lost:
+            return
+        again, gone = _write_again(store, workspace_id)
+    except StoreError as error:  # tried again on the next page
+        problem(error)
+        return
+    books.store_lost = store.lost
+    had_class = state.membership() is not None
+    state.set_membership(saving(lambda store: Classes(store).membership(workspace_id)))
+    log.warning("workspace %s written again after the store's file was lost: %d runs (%d without their network)",
+                short(workspace_id), again, gone)
+    words = ["**Saved work was lost on the server:** its file was deleted or replaced while the server ran. What this "
+             f"tab holds is saved again: {again} run{'s' if again != 1 else ''}, your settings and your drawing."]
+    if gone:
+        words.append(f"The networks of {gone} of them were only in the lost file: their curves and results are kept.")
+    if had_class and state.membership() is None:
+        words.append("Your place in your class was lost with it: join again with the class's code.")
+    state.set_notice(" ".join(words), "warning")
+
+
+def _write_again(store: Store, workspace_id: str) -> tuple[int, int]:
+    """The session's runs that the store no longer holds, written again; how many, and how many of them without the
+    network only the lost file held. Runs still training, or ended and waiting for their final row, are their
+    savers' to write."""
+    books = state.books()
+    store.keep_workspace(workspace_id)
+    drawing = records.drawing_payload(state.drawing(), state.drawn_digit())
+    store.save_workspace_state(workspace_id, settings=state.settings(), drawing=drawing)
+    books.drawing_text = json.dumps(drawing)  # as ui.saving.drawings.save_drawing compares it
+    held = store.run_ids(workspace_id)
+    waiting = {id(saver.run.record) for saver in books.pending}
+    again = gone = 0
+    for record in state.finished_runs():
+        if books.rows.get(record.uid) in held or id(record) in waiting:
+            continue
+        row = records.stored(record)
+        try:
+            books.rows[record.uid] = store.add_run(workspace_id, row)
+        except StoreLimitReached as error:
+            problem(error)
+            break
+        gone += record.in_store and row.model is None
+        record.in_store = row.model is not None
+        again += 1
+    return again, gone
 
 
 def _write_ended(record: Run, row_id: int | None) -> bool:
@@ -118,13 +206,14 @@ def _write_ended(record: Run, row_id: int | None) -> bool:
         if row_id is None:
             row_id = store.add_run(workspace_id, row)
         else:
-            store.finish_run(workspace_id, row_id, row)
+            row_id = store.finish_run(workspace_id, row_id, row)
     except StoreUnavailable as error:
         problem(error)
         _later(record, row_id)
         return False
     except StoreError as error:  # a limit: add_run kept nothing, finish_run the row without its network
         problem(error)
+        row_id = getattr(error, "row_id", None) or row_id
         if row_id is None:
             return True
     else:

@@ -14,16 +14,19 @@ from typing import Callable, Literal
 import streamlit as st
 
 from store import INTERRUPTED_STATUS, Classes, Store, StoreError, new_workspace_id, valid_workspace_id
+from store.classes import normal_code
 from ui import state
 from ui.saving import process_store, records
 from ui.saving.runs import problem, resume, written_workspace
-from ui.shared.links import WORKSPACE_PARAM
+from ui.shared.links import PROJECTOR_PARAM, SECRET_PARAMS, WORKSPACE_PARAM
 from ui.shared.text import escape_markdown
 
 IN_MEMORY = ("Your work goes on in this tab, in memory only: a reload will lose it (download a network "
              "you want to keep).")
 KEPT_NOTE = ("**Saved work:** your runs and settings are kept at this page's address, and this browser opens them "
              "again by itself. Bookmark the address to reach them from elsewhere: whoever has it can open them.")
+PROJECTOR_NOTE = ("**Projector view:** this address holds no secret (neither your workspace nor your teacher link), "
+                  "so it can be shown to the class. Any other page brings your saved work back.")
 COOKIE = "mlp_workspace"  # the browser's last workspace: sent with the first request of every new tab
 COOKIE_SECONDS = 400 * 24 * 3600  # the longest a browser keeps a cookie (Chromium caps Max-Age at 400 days)
 Source = Literal["address", "browser", ""]
@@ -47,11 +50,27 @@ def choose(asked: object, remembered: object, exists: Callable[[str], bool]) -> 
     return Arrival(None, "", missing=bool(asked))
 
 
+def projector_view() -> bool:
+    """Whether the address asks for the view a teacher projects (ui.shared.links.PROJECTOR_PARAM): then it must
+    hold no secret, whatever its value."""
+    return PROJECTOR_PARAM in st.query_params
+
+
+def projected_code() -> str | None:
+    """The join code of the class the projector view shows (None: not a projector view, or no code's form)."""
+    return normal_code(st.query_params.get(PROJECTOR_PARAM)) if projector_view() else None
+
+
 def arrive() -> None:
     """Before the shared set-up, so the sidebar and the page see what comes back: on a session's first
-    page, find or make its workspace; on every page, keep the workspace's id in the address."""
+    page, find or make its workspace; on every page, keep the workspace's id in the address, except in the
+    projector view, whose address loses every secret (the session keeps them)."""
     if not state.workspace_tried():
         _arrive()
+    if projector_view():
+        for name in SECRET_PARAMS:
+            st.query_params.pop(name, None)
+        return
     workspace_id = state.workspace()
     if state.workspace_written() and st.query_params.get(WORKSPACE_PARAM) != workspace_id:
         st.query_params[WORKSPACE_PARAM] = workspace_id  # a page switch clears the address's parameters
@@ -89,11 +108,13 @@ def _arrive() -> None:
     except StoreError as error:
         problem(error)
         return
+    state.books().store_lost = store.lost
     if arrival.missing:
         instead = ("here is the work this browser saved last." if arrival.workspace is not None
                    else "this is a new, empty workspace.")
-        state.set_notice("The saved work this address points to was not found (the address may be mistyped or "
-                         f"the work deleted): {instead}", "warning")
+        why = ("the server lost its saved work while it ran (its file was deleted or replaced), and no open tab "
+               "held this work to save it again" if store.lost else "the address may be mistyped or the work deleted")
+        state.set_notice(f"The saved work this address points to was not found ({why}): {instead}", "warning")
 
 
 def remembered() -> str | None:
@@ -121,6 +142,7 @@ def _bring_back(store: Store, arrival: Arrival) -> None:
     state.set_workspace(workspace_id)
     state.set_membership(Classes(store).membership(workspace_id))
     state.restore_runs(restored.runs)
+    state.books().pending.extend(restored.pending)  # ended in a tab since closed: the server still writes them
     if restored.settings is not None:  # a link in the address wins after this (ui.frame.address.apply_link_once)
         state.replace_settings(records.restored_settings(restored.settings))
     _follow_training(restored.training)
@@ -146,6 +168,10 @@ def _welcome(restored: process_store.Restored, source: Source) -> str:
     if elsewhere > 0:
         words.append(f"{elsewhere} run{'s are' if elsewhere > 1 else ' is'} still training in another tab: "
                      "reload this page when it has ended to see it here.")
+    if restored.pending:
+        names = escape_markdown(", ".join(saver.run.record.name for saver in restored.pending))
+        words.append(f"Ended while saved work could not take it, back from the server's memory: {names}. The server "
+                     "saves it as soon as it can.")
     cut = [record.name for _, record in restored.runs if record.status == INTERRUPTED_STATUS]
     if cut:
         words.append(f"Interrupted when the server stopped, with their curves up to then: {escape_markdown(', '.join(cut))}.")
@@ -187,6 +213,9 @@ def _start_fresh() -> None:
 
 
 def _sidebar(workspace_id: str | None) -> None:
+    if projector_view():  # nothing of the workspace on a projected page, not even in the cookie's script
+        st.caption(PROJECTOR_NOTE)
+        return
     st.caption(KEPT_NOTE if workspace_id is not None else "**Saved work is off:** " + IN_MEMORY)
     if state.workspace_written():
         _remember(workspace_id)  # last in the sidebar: its empty element moves nothing on the page

@@ -4,11 +4,14 @@ Pure: no Streamlit here, so every figure can be checked in a unit test.
 """
 from __future__ import annotations
 
+import base64
+import io
 import math
 from typing import Iterable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 FONT_SIZE = 18
 TRAIN_COLOUR = "#1f77b4"  # blue
@@ -150,3 +153,34 @@ def weight_colours(values: np.ndarray) -> np.ndarray:
     v = np.clip(np.asarray(values, np.float32), -1.0, 1.0)[..., None]
     rgb = np.where(v < 0, ZERO_RGB + (NEGATIVE_RGB - ZERO_RGB) * -v, ZERO_RGB + (POSITIVE_RGB - ZERO_RGB) * v)
     return rgb.round().astype(np.uint8)
+
+
+GAP_RGB = (60, 60, 60)
+GRID_LINE = 1  # pixels between the units of the weight grid
+
+
+def weight_grid(images: np.ndarray, columns: int) -> np.ndarray:
+    """Unit images (n, 28, 28) scaled to [-1, 1] as one RGB mosaic, `columns` per row, dark lines between.
+
+    One pixel per weight: the page lets the browser enlarge it without blurring (image-rendering).
+    """
+    images = np.asarray(images, np.float32)
+    n, side = len(images), images.shape[1]
+    columns = max(1, min(columns, n))
+    rows = -(-n // columns)
+    step = side + GRID_LINE
+    mosaic = np.empty((rows * step - GRID_LINE, columns * step - GRID_LINE, 3), np.uint8)
+    mosaic[...] = GAP_RGB
+    for i, tile in enumerate(weight_colours(images)):
+        r, c = divmod(i, columns)
+        mosaic[r * step:r * step + side, c * step:c * step + side] = tile
+    return mosaic
+
+
+def png_address(image: np.ndarray) -> str:
+    """A uint8 picture (grey, or RGB on a last axis of 3) as a PNG data address. st.image shows it as given, with
+    no file for Streamlit's media store to serve: a live fragment that redraws every second replaces a stored
+    picture so often that the browser asked for files already gone (broken pictures), and Plotly shows it too."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -16,7 +16,10 @@ from ui.shared.text import SHORT, shorten
 
 WORKSPACE_PARAM = "w"  # the saved-work workspace (ui.saving.workspace): in the address, never in a share link
 CLASS_PARAM, TEACHER_PARAM = "class", "teacher"  # a class's join link and teacher link (ui.classroom)
-IGNORED = {"embed", "embed_options", WORKSPACE_PARAM, CLASS_PARAM, TEACHER_PARAM}  # not settings
+# The Board for a projector: the class's join code, public (it is projected), and no secret in the address (ui.board)
+PROJECTOR_PARAM = "projector"
+SECRET_PARAMS = (WORKSPACE_PARAM, TEACHER_PARAM)  # whoever reads them off a projected address has the work
+IGNORED = {"embed", "embed_options", WORKSPACE_PARAM, CLASS_PARAM, TEACHER_PARAM, PROJECTOR_PARAM}  # not settings
 MAX_NOTES = 5  # a tampered link gets a few lines of notes, not one per parameter
 
 

@@ -5,23 +5,19 @@ the user visits another page.
 """
 from __future__ import annotations
 
-import logging
 from functools import partial
 from typing import Any, Callable
 
 import streamlit as st
 
 from mlp.config import ConfigError, TrainConfig
-from training.logs import short
 from ui import state
+from ui.frame.rule import current_rule
 from ui.panels.handwriting import drawings_toggle
-from ui.saving import classes
-from ui.saving.classes import StoreError
+from ui.shared.rule import Rule
 from ui.shared.settings import GROUPS, Field, config_from_settings, default_settings, fields
 from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
-
-log = logging.getLogger(__name__)
 
 _PREFIX = "setting_"
 
@@ -67,42 +63,30 @@ def _widget_kind(spec: Field) -> tuple[Callable[..., Any], dict[str, Any]]:
     return st.number_input, {"step": float(spec.step or 0.01), "format": spec.fmt}
 
 
-def _widget(spec: Field, disabled: bool) -> None:
+def _widget(spec: Field, disabled: bool, rule: Rule) -> None:
+    """One setting's widget; locked, with the reason in its help, when the teacher's rule fixes it."""
     widget, options = _widget_kind(spec)
+    locked = not rule.permits(spec.name)
+    help_text = f"{spec.help}\n\n🔒 {rule.why([spec.name])}" if locked else spec.help
     mirrored(widget, spec.label, key=widget_key(spec.name), current=_widget_value(spec),
-             store=partial(state.update_setting, spec.name), help=spec.help, disabled=disabled, **options)
+             store=partial(state.update_setting, spec.name), help=help_text, disabled=disabled or locked, **options)
 
 
-def class_allows() -> tuple[str, ...] | None:
-    """The settings the student's class lets them change now (None: every one, or not in a class). Read from
-    the store on each visit, so the teacher's choice reaches the students at once."""
-    member, workspace = state.membership(), state.workspace()
-    if member is None or workspace is None:
-        return None
-    try:
-        member = classes.membership(workspace)
-    except StoreError as error:  # out of reach: what the class said last
-        log.warning("class of workspace %s not read: %s", short(workspace), error)
-    return None if member is None else member.room.allowed
-
-
-def _hold_fixed(allowed: tuple[str, ...]) -> None:
-    """Keep every setting the class fixed at its default, so the whole class shares it (a preset or a link
-    cannot move it), and say so in one sentence."""
-    defaults = default_settings()
-    for name, value in defaults.items():
-        if name not in allowed and state.settings().get(name) != value:
-            state.update_setting(name, value)
-    labels = ", ".join(f.label for f in fields() if f.name in allowed)
-    st.info(f"Your teacher fixed this exercise: you change only {escape_markdown(labels)}; every other setting "
-            "stays at its default, the same for the whole class.", icon=":material/lock:")
+def _hold_fixed(rule: Rule) -> None:
+    """Keep every setting the class fixed at its default, so the whole class shares it, and say so once."""
+    settings = state.settings()
+    held = rule.held(settings)
+    if held != settings:
+        state.replace_settings(held)
+    st.info(f"Your teacher fixed this exercise: you change only {escape_markdown(rule.free_labels())}; every other "
+            "setting stays at its default, the same for the whole class.", icon=":material/lock:")
 
 
 def settings_form(disabled: bool = False) -> TrainConfig | None:
     """Every setting, grouped; returns the config they make, or None after showing why it is not valid."""
-    allowed = class_allows()
-    if allowed is not None:
-        _hold_fixed(allowed)
+    rule = current_rule()
+    if not rule.open:
+        _hold_fixed(rule)
     current = state.settings()
     for group, tab in zip(GROUPS, st.tabs(list(GROUPS))):
         with tab:
@@ -110,12 +94,12 @@ def settings_form(disabled: bool = False) -> TrainConfig | None:
             wide = [f for f in specs if f.kind in ("classes", "text", "bool")]
             narrow = [f for f in specs if f not in wide]
             for spec in wide:
-                _widget(spec, disabled or (allowed is not None and spec.name not in allowed))
+                _widget(spec, disabled, rule)
             columns = st.columns(2)
             for i, spec in enumerate(narrow):
                 with columns[i % 2]:
-                    _widget(spec, disabled or (allowed is not None and spec.name not in allowed))
-    drawings_toggle()
+                    _widget(spec, disabled, rule)
+    drawings_toggle(rule)
     try:
         return config_from_settings(state.settings())
     except ConfigError as error:  # parsing and TrainConfig raise nothing else for a bad value
