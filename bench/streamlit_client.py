@@ -30,6 +30,7 @@ TEXT_FIELDS = {
 }
 # Element types that are widgets a student can press, and the fields naming them.
 BUTTONS = ("button",)
+INPUTS = ("file_uploader", "text_input")  # widgets a student fills in (found by label, like buttons)
 MAX_MESSAGE = 64 * 1024 * 1024  # a Plotly figure with every curve point is a few hundred KB
 
 
@@ -80,6 +81,7 @@ class StreamlitClient:
         self.components: dict[str, Widget] = {}  # component name -> widget
         self.states: dict[str, WidgetState] = {}  # widget id -> value re-sent with every rerun
         self.script_runs = 0  # script_finished messages seen
+        self.session_id = ""  # the server's name for this session (upload addresses name it)
         self.closed = asyncio.Event()
         self._changed = asyncio.Event()
         self._reruns: dict[str, asyncio.Task] = {}
@@ -127,8 +129,10 @@ class StreamlitClient:
         if kind == "delta":
             self.log.updates.append(time.monotonic())
             self._on_delta(message)
-        elif kind == "new_session" and not message.metadata.run.fragment_ids:
-            self._stop_auto_reruns(list(self._reruns))  # a full run: the browser clears every interval
+        elif kind == "new_session":
+            self.session_id = message.new_session.initialize.session_id or self.session_id
+            if not message.metadata.run.fragment_ids:
+                self._stop_auto_reruns(list(self._reruns))  # a full run: the browser clears every interval
         elif kind == "navigation":
             self.page_hash = message.navigation.page_script_hash
         elif kind == "script_finished":
@@ -153,7 +157,7 @@ class StreamlitClient:
         kind = element.WhichOneof("type")
         inner = getattr(element, kind)
         self.elements[tuple(message.metadata.delta_path)] = (kind, inner, time.monotonic())
-        if kind in BUTTONS:
+        if kind in BUTTONS or kind in INPUTS:
             self.widgets[inner.label] = Widget(inner.id, inner.label, kind, delta.fragment_id, inner.disabled)
         elif kind == "bidi_component":
             self.components[inner.component_name] = Widget(inner.id, inner.component_name, kind, delta.fragment_id)
@@ -215,6 +219,18 @@ class StreamlitClient:
         widget = self._component(name_part)
         self.states[widget.id] = WidgetState(id=widget.id, json_value=json_value)
         await self._rerun(fragment_id=widget.fragment_id)
+
+    async def set_widget(self, label_part: str, state: WidgetState, timeout: float = 60) -> None:
+        """Give the widget whose label contains `label_part` a value (`state` without its id), kept and re-sent with
+        every rerun as the browser's widget manager does: a text typed in, the files of an upload box."""
+        await self.wait_for(lambda: self._widget(label_part) is not None, timeout, f"a widget {label_part!r}")
+        widget = self._widget(label_part)
+        state.id = widget.id
+        self.states[widget.id] = state
+        await self._rerun(fragment_id=widget.fragment_id)
+
+    def _widget(self, label_part: str) -> Widget | None:
+        return next((w for label, w in self.widgets.items() if label_part in label), None)
 
     def _component(self, name_part: str) -> Widget | None:
         return next((w for name, w in self.components.items() if name_part in name), None)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from os import PathLike
@@ -22,12 +24,20 @@ import numpy as np
 
 from .data.atomic import write_atomically
 from .config import ConfigError, TrainConfig, from_saved
+from .metrics import predict_proba
 from .network import Network
 from .seeding import random_streams
 
 FORMAT = "mlp-playground/1"
 MAX_MODEL_BYTES = 256 * 2**20  # unpacked; 784-4096-4096-10 in float32 takes 80 MB
 ZIP_MAGIC = b"PK\x03\x04"
+END_MAGIC = b"PK\x05\x06"  # the end of a zip archive's table of contents
+END_BYTES = 22  # that record's size, without the comment that may follow it (up to 65,535 bytes)
+MAX_MEMBERS = 64  # a model file holds 3 entries and 2 per layer (21 at most), a handwriting file 3
+MAX_DIRECTORY_BYTES = 64 * 1024  # the table of contents of MAX_MEMBERS entries is a few kilobytes
+MAX_RATIO = 100  # unpacked over packed, for an entry over RATIO_FROM bytes: np.savez_compressed reaches 1-10
+RATIO_FROM = 2**20
+MEMBER_NAME = re.compile(r"[A-Za-z0-9_]{1,40}\.npy")  # what np.savez writes for this program's arrays
 NPY_MAGIC = b"\x93NUMPY"
 OTHER_KINDS = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
                b"BM": "a BMP image", NPY_MAGIC: ".npy array", b"\x1f\x8b": "a gzip file"}
@@ -55,12 +65,13 @@ class Model:
         return cls(network, config)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """Probabilities (n, 10) for images x of shape (n, 784), float in [0, 1].
+        """Probabilities (n, 10) for images x of shape (n, 784), float in [0, 1], in chunks (memory stays flat).
 
-        Raises ModelOutputError when they are not numbers, rather than let NaN read as "0, <1% sure".
+        Raises ModelOutputError when they are not numbers, rather than let NaN read as "0, <1% sure" (huge but
+        finite weights overflow float32 arithmetic just as NaN weights do).
         """
         with np.errstate(over="ignore", invalid="ignore"):  # reported below, in words
-            probs = self.network.predict_proba(x)
+            probs = predict_proba(self.network, x)
         broken = int((~np.isfinite(probs).all(axis=1)).sum())
         if broken:
             cause = ("its weights hold NaN or infinite values" if not np.isfinite(self.network.params).all()
@@ -117,21 +128,34 @@ def check_archive(source: str | Path | Any, name: str, max_bytes: int = MAX_MODE
     """Refuse, with ModelFileError, a file that is not a .npz archive, unpacks to more than `max_bytes`,
     or holds an array whose header is damaged, claims more data than it holds, or holds Python objects."""
     _check_kind(source, name)
+    _check_directory_size(source, name)
     with zipfile.ZipFile(source) as archive:
         members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise ModelFileError(f"{name} holds {len(members):,} entries; files of this program hold at most "
+                                 f"{MAX_MEMBERS}")
         unpacked = sum(info.file_size for info in members)
         if unpacked > max_bytes:
             raise ModelFileError(f"{name} unpacks to {unpacked / 2**20:,.0f} MB; model files up to "
                                  f"{max_bytes / 2**20:,.0f} MB are read")
+        packed = [info for info in members if info.file_size > RATIO_FROM
+                  and info.file_size > MAX_RATIO * max(info.compress_size, 1)]
+        if packed:
+            raise ModelFileError(f"{name} holds an entry packed more than {MAX_RATIO}-fold; files of this program "
+                                 "are not")
         odd = []
         for info in members:
+            if not MEMBER_NAME.fullmatch(info.filename):
+                odd.append(info.filename if info.filename.isprintable() else repr(info.filename))
+                continue
             with archive.open(info) as member:
-                if not info.filename.endswith(".npy") or member.read(6) != NPY_MAGIC:
+                if member.read(6) != NPY_MAGIC:
                     odd.append(info.filename)  # NumPy would hand such a member back as raw bytes
                     continue
                 npy_header(member, info.file_size, f"{name}: '{info.filename[:-4]}'", magic_read=True)
     if odd:
-        raise ModelFileError(f"{name} holds entries that are not NumPy arrays ({', '.join(odd)}): "
+        listed = ", ".join(entry[:40] for entry in odd[:5]) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
+        raise ModelFileError(f"{name} holds entries that are not NumPy arrays ({listed}): "
                              "it was not written by this program")
     if hasattr(source, "seek"):
         source.seek(0)
@@ -158,6 +182,33 @@ def npy_header(stream: BinaryIO, size: int, what: str, *, magic_read: bool = Fal
         raise ModelFileError(f"{what} claims shape {shape} of {dtype} ({math.prod(shape) * dtype.itemsize:,} "
                              f"bytes) but holds only {size:,} bytes")
     return shape, dtype
+
+
+def _check_directory_size(source: str | Path | Any, name: str) -> None:
+    """Refuse an archive whose table of contents is too long to be one of this program's files, from its last
+    record, before Python's zipfile reads every entry of it (100,000 empty entries took 10 s of CPU)."""
+    if hasattr(source, "read"):
+        tail = _tail(source)
+        source.seek(0)
+    else:
+        with open(source, "rb") as f:
+            tail = _tail(f)
+    # where zipfile looks: the last 22 bytes, else the last such record before a comment
+    at = len(tail) - END_BYTES if tail[-END_BYTES:].startswith(END_MAGIC) else tail.rfind(END_MAGIC)
+    if at < 0 or len(tail) - at < END_BYTES:
+        raise ModelFileError(f"{name} is not a readable .npz model file (its table of contents is missing)")
+    entries, directory_bytes = struct.unpack("<HI", tail[at + 10:at + 16])
+    if entries > MAX_MEMBERS or directory_bytes > MAX_DIRECTORY_BYTES:
+        raise ModelFileError(f"{name} holds {'more than 65,535' if entries == 0xFFFF else f'{entries:,}'} entries "
+                             f"({directory_bytes:,} bytes of table of contents); files of this program hold at "
+                             f"most {MAX_MEMBERS}")
+
+
+def _tail(stream: BinaryIO) -> bytes:
+    """The last bytes of a file, where a zip archive's table of contents ends."""
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(max(0, size - END_BYTES - 65_535))
+    return stream.read()
 
 
 def _check_kind(source: str | Path | Any, name: str) -> None:

@@ -7,10 +7,11 @@ import json
 import re
 import secrets
 import time
-import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+
+from training.record import clean_name, hidden_characters
 
 from .schema import classes, members, posts, runs
 from .store import SUMMARY, Store, StoredRun, _stored, valid_workspace_id
@@ -90,7 +91,7 @@ def check_nickname(text: str) -> str:
         raise ClassError("Choose a nickname: the class sees it beside your runs.")
     if len(name) > NICKNAME_CHARS:
         raise ClassError(f"A nickname has at most {NICKNAME_CHARS} characters; this one has {len(name):,}.")
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs") for c in name):
+    if hidden_characters(name):
         raise ClassError("A nickname cannot hold control or invisible characters.")
     return name
 
@@ -103,7 +104,7 @@ class Classes:
 
     def create(self, name: str) -> tuple[ClassInfo, str]:
         """A new class and the teacher's secret (kept only as a hash: shown once, in the teacher's link)."""
-        name = " ".join(str(name).split())[:CLASS_NAME_CHARS] or "Our class"
+        name = clean_name(name, CLASS_NAME_CHARS) or "Our class"
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         secret = secrets.token_urlsafe(18)
         with self.store._write() as conn:

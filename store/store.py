@@ -26,7 +26,7 @@ from typing import Any, Iterator, Mapping
 
 import sqlalchemy as sa
 
-from training.record import RunFacts
+from training.record import RunFacts, clean_name
 
 from .engine import create, database_url, migrate, writing
 from .errors import StoreError, StoreLimitReached, StoreLost, StoreUnavailable
@@ -94,7 +94,7 @@ class Store:
         try:
             self.url = url or database_url()
             self.where = sa.make_url(self.url).render_as_string(hide_password=True)
-        except (sa.exc.ArgumentError, OSError) as error:
+        except (sa.exc.ArgumentError, OSError, ValueError) as error:  # ValueError: a port that is not a number
             log.error("store cannot be opened: %s (its address is not logged: it may hold a password)",
                       type(error).__name__)
             raise StoreUnavailable("Saved work cannot be opened: the server's setting for it is not a database "
@@ -249,7 +249,7 @@ class Store:
     def rename_run(self, workspace: str, run_id: int, name: str) -> None:
         with self._write() as conn:
             conn.execute(runs.update().where(runs.c.id == run_id, runs.c.workspace_id == workspace)
-                         .values(name=name[:200], updated=time.time()))
+                         .values(name=clean_name(name), updated=time.time()))
 
     def delete_run(self, workspace: str, run_id: int) -> None:
         with self._write() as conn:
@@ -368,7 +368,7 @@ class Store:
 def _values(row: StoredRun) -> dict[str, Any]:
     """A row's columns: every fact under its own name, then the settings and curves as JSON, the network whole."""
     config, curves = row.texts()
-    return row.facts() | {"name": row.name[:200], "config": config, "curves": curves, "model": row.model,
+    return row.facts() | {"name": clean_name(row.name), "config": config, "curves": curves, "model": row.model,
                           "bytes": _size(row), "updated": time.time()}
 
 

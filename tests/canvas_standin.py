@@ -1,7 +1,9 @@
 """A stand-in for `streamlit_drawable_canvas` under AppTest, which cannot draw: `st_canvas` returns what
-the test last put in `image`, as the real component returns the browser's last drawing on every rerun."""
+the test last put in `image` (as the PNG file the browser sends), or in `png` (any bytes, as a visitor may send
+in the canvas's place), as the real component returns the browser's last drawing on every rerun."""
 from __future__ import annotations
 
+import io
 import sys
 import types
 from types import SimpleNamespace
@@ -17,10 +19,22 @@ class CanvasStandIn(types.ModuleType):
     def __init__(self) -> None:
         super().__init__("streamlit_drawable_canvas")
         self.image: np.ndarray | None = None  # RGBA uint8 (SIDE, SIDE, 4); None: nothing sent yet
+        self.png: bytes | None = None  # sent as it is, in place of `image`
+        self.strokes: dict | None = None  # sent in place of the usual one-path drawing
 
     def st_canvas(self, **_options) -> SimpleNamespace:
-        drawing = None if self.image is None else {"version": "4.4.0", "objects": [{"type": "path"}]}
-        return SimpleNamespace(image_data=self.image, json_data=drawing)
+        png = self.png if self.png is not None else None if self.image is None else png_bytes(self.image)
+        drawing = None if png is None else self.strokes or {"version": "4.4.0", "objects": [{"type": "path"}]}
+        return SimpleNamespace(image_bytes=png, json_data=drawing)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """The PNG file the canvas sends for this RGBA image."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8), "RGBA").save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def rgba(grey: np.ndarray, alpha: int = 255) -> np.ndarray:

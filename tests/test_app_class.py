@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_app_saved_work import database, shown, train_one, visit  # noqa: F401 (database: a fixture)
+from test_app_saved_work import TRAIN, database, shown, train_one, visit  # noqa: F401 (database: a fixture)
 
 from store import Classes, Store, StoredRun
 from ui.frame.navigation import spec
@@ -233,6 +233,9 @@ def projector(at: AppTest, code: str) -> AppTest:
 
 def test_the_projector_view_shows_the_join_code_and_who_is_training_with_no_secret_in_address_or_page(database):
     teach, code, secret = teacher()
+    epochs = open_page(teach, TRAIN).number_input(key="setting_epochs").value  # the teacher's own saved work: a
+    teach.number_input(key="setting_epochs").set_value(epochs + 1).run()  # change, and back (no setting in the
+    teach.number_input(key="setting_epochs").set_value(epochs).run()  # address then)
     workspace = teach.query_params["w"]
     ana, ben = student(code, "Ana"), student(code, "Ben")
     store = Store(database)

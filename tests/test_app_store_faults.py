@@ -48,8 +48,8 @@ def sqlite_file(tmp_path, mnist_dir, monkeypatch) -> Iterator[Path]:
 
 def test_a_store_file_deleted_under_open_tabs_is_said_and_their_work_survives_a_restart(sqlite_file):
     at = visit()
-    workspace = at.query_params["w"]
     start(at, epochs=1)
+    workspace = at.query_params["w"]  # in the address since the run began: the first thing saved
     assert at.session_state[RUN_KEY].wait(120)
     at.run()
     at.number_input(key="setting_lr").set_value(0.05).run()
@@ -70,11 +70,15 @@ def test_a_store_file_deleted_under_open_tabs_is_said_and_their_work_survives_a_
 
 
 def test_an_address_whose_work_went_with_the_file_says_why(sqlite_file):
-    closed = visit().query_params["w"]  # a tab since closed: nothing in memory holds its work
+    tab = visit()  # a tab since closed: nothing in memory holds its work
+    tab.switch_page(TRAIN).run()
+    tab.number_input(key="setting_epochs").set_value(2).run()  # something saved: the workspace is written
+    closed = tab.query_params["w"]
+    del tab
     visit()  # the store is opened by this process
     sqlite_file.unlink()
     at = visit(closed)
-    assert "the server lost its saved work while it ran" in shown(at) and at.query_params["w"] != closed
+    assert "the server lost its saved work while it ran" in shown(at) and at.query_params.get("w") != closed
 
 
 @contextmanager
@@ -133,8 +137,8 @@ def test_a_run_that_ends_while_the_store_refuses_writes_is_written_by_the_server
     path = Path(sa.make_url(store_url).database) if store_url.startswith("sqlite") else None
     try:
         tab = visit()
-        workspace = tab.query_params["w"]
         start(tab, epochs=30)  # far longer than the test: it is stopped below
+        workspace = tab.query_params["w"]
         run = tab.session_state[RUN_KEY]
         saver = tab.session_state["saving_books"].saver
         with refusing_writes(store_url, path):

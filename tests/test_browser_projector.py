@@ -66,6 +66,9 @@ def test_the_projector_board_shows_the_join_code_large_its_qr_code_and_no_secret
     server = Server(mnist_dir, tmp_path / "server.log", MLP_STATE_DIR=str(tmp_path / "state"))
     try:
         page = new_page(browser, WIDTH, HEIGHT)
+        page.goto(f"{server.url}/Train?epochs=2")  # the teacher's own saved work: a link's settings are saved
+        page.get_by_text("Settings loaded from the link").wait_for()
+        page.wait_for_function("() => /[?&]w=[A-Za-z0-9_-]{24}/.test(location.search)")  # written with them
         page.goto(f"{server.url}/Class?teacher={secret}")
         page.locator(".join-code").wait_for()
         page.wait_for_url(re.compile(r"[?&]w=[A-Za-z0-9_-]{24}"))

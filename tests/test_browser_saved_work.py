@@ -131,6 +131,7 @@ def test_two_students_post_to_the_board_and_only_the_teacher_link_hides(browser,
 
         students = [join(browser, join_link, name) for name in ("Ana", "<b>Ben</b>")]
         for lr, (_, page) in zip(("0.01", "0.0001"), students):
+            page.wait_for_url(re.compile(r"[?&]w=[A-Za-z0-9_-]{24}"))  # written when the student joined
             workspace = re.search(r"[?&]w=([A-Za-z0-9_-]{24})", page.url).group(1)
             page.goto(f"{server.url}{SMALL}&lr={lr}&w={workspace}")  # the address keeps the workspace, and the class
             page.get_by_role("button", name="Start training").click()

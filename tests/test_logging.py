@@ -128,8 +128,9 @@ def test_a_locked_store_under_the_app_is_logged_with_the_workspace_shortened_and
     monkeypatch.setenv("MLP_DATABASE_URL", f"sqlite:///{path}")
     try:
         at = visit()
-        workspace = at.query_params["w"]
         at.switch_page(TRAIN).run()
+        at.number_input(key="setting_epochs").set_value(2).run()  # the first thing saved: the workspace is written
+        workspace = at.query_params["w"]
         holder = sqlite3.connect(path, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")  # another program holds the lock: a real SQLite failure
         try:

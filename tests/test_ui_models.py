@@ -28,7 +28,7 @@ def test_a_downloaded_network_uploads_again(model):
 
 
 def test_a_file_that_is_not_an_archive_is_refused_in_words():
-    with pytest.raises(ModelFileError, match="not a network file"):
+    with pytest.raises(ModelFileError, match="notes.npz is not a model file"):
         read_model_file("notes.npz", b"hello")
 
 
@@ -100,7 +100,7 @@ def test_an_uploaded_name_is_shown_as_text_and_kept_short(inspect_page, model):
 def test_a_refused_file_is_named_as_text(inspect_page):
     upload(inspect_page, HOSTILE_NAME, b"not an archive")
     (message,) = inspect_page.error
-    assert "not a network file" in message.value and "](" not in message.value and len(message.value) < 300
+    assert "is not a model file" in message.value and "](" not in message.value and len(message.value) < 300
 
 
 def test_the_app_refuses_more_than_the_limit_whatever_the_browser_allowed(inspect_page):

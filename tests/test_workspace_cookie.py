@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_app_class import CLASS, open_page, student, teacher
-from test_app_saved_work import COMPARE, ROOT, database, runs, shown, train_one  # noqa: F401 (database: a fixture)
+from test_app_saved_work import COMPARE, ROOT, TRAIN, database, runs, shown, train_one  # noqa: F401 (database: a fixture)
 
 from store import Store, valid_workspace_id
 from ui.saving import records, workspace
@@ -59,8 +59,8 @@ def test_a_plain_address_brings_back_what_the_browser_remembers(database, monkey
 
 def test_a_share_link_applies_its_settings_to_the_remembered_workspace(database, monkeypatch):
     first = arrive(monkeypatch, None)
-    remembered = first.query_params["w"]
     train_one(first)
+    remembered = first.query_params["w"]
     shared = arrive(monkeypatch, remembered, epochs="3", lr="0.2")
     assert shared.query_params["w"] == remembered and len(runs(shared)) == 1
     assert (shared.session_state["settings"]["epochs"], shared.session_state["settings"]["lr"]) == (3, 0.2)
@@ -89,17 +89,20 @@ def test_the_classes_join_link_again_finds_the_student_in_it_and_another_classes
                          ids=["unknown", "10000-chars", "script", "sql"])
 def test_a_hostile_or_unknown_cookie_is_ignored_and_replaced(database, monkeypatch, cookie):
     at = arrive(monkeypatch, cookie)
-    fresh = at.query_params["w"]
-    assert valid_workspace_id(fresh) and fresh != cookie and runs(at) == []
+    assert "w" not in at.query_params and runs(at) == [] and cookie_scripts(at) == []  # nothing saved: nothing kept
     assert "not found" not in shown(at) and not at.warning
+    at.switch_page(TRAIN).run()
+    at.number_input(key="setting_epochs").set_value(2).run()  # the first thing worth saving
+    fresh = at.query_params["w"]
+    assert valid_workspace_id(fresh) and fresh != cookie
     [script] = cookie_scripts(at)
     assert f"mlp_workspace={fresh}; Path=/; Max-Age=34560000; SameSite=Lax" in script and "<script>a" not in script
 
 
 def test_start_fresh_has_the_browser_remember_the_new_workspace(database, monkeypatch):
     at = arrive(monkeypatch, None)
-    old = at.query_params["w"]
     train_one(at)
+    old = at.query_params["w"]
     monkeypatch.setattr(workspace, "remembered", lambda: old)  # the browser now holds it
     at.switch_page(COMPARE).run()
     assert cookie_scripts(at) == []

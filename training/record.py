@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -22,6 +23,24 @@ from mlp.teaching.diagnosis import Finding
 from mlp.trainer import History
 
 RUN_NUMBER = re.compile(r"Run (\d+)\b")  # the names the app gives runs: "Run 3: lr 0.1"
+NAME_CHARS = 200  # the longest name the store keeps (a run's); pages ask for shorter ones
+# Characters a name people read may not hold: control (NUL among them: PostgreSQL refuses it in text), format
+# (bidi overrides that reverse what follows, zero-width spaces and joiners that make two names look alike),
+# private-use, and lone surrogates (no UTF-8 for them).
+HIDDEN = frozenset({"Cc", "Cf", "Co", "Cs"})
+
+
+def hidden_characters(text: str) -> bool:
+    """Whether `text` holds a character of HIDDEN (what a nickname, an identity on a board, must not hold)."""
+    return any(unicodedata.category(c) in HIDDEN for c in text)
+
+
+def clean_name(text: object, limit: int = NAME_CHARS) -> str:
+    """The one rule for a name a person gave (a run's, a class's, a file's, a nickname): on one line (each run of
+    spaces, tabs and line breaks one space), without HIDDEN characters, at most `limit` characters ('…' ends one
+    that was cut)."""
+    line = " ".join("".join(c for c in " ".join(str(text).split()) if unicodedata.category(c) not in HIDDEN).split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 def column(label: str | None, digits: int | None = None, **options: Any) -> Any:

@@ -44,6 +44,7 @@ _LINK_READ = "link_read"
 _UPLOADS = "uploads_read"
 _WORKSPACE = "workspace"
 _WORKSPACE_TRIED = "workspace_tried"
+_WORKSPACE_UNWRITTEN = "workspace_unwritten"
 _STORE_PROBLEM = "store_problem"
 _SAVED_TEXT = "saved_state_text"
 _WELCOME = "welcome_back"
@@ -323,9 +324,21 @@ def workspace_tried() -> bool:
     return st.session_state.get(_WORKSPACE_TRIED, False)
 
 
-def set_workspace(workspace_id: str | None) -> None:
+def set_workspace(workspace_id: str | None, *, written: bool = True) -> None:
+    """The session's workspace; `written=False`: a new one whose row the store does not hold yet (ui.saving writes
+    it with the first thing worth saving)."""
     st.session_state[_WORKSPACE_TRIED] = True
     st.session_state[_WORKSPACE] = workspace_id
+    st.session_state[_WORKSPACE_UNWRITTEN] = not written
+
+
+def workspace_written() -> bool:
+    """Whether the store holds the session's workspace (its id then rides in the address and the cookie)."""
+    return st.session_state.get(_WORKSPACE) is not None and not st.session_state.get(_WORKSPACE_UNWRITTEN, False)
+
+
+def mark_workspace_written() -> None:
+    st.session_state[_WORKSPACE_UNWRITTEN] = False
 
 
 @dataclass

@@ -12,7 +12,7 @@ from ui.frame.address import page_address
 from ui.frame.navigation import link, page
 from ui.panels.join_code import join_code
 from ui.panels.moderation import hidden_entries
-from ui.saving import classes
+from ui.saving import classes, process_store
 from ui.saving.classes import (
     CLASS_NAME_CHARS,
     NICKNAME_CHARS,
@@ -22,6 +22,7 @@ from ui.saving.classes import (
     StoreError,
     normal_code,
 )
+from ui.saving.runs import written_workspace
 from ui.shared.links import CLASS_PARAM, PROJECTOR_PARAM, TEACHER_PARAM
 from ui.shared.rule import choices
 from ui.shared.text import escape_markdown
@@ -53,8 +54,10 @@ def _join() -> None:
         state.set_notice("Joining a class needs saved work, which is off on this server just now.", "warning")
         return
     try:
-        member = classes.join(st.session_state.get("join_code", ""), workspace,
-                                st.session_state.get("join_nickname", ""))
+        code, nickname = st.session_state.get("join_code", ""), st.session_state.get("join_nickname", "")
+        if classes.grantable(code, nickname):
+            workspace = written_workspace(process_store.open_store())  # a new workspace's row, for its first save
+        member = classes.join(code, workspace, nickname)
     except (ClassError, StoreError) as error:
         if isinstance(error, StoreError):  # a ClassError is the student's typing, not the server's fault
             log.warning("workspace %s did not join a class: %s", short(workspace), error)

@@ -1,11 +1,13 @@
 """What the Draw page makes of the canvas: pure NumPy, so it is tested without a browser."""
 from __future__ import annotations
 
+import json
 from typing import NamedTuple
 
 import numpy as np
 
 from mlp.config import TrainConfig
+from mlp.drawing.canvas_image import CanvasImageError, decode_png
 from mlp.drawing.novelty import NoveltyCheck, too_small
 from mlp.drawing.preprocess import grey_to_mnist, to_grey
 from mlp.model import Model, ModelOutputError
@@ -13,8 +15,8 @@ from mlp.presets import get_preset
 
 EMPTY_HINT = "Draw a digit in the black square."
 TOO_LITTLE_HINT = "Too little ink for a digit: draw it larger, in one or two strokes."
-UNREADABLE = ("This network cannot read digits: its weights are not numbers any more (they grew too large "
-              "while it trained). Train a new one, with a smaller learning rate.")
+UNREADABLE = ("This network cannot read digits: its outputs are not numbers (its weights are too large). Train a "
+              "new one, with a smaller learning rate.")
 SURE_IS_NOT_RIGHT = ("A network always answers, even for a scribble: its ten probabilities add up to 100% "
                      "whatever it is shown, and being sure is not being right.")
 DOUBTS = {  # why a drawing does not look like a digit, by the reason novelty/too_small give
@@ -67,6 +69,10 @@ class CanvasReading(NamedTuple):
     digit: np.ndarray | None  # the 28x28 input the network receives, or None
     hint: str  # why there is no digit ("" when there is one)
     small: bool = False  # the ink spans too little of the canvas to be read as a digit
+    refused: bool = False  # what the canvas sent was no drawing it could have made (too large, not a PNG)
+
+
+MAX_STROKES_CHARS = 200_000  # a drawing's strokes (JSON) kept to show it again; a busy digit takes under 50,000
 
 
 def has_ink(image: np.ndarray) -> bool:
@@ -83,6 +89,30 @@ def read_drawing(image: np.ndarray) -> CanvasReading:
         return CanvasReading(None, EMPTY_HINT)
     digit = grey_to_mnist(grey)
     return CanvasReading(digit, "" if digit is not None else TOO_LITTLE_HINT, too_small(grey))
+
+
+def read_canvas(png: bytes) -> CanvasReading:
+    """The canvas's PNG file as the network's input, or the reason there is none. The file is outside input (a
+    visitor can send any bytes as the canvas's value): its size and stated width and height are checked before
+    any pixel is unpacked (mlp.drawing.canvas_image)."""
+    try:
+        image = decode_png(png)
+    except CanvasImageError as error:
+        return CanvasReading(None, f"This drawing was not read: {error}. Clear the drawing and draw again.",
+                             refused=True)
+    return read_drawing(image)
+
+
+def strokes_to_keep(strokes: object) -> dict | None:
+    """The canvas's strokes (fabric.js objects) to keep and show again, or None: not a JSON object, or larger than
+    MAX_STROKES_CHARS (they go back to the browser on every page and into the saved work)."""
+    if not isinstance(strokes, dict):
+        return None
+    try:
+        text = json.dumps(strokes)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return strokes if len(text) <= MAX_STROKES_CHARS else None
 
 
 def answer(model: Model, digit: np.ndarray) -> np.ndarray:

@@ -29,9 +29,10 @@ from ui.draw.data import (
     answer,
     doubt,
     quick_config,
-    read_drawing,
+    read_canvas,
     readable,
     rows_of,
+    strokes_to_keep,
     style_lesson,
     weak_words,
 )
@@ -127,18 +128,23 @@ def _canvas() -> CanvasReading:
     gone then: Streamlit drops it when a page does not show the widget)."""
     key = f"canvas_{state.canvas_generation()}"
     start = state.canvas_start(fresh=key not in st.session_state)
-    result = st_canvas(stroke_width=state.brush_width(BRUSH), stroke_color="#FFFFFF", background_color="#000000",
-                       height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", initial_drawing=start,
-                       return_image_data=True, key=key)
+    try:
+        result = st_canvas(stroke_width=state.brush_width(BRUSH), stroke_color="#FFFFFF", background_color="#000000",
+                           height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", initial_drawing=start,
+                           return_image_data=True, key=key)
+        # the PNG file, not image_data: that unpacks whatever the visitor sent
+        png, strokes = result.image_bytes, result.json_data
+    except (AttributeError, TypeError, ValueError, KeyError):  # any JSON can arrive as the canvas's value
+        png, strokes = b"", None  # refused below, in words, as no PNG image
     st.caption("Use a mouse, a pen or a finger.")
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.button("Clear the drawing", icon=":material/delete:", on_click=_clear, key="clear_canvas")
         _brush()
-    if result.image_data is None:  # nothing sent since the canvas appeared: it shows the drawing it started from
+    if png is None:  # nothing sent since the canvas appeared: it shows the drawing it started from
         digit = state.drawn_digit() if start else None
         return CanvasReading(digit, "" if digit is not None else TOO_LITTLE_HINT if start else EMPTY_HINT)
-    reading = read_drawing(result.image_data)
-    state.set_drawing(result.json_data if reading.hint != EMPTY_HINT else None)
+    reading = read_canvas(png)
+    state.set_drawing(strokes_to_keep(strokes) if reading.hint != EMPTY_HINT and not reading.refused else None)
     state.set_drawn_digit(reading.digit)  # the Inspect page follows this digit through the layers
     save_drawing()  # here, in the drawing's fragment: no full rerun follows to save it
     return reading
@@ -169,7 +175,7 @@ def _answer(reading: CanvasReading, probabilities: np.ndarray | None, doubtful: 
     """What the network receives and its answer, or a word on what is missing."""
     st.markdown("#### 2. What it sees")
     if reading.digit is None:
-        st.info(reading.hint)
+        (st.warning if reading.refused else st.info)(reading.hint)
     else:
         st.image(pixelated(reading.digit, PREVIEW_SCALE), width=28 * PREVIEW_SCALE,
                  caption="28 × 28 pixels, cropped and centred like MNIST")

@@ -61,12 +61,12 @@ class Reading:
 
 
 def read_test_digits(model: Model, x_test: np.ndarray, y_test: np.ndarray) -> Reading:
-    """Read every test digit of the network's classes (in chunks, so memory stays flat)."""
+    """Read every test digit of the network's classes (in chunks, so memory stays flat); ModelOutputError when its
+    outputs are not numbers (rather than every digit read as 0)."""
     classes = tuple(model.config.classes)
     rows = np.flatnonzero(np.isin(y_test, classes))
     x = x_test if len(rows) == len(y_test) else x_test[rows]
-    with np.errstate(over="ignore", invalid="ignore"):
-        probs = predict_proba(model.network, x)
+    probs = model.predict_proba(x)
     labels = np.asarray(y_test[rows])
     return Reading(rows, labels, probs, confusion_matrix(labels, probs.argmax(axis=1), CLASSES), classes)
 

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from mlp.data.mnist import Dataset
-from mlp.model import Model
+from mlp.model import Model, ModelOutputError
 from mlp.teaching.inspection import first_layer_images
 from training.once import fingerprint
 from training.record import Run
@@ -262,8 +262,12 @@ def robustness_panel(run: Run, dataset: Dataset) -> None:
 
 
 def inspect_view(run: Run, dataset: Dataset) -> None:
-    """Everything the page shows about one network, in tabs."""
-    reading = reading_for(run.model, dataset)
+    """Everything the page shows about one network, in tabs; only a sentence for one whose outputs are not numbers."""
+    try:
+        reading = reading_for(run.model, dataset)
+    except ModelOutputError as error:
+        st.error(f"This network cannot read digits: {error}", icon=":material/error:")
+        return
     summary(reading)
     handwriting_score(run.model)  # beside MNIST's test digits: the class's own, once some are labelled
     confusion, mistakes, weights, drawing, robust = st.tabs(["Confusion matrix", "Surest mistakes", "First layer",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mlp.model import ModelFileError
-from training.record import Run
+from training.record import Run, clean_name
 from ui import state
 from ui.saving.networks import chosen_run, network
 from ui.saving.records import INTERRUPTED
@@ -18,7 +18,7 @@ from ui.shared.network_files import (
     unique_name,
     uploaded_run,
 )
-from ui.shared.text import escape_markdown, shorten
+from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored
 
 UPLOAD_KEY = "model_upload"
@@ -90,7 +90,7 @@ def _read_upload() -> None:
     uploaded = st.session_state.get(UPLOAD_KEY)
     if uploaded is None or state.upload_outcome(uploaded.file_id) is not None:
         return
-    name = shorten(uploaded.name, NAME_CHARS)  # the uploader chose it: any length, any characters
+    name = clean_name(uploaded.name, NAME_CHARS) or "network.npz"  # the uploader chose it: any length, any characters
     try:
         model = read_model_file(name, uploaded.getvalue())
     except ModelFileError as error:  # it names the file, whose name the uploader chose

@@ -7,7 +7,7 @@ import time
 
 from mlp.drawing.handwriting import Handwriting
 from store import ClassError, Classes, ClassInfo, Drawings, Member, Membership, Post, StoredRun, StoreError
-from store.classes import CLASS_NAME_CHARS, NICKNAME_CHARS, normal_code
+from store.classes import CLASS_NAME_CHARS, NICKNAME_CHARS, check_nickname, normal_code
 from store.store import STALE_SECONDS
 from ui.saving import process_store
 
@@ -33,6 +33,13 @@ def by_teacher(secret: object) -> ClassInfo | None:
 
 def join(code: object, workspace: str, nickname: str) -> Membership:
     return _classes().join(code, workspace, nickname)
+
+
+def grantable(code: object, nickname: str) -> bool:
+    """Whether a join would be granted (an open class has this code; ClassError for a bad nickname), asked before a
+    new workspace's row is written for it: a refused join writes nothing."""
+    room = _classes().by_code(code)
+    return room is not None and not room.closed and bool(check_nickname(nickname))
 
 
 def membership(workspace: str) -> Membership | None:

@@ -7,14 +7,14 @@ import logging
 
 import numpy as np
 
+from mlp.drawing.handwriting import split_writers
 from store import Drawings, Handwriting, StoreError
 from training.logs import short
 from ui import state
+from ui.saving import process_store, records
+from ui.saving.runs import saving, written_workspace
 
 log = logging.getLogger(__name__)
-from ui.saving import process_store, records
-from ui.saving.runs import saving
-from mlp.drawing.handwriting import split_writers
 
 
 def save_drawing() -> None:
@@ -24,10 +24,10 @@ def save_drawing() -> None:
     payload = records.drawing_payload(state.drawing(), state.drawn_digit())
     text = json.dumps(payload)
     books = state.books()
-    if workspace_id is None or text == books.drawing_text:
+    if workspace_id is None or text == books.drawing_text or payload is None and not state.workspace_written():
         return
     books.drawing_text = text
-    saving(lambda store: store.save_workspace_state(workspace_id, drawing=payload))
+    saving(lambda store: store.save_workspace_state(written_workspace(store), drawing=payload))
 
 
 def keep_labelled(digit: np.ndarray, label: int) -> str:
@@ -35,7 +35,8 @@ def keep_labelled(digit: np.ndarray, label: int) -> str:
     why not, in words."""
     workspace, member = state.workspace(), state.membership()
     try:
-        Drawings(process_store.open_store()).add(workspace, digit, label, nickname=member.nickname if member else "",
+        store = process_store.open_store()
+        Drawings(store).add(written_workspace(store), digit, label, nickname=member.nickname if member else "",
                                                  class_id=member.room.id if member else None, strokes=state.drawing())
     except (StoreError, ValueError) as error:
         log.warning("drawing not kept for workspace %s: %s", short(workspace), error)

@@ -73,9 +73,9 @@ def close_stores() -> None:
 def _url_or_fail() -> str:
     try:
         return database_url()
-    except OSError as error:  # the data folder cannot be made
+    except OSError:  # the data folder cannot be made
         log.error("saved work is off: the data folder cannot be made", exc_info=True)
-        raise StoreUnavailable(f"Saved work cannot be kept: the data folder cannot be made ({error}).") from None
+        raise StoreUnavailable("Saved work cannot be kept: the server's data folder cannot be made.") from None
 
 
 class RunSaver:

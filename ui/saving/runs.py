@@ -13,13 +13,16 @@ import logging
 import time
 from typing import Any, Callable
 
+import streamlit as st
+
 from store import Classes, Store, StoreError, StoreLimitReached, StoreUnavailable
 from training.logs import short
-from training.record import Run
+from training.record import Run, clean_name
 from training.run import TrainingRun
 from ui import state
 from ui.saving import process_store, records
-from ui.shared.network_files import UPLOADED
+from ui.shared.links import WORKSPACE_PARAM
+from ui.shared.network_files import NAME_CHARS, UPLOADED
 from ui.shared.text import escape_markdown
 
 log = logging.getLogger(__name__)
@@ -41,12 +44,23 @@ def saving(action: Callable[[Any], Any]) -> Any:
         return None
 
 
+def written_workspace(store: Store) -> str | None:
+    """The session's workspace, its row written first if this is the first thing it saves: a visit that saves
+    nothing writes nothing (one row per visit was 4 rows a second from one client). Its id then goes into the
+    address (the cookie follows on the next full page)."""
+    workspace_id = state.workspace()
+    if workspace_id is not None and not state.workspace_written():
+        store.keep_workspace(workspace_id)
+        state.mark_workspace_written()
+        st.query_params[WORKSPACE_PARAM] = workspace_id
+    return workspace_id
+
+
 def begin(run: TrainingRun) -> None:
     """A new run becomes the session's; in a workspace it is saved as it trains (ui.saving.process_store.RunSaver)."""
     state.set_current_run(run)
-    workspace_id = state.workspace()
-    if workspace_id is not None:
-        state.books().saver = saving(lambda store: process_store.RunSaver(store, workspace_id, run))
+    if state.workspace() is not None:
+        state.books().saver = saving(lambda store: process_store.RunSaver(store, written_workspace(store), run))
 
 
 def resume(saver: process_store.RunSaver) -> None:
@@ -125,7 +139,7 @@ def _after_loss() -> None:
     again: the workspace, the runs it holds (networks that were only in the lost file are gone), the settings and
     drawing; its class membership read again (gone with a deleted file); and say so on the page."""
     workspace_id, books = state.workspace(), state.books()
-    if workspace_id is None:
+    if not state.workspace_written():  # nothing saved yet: nothing to write again
         return
     try:
         store = process_store.open_store()
@@ -183,12 +197,12 @@ def _write_ended(record: Run, row_id: int | None) -> bool:
     """An ended run's whole row (a new one, or its "running" row finished) and its post to the class board (an
     uploaded network is not posted);
     False when the store is out of reach (kept for later), True once written or refused for good (said)."""
-    workspace_id = state.workspace()
-    if workspace_id is None:
+    if state.workspace() is None:
         return True
     row = records.stored(record)
     try:
         store = process_store.open_store()
+        workspace_id = written_workspace(store)
         if row_id is None:
             row_id = store.add_run(workspace_id, row)
         else:
@@ -246,10 +260,10 @@ def add_uploaded(record: Run) -> None:
 
 
 def rename(uid: int, name: str) -> None:
-    record = state.find_run(uid)
-    if record is None or not name.strip():
+    record, name = state.find_run(uid), clean_name(name, NAME_CHARS)
+    if record is None or not name:
         return
-    record.name = name.strip()
+    record.name = name
     run = state.current_run()
     if run is not None and run.record is record:
         run.name = record.name  # the sidebar names the current run too

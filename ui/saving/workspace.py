@@ -13,11 +13,11 @@ from typing import Callable, Literal
 
 import streamlit as st
 
-from store import INTERRUPTED_STATUS, Classes, Store, StoreError, valid_workspace_id
+from store import INTERRUPTED_STATUS, Classes, Store, StoreError, new_workspace_id, valid_workspace_id
 from store.classes import normal_code
 from ui import state
 from ui.saving import process_store, records
-from ui.saving.runs import problem, resume
+from ui.saving.runs import problem, resume, written_workspace
 from ui.shared.links import PROJECTOR_PARAM, SECRET_PARAMS, WORKSPACE_PARAM
 from ui.shared.text import escape_markdown
 
@@ -72,8 +72,10 @@ def arrive() -> None:
             st.query_params.pop(name, None)
         return
     workspace_id = state.workspace()
-    if workspace_id is not None and st.query_params.get(WORKSPACE_PARAM) != workspace_id:
+    if state.workspace_written() and st.query_params.get(WORKSPACE_PARAM) != workspace_id:
         st.query_params[WORKSPACE_PARAM] = workspace_id  # a page switch clears the address's parameters
+    elif not state.workspace_written() and WORKSPACE_PARAM in st.query_params:
+        del st.query_params[WORKSPACE_PARAM]  # one not found: a reload would say so again
 
 
 def attach() -> None:
@@ -100,8 +102,9 @@ def _arrive() -> None:
         arrival = choose(st.query_params.get(WORKSPACE_PARAM), remembered(), store.workspace_exists)
         if arrival.workspace is not None:
             _bring_back(store, arrival)
-        else:
-            state.set_workspace(store.create_workspace())
+        else:  # its row waits for the first thing worth saving (ui.saving.runs.written_workspace)
+            state.set_workspace(new_workspace_id(), written=False)
+            state.set_saved_text(_state_text())  # the default settings are not worth a row
     except StoreError as error:
         problem(error)
         return
@@ -189,7 +192,8 @@ def _save_changes(workspace_id: str) -> None:
         return
     state.set_saved_text(text)
     try:
-        process_store.open_store().save_workspace_state(workspace_id, settings=state.settings())
+        store = process_store.open_store()
+        store.save_workspace_state(written_workspace(store), settings=state.settings())
     except StoreError as error:
         problem(error)
 
@@ -213,7 +217,7 @@ def _sidebar(workspace_id: str | None) -> None:
         st.caption(PROJECTOR_NOTE)
         return
     st.caption(KEPT_NOTE if workspace_id is not None else "**Saved work is off:** " + IN_MEMORY)
-    if workspace_id is not None:
+    if state.workspace_written():
         _remember(workspace_id)  # last in the sidebar: its empty element moves nothing on the page
 
 

@@ -46,7 +46,7 @@ def decode(params: Mapping[str, str | list[str]]) -> tuple[TrainConfig, list[str
     for name, raw in params.items():
         if name in IGNORED:
             continue
-        text = raw[-1] if isinstance(raw, list) else raw
+        text = (raw[-1] if raw else "") if isinstance(raw, list) else raw  # a name given without a value: ""
         if name not in values:
             notes.append(f"ignored the unknown setting '{shorten(name)}'")
             continue

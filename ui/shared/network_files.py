@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import zipfile
 from collections.abc import Iterable
 
 from mlp.model import Model, ModelFileError, load_model
@@ -26,18 +25,10 @@ def read_model_file(name: str, content: bytes) -> Model:
     if len(content) > MAX_UPLOAD_BYTES:
         raise ModelFileError(f"{name} is {len(content) / 2**20:.1f} MB; network files up to {MAX_UPLOAD_MB} MB "
                              "are accepted")
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise ModelFileError(f"{name} is not a network file: those are NumPy .npz archives saved by this app "
-                             "or by `python -m mlp train --save`") from None
-    if unpacked > MAX_UPLOAD_BYTES:  # np.savez does not compress: a real model unpacks to its own size
-        raise ModelFileError(f"{name} unpacks to {unpacked / 2**20:,.0f} MB; network files up to "
-                             f"{MAX_UPLOAD_MB} MB are accepted")
     buffer = io.BytesIO(content)
     buffer.name = name  # load_model names the file in its messages
-    return load_model(buffer)
+    # its table of contents is read first, cheaply; np.savez does not compress: a model unpacks to its own size
+    return load_model(buffer, max_bytes=MAX_UPLOAD_BYTES)
 
 
 def _number(value: object) -> float | None:
