@@ -50,7 +50,8 @@ def test_a_workspaces_third_tab_reads_that_it_has_its_share_of_runs(database, mo
     """Tabs of one workspace share its share of the line (MLP_RUNS_PER_WORKSPACE, 2): the third is told why."""
     pool = WorkerPool(1)
     monkeypatch.setattr("training.run.POOL", pool)
-    first = visit()
+    first = open_page(visit(), TRAIN)
+    first.number_input(key="setting_epochs").set_value(20).run()  # a change worth saving: the workspace is written
     tabs = [first, visit(first.query_params["w"]), visit(first.query_params["w"])]
     try:
         for tab in tabs:
