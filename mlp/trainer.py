@@ -166,7 +166,7 @@ class Trainer:
                 if logging:  # log, with the update's size read from the optimiser's own record of it
                     changes = net.views(self._optimizer.change)[0]
                     self.history.diagnostics.append(DiagnosticPoint(self.steps_taken, done, measure(net, fp, changes)))
-                yield self._log(loss, int((probs.argmax(axis=1) == yb).sum()), len(yb), lr, logging)
+                yield self._log(loss, np.count_nonzero(probs.argmax(axis=1) == yb), len(yb), lr, logging)
         self.status = "finished"
 
     def _batch(self, x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
