@@ -57,7 +57,7 @@ CANVAS = "drawable_canvas"  # part of the canvas component's name
 CANVAS_SIDE = 280
 STEP = re.compile(r"step (\d+) of (\d+)")
 WAITING = "### Waiting for a free slot"
-TOLD_WAIT = re.compile(r"\d+(st|nd|rd|th) in line, about \d+ (s|min) to wait")
+TOLD_WAIT = re.compile(r"\d+(st|nd|rd|th) in line, about \d+( s| min)?(-\d+)? (s|min) to wait")  # "about 20-40 s"
 WHO = re.compile(r"^(student \d+|drawing student): ")
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 

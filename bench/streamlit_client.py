@@ -62,11 +62,16 @@ class SessionLog:
 
 
 class StreamlitClient:
-    """One session: `open(page)`, `click(label)`, `set_component(name, value)`, `wait_for(...)`."""
+    """One session: `open(page)`, `click(label)`, `set_component(name, value)`, `wait_for(...)`. It connects from
+    `local_address` (any 127.x.y.z on Linux's loopback) if given: the server, or nginx, sees another client; with
+    `headers` added to its websocket handshake (what a script may forge, such as X-Forwarded-For)."""
 
-    def __init__(self, base_url: str, name: str = "client"):
+    def __init__(self, base_url: str, name: str = "client", local_address: str | None = None,
+                 headers: dict[str, str] | None = None):
         self.ws_url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
         self.name = name
+        self.local_address = local_address
+        self.headers = headers or {}
         self.log = SessionLog()
         self.page_hash = ""
         self.query_string = ""  # the page address's query, as the browser sends it with every rerun
@@ -84,8 +89,10 @@ class StreamlitClient:
 
     # ----- connection -----
     async def connect(self) -> None:
+        where = {"local_addr": (self.local_address, 0)} if self.local_address else {}
         self._socket = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=MAX_MESSAGE,
-                                                open_timeout=60, ping_timeout=None)
+                                                open_timeout=60, ping_timeout=None, additional_headers=self.headers,
+                                                **where)
         self._reader = asyncio.create_task(self._read())
 
     async def close(self) -> None:
@@ -170,12 +177,12 @@ class StreamlitClient:
 
     # ----- what a student does -----
     async def _rerun(self, triggers: tuple[WidgetState, ...] = (), fragment_id: str = "",
-                     auto: bool = False, page_name: str = "") -> None:
+                     auto: bool = False, page_name: str = "", query: str = "") -> None:
         message = BackMsg()
         client = message.rerun_script
         client.page_script_hash = self.page_hash
         client.page_name = page_name
-        client.query_string = self.query_string
+        client.query_string = query or self.query_string  # this rerun's own address, else the page's
         client.fragment_id = fragment_id
         client.is_auto_rerun = auto
         client.widget_states.widgets.extend([*self.states.values(), *triggers])
@@ -187,11 +194,12 @@ class StreamlitClient:
         except websockets.ConnectionClosed:
             self.closed.set()
 
-    async def open(self, page: str = "", timeout: float = 120) -> None:
-        """Connect and run `page` (its URL path, e.g. "Train"; "" for Home) until its script finishes."""
+    async def open(self, page: str = "", timeout: float = 120, query: str = "") -> None:
+        """Connect and run `page` (its URL path, e.g. "Train"; "" for Home), with the address's `query` (e.g.
+        "epochs=20", as after the page's "?"), until its script finishes."""
         await self.connect()
         runs = self.script_runs
-        await self._rerun(page_name=page)
+        await self._rerun(page_name=page, query=query)
         await self.wait_for(lambda: self.script_runs > runs and self.page_hash, timeout, f"page {page!r} to load")
 
     async def click(self, label: str, timeout: float = 60) -> None:

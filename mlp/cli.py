@@ -27,13 +27,13 @@ from .data.atomic import check_writable
 from .config import ConfigError, TrainConfig
 from .teaching.diagnosis import diagnose
 from .data.download import DownloadError
-from .drawing.handwriting import load_handwriting, score_by_writer
+from .drawing.handwriting import drawing_rows, held_out_mask, read_handwriting, score_by_writer
 from .data.idx import IdxError
 from .data.mnist import DATA_DIR_ENV, DataError, Dataset, load_mnist, make_split
 from .model import ModelFileError, load_model, npy_header
 from .drawing.preprocess import to_mnist
 from .presets import PRESETS
-from .trainer import Step, Trainer
+from .trainer import Step, Trainer, with_drawings
 
 if TYPE_CHECKING:
     from .teaching import notebook as nb
@@ -99,12 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=int)
     run.add_argument("--epochs", type=int)
     run.add_argument("--augment", action=argparse.BooleanOptionalAction, help="random shifts, rotations and scalings")
+    run.add_argument("--styles", type=float, help="share of each batch drawn as pen digits in styles MNIST lacks "
+                                                  "(slashed 0, flagged 1, closed 4, crossed 7...), 0 to 0.5")
     run.add_argument("--seed", type=int)
     data = t.add_argument_group("data")
     data.add_argument("--classes", type=int, nargs="+", metavar="DIGIT", help="digit classes to use, e.g. 1 9")
     data.add_argument("--per-class", type=int, help="at most this many training examples per class")
     data.add_argument("--validation-share", type=float, help="share of training examples held out")
     data.add_argument("--data-dir", help="folder with the four MNIST IDX files (default: $MLP_DATA_DIR, cache, download)")
+    data.add_argument("--drawings", type=Path, metavar="PATH",
+                      help="a handwriting .npz (as the Board page downloads it): its drawings of the digits the run "
+                           "learns join the training rows, except those of held-out writers (one in three, by name), "
+                           "kept for `evaluate`")
     out = t.add_argument_group("output")
     out.add_argument("--save", type=Path, metavar="PATH", help="write the trained model here (.npz)")
     out.add_argument("--json", action="store_true", help="print the final metrics as one JSON object")
@@ -197,18 +203,27 @@ def _train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.save:
         check_writable(args.save)  # now, not after a long training
+    handwriting = read_handwriting(args.drawings) if args.drawings else None  # a bad file fails before the data loads
+    rows = drawing_rows(handwriting, config.classes) if handwriting is not None else None
     data = load_data(args.data_dir, quiet=args.quiet)
     split = make_split(data, classes=config.classes, per_class=config.per_class,
                        validation_share=config.validation_share, seed=config.seed)
+    added = 0
+    if rows is not None:
+        split, added = with_drawings(split, rows)
     if not args.quiet:
         said = "" if data.source == "sample" else f"{data.description}. "  # the sample's note has said it: once
         print(f"{said}Training {'-'.join(map(str, config.sizes))} on {len(split.x_train):,} images.", file=sys.stderr)
+        if handwriting is not None:
+            print(drawings_note(handwriting, rows[1], config), file=sys.stderr)
     trainer = Trainer(config, split)
     bar = None if args.quiet else ProgressBar(trainer)
     for step in trainer.steps():
         if bar is not None and step.point is not None:
             bar.show(step)
     result = trainer.result()
+    if added:
+        result.model.metrics["drawings"] = added  # evaluate then says the held-out writers' score is the honest one
     if bar is not None:
         print(file=sys.stderr)
     if args.save:
@@ -314,25 +329,55 @@ def predict_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def drawings_note(handwriting, labels: np.ndarray, config: TrainConfig) -> str:
+    """What a run adds from a handwriting file, and what it leaves out and why, in one line."""
+    held = int(held_out_mask(handwriting).sum())
+    other = len(handwriting) - held - len(labels)
+    digits = sorted(set(labels.tolist()))
+    only = f" (all of them {digits[0]}s)" if len(digits) == 1 and len(config.classes) > 1 else ""
+    skipped = f", {other} of digits it does not learn" if other else ""
+    return (f"Adding {len(labels):,} labelled drawings to the training rows{only}; left out: {held} by held-out "
+            f"writers (for evaluate){skipped}.")
+
+
 def evaluate_command(args: argparse.Namespace) -> int:
-    """The model's accuracy on labelled drawings, overall and per writer, beside its MNIST test accuracy."""
+    """The model's accuracy on labelled drawings, overall, on held-out writers and on the others, and per writer,
+    beside its MNIST test accuracy."""
     model = load_model(args.model)
-    x, y, writers = load_handwriting(args.drawings)
+    handwriting = read_handwriting(args.drawings)
+    x, y, writers = as_rows(handwriting)
     if not len(y):
         raise ValueError(f"{args.drawings} holds no drawings")
     predictions = model.predict_proba(x).argmax(axis=1)
     right, by_writer = int((predictions == y).sum()), score_by_writer(predictions, y, writers)
-    mnist = model.metrics.get("test_accuracy")
+    held = held_out_mask(handwriting)
+    groups = {"held_out": (int((predictions == y)[held].sum()), int(held.sum())),
+              "training_writers": (int((predictions == y)[~held].sum()), int((~held).sum()))}
+    mnist, trained = model.metrics.get("test_accuracy"), model.metrics.get("drawings", 0)
     if args.json:
         print(json.dumps({"right": right, "drawings": len(y), "accuracy": right / len(y), "mnist_test_accuracy": mnist,
+                          "trained_on_drawings": trained,
+                          **{k: {"right": r, "drawings": n} for k, (r, n) in groups.items()},
                           "writers": {w: {"right": r, "drawings": n} for w, (r, n) in by_writer.items()}}))
         return EXIT_OK
     beside = f" (MNIST test digits: {mnist:.2%})" if isinstance(mnist, float) else ""
     print(f"{right} of {len(y)} drawings by {len(by_writer)} writers right: {right / len(y):.2%}{beside}")
+    for words, (r, n) in zip(("held-out writers (never trained on)", "the other writers"), groups.values()):
+        print(f"  {words}: " + (f"{r} of {n}, {r / n:.2%}" if n else "none"))
+    if trained:
+        print(f"This network trained on {trained} drawings by the other writers: only the held-out writers' score "
+              "says how it reads writers it never saw.")
     for writer, (r, n) in by_writer.items():
         shown = "".join(c if c.isprintable() else "?" for c in writer[:40])  # a file's text, never terminal codes
-        print(f"- {shown or '(no name)'}: {r} of {n}")
+        print(f"- {shown or '(no name)'}{' (held out)' if held[writers == writer][0] else ''}: {r} of {n}")
     return EXIT_OK
+
+
+def as_rows(handwriting) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from .drawing.handwriting import as_training_rows
+
+    x, y = as_training_rows(handwriting)
+    return x, y, handwriting.writers
 
 
 def _image_or_error(path: Path) -> np.ndarray:

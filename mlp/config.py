@@ -48,6 +48,7 @@ class TrainConfig:
     batch_size: int = 128
     epochs: int = 5
     augment: bool = False
+    styles: float = 0.05  # share of each batch drawn as pen digits in ways MNIST's writers rarely wrote (mlp.drawing.styles)
     seed: int = 0
     # data
     classes: tuple[int, ...] = tuple(range(10))
@@ -107,6 +108,7 @@ class TrainConfig:
         check(self.step_epochs >= 1, "the step schedule needs a whole number of epochs, at least 1")
         check(0 < self.gamma <= 1, "the step schedule's factor must be above 0 and at most 1")
         check(1 <= self.batch_size <= 60_000, "the batch size must be a whole number from 1 to 60,000")
+        check(0 <= self.styles <= 0.5, "the share of digits drawn in other styles must be from 0 to 0.5")
         check(1 <= self.epochs <= 500, "epochs must be a whole number from 1 to 500")
         check(0 <= self.seed < 2**32, "the seed must be a whole number from 0 to 4,294,967,295")
         check(len(self.classes) >= 1, "choose at least one digit class")
@@ -143,6 +145,18 @@ class TrainConfig:
         if unknown:
             raise ConfigError(f"unknown setting(s): {_shown(', '.join(unknown))}")
         return cls(**values)
+
+
+# Settings added after runs were saved, with the value that reproduces what those runs did.
+BEFORE_THEY_EXISTED = {"styles": 0.0}  # MNIST's digits only
+
+
+def from_saved(values: Mapping[str, Any]) -> TrainConfig:
+    """The settings of a saved run (a model file, a stored or posted run): one saved before a setting existed
+    trained without it (BEFORE_THEY_EXISTED), not with today's default."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"the settings must be a mapping of names to values, got {_shown(values)}")
+    return TrainConfig.from_dict({**BEFORE_THEY_EXISTED, **values})
 
 
 def declared_settings() -> dict[str, Setting]:

@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .data.atomic import write_atomically
-from .config import ConfigError, TrainConfig
+from .config import ConfigError, TrainConfig, from_saved
 from .network import Network
 from .seeding import random_streams
 
@@ -189,7 +189,7 @@ def _from_arrays(arrays: dict[str, np.ndarray], name: str) -> Model:
     if text("format") != FORMAT:
         raise ModelFileError(f"{name} is in format {text('format')!r}; this program reads {FORMAT!r}")
     try:
-        config = TrainConfig.from_dict(json.loads(text("config")))
+        config = from_saved(json.loads(text("config")))
         metrics = json.loads(text("metrics"))
     except json.JSONDecodeError as error:
         raise ModelFileError(f"{name}: its settings are not valid JSON ({error})") from None

@@ -19,7 +19,8 @@ class Preset:
 
 
 # The student's notebook: 784-256-128-10 with ReLU hidden units, weights drawn from N(0, 1).
-NOTEBOOK = dict(hidden=(256, 128), activation="relu", init="normal", init_std=1.0, loss="cross-entropy")
+NOTEBOOK = dict(hidden=(256, 128), activation="relu", init="normal", init_std=1.0, loss="cross-entropy",
+                styles=0.0)  # MNIST's digits only, as the notebook had
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("notebook-one", "Notebook: only the digit 1",

@@ -14,6 +14,8 @@ from typing import Iterator, Literal
 import numpy as np
 
 from .drawing.augment import augment_batch
+from .drawing.handwriting import Handwriting, drawing_rows
+from .drawing.styles import training_pool
 from .config import TrainConfig
 from .diagnostics import LayerStats, measure
 from .losses import add_weight_decay, get_loss
@@ -125,6 +127,8 @@ class Trainer:
         self._optimizer = make_optimizer(config, self.model.network.params.size)
         self._schedule = make_schedule(config)  # the learning rate as a function of epochs done
         self._sums = np.zeros(3)  # loss x examples, correct, examples since the last training point
+        self._styled = styled_rows(config)
+        self._moved = None  # the styled pool as moved for this epoch (without augment)
 
     # ----- the loop -----
     def steps(self) -> Iterator[Step]:
@@ -170,8 +174,28 @@ class Trainer:
         self.status = "finished"
 
     def _batch(self, x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        xb = x[idx]
-        return (augment_batch(xb, self._streams.noise) if self.config.augment else xb), y[idx]
+        xb, yb = x[idx], y[idx]
+        if self._styled is not None:
+            xb, yb = self._with_styled(xb, yb)
+        return (augment_batch(xb, self._streams.noise) if self.config.augment else xb), yb
+
+    def _with_styled(self, xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The batch with its last rows (config.styles of them, rounded at random) replaced by pen digits drawn in
+        the styles MNIST lacks: same steps, nearly the same time, a few of them the world's way of writing. Without
+        augment, the pool is moved, turned and sized afresh at each epoch's start (one call for all of it)."""
+        rng, (images, labels) = self._streams.noise, self._styled
+        if not self.config.augment and self.steps_taken % self.steps_per_epoch == 0:
+            self._moved = augment_batch(images, rng)
+        wanted = self.config.styles * len(yb)
+        k = int(wanted) + int(rng.random() < wanted - int(wanted))
+        if k == 0:
+            return xb, yb
+        picks = rng.integers(0, len(labels), k)
+        xb = xb if xb.flags.writeable else xb.copy()  # a batch is usually a fresh copy already
+        yb = yb if yb.flags.writeable else yb.copy()
+        xb[-k:] = images[picks] if self.config.augment else self._moved[picks]
+        yb[-k:] = labels[picks]
+        return xb, yb
 
     def _logs_at(self, step: int) -> bool:
         """A training point every `log_every` steps, and at the end of every epoch."""
@@ -223,15 +247,44 @@ class Trainer:
         return self.result()
 
 
+STYLED_POOL = 1000  # pen digits made once per process for config.styles (an even share of each digit)
+
+
+def styled_rows(config: TrainConfig) -> tuple[np.ndarray, np.ndarray] | None:
+    """The pen digits in other styles a run of `config` mixes into its batches (of the digits it learns), or None."""
+    if config.styles <= 0:
+        return None
+    images, labels = training_pool(STYLED_POOL)  # the same for every run, as MNIST is: made once per process
+    keep = np.isin(labels, config.classes)
+    return images[keep], labels[keep]
+
+
 def _divergence_reason(loss: float, step: int, epoch: int, cfg: TrainConfig) -> str:
     what = "not a number (NaN)" if math.isnan(loss) else "infinite"
     return (f"The loss became {what} at step {step} (epoch {epoch + 1}): the updates grew without bound. "
             f"A learning rate of {cfg.lr:g} is too large for {cfg.optimizer}.")
 
 
-def train(config: TrainConfig, data=None, *, data_dir=None, evals_per_epoch: int = 1) -> TrainResult:
-    """Load MNIST (unless `data`, a Dataset, is given), select what `config` asks for, and train."""
+def train(config: TrainConfig, data=None, *, data_dir=None, evals_per_epoch: int = 1,
+          drawings: Handwriting | None = None) -> TrainResult:
+    """Load MNIST (unless `data`, a Dataset, is given), select what `config` asks for, and train; with `drawings`
+    (a class's labelled handwriting), their training writers' drawings of the digits it learns join the training
+    rows (mlp.drawing.handwriting.drawing_rows: held-out writers never do; NothingToLearn when none would)."""
     data = data if data is not None else load_mnist(data_dir)
     split = make_split(data, classes=config.classes, per_class=config.per_class,
                        validation_share=config.validation_share, seed=config.seed)
-    return Trainer(config, split, evals_per_epoch=evals_per_epoch).run()
+    added = 0
+    if drawings is not None:
+        split, added = with_drawings(split, drawing_rows(drawings, config.classes))
+    result = Trainer(config, split, evals_per_epoch=evals_per_epoch).run()
+    if added:
+        result.model.metrics["drawings"] = added  # its file says so: evaluate then scores held-out writers apart
+    return result
+
+
+def with_drawings(split: Split, rows: tuple[np.ndarray, np.ndarray]) -> tuple[Split, int]:
+    """`split` with `rows` (images (n, 784) in [0, 1], labels) added to its training rows only, and n."""
+    images, labels = rows
+    x = np.concatenate([split.x_train, np.asarray(images, np.float32).reshape(-1, split.x_train.shape[1])])
+    y = np.concatenate([split.y_train, np.asarray(labels).astype(split.y_train.dtype)])
+    return Split(x, y, split.x_val, split.y_val, split.x_test, split.y_test), len(labels)

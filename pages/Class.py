@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui import state
-from ui.classroom.panel import create_form, invited_elsewhere, join_form, member_view, read_teacher_link, teacher_view
+from ui.classroom.panel import create_form, invited_elsewhere, join_form, member_view, teacher_view
 from ui.frame.layout import show_notice
 from ui.frame.navigation import run_the_app_if_opened_alone
 from ui.saving.classes import StoreError
@@ -14,7 +14,6 @@ st.title(":material/groups: Class")
 st.markdown("A class shares its runs on one board: everyone's settings and results side by side, so the class's "
             "runs become one experiment the teacher can project.")
 try:
-    read_teacher_link()
     show_notice()
     teaching, member = state.teaching(), state.membership()
     if teaching is not None and teaching[0] is not None:

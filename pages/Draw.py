@@ -5,7 +5,7 @@ from ui import state
 from ui.draw.panel import draw_area, no_model_yet
 from ui.frame.layout import show_notice
 from ui.frame.navigation import run_the_app_if_opened_alone
-from ui.panels.network_picker import model_picker
+from ui.panels.network_picker import network_line
 from ui.saving import networks
 
 run_the_app_if_opened_alone()  # a fresh server's first request, when it names this page
@@ -17,9 +17,8 @@ with st.container():  # a fixed slot, so the drawing area below never moves (see
     training = state.active_run() is not None
     if model is None and not training and not state.model_runs():
         no_model_yet()
-    elif not training and len(state.model_runs()) > 1:
-        with st.container(width=560):
-            model_picker("draw_model", "Network that reads your digit")
+    else:
+        network_line("draw_model", networks.following_training())
     trouble = networks.network_trouble(networks.chosen_run()) if model is None and not training else ""
     if trouble:  # the chosen network is in the saved work, which cannot be read just now
         st.warning(trouble, icon=":material/cloud_off:")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from canvas_standin import canvas, upscaled  # noqa: F401  (canvas is a fixture)
 from streamlit.testing.v1 import AppTest
-from test_app_class import open_page, student, teacher
+from test_app_class import BOARD_TABLE, open_page, student, table, teacher
 from test_app_saved_work import database, shown, train_one, visit  # noqa: F401  (database is a fixture)
 
 from mlp import TrainConfig, load_mnist, train
@@ -73,7 +73,7 @@ def test_the_board_offers_the_class_handwriting_as_a_file_the_cli_reads(database
     train_one(ana)  # a posted run: the board scores it on the class's one drawing
     open_page(teach, BOARD)
     assert [b.label for b in teach.get("download_button")] == ["The class's handwriting (.npz)"]
-    assert list(teach.dataframe[0].value["class handwriting"]) in ([0.0], [1.0])
+    assert list(table(teach, BOARD_TABLE)["class handwriting"]) in (["0% (0 of 1 drawings)"], ["100% (1 of 1 drawings)"])
     store = Store(database)
     room = Classes(store).by_code(code)
     store.close()
@@ -150,7 +150,7 @@ def test_a_run_trained_on_the_class_drawings_is_scored_only_on_those_it_did_not_
     assert " of 4 right" in scored(ana, DRAW) and scored(ana, DRAW).startswith("On held-out writers' drawings: ")
     assert scored(ana, INSPECT).startswith("On held-out writers' drawings: ") and " of 4 right" in scored(ana, INSPECT)
     open_page(teach, BOARD)
-    assert list(teach.dataframe[0].value["scored on"]) == ["held-out writers' drawings"]
+    assert list(table(teach, BOARD_TABLE)["scored on"]) == ["held-out writers' drawings"]
     Drawings(store).add(ana.query_params["w"], mnist.x_test[8].reshape(28, 28), int(mnist.y_test[8]),
                         nickname="Eve", class_id=room.id)  # labelled after the run trained: new to it
     store.close()
@@ -158,4 +158,4 @@ def test_a_run_trained_on_the_class_drawings_is_scored_only_on_those_it_did_not_
     assert scored(again, INSPECT).startswith("On held-out writers' drawings and 1 labelled since it trained: ")
     assert " of 5 right" in scored(again, INSPECT)
     teach.run()
-    assert list(teach.dataframe[0].value["scored on"]) == ["held-out writers' drawings and 1 labelled since it trained"]
+    assert list(table(teach, BOARD_TABLE)["scored on"]) == ["held-out writers' drawings and 1 labelled since it trained"]

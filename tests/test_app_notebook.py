@@ -7,7 +7,6 @@ import json
 import os
 import threading
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,7 +18,6 @@ from mlp import load_mnist
 from mlp.data.mnist import load_sample
 from mlp.model import Model
 from mlp.teaching import notebook as nb
-from training.run import Progress
 from training.workers import WorkerPool
 from ui.notebook.data import ladder
 from ui.notebook.panel import _replays
@@ -87,6 +85,8 @@ def test_walking_the_ladder_of_attempt_1(page):
     assert page.button(key="notebook_next").disabled
     as_written, modern = (float(m.value.rstrip("%")) for m in (page.metric[0], page.metric[-1]))
     assert modern > as_written + 20  # the modern preset learns even in 1 epoch of 1,000 images (8 steps)
+    said = " ".join(m.value for m in page.markdown)
+    assert "98%+" not in said and "first 1,000 training images for 1 epoch" in said  # the words match the chart
 
 
 def test_attempt_2_ends_with_what_its_csv_loader_would_have_printed(page):
@@ -118,6 +118,13 @@ def beating(runs: dict):
         thread.join()
 
 
+class BusyRun:
+    """A run holding a worker, 10 s from its end."""
+
+    def seconds_left(self) -> tuple[float, float]:
+        return 10.0, 10.0
+
+
 def test_a_class_opening_the_same_step_has_it_trained_once_by_the_services_workers(mnist_dir, monkeypatch):
     """Two pages open the first step at once while the server's one worker is busy: both show the same run waiting
     in line (its place said, and who asked first), then its curve and result, trained in a worker process exactly
@@ -133,7 +140,7 @@ def test_a_class_opening_the_same_step_has_it_trained_once_by_the_services_worke
     monkeypatch.setattr(nb.Replay, "steps", steps_here)
     pool = WorkerPool(1)
     monkeypatch.setattr("training.run.POOL", pool)
-    busy = SimpleNamespace(progress=lambda: Progress(0, 100, 0.0, 10.0, 10.0))  # another run holds the one worker
+    busy = BusyRun()  # another run holds the one worker
     assert pool.line.acquire(busy, give_up=lambda: False)
     try:
         first = open_notebook(epochs=2)

@@ -132,14 +132,15 @@ def test_bad_settings_show_a_message_and_cannot_start(app, widget, key, value, w
 
 def test_train_says_what_a_run_will_cost_and_refuses_one_past_the_servers_limits(app):
     open_page(app, TRAIN)
-    assert re.search(r"Estimated: about \d+ s and \d+ MB on this server\.", texts(app))
+    assert re.search(r"Estimated: about \d+(-\d+)? s and \d+ MB on this server\.", texts(app))
     assert not app.button(key="start").disabled
     app.text_input(key="setting_hidden").set_value(",".join(["4096"] * 8)).run()
     assert "would need 2.0 GB of memory to train; this server allows 1.0 GB per run" in texts(app)
     assert app.button(key="start").disabled
     app.text_input(key="setting_hidden").set_value("2048,2048").run()
     app.number_input(key="setting_epochs").set_value(500).run()
-    assert re.search(r"This run would take about \d+ hours on this server; it allows about 10 min", texts(app))
+    assert re.search(r"This run would take about \d+ hours on this server with a worker to itself; it allows about "
+                     r"3 min per run, so that one visitor cannot hold a worker for long", texts(app))
 
 
 def train_ones_and_nines(at: AppTest, per_class: int) -> None:

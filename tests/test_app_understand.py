@@ -99,7 +99,7 @@ def test_every_inspect_panel_renders_for_a_trained_model_and_is_computed_once(ap
     page = texts(app)
     assert any(m.label == "Test accuracy" for m in app.metric) and any(m.label == "Mistakes" for m in app.metric)
     figures = charts(app)
-    assert [t["type"] for t in figures["confusion"]["data"]] == ["heatmap", "heatmap", "scatter"]  # + its cells
+    assert [t["type"] for t in figures["confusion"]["data"]] == ["heatmap", "scatter"]  # the cells, then their targets
     assert len(figures["class_accuracy"]["data"][0]["y"]) == 10
     assert len(figures["activations"]["data"]) == 2  # one hidden layer, then the answer
     assert [t["name"] for t in figures["robustness"]["data"]] == [p.title for p in PERTURBATIONS.values()]

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from test_browser import BARS, Server, new_page, shoot, wait_until
+from ui.draw.data import CHECKING_WORDS
 
 pytestmark = pytest.mark.server  # every test here starts the app (or nginx) as a process
 
@@ -115,6 +116,8 @@ def test_the_canvas_scales_with_the_screen_and_reads_what_is_drawn(browser, serv
         widths[name] = box["width"]
         stroke(page, box, [(0.25, 0.2), (0.75, 0.2), (0.4, 0.85)])  # a 7
         page.locator("#predicted-digit").wait_for(timeout=QUICK_TRAINING_MS)
+        # the network's "not a digit" check is fitted once, in a thread, while the page answers: wait for it
+        expect(page.get_by_text(CHECKING_WORDS)).to_have_count(0, timeout=QUICK_TRAINING_MS)
         wait_until(page, f"() => ({BARS})() === 10", "the probability chart was not drawn")
         assert page.locator("#predicted-digit").inner_text().strip() == "7"
         digit_box = page.locator("#predicted-digit").bounding_box()

@@ -119,8 +119,9 @@ def test_a_lesson_from_the_join_link_to_the_projected_board(browser, lesson_serv
 
     # The board, projected: every student's run of the sweep.
     go(teacher, base, "Board")
-    teacher.locator(".js-plotly-plot").first.wait_for()
-    shoot(teacher, "lesson_8_board_projector")
+    teacher.get_by_role("heading", name="Board").first.wait_for()
+    shoot(teacher, "lesson_8_board_teacher")
+    teacher.locator(".js-plotly-plot").first.wait_for(state="attached")
     for name in STUDENTS:  # the sweep's points name their students (the table beside it is a canvas)
         teacher.wait_for_function(f"n => {CHARTS_JSON}().includes(n)", arg=name)
 

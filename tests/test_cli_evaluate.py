@@ -33,7 +33,7 @@ def test_the_score_overall_and_per_writer(files, capsys):
     assert main(["evaluate", str(model), "--drawings", str(drawings)]) == 0
     out = capsys.readouterr().out
     assert "4 of 6 drawings by 2 writers right: 66.67% (MNIST test digits: 97.50%)" in out
-    assert "- Ana: 3 of 3" in out and "- Ben?[31m: 1 of 3" in out and "\x1b" not in out
+    assert "- Ana (held out): 3 of 3" in out and "- Ben?[31m: 1 of 3" in out and "\x1b" not in out  # Ana is held out
 
 
 def test_the_score_as_json(files, capsys):

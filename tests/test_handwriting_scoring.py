@@ -13,7 +13,8 @@ from training.record import Run
 from training.run import TrainingRun, added_rows, estimate_run, evals_per_epoch
 from training.workers import select
 from ui.saving import records
-from ui.shared.handwriting_score import HELD_OUT_WORDS, as_training_rows, held_out, newest, scored_on, split_writers
+from mlp.drawing.handwriting import as_training_rows, held_out, split_writers
+from ui.shared.handwriting_score import HELD_OUT_WORDS, newest, scored_on
 
 
 class Trained:

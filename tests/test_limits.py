@@ -40,7 +40,7 @@ def test_a_run_within_the_limits_is_allowed():
 
 def test_a_run_too_long_is_refused_with_its_time_and_what_to_change():
     words = refusal(estimate_of(seconds=3 * 3600, megabytes=10), LIMITS)
-    assert "would take about 3 hours on this server; it allows about 10 min per run" in words
+    assert "would take about 3 hours on this server with a worker to itself; it allows about 10 min per run" in words
     assert "fewer epochs" in words
 
 
@@ -55,12 +55,12 @@ def test_a_limit_is_an_environment_setting_with_a_default(monkeypatch):
     assert number_from_env("MLP_MAX_RUN_MINUTES", 10.0, 0.1) == 2.5
     assert Limits.from_env().run_minutes == 2.5
     monkeypatch.delenv("MLP_MAX_RUN_MINUTES")
-    assert Limits.from_env().run_minutes == 10.0
+    assert Limits.from_env().run_minutes == 3.0
     for bad in ("-1", "ten", "nan"):
         monkeypatch.setenv("MLP_MAX_RUN_MINUTES", bad)
         with pytest.warns(UserWarning, match=f"MLP_MAX_RUN_MINUTES='{bad}' is not a number of at least 0.1; refused, "
-                                             "using the default 10"):
-            assert Limits.from_env().run_minutes == 10.0
+                                             "using the default 3"):
+            assert Limits.from_env().run_minutes == 3.0
 
 
 def test_an_infinite_limit_is_refused_like_any_bad_value(monkeypatch):

@@ -79,7 +79,7 @@ def test_a_run_past_the_servers_limit_is_logged_with_the_estimate_and_the_limit(
     finally:
         data.close()
     [record] = records(caplog, "training.run", logging.WARNING)
-    estimated = re.match(r"run refused: estimated (\d+) MB and \d+ s, limits 1000 MB and 600 s", record.getMessage())
+    estimated = re.match(r"run refused: estimated (\d+) MB and \d+ s, limits 1000 MB and 180 s", record.getMessage())
     assert estimated and int(estimated[1]) > 1000
     assert "hidden=(4096, 4096" in record.getMessage()
 

@@ -59,7 +59,8 @@ def test_a_model_file_written_before_settings_were_declared_still_loads(tmp_path
     np.savez(tmp_path / "old.npz", format=np.array("mlp-playground/1"), config=np.array(OLD_CONFIG),
              metrics=np.array("{}"), W0=w0, b0=b0, W1=w1, b1=b1)
     loaded = load_model(tmp_path / "old.npz")
-    assert loaded.config.leaky_slope == 0.25 and loaded.config == TrainConfig(**json.loads(OLD_CONFIG))
+    # styles did not exist either: that network trained on MNIST's digits alone, whatever today's default
+    assert loaded.config.leaky_slope == 0.25 and loaded.config == TrainConfig(**json.loads(OLD_CONFIG), styles=0.0)
     x = rng.random((5, 784)).astype(np.float32)
     z = x @ w0
     logits = np.maximum(z, 0.25 * z) @ w1  # the slope read from the file, not the default 0.01
@@ -242,3 +243,17 @@ def test_a_network_computing_nan_says_so_instead_of_reading_zero(weight):
         w[...] = weight  # 1e30 is finite, but 784 x 12 x 8 such products overflow float32 to inf, then NaN
     with pytest.raises(mlp.ModelOutputError, match=r"not numbers \(NaN\) for 2 of 2 images"):
         model.predict_proba(np.full((2, 784), 0.5, np.float32))
+
+
+def test_a_network_sent_to_another_process_carries_its_parameters_once():
+    """A worker pickles its weights to the web process: the per-layer views stay views of the parameters, and the
+    gradients are not sent (sent as they were, a network arrived at four times its size)."""
+    network = Model.create(TrainConfig(hidden=(512, 256), seed=3)).network
+    sent = pickle.dumps(network)
+    assert len(sent) < 1.01 * network.params.nbytes
+    arrived = pickle.loads(sent)
+    assert np.array_equal(arrived.params, network.params)
+    assert all(np.shares_memory(w, arrived.params) for w in arrived.weights)
+    assert all(np.shares_memory(g, arrived.grads) for g in arrived.weight_grads)
+    images = np.random.default_rng(0).random((4, 784), dtype=np.float32)
+    assert np.array_equal(arrived.forward(images).logits, network.forward(images).logits)

@@ -10,6 +10,7 @@ from mlp.drawing import novelty
 from mlp.drawing.canvas_like import non_digits
 from mlp.drawing.novelty import JOINT, REASON_OF, SCORES, centre_line_length, fit_novelty, shape_scores, too_small
 from mlp.drawing.preprocess import to_mnist
+from mlp.model import Model
 from mlp.trainer import train
 
 
@@ -91,7 +92,22 @@ def test_scribbles_are_caught_by_adding_up_small_surprises(trained):
     caught = {name: (scores[name] > check.limits[name]).mean() for name in SCORES}
     assert caught["joint"] >= 0.4 and caught["joint"] >= 2 * max(caught[n] for n in SCORES if n != "joint")
     assert np.median(check.surprise("length", scores["length"])) > np.log(20)  # longer than 95% of digits
-    assert set(check.reasons(model.network, x)) - {""} <= {"tangled", "unlike", "filled", "flat"}
+    assert set(check.reasons(model.network, x)) - {""} <= {"tangled", "unlike", "filled", "flat", "strokes"}
+
+
+def test_ink_where_no_digit_has_any_is_seen_whatever_the_network(mnist_dir):
+    """A network that learned nothing measures nothing in a drawing: letters then pass its own scores. Their ink
+    lies off the plane of the training digits' main pixel patterns (``outside``), which no network changes."""
+    data = load_mnist(mnist_dir)
+    untrained = Model.create(TrainConfig(hidden=(64,), seed=4)).network
+    check = fit_novelty(untrained, data.x_train, data.x_test[:5000], references=2000)
+    letters = np.stack([to_mnist(d.image).ravel() for d in non_digits(300, seed=3) if d.label == "letter"])
+    outside = check.scores(untrained, letters)["outside"] > check.limits["outside"]
+    assert outside.mean() >= 0.2  # letters seen in their pixels alone
+    unseen = check.scores(untrained, data.x_test[5000:7000])["outside"] > check.limits["outside"]
+    assert unseen.mean() < 0.01  # other real digits: about 0.5%, as every score's limit
+    reasons = np.array(check.reasons(untrained, letters))
+    assert (reasons[outside] != "").all() and REASON_OF["outside"] in set(reasons)  # each doubted, some for it alone
 
 
 def test_surprise_is_minus_the_log_of_the_share_of_real_digits_beyond(trained):

@@ -19,6 +19,7 @@ from mlp.presets import get_preset
 from mlp.teaching import notebook as nb
 from test_ui_controller import Clock, pool  # noqa: F401  (pool is a fixture: a one-worker pool)
 from training.limits import time_limit_reason
+from training.pace import Pace
 from training.replay import ReplayRun
 from training.run import LEFT_REASON, TrainingRun
 from training.workers import ReplayJob, SharedDataset
@@ -98,7 +99,7 @@ def test_a_run_no_page_shows_any_more_stops_itself_and_is_abandoned(data, pool):
 
 
 def test_a_run_waits_in_line_behind_a_training_and_the_page_says_its_place(data, pool):
-    training = TrainingRun(TrainConfig(hidden=(16,), epochs=500, batch_size=1, lr=0.01, seed=1), data, pool=pool)
+    training = TrainingRun(TrainConfig(hidden=(16,), epochs=200, batch_size=1, lr=0.01, seed=1), data, pool=pool)  # stopped
     training.start()
     wait_until(lambda: training.state == "running", timeout=60, what="the training's start")
     run = ReplayRun(ReplayJob(1, 1, 1000, TEST), data, pool=pool)
@@ -133,8 +134,9 @@ def test_a_run_holds_a_worker_no_longer_than_the_servers_limit(data, pool):
 
 
 def test_a_run_past_the_servers_limits_is_refused_in_words_before_it_starts(data, pool, monkeypatch):
-    monkeypatch.setattr("training.limits._speed", lambda: 1e6)  # a very slow server
-    with pytest.raises(ValueError, match="This run would take about .* on this server; it allows about 10 min"):
+    monkeypatch.setattr(pool, "pace", Pace(lambda: 1e6))  # a very slow server, nothing measured yet
+    with pytest.raises(ValueError, match="This run would take about .* on this server with a worker to itself; it "
+                                         "allows about 3 min"):
         ReplayRun(ReplayJob(1, 30, TRAIN, TEST), data, pool=pool)
     assert pool.line.waiting == 0
 

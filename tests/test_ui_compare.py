@@ -7,7 +7,7 @@ from mlp.config import TrainConfig
 from mlp.teaching.diagnosis import Finding
 from mlp.trainer import EvalPoint, History, TrainPoint
 from training.record import Run
-from ui.compare.data import default_selection, differing_settings, histories_csv, runs_csv, runs_table
+from ui.compare.data import default_selection, difference_words, differing_settings, histories_csv, runs_csv, runs_table
 from ui.shared.curves import RUN_COLOURS, compare_figure, loss_spread_is_wide
 from ui.shared.figures import LEGEND_LINE
 
@@ -89,6 +89,26 @@ def test_the_table_shows_results_and_only_the_settings_that_differ():
     assert rows[0]["what went wrong"] == "Too small" and rows[1]["what went wrong"] == ""
     assert rows[1]["test accuracy"] == 0.9 and "hidden" not in rows[0]
     assert "hidden" in runs_table([run("alone")])[0]  # nothing differs: the key settings
+
+
+def test_what_differs_comes_first_and_what_went_wrong_last():
+    """A long "what went wrong" before the settings pushed them off the right of the table, on a phone at once."""
+    slow = run("slow", 1e-6, findings=[Finding("lr-too-small", "The learning rate is too small: the loss barely "
+                                                                "moved", "...")])
+    columns = list(runs_table([slow, run("good")])[0])
+    assert columns[:3] == ["run", "lr", "test accuracy"]
+    assert columns[-1] == "what went wrong" and "status" in columns
+    assert list(runs_table([run("alone")])[0])[1:7] == ["hidden", "activation", "init", "optimizer", "lr", "epochs"]
+
+
+def test_a_line_above_the_table_names_the_settings_that_differ():
+    fast = run("fast", 0.1)
+    fast.config = TrainConfig(lr=0.1, optimizer="sgd")
+    assert difference_words([run("slow", 1e-6), run("good")]) == "These runs differ in lr: the first columns of the table."
+    assert difference_words([run("slow", 1e-6), fast]) == ("These runs differ in optimizer and lr: the first columns "
+                                                           "of the table.")
+    assert difference_words([run("a"), run("b")]) == "These runs have the same settings."
+    assert difference_words([run("alone")]) == ""
 
 
 def test_the_csv_table_has_every_setting_of_every_run():

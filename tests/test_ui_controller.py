@@ -22,16 +22,16 @@ from waiting import wait_until
 
 from mlp.config import TrainConfig
 from mlp.data.mnist import Dataset, make_split
-from mlp.drawing.handwriting import Handwriting
+from mlp.drawing.handwriting import Handwriting, as_training_rows, held_out, split_writers
 from mlp.trainer import Trainer
 from training.limits import time_limit_reason
 from training.run import LEFT_REASON, TrainingRun, evals_per_epoch, status_text
 from training.words import format_seconds, ordinal
-from training.workers import SharedDataset, SlotLimiter, WorkerPool, select, workers_from_env
-from ui.shared.handwriting_score import as_training_rows, held_out, split_writers
+from training.line import FairLine
+from training.workers import SharedDataset, WorkerPool, select, workers_from_env
 
-QUICK = dict(hidden=(16,), epochs=2, batch_size=32, lr=0.01, seed=1)
-LONG = dict(hidden=(16,), epochs=500, batch_size=1, lr=0.01, seed=1)  # minutes: only ever stopped early
+QUICK = dict(hidden=(16,), epochs=2, batch_size=32, lr=0.01, seed=1, styles=0.0)  # synthetic data: no pen digits
+LONG = dict(hidden=(16,), epochs=500, batch_size=1, lr=0.01, seed=1, styles=0.0)  # minutes: only ever stopped early
 
 
 class Looks:
@@ -336,9 +336,10 @@ def test_later_runs_wait_in_line_and_are_told_their_place(data, pool):
     third.start()
     wait_until(lambda: third.place_in_line() == 2)
     assert second.state == third.state == "queued" and pool.line.running == 1
-    assert re.fullmatch(r"Waiting for a free slot: 2nd in line, about \d+ (s|min) to wait "
+    range_words = r"about \d+( s| min)?-\d+ (s|min)"  # "about 2-3 min", "about 46 s-2 min"
+    assert re.fullmatch(rf"Waiting for a free slot: 2nd in line, {range_words} to wait; then {range_words} to train "
                         r"\(the server trains 1 at a time\)\.", status_text(third))
-    assert third.expected_wait() > second.expected_wait() > 0
+    assert third.expected_wait()[0] > second.expected_wait()[0] > 0
     assert second.model() is None  # nothing to draw with before it starts
 
     first.stop()
@@ -374,7 +375,7 @@ def test_a_run_past_the_servers_limits_is_refused_in_words_before_it_starts(data
 
 
 def test_the_wait_in_line_counts_the_runs_ahead_as_slots_free_up():
-    line, leave = SlotLimiter(2), threading.Event()
+    line, leave = FairLine(2), threading.Event()
     assert line.acquire("a", give_up=leave.is_set) and line.acquire("b", give_up=leave.is_set)
     waiting = [threading.Thread(target=line.acquire, args=(t, leave.is_set)) for t in ("c", "d")]
     for thread in waiting:
@@ -536,7 +537,7 @@ def test_the_pool_size_is_a_setting_with_the_cores_as_default(monkeypatch, value
 
 
 def test_the_line_serves_first_come_first_served():
-    line = SlotLimiter(1)
+    line = FairLine(1)
     assert line.acquire("a", give_up=lambda: False) and line.running == 1
     assert line.acquire("b", give_up=lambda: True) is False and line.place("b") == 0
     line.release("a")
@@ -607,3 +608,21 @@ def test_a_worker_trains_on_the_class_drawings_sent_with_its_job(data, pool):
     for _ in with_drawings.steps():
         pass
     assert np.array_equal(run.record.model.network.params, with_drawings.result().model.network.params)
+
+
+def test_a_training_run_tells_its_pool_how_fast_its_worker_goes_and_later_estimates_use_it(data):
+    pool = WorkerPool(1)
+    try:
+        run = make_run(data, pool, settings=LONG, connected=lambda: True)  # watched, without beats
+        size = run.estimate.cost.step_flops
+        assert not pool.pace.paces(size).measured  # nothing measured: the machine's model alone
+        run.start()
+        wait_until(lambda: pool.pace.paces(size).measured, timeout=120, what="the run's first measure of its pace")
+        run.stop()
+        assert run.wait(60)
+        measured = pool.pace.paces(size)
+        again = make_run(data, pool, settings=LONG).estimate
+        assert again.seconds - pool.pace.startup() == pytest.approx(again.modelled / measured.likely)
+        assert again.low < again.seconds < again.high
+    finally:
+        pool.close()

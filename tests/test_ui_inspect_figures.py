@@ -7,7 +7,7 @@ import pytest
 from mlp import activations
 from mlp.config import TrainConfig
 from ui.inspect.data import clicked_cell
-from ui.inspect.figures import (CELL_TARGETS, activations_figure, class_accuracy_figure, confusion_figure,
+from ui.inspect.figures import (CELL_TARGETS, MIDDLE, activations_figure, class_accuracy_figure, confusion_figure,
                                 resting_output, row_rates)
 from ui.shared.figures import FONT_SIZE, GAP_RGB, PREDICTED_COLOUR, weight_colours, weight_grid
 
@@ -20,15 +20,24 @@ def counts():
     return c
 
 
+def colour_at(fig, row: int, col: int) -> str:
+    """The colour scale's stop a cell's value falls on or just below (the scale's colour for that part)."""
+    cells = fig.data[0]
+    value = cells.z[row][col]
+    return next(colour for stop, colour in cells.colorscale if stop >= value - 1e-9)
+
+
 def test_confusion_matrix_has_correct_cells_in_green_and_mistakes_in_red_on_their_own_scale():
     fig = confusion_figure(counts(), range(10), range(10))
-    correct, mistakes, _ = fig.data
-    assert correct.type == mistakes.type == "heatmap"
-    assert correct.z[3][3] == 0.9 and correct.z[3][5] is None  # each trace holds only its own cells
-    assert mistakes.z[3][5] == 0.1 and mistakes.z[3][3] is None
-    assert mistakes.zmax == 0.1  # the worst mistake is the darkest red, however rare
-    assert correct.text[3][3] == "90" and mistakes.text[3][5] == "10" and mistakes.text[0][1] == ""
-    assert list(correct.x) == [str(d) for d in range(10)]
+    cells, _ = fig.data
+    assert cells.type == "heatmap" and (cells.zmin, cells.zmax) == (0, 1)
+    greens = [c for s, c in cells.colorscale if s >= MIDDLE]
+    reds = [c for s, c in cells.colorscale if s < MIDDLE]
+    assert colour_at(fig, 3, 3) in greens and colour_at(fig, 3, 5) in reds and colour_at(fig, 0, 1) in reds
+    assert colour_at(fig, 3, 5) == reds[-1]  # the worst mistake is the darkest red, however rare (10%)
+    assert cells.z[4][9] < cells.z[3][5] < MIDDLE < cells.z[3][3] < cells.z[0][0]  # darker for more
+    assert cells.text[3][3] == "90" and cells.text[3][5] == "10" and cells.text[0][1] == ""
+    assert list(cells.x) == [str(d) for d in range(10)]
     assert fig.layout.yaxis.range == (9.5, -0.5) and fig.layout.yaxis.title.text == "true digit"  # 0 on top
     assert fig.layout.xaxis.range == (-0.5, 9.5)  # exactly the cells, however large the clickable markers
     assert fig.layout.xaxis.constrain == fig.layout.yaxis.constrain == "domain"  # square cells, axes beside them
@@ -37,17 +46,30 @@ def test_confusion_matrix_has_correct_cells_in_green_and_mistakes_in_red_on_thei
     assert "NaN" not in fig.to_json()
 
 
+def test_every_digit_is_labelled_on_both_axes_and_the_cells_text_is_sized_to_fit_them():
+    """A phone's chart is about 260 pixels wide: left to itself Plotly labelled every second digit, and the cells'
+    text at a fixed 17 pixels ran over the next cell, which was drawn over it ("1122" read ".122")."""
+    fig = confusion_figure(counts(), range(10), range(10))
+    digits = [str(d) for d in range(10)]
+    assert list(fig.layout.xaxis.tickvals) == digits and list(fig.layout.yaxis.tickvals) == digits
+    assert fig.layout.xaxis.tickmode == fig.layout.yaxis.tickmode == "array"
+    assert fig.data[0].textfont.size is None  # Plotly fits the size to the cells: never above the layout's font
+    assert [t.type for t in fig.data].count("heatmap") == 1  # no cell drawn over another cell's text
+    few = confusion_figure(counts(), rows=(3, 4), cols=(3, 4, 5, 9))
+    assert list(few.layout.xaxis.tickvals) == ["3", "4", "5", "9"] and list(few.layout.yaxis.tickvals) == ["3", "4"]
+
+
 def test_confusion_matrix_in_rates_says_the_share_of_each_true_digit():
     fig = confusion_figure(counts(), range(10), range(10), show="rates")
-    correct, mistakes, _ = fig.data
-    assert correct.text[3][3] == "90%" and mistakes.text[3][5] == "10%" and mistakes.text[4][9] == "2%"
+    cells, _ = fig.data
+    assert cells.text[3][3] == "90%" and cells.text[3][5] == "10%" and cells.text[4][9] == "2%"
 
 
 def test_every_cell_has_a_clickable_point_at_its_centre_saying_its_numbers():
     fig = confusion_figure(counts(), range(10), range(10))
     cells = fig.data[-1]
     assert cells.type == "scatter" and cells.name == CELL_TARGETS and cells.marker.opacity == 0
-    assert all(t.hoverinfo == "skip" for t in fig.data[:2])  # the heatmaps cannot be clicked: the points answer
+    assert fig.data[0].hoverinfo == "skip"  # the heatmaps cannot be clicked: the points answer
     spec = json.loads(fig.to_json())["data"][-1]
     i = spec["y"].index("3") + 5  # row 3, column 5
     assert (spec["x"][i], spec["y"][i]) == ("5", "3") and len(spec["x"]) == 100
@@ -82,7 +104,7 @@ def test_confusion_matrix_of_a_few_classes_shows_only_those_rows():
     c[1, 1], c[9, 9], c[9, 4] = 50, 40, 10
     fig = confusion_figure(c, rows=(1, 9), cols=(1, 4, 9))
     assert list(fig.data[0].y) == ["1", "9"] and list(fig.data[0].x) == ["1", "4", "9"]
-    assert fig.data[1].z[1][1] == 0.2  # a 9 read as 4: 10 of 50
+    assert fig.data[0].text[1][1] == "10" and colour_at(fig, 1, 1) == "#c0181f"  # a 9 read as 4: the worst mistake
 
 
 def test_row_rates_leave_an_empty_row_at_zero():

@@ -9,7 +9,7 @@ import pytest
 from mlp import TrainConfig, load_mnist, train
 from mlp.drawing.preprocess import center_of_mass
 from ui.inspect.data import PERTURBATIONS, perturb, robustness
-from ui.inspect.figures import robustness_figure
+from ui.inspect.figures import CHAR_WIDTH, NARROWEST_PLOT, robustness_figure, wrapped
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +61,27 @@ def test_the_figure_draws_one_panel_per_change_with_its_levels():
     assert list(fig.data[1].x) == list(PERTURBATIONS["rotation"].levels)
     assert fig.data[0].y[0] == 1 and fig.layout.yaxis.tickformat == ".0%"
     assert [a.text for a in fig.layout.annotations] == [p.title for p in PERTURBATIONS.values()]
+
+
+def test_the_units_under_the_panels_fit_their_panels_and_never_run_into_the_next():
+    """At a 1440-pixel screen with the sidebar open, "pixels grown per side" ran into "noise (standard deviation)"."""
+    curves = {kind: np.linspace(1, 0.5, len(p.levels)) for kind, p in PERTURBATIONS.items()}
+    fig = robustness_figure(curves, PERTURBATIONS)
+    axes = sorted((fig.layout[name] for name in fig.layout if name.startswith("xaxis")), key=lambda a: a.domain[0])
+    assert len(axes) == len(PERTURBATIONS)
+    for left, right in zip(axes, axes[1:]):
+        assert left.domain[1] < right.domain[0]  # panels apart
+    for axis, change in zip(axes, PERTURBATIONS.values()):
+        lines = axis.title.text.split("<br>")
+        assert " ".join(lines) == change.unit  # the whole unit, only broken into lines
+        width = (axis.domain[1] - axis.domain[0]) * NARROWEST_PLOT  # pixels under this panel
+        widest = max(len(line) for line in lines) * CHAR_WIDTH * axis.title.font.size
+        assert widest <= width, f"{axis.title.text!r} is {widest:.0f} pixels wide under a {width:.0f}-pixel panel"
+    assert fig.layout.margin.b >= 24 * max(len(a.title.text.split("<br>")) for a in axes)  # room for the lines
+
+
+def test_words_are_wrapped_at_spaces_into_lines_that_fit():
+    assert wrapped("noise (standard deviation)", 12) == ["noise", "(standard", "deviation)"]
+    assert wrapped("pixels grown per side", 13) == ["pixels grown", "per side"]
+    assert wrapped("pixels", 3) == ["pixels"]  # a longer word keeps a line to itself
+    assert wrapped("degrees", 20) == ["degrees"]

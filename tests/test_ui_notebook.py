@@ -4,8 +4,9 @@ import json
 import numpy as np
 import pytest
 
+from mlp.presets import get_preset
 from mlp.teaching import notebook as nb
-from ui.notebook.data import (curves_figure, excerpts, gradcheck_rows, gradcheck_summary, ladder, read_notebook,
+from ui.notebook.data import (curves_figure, engine_words, excerpts, gradcheck_rows, gradcheck_summary, ladder, read_notebook,
                               reported_figure)
 
 
@@ -78,3 +79,12 @@ def test_gradcheck_rows_say_which_arrays_are_wrong():
     verdicts = {row["array"]: row["verdict"] for row in gradcheck_rows(check)}
     assert verdicts == {"W1": "agrees", "b1": "WRONG", "W2": "agrees", "b2": "WRONG", "W3": "agrees", "b3": "WRONG"}
     assert gradcheck_summary(check).startswith("Backpropagation is wrong in b1, b2, b3")
+
+
+def test_the_last_step_says_the_run_size_its_chart_shows_not_the_full_size_figure():
+    """Headed "Modern ... (98%+)" and saying "above 98%", the step's chart showed 90.8%: 5 epochs of 6,000 images."""
+    heading, text = engine_words(5, 6000)
+    assert "98%" not in heading and heading.startswith(get_preset("modern").title.split(" (")[0])
+    assert "first 6,000 training images for 5 epochs" in text and f"same {nb.TEST_EXAMPLES:,} test images" in text
+    assert "On all 60,000 training digits for 10 epochs" in text  # where the 98% comes from
+    assert "for 1 epoch," in engine_words(1, 1000)[1]

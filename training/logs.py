@@ -30,7 +30,7 @@ def configure() -> None:
     handler.setFormatter(logging.Formatter(FORMAT))
     setattr(handler, _MARK, True)
     root.addHandler(handler)
-    faulthandler.enable(file=sys.stderr, all_threads=True)  # the root stays at WARNING, Python's default: other libraries' chatter stays out
+    _enable_faulthandler()  # the root stays at WARNING, Python's default: other libraries' chatter stays out
     named = (os.environ.get(LEVEL_ENV) or "INFO").strip().upper()
     level = logging.getLevelName(named)
     if not isinstance(level, int):
@@ -45,3 +45,12 @@ def short(workspace: str | None) -> str:
     """A workspace id as the log shows it: enough to find it in the store, not enough to open it (the id is its
     key: whoever has it can open the workspace)."""
     return f"{workspace[:6]}…" if workspace else "-"
+
+
+def _enable_faulthandler() -> None:
+    """Fatal signals to stderr: the process's own file descriptor 2 when sys.stderr has none (captured, as under
+    pytest), so the line lands where the server's output goes."""
+    try:
+        faulthandler.enable(file=sys.stderr, all_threads=True)
+    except (AttributeError, ValueError, OSError):  # io.UnsupportedOperation is an OSError and a ValueError
+        faulthandler.enable(file=sys.__stderr__ or 2, all_threads=True)

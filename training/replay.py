@@ -14,20 +14,21 @@ from typing import Callable
 
 from mlp.teaching import notebook as nb
 from training.limits import LIMITS, Estimate, estimate, refusal
-from training.run import HEARTBEAT_SECONDS, LEFT_REASON, PoolRun, Progress, RateMeter
+from training.run import HEARTBEAT_SECONDS, LEFT_REASON, PoolRun, Progress, RateMeter, pool_or_default
+from training.pace import Pace
 from training.workers import ReplayJob, SharedDataset, WorkerPool, died_words
 
 log = logging.getLogger(__name__)
 FLOAT64_SLOWER = 2.0  # a replay (float64, per-layer code) took 1.6-2.3 times the engine's float32 run of the same size
 
 
-def estimate_replay(job: ReplayJob) -> Estimate:
+def estimate_replay(job: ReplayJob, pace: Pace) -> Estimate:
     """Time and memory of `job` on this server: the main engine's estimate for its settings, and for a replay
     that of the same network and batches, scaled for float64."""
     if job.engine is not None:
-        return estimate(job.engine, job.examples, job.test_examples)
-    found = estimate(nb.engine_config(job.attempt, job.epochs), job.examples, job.test_examples)
-    return Estimate(found.cost, found.seconds * FLOAT64_SLOWER)
+        return estimate(job.engine, job.examples, job.test_examples, pace)
+    return estimate(nb.engine_config(job.attempt, job.epochs), job.examples, job.test_examples, pace,
+                    slower=FLOAT64_SLOWER)
 
 
 class ReplayRun(PoolRun):
@@ -41,10 +42,10 @@ class ReplayRun(PoolRun):
         """`data` is the shared dataset; the worker takes the first images the job asks for. Raises ValueError
         (worded for users) when the run would pass the server's limits (training.limits), before anything starts."""
         self.job = job
-        self.estimate = estimate_replay(job)
+        self.estimate = estimate_replay(job, pool_or_default(pool).pace)
         too_much = refusal(self.estimate)
         if too_much:
-            log.warning("replay refused: estimated %.0f s, limit %.0f s (%s)", self.estimate.seconds,
+            log.warning("replay refused: estimated %.0f s, limit %.0f s (%s)", self.estimate.limited_seconds,
                         LIMITS.run_minutes * 60, job)
             raise ValueError(too_much)
         super().__init__(job.label or f"attempt {job.attempt}", pool, heartbeat_seconds, None, clock, max_seconds)

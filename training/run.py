@@ -28,8 +28,11 @@ from mlp.teaching.diagnosis import diagnose
 from mlp.teaching.insides import Snapshot
 from mlp.trainer import History, TrainResult
 from training.limits import LIMITS, Estimate, estimate, refusal, time_limit_reason
+from training.line import ANYONE, Visitor
+from training.logs import short
+from training.pace import SETTLED, WORK_NOTED, cpu_seconds
 from training.record import Run
-from training.words import format_seconds, ordinal
+from training.words import format_range, format_seconds, ordinal
 from training.workers import POOL, Extra, Job, SharedDataset, Worker, WorkerPool, died_words, select
 
 log = logging.getLogger(__name__)
@@ -90,9 +93,11 @@ class PoolRun:
     thread."""
 
     def __init__(self, name: str, pool: WorkerPool | None, heartbeat_seconds: float,
-                 connected: Callable[[], bool] | None, clock: Callable[[], float], max_seconds: float | None):
+                 connected: Callable[[], bool] | None, clock: Callable[[], float], max_seconds: float | None,
+                 visitor: Visitor = ANYONE):
         self.name = name
-        self._pool = pool if pool is not None else POOL
+        self.visitor = visitor  # whose run: its turns in line and its workspace's share (training.line)
+        self._pool = pool_or_default(pool)
         self._heartbeat = heartbeat_seconds
         self._connected = connected
         self._clock = clock
@@ -102,14 +107,17 @@ class PoolRun:
         self._stop_reason = ""
         self._thread: threading.Thread | None = None
         self._worker: Worker | None = None  # while it trains this run
-        self._max_seconds = LIMITS.run_minutes * 60 if max_seconds is None else max_seconds
+        self._max_seconds = LIMITS.hold_seconds if max_seconds is None else max_seconds
+        self._sent_at = math.nan  # when the job went to a worker
         self.worker_report: dict = {}  # the worker's pid and how it sees the data (tests, diagnostics)
 
     # ----- control -----
     def start(self) -> None:
+        """Into the line; training.line.LineRefused (a ValueError, in words) when its workspace has its share."""
         with self._cond:
             if self._thread is not None:
                 return
+            self._pool.line.join(self, self.visitor)
             self._phase = "queued"
             self._last_beat = self._clock()
             self._thread = threading.Thread(target=self._main, name=f"training {self.name}", daemon=True)
@@ -163,17 +171,30 @@ class PoolRun:
     def place_in_line(self) -> int:
         return self._pool.line.place(self) if self.state == "queued" else 0
 
-    def expected_wait(self) -> float:
-        """Seconds until a worker is free for this run, from the estimates of the runs before it."""
-        return self._pool.line.wait(self, _seconds_left) if self.state == "queued" else 0.0
+    def expected_wait(self) -> tuple[float, float]:
+        """The range of seconds until a worker is free for this run, from the runs before it."""
+        if self.state != "queued":
+            return 0.0, 0.0
+        left = spans()
+        return tuple(self._pool.line.wait(self, lambda run, end=end: left(run)[end]) for end in (0, 1))
+
+    def seconds_left(self) -> tuple[float, float]:
+        """The range of the rest of this run's time: from its estimate at the server's pace now; a kind of run that
+        measures better says so."""
+        fraction = self.progress().fraction
+        low, high = self.estimate.again(self._pool.pace).span
+        return low * (1 - fraction), high * (1 - fraction)
 
     # ----- the run's thread: in line, then reading the worker -----
     def _main(self) -> None:
         try:
-            worker = self._pool.acquire(self, give_up=self._give_up)
+            queued = time.monotonic()
+            worker = self._pool.acquire(self, give_up=self._give_up, visitor=self.visitor)
             if worker is None:
                 self._end_unstarted()
                 return
+            log.info("run %r of %s (workspace %s) got a worker after %.1f s in line", self.name,
+                     self.visitor.address or "-", short(self.visitor.workspace), time.monotonic() - queued)
             ended = False
             try:
                 ended = self._follow(worker)
@@ -190,6 +211,7 @@ class PoolRun:
     def _follow(self, worker: Worker) -> bool:
         """Hand the job to the worker, then read its messages until the run ends (True); between two, the heartbeat."""
         with self._cond:
+            self._sent_at = time.monotonic()  # the real clock, as every time the pace reads
             worker.send(self._job())
             if self._stop_reason:  # stopped while the worker was starting
                 worker.send(("stop", self._stop_reason))
@@ -245,7 +267,7 @@ class TrainingRun(PoolRun):
                  pool: WorkerPool | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS,
                  connected: Callable[[], bool] | None = None, clock: Callable[[], float] = time.monotonic,
                  max_seconds: float | None = None, extra: Extra | None = None, drawings_until: float | None = None,
-                 drawing: np.ndarray | None = None):
+                 drawing: np.ndarray | None = None, visitor: Visitor = ANYONE):
         """`data` is the shared dataset; the worker selects the digits and examples `config` asks for.
         Raises ValueError (worded for users) when that selection is empty, or when the run would pass the
         server's limits (training.limits), before anything starts; `max_seconds` (default: the server's limit)
@@ -255,14 +277,15 @@ class TrainingRun(PoolRun):
         drawings, the newest labelled at `drawings_until`; the record remembers them (ui.shared.handwriting_score.scored_on).
         `drawing` (784 values in [0, 1]), the student's own latest, is one of the digits the live insides show."""
         self.drawings, self.drawings_until = added_rows(config, extra), drawings_until
-        self.estimate = estimate_run(config, data, self.drawings)  # refuses an empty selection
+        self.estimate = estimate_run(config, data, self.drawings, pool)  # refuses an empty selection
         too_much = refusal(self.estimate)
         if too_much:
             log.warning("run refused: estimated %.0f MB and %.0f s, limits %.0f MB and %.0f s (%s)",
                         self.estimate.cost.megabytes, self.estimate.seconds, LIMITS.run_megabytes,
                         LIMITS.run_minutes * 60, config)
             raise ValueError(too_much)
-        super().__init__(name or f"Run {next(_run_numbers)}", pool, heartbeat_seconds, connected, clock, max_seconds)
+        super().__init__(name or f"Run {next(_run_numbers)}", pool, heartbeat_seconds, connected, clock, max_seconds,
+                         visitor)
         self.config, self.extra, self.drawing = config, extra, drawing
         self._data = data  # held, so its files stay while the run may need them
         self._held = False  # the worker said it waits between two steps
@@ -276,6 +299,10 @@ class TrainingRun(PoolRun):
         self._weights_at = -math.inf  # when the copy in _model arrived
         self._weights_asked = False  # a newer copy is on its way
         self._insides: Snapshot | None = None  # the worker's latest snapshot of the network's insides
+        self._began = math.nan  # when the worker began its first step (its "started")
+        self._cpu_began: float | None = None  # the worker's CPU seconds then
+        self._noted = -math.inf  # when this run last told the pace its speed
+        self._paused = False  # ever: then it tells the pace nothing
         self.record: Run | None = None
 
     # ----- control -----
@@ -284,6 +311,7 @@ class TrainingRun(PoolRun):
         with self._cond:
             if self._phase == "running":
                 self._phase, self._held, self._epoch_asked = "paused", False, None  # held again once the worker says so
+                self._paused = True  # its time on the wall no longer says how fast its worker trains
                 self._tell(("pause",))
 
     def resume(self) -> None:
@@ -299,6 +327,7 @@ class TrainingRun(PoolRun):
         with self._cond:
             if self._phase in ("running", "paused") and not self._stop_reason:
                 self._phase, self._held, self._epoch_asked = "running", False, next(self._tokens)
+                self._paused = True  # it will pause: its time on the wall no longer says how fast its worker trains
                 self._tell(("epoch", self._epoch_asked))
 
     def again(self, **options: Any) -> "TrainingRun":
@@ -306,7 +335,7 @@ class TrainingRun(PoolRun):
         network that retraces this one's steps. `options` are the constructor's keywords to change (its name)."""
         same = dict(name="", pool=self._pool, heartbeat_seconds=self._heartbeat, connected=self._connected,
                     clock=self._clock, max_seconds=self._max_seconds, extra=self.extra,
-                    drawings_until=self.drawings_until, drawing=self.drawing)
+                    drawings_until=self.drawings_until, drawing=self.drawing, visitor=self.visitor)
         return TrainingRun(self.config, self._data, **{**same, **options})
 
     # ----- reading -----
@@ -376,6 +405,8 @@ class TrainingRun(PoolRun):
             with self._cond:
                 self._total, self._per_epoch, heldout_name, self.worker_report = args
                 self._history = History(heldout_name=heldout_name)
+                self._began, self._cpu_began = time.monotonic(), cpu_seconds(self.worker_report.get("pid"))
+            self._pool.pace.note_startup(self._began - self._sent_at)
         elif kind == "result":
             self._finish(args[0])
         else:  # "error" in words, or "died" with the exit code
@@ -383,6 +414,7 @@ class TrainingRun(PoolRun):
         return kind in ("result", "error", "died")
 
     def _note(self, step: int, delta: tuple | None, model: Model | None, insides: Snapshot | None) -> None:
+        self._tell_pace(step)
         with self._cond:
             if insides is not None:
                 self._insides = insides
@@ -401,13 +433,47 @@ class TrainingRun(PoolRun):
             self.record = self._record(history=self._history, status="stopped", reason=reason)
             self._phase = "stopped"
 
+    def _tell_pace(self, step: int, ended: bool = False) -> None:
+        """The speed this run's worker trains at, for every later estimate on this server (training.pace): while it
+        trains, once it has trained a little, at most once a second; and once it has ended, its test set scored."""
+        now, pace = time.monotonic(), self._pool.pace
+        if math.isnan(self._began) or not self._total or self._paused or not (ended or now - self._noted >= 1.0):
+            return
+        cost = self.estimate.cost
+        done = cost.seconds(pace.machine_speed()) * min(1.0, step / self._total)
+        if done < WORK_NOTED:
+            return  # a moment's work measures the set-up and messages, not the training
+        self._noted = now
+        cpu = cpu_seconds(self.worker_report.get("pid")) if ended else None
+        core = cpu - self._cpu_began if cpu is not None and self._cpu_began is not None else None
+        pace.note(id(self), cost.step_flops, done, now - self._began, core)
+
+    def seconds_left(self) -> tuple[float, float]:
+        """The rest of this run's time, once it has trained a little, from what its worker did: the CPU time the
+        rest needs (the longer of its steps' pace so far and the model's CPU time not yet used: a run of few long
+        steps, or one whose test set takes long, says little by its steps), at the share of a core its worker has
+        been getting (a busy machine gives it less); else from its estimate."""
+        with self._cond:
+            began, cpu_began, step, total, paused = self._began, self._cpu_began, self._step, self._total, self._paused
+        elapsed, cpu = time.monotonic() - began, cpu_seconds(self.worker_report.get("pid"))
+        if elapsed < SETTLED or paused or not total or cpu is None or cpu_began is None or cpu <= cpu_began:
+            return super().seconds_left()
+        used, fraction = cpu - cpu_began, step / total
+        needs = self.estimate.again(self._pool.pace).limited_seconds  # CPU seconds of the whole run, modelled
+        by_steps = used * (1 - fraction) / fraction if fraction else 0.0  # coarse when its steps are few and long
+        left = max(by_steps, needs - used, needs * (1 - fraction) / 4)
+        left /= used / elapsed  # at the share of a core its worker gets
+        return 0.8 * left, 1.25 * left
+
     def _finish(self, result: TrainResult) -> None:
+        self._tell_pace(result.steps, ended=True)
         findings = diagnose(self.config, result.history, status=result.status, reason=result.reason)
         record = self._record(history=result.history, status=result.status, reason=result.reason, model=result.model,
                               test_accuracy=result.test_accuracy, test_loss=result.test_loss, seconds=result.seconds,
                               epochs=result.epochs, findings=findings)
         with self._cond:
             self.record, self._history, self._step = record, result.history, result.steps
+            self._model = None  # the last copy it sent while training: the record holds the final network
             self._phase = result.status
 
     def _fail(self, reason: str) -> None:
@@ -427,27 +493,45 @@ def added_rows(config: TrainConfig, extra: Extra | None) -> int:
     return int(np.isin(extra[1], config.classes).sum()) if extra is not None else 0
 
 
-def estimate_run(config: TrainConfig, data: SharedDataset, extra_rows: int = 0) -> Estimate:
-    """Time and memory of training `config` on this server, with `extra_rows` added training rows (the class's
-    drawings: see added_rows); ValueError (in words) for an empty selection."""
+def pool_or_default(pool: WorkerPool | None) -> WorkerPool:
+    """`pool`, else the server's."""
+    return pool if pool is not None else POOL
+
+
+def estimate_run(config: TrainConfig, data: SharedDataset, extra_rows: int = 0,
+                 pool: WorkerPool | None = None) -> Estimate:
+    """Time and memory of training `config` on this server (on `pool`'s workers, at the pace they measured), with
+    `extra_rows` added training rows (the class's drawings: see added_rows); ValueError (in words) for an empty
+    selection."""
     chosen = select(data.dataset, config)  # row numbers only: cheap, and a wrong choice is refused here
-    return estimate(config, len(chosen.y_train) + extra_rows, len(chosen.y_val) or len(chosen.y_test))
+    return estimate(config, len(chosen.y_train) + extra_rows, len(chosen.y_val) or len(chosen.y_test),
+                    pool_or_default(pool).pace, evals_per_epoch(config.epochs))
 
 
-def _seconds_left(run: PoolRun) -> float:
-    """The rest of a run's time (of any kind): from its measured rate while it runs, else from its estimate."""
-    p = run.progress()
-    if math.isfinite(p.seconds_left):
-        return p.seconds_left
-    return run.estimate.seconds * (1 - p.fraction)
+def spans() -> Callable[[PoolRun], tuple[float, float]]:
+    """Each run's seconds_left(), asked once: a wait's low and high ends go through the same runs."""
+    known: dict[PoolRun, tuple[float, float]] = {}
+
+    def left(run: PoolRun) -> tuple[float, float]:
+        if run not in known:
+            known[run] = run.seconds_left()
+        return known[run]
+    return left
+
+
+def wait_for(visitor: Visitor, pool: WorkerPool | None = None) -> tuple[float, float]:
+    """The range of seconds a run `visitor` starts now would wait for a worker."""
+    line, left = pool_or_default(pool).line, spans()
+    return tuple(line.wait_for(visitor, lambda run, end=end: left(run)[end]) for end in (0, 1))
 
 
 def waiting_words(run: PoolRun) -> str:
-    """Where a queued run of any kind stands in line, and about how long it will wait."""
+    """Where a queued run of any kind stands in line, about how long it will wait, then train."""
     place = run.place_in_line()
-    wait = format_seconds(run.expected_wait())
+    wait, train = format_range(*run.expected_wait()), format_range(*run.seconds_left())
     where = f"{ordinal(place)} in line" + (f", {wait} to wait" if wait else "") if place else "starting"
-    return f"Waiting for a free slot: {where} (the server trains {run.slot_limit} at a time)."
+    then = f"; then {train} to train" if train else ""
+    return f"Waiting for a free slot: {where}{then} (the server trains {run.slot_limit} at a time)."
 
 
 def status_text(run: TrainingRun) -> str:

@@ -24,3 +24,15 @@ def format_seconds(seconds: float) -> str:
 def format_megabytes(megabytes: float) -> str:
     """'6 MB', '2.0 GB'."""
     return f"{megabytes / 1000:,.1f} GB" if megabytes >= 1000 else f"{max(1, round(megabytes))} MB"
+
+
+def format_range(low: float, high: float) -> str:
+    """'about 20-40 s', 'about 2-3 min', 'about 50 s-2 min'; one number when both round to it; '' when unknown."""
+    if not (low and high and math.isfinite(low) and math.isfinite(high)):
+        return format_seconds(high or low)
+    low, high = min(low, high), max(low, high)
+    a, b = format_seconds(low)[len("about "):], format_seconds(high)[len("about "):]
+    if a == b:
+        return f"about {a}"
+    (x, unit_a), (y, unit_b) = a.rsplit(" ", 1), b.rsplit(" ", 1)
+    return f"about {x}-{y} {unit_b}" if unit_a == unit_b else f"about {a}-{b}"

@@ -13,7 +13,6 @@ in the web process (training.run, training.replay).
 """
 from __future__ import annotations
 
-import heapq
 import logging
 import multiprocessing
 import os
@@ -39,11 +38,15 @@ from mlp.data.mnist import Dataset, Split, make_split
 from mlp.teaching import notebook as nb
 from mlp.teaching.insides import Camera
 from mlp.trainer import Trainer
+from mlp.cost import training_speed
 from training.limits import number_from_env
+from training.line import ANYONE, FairLine, Visitor
+from training.pace import Pace
 from training.logs import configure as configure_logs
 
 log = logging.getLogger(__name__)
 WORKERS_ENV = "MLP_TRAINING_WORKERS"
+PER_WORKSPACE_ENV = "MLP_RUNS_PER_WORKSPACE"
 FIELDS = ("x_train", "y_train", "x_test", "y_test")
 TICK_SECONDS = 0.25  # the step count reaches the web process at most this often (a page polls every 0.5 s or slower)
 INSIDES_SECONDS = 1.0  # a snapshot of the network's insides about this often, and at each epoch's end...
@@ -494,69 +497,13 @@ class Worker:
         self.process.join(5)
 
 
-class SlotLimiter:
-    """At most `limit` trainings at once; the others wait in line, first come first served."""
-
-    def __init__(self, limit: int):
-        self.limit = max(1, int(limit))
-        self._cond = threading.Condition()
-        self._holders: list[object] = []
-        self._line: list[object] = []
-
-    def acquire(self, ticket: object, give_up: Callable[[], bool], poll: float = 0.2) -> bool:
-        """Wait for a slot; False (and out of the line) as soon as `give_up()` is true."""
-        with self._cond:
-            self._line.append(ticket)
-            try:
-                while not (self._line[0] is ticket and len(self._holders) < self.limit):
-                    if give_up():
-                        return False
-                    self._cond.wait(poll)
-                self._holders.append(ticket)
-                return True
-            finally:
-                self._line.remove(ticket)
-                self._cond.notify_all()
-
-    def release(self, ticket: object) -> None:
-        with self._cond:
-            if ticket in self._holders:
-                self._holders.remove(ticket)
-            self._cond.notify_all()
-
-    def place(self, ticket: object) -> int:
-        """1 for the next in line, 0 when not waiting."""
-        with self._cond:
-            return self._line.index(ticket) + 1 if ticket in self._line else 0
-
-    def wait(self, ticket: object, seconds_left: Callable[[object], float]) -> float:
-        """Seconds until `ticket` gets a slot, if each holder and each ticket ahead takes `seconds_left(it)`:
-        the ones ahead take the slots in turn as they free up. 0 when not waiting."""
-        with self._cond:
-            if ticket not in self._line:
-                return 0.0
-            ahead, holders = self._line[:self._line.index(ticket)], list(self._holders)
-        free = sorted([seconds_left(h) for h in holders] + [0.0] * (self.limit - len(holders)))
-        for other in ahead:
-            heapq.heapreplace(free, free[0] + seconds_left(other))
-        return free[0]
-
-    @property
-    def running(self) -> int:
-        with self._cond:
-            return len(self._holders)
-
-    @property
-    def waiting(self) -> int:
-        with self._cond:
-            return len(self._line)
-
-
 class WorkerPool:
-    """`size` worker processes, started on first use and reused; runs beyond them wait in line."""
+    """`size` worker processes, started on first use and reused; runs beyond them wait in a fair line
+    (training.line), each workspace with at most `per_workspace` runs in it."""
 
-    def __init__(self, size: int, start_method: str = "spawn"):
-        self.line = SlotLimiter(size)
+    def __init__(self, size: int, start_method: str = "spawn", per_workspace: int = 2):
+        self.line = FairLine(size, per_workspace)
+        self.pace = Pace(training_speed)  # how fast its workers train, as its runs measured (training.pace)
         self._context = multiprocessing.get_context(start_method)
         self._lock = threading.Lock()
         self._idle: list[Worker] = []
@@ -565,9 +512,9 @@ class WorkerPool:
     def size(self) -> int:
         return self.line.limit
 
-    def acquire(self, ticket: object, give_up: Callable[[], bool]) -> Worker | None:
+    def acquire(self, ticket: object, give_up: Callable[[], bool], visitor: Visitor = ANYONE) -> Worker | None:
         """A live worker for `ticket` once its turn comes; None if it gave up while waiting."""
-        if not self.line.acquire(ticket, give_up):
+        if not self.line.acquire(ticket, give_up, visitor=visitor):
             return None
         with self._lock:
             worker = self._idle.pop() if self._idle else None
@@ -602,4 +549,9 @@ def workers_from_env() -> int:
     return int(number_from_env(WORKERS_ENV, cores, 1, whole=True))
 
 
-POOL = WorkerPool(workers_from_env())  # one per server process; no worker starts until the first run
+def per_workspace_from_env() -> int:
+    """$MLP_RUNS_PER_WORKSPACE: the runs one workspace (its tabs together) may have training or in line; 2 unset."""
+    return int(number_from_env(PER_WORKSPACE_ENV, 2, 1, whole=True))
+
+
+POOL = WorkerPool(workers_from_env(), per_workspace=per_workspace_from_env())  # one per server process; no worker starts until the first run

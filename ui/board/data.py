@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from mlp.config import ConfigError, TrainConfig
+from mlp.config import ConfigError, TrainConfig, from_saved
 from mlp.teaching.diagnosis import no_better_than_guessing
 from training.record import RUN_NUMBER, Run
 from ui.saving import records
@@ -30,7 +30,7 @@ CHART_SETTINGS = {"lr": "learning rate", "batch_size": "batch size", "epochs": "
 @lru_cache(maxsize=4096)
 def _config(text: str) -> TrainConfig | None:
     try:
-        return TrainConfig.from_dict(json.loads(text))
+        return from_saved(json.loads(text))
     except (ConfigError, TypeError, ValueError):
         return None
 

@@ -32,17 +32,6 @@ log = logging.getLogger(__name__)
 CLASS_PATH = "Class"
 
 
-def read_teacher_link() -> None:
-    """A teacher's link in the address makes this session the class's teacher (once it is checked)."""
-    secret = st.query_params.get(TEACHER_PARAM)
-    if not secret or (state.teaching() and state.teaching()[1] == secret):
-        return
-    room = classes.by_teacher(secret)
-    if room is None:
-        st.warning("This teacher link does not open any class: it may be mistyped, or the class was deleted.")
-    state.set_teaching(room, secret)
-
-
 def _create() -> None:
     try:
         room, secret = classes.create(st.session_state.get("class_name", ""))

@@ -34,17 +34,39 @@ def differing_settings(runs: Sequence[Run]) -> list[str]:
     return names or list(KEY_SETTINGS)
 
 
+LEADING_FACTS = ("name", "test_accuracy")  # a run's name, then (after the settings) its result
+WRONG = "what went wrong"
+
+
 def runs_table(runs: Sequence[Run], settings: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """One row per run: its facts (training.record.RunFacts's columns), what went wrong, then the settings (by
-    default those that differ)."""
+    """One row per run: its name, the settings (by default those that differ), its test accuracy, its other facts
+    (training.record.RunFacts's columns), and what went wrong last. What differs comes first: on a phone, or after
+    a long "what went wrong", the settings ran off the right of the table."""
     settings = differing_settings(runs) if settings is None else settings
     rows = []
     for run in runs:
-        row: dict[str, Any] = run.columns() | {"what went wrong": "; ".join(f.title for f in run.findings)}
-        for name in settings:
-            row[name] = _setting_text(getattr(run.config, name))
+        name, result = (run.columns(fact) for fact in LEADING_FACTS)
+        rest = {k: v for k, v in run.columns().items() if k not in name and k not in result}
+        row: dict[str, Any] = dict(name)
+        for setting in settings:
+            row[setting] = _setting_text(getattr(run.config, setting))
+        row |= result | rest | {WRONG: "; ".join(f.title for f in run.findings)}
         rows.append(row)
     return rows
+
+
+def difference_words(runs: Sequence[Run]) -> str:
+    """One line above the table: the settings in which the chosen runs differ, or that they differ in none."""
+    if len(runs) < 2:
+        return ""
+    differ = [n for n in TrainConfig.names() if len({getattr(r.config, n) for r in runs}) > 1]
+    if not differ:
+        return "These runs have the same settings."
+    return f"These runs differ in {_listed(differ)}: the first columns of the table."
+
+
+def _listed(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:

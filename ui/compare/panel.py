@@ -5,7 +5,7 @@ import streamlit as st
 
 from training.record import Run
 from ui import state
-from ui.compare.data import default_selection, histories_csv, runs_csv, runs_table
+from ui.compare.data import WRONG, default_selection, difference_words, histories_csv, runs_csv, runs_table
 from ui.frame.navigation import link
 from ui.panels.network_picker import run_caption
 from ui.saving import runs
@@ -48,9 +48,12 @@ def curves(chosen: list[Run]) -> None:
 
 def table(chosen: list[Run], everything: list[Run]) -> None:
     st.markdown("#### Settings and results", help="The settings shown are those in which the chosen runs differ.")
+    st.caption(difference_words(chosen))
     st.dataframe(runs_table(chosen), hide_index=True, width="stretch", key="compare_table",
-                 column_config={"test accuracy": st.column_config.NumberColumn(format="percent"),
-                                "test loss": st.column_config.NumberColumn(format="%.4g")})
+                 column_config={"run": st.column_config.TextColumn(pinned=True),
+                                "test accuracy": st.column_config.NumberColumn(format="percent"),
+                                "test loss": st.column_config.NumberColumn(format="%.4g"),
+                                WRONG: st.column_config.TextColumn(width="medium")})
     with st.container(horizontal=True):
         st.download_button("Table as CSV (every setting, all runs)", data=lambda: runs_csv(everything),
                            file_name="runs.csv", mime="text/csv", icon=":material/download:", on_click="ignore",

@@ -5,6 +5,9 @@ module out of unit tests.
 """
 from __future__ import annotations
 
+import logging
+import threading
+
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -15,6 +18,8 @@ from mlp.model import Model
 from training.once import fingerprint
 from ui import state
 from ui.draw.data import (
+    CHECKING,
+    CHECKING_WORDS,
     DOUBTS,
     EMPTY_HINT,
     SURE_IS_NOT_RIGHT,
@@ -27,6 +32,8 @@ from ui.draw.data import (
     read_drawing,
     readable,
     rows_of,
+    style_lesson,
+    weak_words,
 )
 from ui.frame import data
 from ui.frame.layout import poll_while_active
@@ -34,10 +41,11 @@ from ui.frame.navigation import link
 from ui.frame.training import run_status, start_training
 from ui.panels.handwriting import handwriting_score, label_buttons
 from ui.saving.drawings import save_drawing
-from ui.saving.networks import latest_model
+from ui.saving.networks import chosen_run, following_training, latest_model
 from ui.shared.figures import pixelated, probability_figure, sure
 from ui.shared.text import escape_markdown
 
+log = logging.getLogger(__name__)
 CANVAS_SIDE = 280
 PREVIEW_SCALE = 8  # 28 x 8 = 224 pixels: every input pixel a clear square
 BRUSH = 20  # the starting brush width, canvas pixels
@@ -63,17 +71,43 @@ def no_model_yet() -> None:
               on_click=start_training, args=(quick_config(), QUICK_LABEL))
 
 
-@st.cache_resource(max_entries=16, ttl="2h", show_spinner="Measuring real digits with this network (once per network)…")
-def _novelty(key: str, _model: Model, _dataset: Dataset) -> NoveltyCheck:
-    classes = _model.config.classes
-    train_rows = rows_of(_dataset.y_train, classes, REFERENCES)
-    real = _dataset.x_test if len(classes) == 10 else _dataset.x_test[rows_of(_dataset.y_test, classes)]
-    return fit_novelty(_model.network, _dataset.x_train[train_rows], real, references=REFERENCES)
+class PendingCheck:
+    """One network's "not a digit" check, fitted in a thread of its own (several seconds: every test digit read and
+    measured): the page answers with a newly chosen network at once, says the check is being made, and redraws
+    when it is ready, rather than leaving the last network's answer on screen until then. `active` and `beat` are
+    what ui.frame.layout.poll_while_active polls."""
+
+    def __init__(self, model: Model, dataset: Dataset):
+        self.check: NoveltyCheck | None = None
+        self.failed = False
+        threading.Thread(target=self._fit, args=(model, dataset), daemon=True, name="novelty-check").start()
+
+    def _fit(self, model: Model, dataset: Dataset) -> None:
+        try:
+            classes = model.config.classes
+            train_rows = rows_of(dataset.y_train, classes, REFERENCES)
+            real = dataset.x_test if len(classes) == 10 else dataset.x_test[rows_of(dataset.y_test, classes)]
+            self.check = fit_novelty(model.network, dataset.x_train[train_rows], real, references=REFERENCES)
+        except Exception:  # noqa: BLE001 (a network the check cannot measure answers without a doubt)
+            log.exception("the 'not a digit' check could not be fitted")
+            self.failed = True
+
+    @property
+    def active(self) -> bool:
+        return self.check is None and not self.failed
+
+    def beat(self) -> None:
+        """Nothing to keep alive: the thread ends by itself."""
 
 
-def novelty_for(model: Model) -> NoveltyCheck | None:
-    """The network's "not a digit" check, made once per network for the whole server; None while it
-    trains (its weights change every second) or without data."""
+@st.cache_resource(max_entries=16, ttl="2h", show_spinner=False)
+def _novelty(key: str, _model: Model, _dataset: Dataset) -> PendingCheck:
+    return PendingCheck(_model, _dataset)
+
+
+def novelty_for(model: Model) -> PendingCheck | None:
+    """The network's "not a digit" check, made once per network for the whole server (its `check` None until it is
+    ready); None while it trains (its weights change every second) or without data."""
     dataset = data.dataset(report=False)
     if state.active_run() is not None or dataset is None:
         return None
@@ -115,18 +149,23 @@ def _clear() -> None:
     save_drawing()
 
 
-def _big_answer(probabilities: np.ndarray, doubtful: str) -> None:
-    """The answer, large; greyed, with the reason in words, when the drawing does not look like a digit."""
+def _big_answer(probabilities: np.ndarray, doubtful: str, weak: str) -> None:
+    """The answer, large; greyed, with the reason in words, when the drawing does not look like a digit; under it,
+    while the network's check is being made, that it is, and for a network too weak for the check, that it is."""
     digit = int(probabilities.argmax())
-    if doubtful:
+    if doubtful and doubtful != CHECKING:
         st.warning(f"**That does not look like a digit.** {DOUBTS[doubtful]}", icon=":material/help:")
-    grey = ' style="color:#8a8a8a"' if doubtful else ""
-    caption = f"{'a guess, ' if doubtful else ''}{sure(float(probabilities[digit]))} sure"
+    grey = ' style="color:#8a8a8a"' if doubtful and doubtful != CHECKING else ""
+    caption = f"{'a guess, ' if grey else ''}{sure(float(probabilities[digit]))} sure"
     st.markdown(f'<div class="big-digit" id="predicted-digit"{grey}>{digit}</div>'
                 f'<div class="big-digit-caption">{caption}</div>', unsafe_allow_html=True)
+    if doubtful == CHECKING:
+        st.caption(CHECKING_WORDS)
+    if weak:
+        st.caption(weak)
 
 
-def _answer(reading: CanvasReading, probabilities: np.ndarray | None, doubtful: str) -> None:
+def _answer(reading: CanvasReading, probabilities: np.ndarray | None, doubtful: str, weak: str = "") -> None:
     """What the network receives and its answer, or a word on what is missing."""
     st.markdown("#### 2. What it sees")
     if reading.digit is None:
@@ -138,20 +177,30 @@ def _answer(reading: CanvasReading, probabilities: np.ndarray | None, doubtful: 
     if probabilities is not None and not readable(probabilities):
         st.error(UNREADABLE)
     elif probabilities is not None:
-        _big_answer(probabilities, doubtful)
+        _big_answer(probabilities, doubtful, weak)
         label_buttons(reading.digit)
+        _lesson(reading.digit, probabilities)
     elif reading.digit is not None:
         st.info("The answer appears once there is a network.")
     else:
         st.info("Lift the pen to see what the network thinks you drew.")
 
 
-def _bars(probabilities: np.ndarray | None, source: str, model) -> None:
+def _lesson(digit: np.ndarray, probabilities: np.ndarray) -> None:
+    """Once the student labelled a drawing the network misread in a way of writing MNIST lacks: why, in a sentence."""
+    done = state.labelled()
+    if done is None or done[0] != np.asarray(digit, dtype=np.float32).tobytes():
+        return
+    lesson = style_lesson(done[1], int(probabilities.argmax()))
+    if lesson:
+        st.info(lesson, icon=":material/school:")
+
+
+def _bars(probabilities: np.ndarray | None, model) -> None:
     st.markdown("#### How sure, digit by digit")
     if probabilities is not None and readable(probabilities):
         st.plotly_chart(probability_figure(probabilities), width="stretch",
                         key="probabilities", config={"displaylogo": False, "staticPlot": True})
-        st.caption(f"Network: {escape_markdown(source)}")
         st.markdown(f"*{SURE_IS_NOT_RIGHT}*")
         handwriting_score(model)
         link("Inspect", "Follow it through every layer")
@@ -171,22 +220,32 @@ def draw_area() -> None:
 
     def body() -> None:
         status = st.container()  # a fixed slot above the row, whatever it holds
-        model, source = latest_model()
-        probabilities, doubtful = None, ""
+        model, _ = latest_model()
+        probabilities, doubtful, weak = None, "", ""
         with st.container(horizontal=True, gap="medium"):
             with st.container(width=CANVAS_SIDE + 10, key="drawing"):
                 st.markdown("#### 1. Your drawing")
                 reading = _canvas()
             if reading.digit is not None and model is not None:
                 probabilities = answer(model, reading.digit)  # NaN for overflowed weights: said in words below
-                doubtful = doubt(reading, model, novelty_for(model)) if readable(probabilities) else ""
+                pending = novelty_for(model)
+                if pending is not None and pending.active:
+                    doubtful = CHECKING  # never wait for it here: the last network's answer would stay on screen
+                elif readable(probabilities):
+                    doubtful = doubt(reading, model, pending.check if pending is not None else None)
+                record = chosen_run() if not following_training() else None
+                weak = weak_words(record.test_accuracy) if record is not None else ""
             with st.container(width=28 * PREVIEW_SCALE + 10):
-                _answer(reading, probabilities, doubtful)
+                _answer(reading, probabilities, doubtful, weak)
             with st.container(width=420):
-                _bars(probabilities, source, model)
+                _bars(probabilities, model)
         run = state.active_run()
         if run is not None:
             with status:
                 st.info(f"**{escape_markdown(run.name)}** — {run_status(run)} The answer follows the network as it learns.")
 
-    poll_while_active(POLL_SECONDS, body)
+    run = state.active_run()
+    model, _ = latest_model()
+    pending = novelty_for(model) if model is not None else None  # started now, before the first stroke
+    waits = [run] if run is not None else []
+    poll_while_active(POLL_SECONDS, body, runs=waits + ([pending] if pending is not None and pending.active else []))

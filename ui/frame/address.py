@@ -10,6 +10,7 @@ from mlp.config import ConfigError, TrainConfig
 from ui import state
 from ui.frame.navigation import PAGES, spec
 from ui.frame.rule import current_rule
+from ui.saving import classes
 from ui.shared import links
 from ui.shared.settings import config_from_settings, settings_from_config
 from ui.shared.text import escape_markdown
@@ -104,3 +105,18 @@ def share_link(config: TrainConfig) -> str:
     query = links.query_string(config)
     base = train_page_url() or TRAIN_PATH
     return f"{base}?{query}" if query else base
+
+
+def read_teacher_link() -> None:
+    """A teacher's link in the address makes this session the class's teacher (once it is checked), on whichever
+    page it opens: a teacher who reloads the Board is still its teacher."""
+    secret = st.query_params.get(links.TEACHER_PARAM)
+    if not secret or (state.teaching() and state.teaching()[1] == secret):
+        return
+    try:
+        room = classes.by_teacher(secret)
+    except classes.StoreError:  # out of reach: the Class page says so; the session stays as it was
+        return
+    if room is None:
+        st.warning("This teacher link does not open any class: it may be mistyped, or the class was deleted.")
+    state.set_teaching(room, secret)

@@ -6,11 +6,12 @@ from typing import Callable, Sequence
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
+from training.memory import give_back_memory
 from training.run import PoolRun
 from training.workers import POOL
 from ui import state
 from ui.frame import data
-from ui.frame.address import apply_link_once
+from ui.frame.address import apply_link_once, read_teacher_link
 from ui.frame.navigation import APP_NAME
 from ui.frame.training import run_status, start_asked_again
 from ui.saving.runs import collect_finished
@@ -69,6 +70,12 @@ def _limit_blas_threads() -> object:
 
 
 @st.cache_resource(show_spinner=False)
+def _give_back_memory() -> bool:
+    """Once per server process: freed networks and messages go back to the system (training.memory)."""
+    return give_back_memory()
+
+
+@st.cache_resource(show_spinner=False)
 def _import_table_libraries() -> object:
     """Once per server process, before any page runs: the libraries Streamlit imports on a table's first use.
     Two sessions importing pandas for the first time at once raced (one saw it partly initialised and failed
@@ -86,9 +93,11 @@ def setup(title: str) -> None:
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon="🧠", layout="wide",
                        initial_sidebar_state="collapsed" if projector_view() else "auto")
     _limit_blas_threads()
+    _give_back_memory()
     _import_table_libraries()
     st.markdown(_CSS, unsafe_allow_html=True)
     apply_link_once()
+    read_teacher_link()
     collect_finished()  # the session's ended run kept and saved, before any page reads it
     start_asked_again()  # then "Start again" of a run that had to stop first
     dataset = data.dataset()

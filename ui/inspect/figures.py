@@ -14,8 +14,12 @@ from mlp import activations
 from mlp.config import TrainConfig
 from ui.shared.figures import BAR_COLOUR, FONT_SIZE, PREDICTED_COLOUR, TRAIN_COLOUR, readable_axes, sure
 
-CORRECT_SCALE = [[0.0, "#f7fcf5"], [1.0, "#1a7d36"]]  # pale to deep green
-MISTAKE_SCALE = [[0.0, "#fff5f0"], [1.0, "#c0181f"]]  # pale to deep red
+# One colour scale for both kinds of cell: mistakes below the middle (pale to deep red, scaled to the worst
+# mistake), correct readings above it (pale to deep green, by rate). One trace, so no cell is drawn over another's
+# text, and Plotly sizes every cell's text alike to fit the cells (see confusion_figure).
+MIDDLE = 0.5
+CELL_SCALE = [[0.0, "#fff5f0"], [0.499, "#c0181f"],  # mistakes
+              [MIDDLE, "#f7fcf5"], [1.0, "#1a7d36"]]  # read correctly
 CELL_TARGETS = "cells"  # the name of the confusion matrix's clickable layer
 
 
@@ -37,8 +41,10 @@ def confusion_figure(counts: np.ndarray, rows: Sequence[int], cols: Sequence[int
                      show: Literal["counts", "rates"] = "counts", chosen: tuple[int, int] | None = None) -> go.Figure:
     """True digit down, the network's answer across: correct readings in green, mistakes in red.
 
-    Mistakes get their own colour scale (darkest = the most frequent mistake), so a 1% confusion is
-    still visible next to a 99% diagonal. Each cell says its count or its share of the true digit.
+    Mistakes get their own part of the colour scale (darkest = the most frequent mistake), so a 1% confusion is
+    still visible next to a 99% diagonal. Each cell says its count or its share of the true digit, in a size
+    Plotly fits to the cells (no size given), so a phone's narrow cells show "1135" whole in small type. Every
+    digit is labelled on both axes, however narrow (left to itself, Plotly labels every second one).
     A click on a cell selects it (an invisible marker at each cell's centre, see `cell_targets`);
     the cell `chosen` (true, answer) is outlined.
     """
@@ -49,27 +55,22 @@ def confusion_figure(counts: np.ndarray, rows: Sequence[int], cols: Sequence[int
     diagonal = np.array([[r == c for c in cols] for r in rows])
     worst = float(rates[~diagonal].max()) if (~diagonal).any() and rates[~diagonal].max() > 0 else 1.0
     labels_x, labels_y = [str(c) for c in cols], [str(r) for r in rows]
-    fig = go.Figure()
-    for correct, scale, zmax in ((True, CORRECT_SCALE, 1.0), (False, MISTAKE_SCALE, worst)):
-        mine = diagonal if correct else ~diagonal
-        z = np.where(mine, rates, np.nan)
-        if show == "counts":
-            text = np.where(mine & ((sub > 0) | diagonal), sub.astype(str), "")
-        else:
-            text = np.where(mine & ((sub > 0) | diagonal), np.vectorize(_rate_text)(rates), "")
-        fig.add_trace(go.Heatmap(
-            z=_gaps(z), x=labels_x, y=labels_y, text=text.tolist(), texttemplate="%{text}",
-            textfont=dict(size=FONT_SIZE - 1), colorscale=scale, zmin=0, zmax=zmax, showscale=False, xgap=2, ygap=2,
-            name="read correctly" if correct else "mistakes", hoverinfo="skip"))
+    z = np.where(diagonal, MIDDLE + (1 - MIDDLE) * rates, 0.499 * np.minimum(rates / worst, 1.0))
+    numbers = sub.astype(str) if show == "counts" else np.vectorize(_rate_text)(rates)
+    text = np.where((sub > 0) | diagonal, numbers, "")
+    fig = go.Figure(go.Heatmap(
+        z=z.tolist(), x=labels_x, y=labels_y, text=text.tolist(), texttemplate="%{text}", colorscale=CELL_SCALE,
+        zmin=0, zmax=1, showscale=False, xgap=2, ygap=2, name="cells", hoverinfo="skip"))
     fig.add_trace(cell_targets(labels_x, labels_y, sub, rates))
     if chosen is not None and chosen[0] in rows and chosen[1] in cols:
         _outline(fig, rows.index(chosen[0]), cols.index(chosen[1]))
     # ranges fixed to the cells (left to themselves, the axes would make room for the markers' size); square
     # cells by shrinking the plot, not by stretching a range (that left a band between answers and cells)
     fig.update_xaxes(title_text="the network's answer", type="category", side="top", tickfont=dict(size=FONT_SIZE + 4),
-                     range=[-0.5, len(cols) - 0.5], constrain="domain")
+                     range=[-0.5, len(cols) - 0.5], constrain="domain", tickmode="array", tickvals=labels_x)
     fig.update_yaxes(title_text="true digit", type="category", range=[len(rows) - 0.5, -0.5], scaleanchor="x",
-                     constrain="domain", tickfont=dict(size=FONT_SIZE + 4))  # reversed: the first digit on top
+                     constrain="domain", tickfont=dict(size=FONT_SIZE + 4), tickmode="array",
+                     tickvals=labels_y)  # reversed: the first digit on top
     fig.update_layout(height=640, font=dict(size=FONT_SIZE), margin=dict(l=80, r=20, t=80, b=20),
                       plot_bgcolor="white", hovermode="closest", hoverdistance=-1, showlegend=False)
     return readable_axes(fig)
@@ -100,11 +101,6 @@ def _rate_text(rate: float) -> str:
     if rate == 0:
         return "0"
     return "<1%" if rate < 0.005 else f"{rate:.0%}"
-
-
-def _gaps(z: np.ndarray) -> list[list[float | None]]:
-    """NaN as None: an empty cell for this trace (JSON has no NaN)."""
-    return [[None if np.isnan(v) else float(v) for v in row] for row in z]
 
 
 def class_accuracy_figure(counts: np.ndarray, classes: Sequence[int]) -> go.Figure:
@@ -157,21 +153,49 @@ def activations_figure(hidden: Sequence[np.ndarray], probabilities: Sequence[flo
     return readable_axes(fig)
 
 
+ROBUSTNESS_SPACING = 0.05  # between the panels, a share of the plot's width
+NARROWEST_PLOT = 900  # pixels: the robustness chart's plot area on a 1440-pixel screen with the sidebar open
+CHAR_WIDTH = 0.6  # of the font size: a wide average for the axis titles' letters
+
+
+def fitting_chars(panels: int, plot_width: float = NARROWEST_PLOT, font: float = FONT_SIZE) -> int:
+    """How many characters of an axis title fit under one of `panels` side-by-side panels."""
+    panel = (1 - ROBUSTNESS_SPACING * (panels - 1)) / panels * plot_width
+    return int(panel // (CHAR_WIDTH * font))
+
+
+def wrapped(text: str, chars: int) -> list[str]:
+    """`text` broken at spaces into lines of at most `chars` characters (a longer word keeps a line to itself)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= chars:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
 def robustness_figure(curves: Mapping[str, Sequence[float]], perturbations: Mapping[str, Any]) -> go.Figure:
     """One small panel per change: accuracy (up) as the test digits are changed more (right).
-    `perturbations` maps each change to its title, unit and levels (ui.inspect.data.PERTURBATIONS)."""
+    `perturbations` maps each change to its title, unit and levels (ui.inspect.data.PERTURBATIONS).
+    The units under the panels are broken into lines that fit their panel ("pixels grown per side" ran
+    into "noise (standard deviation)" on a desktop screen)."""
     kinds = [k for k in perturbations if k in curves]
     fig = make_subplots(rows=1, cols=len(kinds), subplot_titles=[perturbations[k].title for k in kinds],
-                        shared_yaxes=True, horizontal_spacing=0.03)
+                        shared_yaxes=True, horizontal_spacing=ROBUSTNESS_SPACING)
+    chars, lines = fitting_chars(len(kinds)), 1
     for col, kind in enumerate(kinds, start=1):
         change, accuracy = perturbations[kind], np.asarray(curves[kind], dtype=float)
         fig.add_trace(go.Scatter(x=list(change.levels), y=accuracy.tolist(), mode="lines+markers", name=change.title,
                                  line=dict(color=TRAIN_COLOUR, width=4), marker=dict(size=10),
                                  hovertemplate=f"%{{x}} {change.unit}: %{{y:.1%}} read right<extra></extra>"),
                       row=1, col=col)
-        fig.update_xaxes(title_text=change.unit, row=1, col=col)
+        title = wrapped(change.unit, chars)
+        lines = max(lines, len(title))
+        fig.update_xaxes(title_text="<br>".join(title), row=1, col=col)
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", tickvals=[0, 0.25, 0.5, 0.75, 1])
     fig.update_yaxes(title_text="test digits read right", row=1, col=1)
     fig.update_annotations(font_size=FONT_SIZE)
-    fig.update_layout(height=420, font=dict(size=FONT_SIZE - 2), showlegend=False, margin=dict(l=80, r=20, t=60, b=60))
+    fig.update_layout(height=400 + 24 * lines, font=dict(size=FONT_SIZE - 2), showlegend=False,
+                      margin=dict(l=80, r=20, t=60, b=40 + 24 * lines))
     return readable_axes(fig)

@@ -13,13 +13,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from mlp.data.mnist import Dataset
-from mlp.presets import get_preset
 from mlp.teaching import notebook as nb
 from training.once import SharedRuns
 from training.replay import ReplayRun
 from ui import state
 from ui.frame import data as served
 from ui.frame.layout import poll_while_active
+from ui.frame.training import class_refusal
 from ui.notebook.data import (
     EPOCH_CHOICES,
     EXAMPLE_CHOICES,
@@ -28,6 +28,7 @@ from ui.notebook.data import (
     Rung,
     RunSpec,
     curves_figure,
+    engine_words,
     excerpts,
     gradcheck_rows,
     gradcheck_summary,
@@ -135,7 +136,7 @@ def show_code(rung: Rung, lines: list[str] | None) -> None:
         st.code(m.fix, language="python", wrap_lines=True)
 
 
-def show_start(attempt: int, rung: Rung, lines: list[str] | None) -> None:
+def show_start(attempt: int, rung: Rung, lines: list[str] | None, epochs: int, examples: int) -> None:
     if rung.mistake is not None:
         show_code(rung, lines)
     elif rung.index == 0:
@@ -145,11 +146,14 @@ def show_start(attempt: int, rung: Rung, lines: list[str] | None) -> None:
             with st.expander("The whole notebook, as the student wrote it"):
                 st.code("\n".join(lines), language=None, line_numbers=True)
     else:
-        preset = get_preset("modern")
-        st.markdown(f"#### {preset.title}\n\n{preset.story} Same images, same epochs, float32.")
+        heading, text = engine_words(epochs, examples)
+        st.markdown(f"#### {heading}\n\n{text}")
 
 
 def _start(spec: RunSpec, epochs: int, examples: int, test_examples: int) -> ReplayRun:
+    closed = class_refusal()
+    if closed:  # shown as any refusal, in words
+        raise ValueError(closed)
     run = ReplayRun(spec.job(epochs, examples, test_examples), served.shared())
     run.start()
     return run
@@ -250,7 +254,7 @@ def notebook_view(dataset: Dataset) -> None:
     rung = choose_rung(attempt, rungs)
     epochs, examples = choose_size()
     examples = min(examples, len(dataset.x_train))  # the offline sample has 4,000
-    show_start(attempt, rung, read_notebook())
+    show_start(attempt, rung, read_notebook(), epochs, examples)
     results = run_all(rung, epochs, examples, dataset)
     if results is not None:
         show_results(rung, results)

@@ -12,7 +12,8 @@ from training.record import Run
 from ui import state
 from ui.saving.drawings import class_handwriting, keep_labelled, kept_handwriting
 from ui.saving.networks import network
-from ui.shared.handwriting_score import score, scored_on, split_writers
+from mlp.drawing.handwriting import split_writers
+from ui.shared.handwriting_score import score, scored_on
 from ui.shared.rule import DRAWINGS, Rule
 from ui.shared.text import escape_markdown
 from ui.shared.widgets import mirrored

@@ -24,11 +24,15 @@ from ui.shared.widgets import mirrored
 UPLOAD_KEY = "model_upload"
 
 
+def _kind(run: Run) -> str:
+    """' (uploaded)', ' (interrupted)', or nothing for a run trained to its end here."""
+    return {UPLOADED: " (uploaded)", INTERRUPTED: " (interrupted)"}.get(run.status, "")
+
+
 def run_caption(run: Run) -> str:
     """'Run 3: lr 0.001 · 96.1%': a run as a menu shows it."""
-    kind = {UPLOADED: " (uploaded)", INTERRUPTED: " (interrupted)"}.get(run.status, "")
     accuracy = f" · {run.test_accuracy:.1%}" if run.test_accuracy is not None else ""
-    return f"{run.name}{kind}{accuracy}"
+    return f"{run.name}{_kind(run)}{accuracy}"
 
 
 def model_picker(key: str, label: str = "Network") -> Run | None:
@@ -41,6 +45,32 @@ def model_picker(key: str, label: str = "Network") -> Run | None:
              options=list(names), format_func=names.__getitem__,
              help="Every training of this session, and every network file uploaded, newest first.")
     return chosen_run()
+
+
+def answering_words(run: Run | None, training: str = "") -> str:
+    """The one line saying which network a page answers with: 'Answering with: **Run 3: SGD, lr 0.1** — 95.7% on
+    test digits', or the run training now (`training`, its name), whose answer follows it as it learns."""
+    if training:
+        return f"Answering with: **{escape_markdown(training)}**, still training: the answer follows it as it learns."
+    if run is None:
+        return ""
+    accuracy = (f"{run.test_accuracy:.1%} on test digits" if run.test_accuracy is not None
+                else "its accuracy on test digits was not measured")
+    return f"Answering with: **{escape_markdown(run.name)}**{_kind(run)} — {accuracy}"
+
+
+def network_line(key: str, training: str = "") -> None:
+    """Which network answers, in one line, and a **Change** button beside it that opens the menu of the session's
+    networks (when there is more than one to choose from and none is training)."""
+    run = None if training else chosen_run()
+    words = answering_words(run, training)
+    if not words:
+        return
+    with st.container(horizontal=True, vertical_alignment="center", key="network_line"):
+        st.markdown(words)
+        if run is not None and len(state.model_runs()) > 1:
+            with st.popover("Change", icon=":material/swap_horiz:"):
+                model_picker(key, "Network that reads your digit")
 
 
 def model_download(run: Run, key: str) -> None:

@@ -14,7 +14,7 @@ from ui import state
 log = logging.getLogger(__name__)
 from ui.saving import process_store, records
 from ui.saving.runs import saving
-from ui.shared.handwriting_score import split_writers
+from mlp.drawing.handwriting import split_writers
 
 
 def save_drawing() -> None:

@@ -79,6 +79,12 @@ def chosen_run() -> Run | None:
     return chosen
 
 
+def following_training() -> str:
+    """The name of the run training now when its network answers on Draw (its first weights have arrived), else ''."""
+    run = state.active_run()
+    return run.name if run is not None and run.model() is not None else ""
+
+
 def latest_model() -> tuple[Model | None, str]:
     """The model to draw with, and a few words on where it comes from: the network training now
     (so the answer follows it as it learns), else the chosen run's."""

@@ -110,6 +110,8 @@ class RunSaver:
             try:
                 self._move(self.store.finish_run(self.workspace, self.row_id, row))
                 self.network_saved = row.model is not None
+                if self.network_saved and not self.run.keep_going():
+                    self.run.record.release_network()  # its page is gone: the store has it, if it comes back
             except StoreLimitReached as error:  # written, without its network
                 self._move(error.row_id or self.row_id)
                 self._outcome = error

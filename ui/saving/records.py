@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from mlp.config import ConfigError, TrainConfig
+from mlp.config import ConfigError, from_saved
 from mlp.diagnostics import LayerStats
 from mlp.model import Model, ModelFileError, load_model
 from mlp.teaching.diagnosis import diagnose
@@ -47,7 +47,7 @@ def stored(record: Run) -> StoredRun:
 def restored(saved: StoredRun) -> Run:
     """A stored run as a record again: its network, when the row was read with it, read back (validated as an upload
     is) and its diagnosis recomputed. ValueError (ConfigError, ModelFileError) for a row this version cannot read."""
-    config = TrainConfig.from_dict(saved.config)
+    config = from_saved(saved.config)
     logged = history(saved.curves)
     model = network(saved.model, saved.name) if saved.model is not None else None
     findings = (diagnose(config, logged, status=saved.status, reason=saved.reason)

@@ -1,12 +1,11 @@
 """Scoring a network on labelled drawings (pure: no Streamlit, no database)."""
 from __future__ import annotations
 
-import hashlib
 from typing import Protocol
 
 import numpy as np
 
-from mlp.drawing.handwriting import Handwriting
+from mlp.drawing.handwriting import Handwriting, as_training_rows, held_out_mask, part
 from mlp.model import Model
 
 
@@ -18,26 +17,6 @@ def score(model: Model, handwriting: Handwriting) -> tuple[int, int]:
     with np.errstate(all="ignore"):
         guesses = model.network.predict_proba(x).argmax(axis=1)
     return int((guesses == handwriting.labels).sum()), len(handwriting)
-
-
-HELD_OUT_SHARE = 3  # one writer in three is held out of training, for an honest score
-
-
-def held_out(nickname: str) -> bool:
-    """Whether this writer's drawings are kept for scoring only: a stable hash of the nickname, the same in
-    every process and every lesson (Python's hash() is salted per process)."""
-    return hashlib.sha256(nickname.encode()).digest()[0] % HELD_OUT_SHARE == 0
-
-
-def split_writers(handwriting: Handwriting) -> tuple[Handwriting, Handwriting]:
-    """The drawings to train on and those of held-out writers (to score on), whole writers on either side."""
-    held = np.array([held_out(str(w)) for w in handwriting.writers], dtype=bool)
-    return _part(handwriting, ~held), _part(handwriting, held)
-
-
-def _part(handwriting: Handwriting, keep: np.ndarray) -> Handwriting:
-    created = handwriting.created[keep] if handwriting.created is not None else None
-    return Handwriting(handwriting.images[keep], handwriting.labels[keep], handwriting.writers[keep], created)
 
 
 class TrainedOn(Protocol):
@@ -56,22 +35,16 @@ def scored_on(handwriting: Handwriting, run: TrainedOn | None,
     those labelled after the newest it trained on (held-out writers' only when that time is not known)."""
     if run is None or not run.drawings:
         return handwriting, everything
-    keep = np.array([held_out(str(w)) for w in handwriting.writers], dtype=bool)
+    keep = held_out_mask(handwriting)
     later = np.zeros_like(keep)
     if run.drawings_until is not None and handwriting.created is not None:
         later = (handwriting.created > run.drawings_until) & ~keep
     keep |= later
     since = f" and {int(later.sum())} labelled since it trained" if later.any() else ""
-    return _part(handwriting, keep), HELD_OUT_WORDS + since
+    return part(handwriting, keep), HELD_OUT_WORDS + since
 
 
 def newest(handwriting: Handwriting) -> float | None:
     """When the newest of these drawings was labelled (None for none, or times not known): a run's cut-off."""
     known = handwriting.created is not None and len(handwriting)
     return float(handwriting.created.max()) if known else None
-
-
-def as_training_rows(handwriting: Handwriting) -> tuple[np.ndarray, np.ndarray]:
-    """The drawings as a worker appends them to its training rows: (n, 784) float32 in [0, 1], labels."""
-    images = handwriting.images.reshape(len(handwriting), 784).astype(np.float32) / np.float32(255)
-    return images, handwriting.labels.astype(np.int64)

@@ -99,6 +99,10 @@ _FIELDS: tuple[Field, ...] = (
     Field("augment", "Wiggle the training digits",
           "Shift, turn and resize training digits slightly at random, so hand-drawn digits are recognised better.",
           "Run", "bool"),
+    Field("styles", "Digits in other hands",
+          "Share of each batch drawn as pen digits written as many people write them but MNIST's writers rarely "
+          "did: a slashed 0, a 1 with a flag and a foot, a closed 4, a crossed 7 (0 = MNIST's digits only).",
+          "Run", "float", step=0.05, fmt="%g"),
     Field("seed", "Random seed", "Fixes every random choice: the same seed and settings give the same run.",
           "Run", "int", step=1),
     Field("classes", "Digits to learn", "Which digits the network is trained and tested on.",
