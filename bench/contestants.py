@@ -2,7 +2,7 @@
 by our engine and by others. Each has `steps()`, a generator that trains epoch after epoch and
 yields after every update, and `accuracy(x, y)` on the test images.
 
-  Ours            the real mlp.Trainer.steps(), as the app and the command line iterate it
+  Ours            the real mlp.Trainer.steps(), with the live insides the Train page's worker takes
   BareEngine      only network.forward / cross_entropy / backward / Adam.step: the pure cost
   MatmulsOnly     only the np.matmul calls of a step, same shapes and layouts: the floor
   Notebook        a student's float64 version: the reference to beat by 2x
@@ -18,6 +18,8 @@ from mlp.metrics import CHUNK, evaluate
 from mlp.model import Model
 from mlp.optimizers import make_optimizer
 from mlp.seeding import random_streams
+from mlp.teaching.insides import Camera
+from training.workers import INSIDES_GAP_SECONDS, INSIDES_SECONDS
 
 HIDDEN = (256, 128)
 BATCH = 128
@@ -32,13 +34,24 @@ def config(epochs: int) -> mlp.TrainConfig:
 
 class Ours:
     """Our Trainer's own loop, unchanged: besides the steps it logs a training point and measures
-    layer diagnostics every ~9 steps, and scores the 10,000 test images at each epoch end."""
+    layer diagnostics every ~9 steps, and scores the 10,000 test images at each epoch end. With the
+    insides on, as the Train page's worker (training.workers) has them: a snapshot after every
+    INSIDES_SECONDS of training and at each epoch's end. The seconds are the Trainer's own loop
+    clock, not the wall clock, which also runs while the other contestants take their turns."""
 
-    def __init__(self, split, epochs: int):
+    def __init__(self, split, epochs: int, insides: bool = True):
         self.trainer = mlp.Trainer(config(epochs), split)
+        self.camera = Camera.for_split(split, range(10)) if insides else None
+        self.snapshots = 0
 
     def steps(self):
-        return self.trainer.steps()
+        trainer, looked = self.trainer, 0.0
+        for step in trainer.steps():
+            since, epoch_end = trainer.seconds - looked, step.step % trainer.steps_per_epoch == 0
+            if self.camera is not None and (since >= INSIDES_SECONDS or (epoch_end and since >= INSIDES_GAP_SECONDS)):
+                self.camera.look(trainer.model.network, step.step, step.epoch)
+                looked, self.snapshots = trainer.seconds, self.snapshots + 1
+            yield step
 
     def accuracy(self, x, y) -> float:
         return evaluate(self.trainer.model.network, x, y)[1]

@@ -16,7 +16,7 @@ from mlp.model import Model
 from mlp.teaching.insides import Camera
 
 PREDICT_RUNS = 200
-INSIDES_SHOTS = 5  # snapshots of the live insides timed at each epoch end (training.workers takes them)
+INSIDES_SHOTS = 5  # extra snapshots of the live insides timed at each epoch end, for their cost alone
 
 try:
     import resource  # Unix only: page faults and CPU time
@@ -162,7 +162,7 @@ def measure_all(split, epochs: int, torch, threads: int) -> dict:
     for name, contestant in (("ours", ours), *others.items()):
         if name != "mm_train":
             timers[name].accuracy = contestant.accuracy(split.x_test, split.y_test)
-    return {**timers, "model": ours.trainer.model}
+    return {**timers, "model": ours.trainer.model, "snapshots_per_epoch": ours.snapshots / epochs}
 
 
 def advance(runner, count: int) -> None:

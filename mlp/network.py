@@ -42,8 +42,8 @@ class Network:
         shapes = [(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         self.params = np.zeros(sum(i * o + o for i, o in shapes), dtype=dtype)
         self.grads = np.zeros_like(self.params)
-        self.weights, self.biases = self._views(self.params, shapes)
-        self.weight_grads, self.bias_grads = self._views(self.grads, shapes)
+        self.weights, self.biases = self.views(self.params)
+        self.weight_grads, self.bias_grads = self.views(self.grads)
 
     def __getstate__(self) -> dict:
         """What a copy sent to another process (a worker's weights, pickled) carries: sizes, activation, parameters.
@@ -54,15 +54,14 @@ class Network:
 
     def __setstate__(self, state: dict) -> None:
         self.sizes, self.activation, self.params = state["sizes"], state["activation"], state["params"]
-        shapes = [(n_in, n_out) for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
         self.grads = np.zeros(self.params.shape, self.params.dtype)  # untouched zeros: no memory until used
-        self.weights, self.biases = self._views(self.params, shapes)
-        self.weight_grads, self.bias_grads = self._views(self.grads, shapes)
+        self.weights, self.biases = self.views(self.params)
+        self.weight_grads, self.bias_grads = self.views(self.grads)
 
-    @staticmethod
-    def _views(flat: np.ndarray, shapes: list[tuple[int, int]]):
+    def views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Each layer's W and b in `flat`, a vector laid out like `params` (the gradients, an optimiser's step)."""
         weights, biases, at = [], [], 0
-        for n_in, n_out in shapes:
+        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
             weights.append(flat[at:at + n_in * n_out].reshape(n_in, n_out))
             at += n_in * n_out
             biases.append(flat[at:at + n_out])

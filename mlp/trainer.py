@@ -164,13 +164,13 @@ class Trainer:
                     return
                 net.backward(fp, dlogits)  # backward
                 add_weight_decay(net.weights, net.weight_grads, cfg.weight_decay)
-                logging = self._logs_at(self.steps_taken + 1)
-                before = [w.copy() for w in net.weights] if logging else None  # to measure the update
                 self._optimizer.step(net.params, net.grads, lr)  # update
                 self.steps_taken += 1
-                if logging:  # log
-                    self.history.diagnostics.append(DiagnosticPoint(self.steps_taken, done, measure(net, fp, before)))
-                yield self._log(loss, int((probs.argmax(axis=1) == yb).sum()), len(yb), lr, logging)
+                logging = self._logs_at(self.steps_taken)
+                if logging:  # log, with the update's size read from the optimiser's own record of it
+                    changes = net.views(self._optimizer.change)[0]
+                    self.history.diagnostics.append(DiagnosticPoint(self.steps_taken, done, measure(net, fp, changes)))
+                yield self._log(loss, np.count_nonzero(probs.argmax(axis=1) == yb), len(yb), lr, logging)
         self.status = "finished"
 
     def _batch(self, x: np.ndarray, y: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

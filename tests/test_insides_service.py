@@ -16,9 +16,11 @@ from training.workers import INSIDES_SECONDS, SharedDataset
 
 pool = test_ui_controller.pool  # its one-worker pool fixture, for this module too
 
-# Batches of one on 1,080 digits: an epoch takes a tenth of a second or more (over INSIDES_GAP_SECONDS, which
-# could skip an epoch's snapshot), so a run of a few seconds has snapshots both at epoch ends and in between.
-SLOW = dict(hidden=(16,), epochs=500, batch_size=1, lr=0.001, seed=1)
+# Batches of one on 14,400 digits: an epoch takes ~2 s here (~0.14 ms a step), longer than INSIDES_SECONDS, so a
+# run of a few seconds has snapshots both at epoch ends and in between. On 1,080 digits an epoch took 0.15 s and
+# snapshots came between epoch ends only when something slowed the worker down (it failed 1 run in 2).
+SLOW = dict(hidden=(16,), epochs=5, batch_size=1, lr=0.001, seed=1)  # within the 3 min a run may take
+LONG_EPOCHS = 16_000  # digits in the data of the test that needs epochs longer than a second
 
 
 class Watched(TrainingRun):
@@ -46,10 +48,18 @@ def data():
     files.close()
 
 
-def test_snapshots_come_about_once_a_second_at_each_epoch_end_and_at_the_end(data, pool):
+@pytest.fixture(scope="module")
+def long_data():
+    s = synthetic_split(n=LONG_EPOCHS)
+    files = SharedDataset(Dataset(s.x_train, s.y_train, s.x_test, s.y_test, source="folder", location="synthetic"))
+    yield files
+    files.close()
+
+
+def test_snapshots_come_about_once_a_second_at_each_epoch_end_and_at_the_end(long_data, pool):
     drawing = np.zeros(784, np.float32)
     drawing[300:320] = 1.0
-    run = Watched(TrainConfig(**SLOW), data, pool=pool, drawing=drawing)
+    run = Watched(TrainConfig(**SLOW), long_data, pool=pool, drawing=drawing)
     assert run.insides() is None
     run.start()
     per_epoch = wait_until(lambda: run.shots and run._per_epoch, 60, "the first snapshot")

@@ -145,3 +145,15 @@ def test_a_running_average_that_only_decays_is_flushed_to_zero_not_left_subnorma
     assert subnormal_between and not subnormal_after_flush
     assert all(not a.any() for a in opt._averages())  # all the way down to 0
     assert np.isfinite(params).all()
+
+
+@pytest.mark.parametrize("name", TEXTBOOK)
+def test_change_is_what_the_step_added_to_every_parameter(name):
+    """The diagnostics read an update's size from `change` instead of copying the weights before each step."""
+    opt = make_optimizer(TrainConfig(optimizer=name, momentum=MU), P0.size)
+    p = P0.copy()
+    for g in GRADS:
+        before = p.copy()
+        opt.step(p, g, LR)
+        np.testing.assert_allclose(opt.change, p - before, rtol=1e-5, atol=1e-7)
+        assert np.any(opt.change != 0)

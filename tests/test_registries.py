@@ -113,7 +113,7 @@ def test_no_hidden_layer_is_measured_too():
     fp = net.forward(np.random.default_rng(1).random((4, 7)))
     before = [w.copy() for w in net.weights]
     net.weights[0] *= 1.001
-    (only,) = measure(net, fp, before)
+    (only,) = measure(net, fp, [w - b for w, b in zip(net.weights, before)])
     assert only.dead == only.saturated == 0.0 and only.update_ratio == pytest.approx(1e-3)
 
 
@@ -182,3 +182,13 @@ def test_an_activation_with_a_setting_of_its_own_is_one_class_and_one_registry_l
     assert "sharpness" not in {spec.name for spec in fields()}
     with pytest.raises(ConfigError, match="unknown setting"):
         TrainConfig(sharpness=2.0)
+
+
+def test_weights_that_were_zero_before_a_step_changed_infinitely_much():
+    net = Network((7, 10), dtype=np.float32)
+    fp = net.forward(np.random.default_rng(1).random((4, 7), dtype=np.float32))
+    net.weights[0][...] = 0.5  # from all zeros
+    (only,) = measure(net, fp, [net.weights[0].copy()])
+    assert only.update_ratio == math.inf
+    (unknown,) = measure(net, fp, None)
+    assert math.isnan(unknown.update_ratio)

@@ -132,3 +132,21 @@ def test_biases_start_at_zero_unless_asked():
     asked = Model.create(TrainConfig(hidden=(8,), bias_init=0.01))
     assert all(np.allclose(b, 0.01) for b in asked.network.biases)
     np.testing.assert_array_equal(zero.network.weights[0], asked.network.weights[0])
+
+
+def test_the_logged_update_ratio_is_the_weights_change_over_their_size(tiny_split):
+    """Read from the optimiser's own record of its step, it must equal what copies of the weights give."""
+    trainer = Trainer(TrainConfig(hidden=(16,), epochs=1, batch_size=8, optimizer="adam", weight_decay=1e-3), tiny_split)
+    net, checked = trainer.model.network, 0
+    before = [w.copy() for w in net.weights]
+    for step in trainer.steps():
+        if step.point is not None:
+            logged = trainer.history.diagnostics[-1]
+            assert logged.step == step.step
+            for stats, w, b in zip(logged.layers, net.weights, before):
+                expected = np.linalg.norm(w.astype(np.float64) - b) / np.linalg.norm(b.astype(np.float64))
+                assert stats.update_ratio == pytest.approx(expected, rel=1e-3)
+                assert stats.weight_norm == pytest.approx(np.linalg.norm(w.astype(np.float64)), rel=1e-5)
+            checked += 1
+        before = [w.copy() for w in net.weights]
+    assert checked >= 2

@@ -100,7 +100,8 @@ def look(network: Network, probes: np.ndarray, labels: np.ndarray, sample: np.nd
         fp = network.forward(np.concatenate([probes, sample]))
         diagram = from_pass(network, fp, n)
         probabilities = diagram.values[-1]
-        stats = measure(network, fp, list(before) if before is not None else network.weights)
+        changes = [w - b for w, b in zip(network.weights, before)] if before is not None else None
+        stats = measure(network, fp, changes)
         layers = tuple(replace(s, update_ratio=s.update_ratio / steps if before is not None and steps > 0 else math.nan)
                        for s in stats)
         layers = (*layers[:-1], replace(layers[-1], saturated=_sure_and_wrong(fp.logits[n:], sample_labels)))
