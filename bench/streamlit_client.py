@@ -135,6 +135,8 @@ class StreamlitClient:
                 self._stop_auto_reruns(list(self._reruns))  # a full run: the browser clears every interval
         elif kind == "navigation":
             self.page_hash = message.navigation.page_script_hash
+        elif kind == "page_info_changed":  # the app set the address's query: the browser shows it and sends it back
+            self.query_string = message.page_info_changed.query_string
         elif kind == "script_finished":
             self.script_runs += 1
         elif kind == "auto_rerun":
@@ -205,6 +207,10 @@ class StreamlitClient:
         runs = self.script_runs
         await self._rerun(page_name=page, query=query)
         await self.wait_for(lambda: self.script_runs > runs and self.page_hash, timeout, f"page {page!r} to load")
+
+    async def rerun(self) -> None:
+        """Run the page again with what it holds, as any click or reload of it does."""
+        await self._rerun()
 
     async def click(self, label: str, timeout: float = 60) -> None:
         """Press the button labelled `label` once it is shown and enabled."""
