@@ -21,6 +21,7 @@ import base64
 import io
 import json
 import os
+import re
 import struct
 import sys
 import tempfile
@@ -552,7 +553,9 @@ async def store_file_deleted(visit: Visit) -> Outcome:
                 rows = store.runs(workspace, networks=False) if store.workspace_exists(workspace) else []
             finally:
                 store.close()
-        seen = (said.replace("*", "")[:70] + f"; file back: {back}, its runs: {len(rows)}"
+        again = re.search(r"saved again: [^,.]+", said)
+        seen = (f"said '{lost}', '{again[0] if again else 'nothing saved again'}'; file back: {back}, its runs: "
+                f"{len(rows)}"
                 + (f"; shows {', '.join(leaks)}" if leaks else ""))
         return Outcome(seen, lost in said and not leaks and back and len(rows) == 1)
     finally:
@@ -596,7 +599,7 @@ async def store_folder_unwritable(visit: Visit) -> Outcome:
             landed = time.monotonic() - writable
         else:
             await asyncio.sleep(0.5)  # polling another process's write: the store has no event to wait on
-    seen = (said.replace("*", "")[:60] + (f"; landed {landed:.0f} s after, tab closed" if landed is not None
+    seen = (f"said '{words}': " + said.replace("*", "").replace("\\", "")[:45] + (f"; landed {landed:.0f} s after, tab closed" if landed is not None
                                           else "; not landed in 30 s") + (f"; shows {', '.join(leaks)}" if leaks else ""))
     return Outcome(seen, words in said and not leaks and landed is not None)
 
