@@ -40,6 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import store as project_store  # noqa: E402  (imported now, while ROOT is first: bench/store.py is another module)
 from classroom_server import AppServer, process_rss_mb  # noqa: E402
 from streamlit_client import StreamlitClient  # noqa: E402
 
@@ -139,9 +140,7 @@ class Visit:
 
     def store(self):
         """The server's store, opened by this process as another server process would."""
-        from store import Store  # the project's package (ROOT comes before bench/ on sys.path)
-
-        return Store(self.database_url)
+        return project_store.Store(self.database_url)
 
 
 Case = Callable[[Visit], Awaitable[Outcome]]
@@ -608,8 +607,6 @@ async def create_class(visit: Visit, name: str) -> tuple[StreamlitClient, str, s
     """A teacher who makes a class on the Class page: the teacher's session, its teacher secret and the join code."""
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-    from store import Classes
-
     teacher = await visit.open("Class", "teacher")
     await teacher.set_widget("Class name", WidgetState(string_value=name))
     await teacher.click("Create a class")
@@ -617,7 +614,7 @@ async def create_class(visit: Visit, name: str) -> tuple[StreamlitClient, str, s
     secret = address_query(teacher)["teacher"]
     store = visit.store()
     try:
-        room = Classes(store).by_teacher(secret)
+        room = project_store.Classes(store).by_teacher(secret)
     finally:
         store.close()
     return teacher, secret, room.code
@@ -663,14 +660,12 @@ async def board_after_rename(visit: Visit) -> Outcome:
     anew, never by its old name (a figure cached by post ids once kept the old one server-wide)."""
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-    from store import Classes
-
     teacher, _secret, code = await create_class(visit, "Renaming class")
     await teacher.close()
     store = visit.store()
     try:
         workspace = store.create_workspace()
-        Classes(store).join(code, workspace, "Ada")
+        project_store.Classes(store).join(code, workspace, "Ada")
     finally:
         store.close()
     student = await train(visit, f"w={workspace}&{TINY_RUN}")

@@ -205,6 +205,7 @@ class StreamlitClient:
         "epochs=20", as after the page's "?"), until its script finishes."""
         await self.connect()
         runs = self.script_runs
+        self.query_string = query or self.query_string  # the address bar holds what was opened
         await self._rerun(page_name=page, query=query)
         await self.wait_for(lambda: self.script_runs > runs and self.page_hash, timeout, f"page {page!r} to load")
 
