@@ -21,6 +21,7 @@ import base64
 import io
 import json
 import os
+import re
 import struct
 import sys
 import tempfile
@@ -39,6 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import store as project_store  # noqa: E402  (imported now, while ROOT is first: bench/store.py is another module)
 from classroom_server import AppServer, process_rss_mb  # noqa: E402
 from streamlit_client import StreamlitClient  # noqa: E402
 
@@ -116,6 +118,7 @@ def huge_weights_model(weight: float = 3e38) -> bytes:
 class Outcome:
     seen: str  # what the visitor saw, in short
     held: bool  # refused in words (or harmless), and nothing broke
+    ran: bool = True  # False: the case could not be sent here (said in `seen`), so it neither held nor failed
 
 
 @dataclass
@@ -124,20 +127,44 @@ class Visit:
     server: AppServer
     database_url: str  # the server's store
 
-    async def open(self, page: str = "", name: str = "attacker") -> StreamlitClient:
-        client = StreamlitClient(self.server.url, name)
-        await client.open(page, timeout=120)
+    async def open(self, page: str = "", name: str = "attacker", query: str = "", address: str | None = None,
+                   headers: dict[str, str] | None = None) -> StreamlitClient:
+        client = StreamlitClient(self.server.url, name, address, headers)
+        await client.open(page, timeout=120, query=query)
         return client
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The store's SQLite file (None: the store is PostgreSQL)."""
+        return Path(self.database_url.removeprefix("sqlite:///")) if self.database_url.startswith("sqlite") else None
+
+    def store(self):
+        """The server's store, opened by this process as another server process would."""
+        return project_store.Store(self.database_url)
 
 
 Case = Callable[[Visit], Awaitable[Outcome]]
 CASES: dict[str, Case] = {}
 
 
-def attack(name: str) -> Callable[[Case], Case]:
-    """Register a case under `name` (the table's first column)."""
+@dataclass(frozen=True)
+class Bounds:
+    """The web process's memory a case may add: at its highest (None: unbounded, as while runs train) and after."""
+    peak_mb: float | None = MAX_GROWTH_MB
+    after_mb: float = MAX_GROWTH_MB
+    seconds: float | None = None  # the case's own time limit (None: --timeout)
+
+    def kept(self, before: float, peak: float, after: float) -> bool:
+        return (self.peak_mb is None or peak - before < self.peak_mb) and after - before < self.after_mb
+
+
+BOUNDS: dict[str, Bounds] = {}
+
+
+def attack(name: str, bounds: Bounds = Bounds()) -> Callable[[Case], Case]:
+    """Register a case under `name` (the table's first column), with the memory it may add."""
     def register(case: Case) -> Case:
-        CASES[name] = case
+        CASES[name], BOUNDS[name] = case, bounds
         return case
     return register
 
@@ -174,26 +201,28 @@ class Row:
     after: float
     seconds: float
     held: bool
+    ran: bool = True
 
 
 async def run_case(name: str, case: Case, visit: Visit, timeout: float) -> Row:
-    pid = visit.server.pid
+    pid, bounds = visit.server.pid, BOUNDS.get(name, Bounds())
     before, start = process_rss_mb(pid), time.monotonic()
     with PeakRss(pid) as rss:
         try:
-            outcome = await asyncio.wait_for(case(visit), timeout)
+            outcome = await asyncio.wait_for(case(visit), bounds.seconds or timeout)
         except Exception as error:  # a case that could not finish is reported, and did not hold
             outcome = Outcome(f"{type(error).__name__}: {error}"[:120], False)
     after, seconds = process_rss_mb(pid), time.monotonic() - start
-    bounded = rss.peak - before < MAX_GROWTH_MB and after - before < MAX_GROWTH_MB
-    return Row(name, outcome.seen, before, rss.peak, after, seconds, outcome.held and bounded)
+    held = outcome.held and bounds.kept(before, rss.peak, after)
+    return Row(name, outcome.seen, before, rss.peak, after, seconds, held, outcome.ran)
 
 
 def table(rows: list[Row]) -> list[str]:
-    lines = [f"{'case':<34} {'held':<5} {'RSS MB before/peak/after':<26} {'s':>6}  what the visitor saw",
-             "-" * 120]
+    lines = [f"{'case':<42} {'held':<7} {'RSS MB before/peak/after':<26} {'s':>6}  what the visitor saw",
+             "-" * 130]
     for r in rows:
-        lines.append(f"{r.case:<34} {'yes' if r.held else 'NO':<5} {r.before:7.0f} /{r.peak:6.0f} /{r.after:6.0f}"
+        held = ("yes" if r.held else "NO") if r.ran else "not run"
+        lines.append(f"{r.case:<42} {held:<7} {r.before:7.0f} /{r.peak:6.0f} /{r.after:6.0f}"
                      f"{'':4} {r.seconds:6.1f}  {r.seen}")
     return lines
 
@@ -419,6 +448,274 @@ async def hostile_class_name(visit: Visit) -> Outcome:
         await client.close()
 
 
+# ----- training, the store, the class board -----
+TINY_RUN = "hidden=16&epochs=1&classes=1%2C9&per_class=300"  # a run of a few seconds: something saved
+LONG_RUN = "hidden=16&epochs=30&classes=1%2C9&per_class=300"  # one stopped by hand, long before it would end
+STARTED = ("### Starting", "### Training", "### Finished")  # a run's status once it holds a worker
+# Runs given workers at one moment are seen starting up to a page refresh apart (the Train page polls every 0.5 s,
+# slower under load): two of the attacker's runs end together, the student takes one worker, the next queued run the
+# other, and either page may say so first. A queued run seen starting this much earlier did go first.
+SEEN_TOGETHER = 3.0
+RUN_MINUTES = "0.5"  # the harness server's MLP_MAX_RUN_MINUTES: its largest run is short enough to wait out here
+SHORTER = ("hidden=1024,1024&batch_size=2000&epochs=1", "hidden=512,512&batch_size=1000&epochs=1",
+           "hidden=512,256&epochs=1", "epochs=1")  # after fair_queue.LARGEST, for a server of short runs
+
+
+def address_query(client: StreamlitClient) -> dict[str, str]:
+    """The page address's query parameters as the visitor's browser now shows them."""
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(client.query_string))
+
+
+async def train(visit: Visit, query: str, name: str = "student", **how) -> StreamlitClient:
+    """A visitor on Train with `query`'s settings who presses Start; back once the run holds a worker."""
+    import fair_queue
+
+    client = await visit.open("Train", name, query=query, **how)
+    await client.click(fair_queue.START)
+    await client.wait_for(lambda: fair_queue.status(client).startswith(STARTED), 120, "the run to start")
+    return client
+
+
+async def finished(client: StreamlitClient, timeout: float = 120) -> None:
+    import fair_queue
+
+    await client.wait_for(lambda: fair_queue.status(client).startswith("### Finished"), timeout, "the run's end")
+
+
+def secrets_in_text(words: str) -> list[str]:
+    """What of a store path or an address a visitor must not be shown: each kind found."""
+    return [kind for kind, needle in (("a path", "/tmp/"), ("a path", "sqlite3"), ("a URL", "://")) if needle in words]
+
+
+@attack("one visitor's 20 sessions of the largest run", Bounds(peak_mb=None, after_mb=300, seconds=480))
+async def one_visitor_twenty_sessions(visit: Visit) -> Outcome:
+    """bench/fair_queue.py's attack: 20 fresh workspaces from one address, each starting the largest run the server
+    allows; a student on another address starts a run meanwhile. Held: the student got a worker before every run
+    the attacker had in line, and the web process came back within 300 MB once every session closed."""
+    import fair_queue
+
+    url, pid = visit.server.url, visit.server.pid
+    before = process_rss_mb(pid)
+    query = await fair_queue.largest_allowed(url, (*fair_queue.LARGEST, *SHORTER))
+    attackers = await fair_queue.attack(url, 20, query)
+    queued = [c for c in attackers if fair_queue.PLACE.match(fair_queue.status(c))]
+    started: dict[str, float] = {}
+
+    async def note_start(client: StreamlitClient) -> None:
+        await client.wait_for(lambda: fair_queue.status(client).startswith(STARTED), 600, "a worker")
+        started[client.name] = time.monotonic()
+
+    watchers = [asyncio.create_task(note_start(c)) for c in queued]
+    who, student = await fair_queue.student(url, fair_queue.Student("student", fair_queue.STUDENT), 180)
+    for task in watchers:
+        task.cancel()
+    await asyncio.gather(*watchers, return_exceptions=True)
+    await asyncio.gather(*(c.close() for c in [*attackers, student]))
+    closed = time.monotonic()
+    while process_rss_mb(pid) - before >= 300 and time.monotonic() - closed < 300:  # fair_queue's settle time
+        await asyncio.sleep(1)  # sampling memory: nothing tells from outside when the process gives it back
+    settled = time.monotonic() - closed
+    leads = [who.started - t for t in started.values() if who.started and t < who.started]
+    ahead = [lead for lead in leads if lead > SEEN_TOGETHER]
+    said = (f"/Train?{query} x20: {len(queued)} in line; the other address {fair_queue.ordinal(who.place)} in line, "
+            f"a worker after {fair_queue.seconds(who.waited)}; queued runs seen first: {len(ahead)} "
+            f"(+{len(leads) - len(ahead)} within {SEEN_TOGETHER:.0f} s); memory back in {settled:.0f} s")
+    return Outcome(said, who.started is not None and who.place <= 1 and not ahead and not who.notes)
+
+
+@attack("store file deleted while the server runs")
+async def store_file_deleted(visit: Visit) -> Outcome:
+    """A visitor's saved run, then the SQLite file deleted: the visitor's next page says its saved work was lost in
+    words (no path, no address), and the file is back with the workspace and its run in it."""
+    path = visit.sqlite_file
+    if path is None:
+        return Outcome("not run: the store is PostgreSQL (no file to delete)", False, ran=False)
+    client = await train(visit, TINY_RUN)
+    try:
+        await finished(client)
+        await client.wait_for(lambda: "w" in address_query(client), 30, "the workspace in the address")
+        workspace = address_query(client)["w"]
+        path.unlink()
+        sent = time.monotonic()
+        await client.rerun()
+        lost = "Saved work was lost on the server"
+        await client.wait_for(lambda: client.shows(lost, sent) or client.log.errors, 60, "the loss said")
+        said = next((t for t in client.texts(sent) if lost in t), "; ".join(client.log.errors))
+        leaks = secrets_in_text(" ".join(client.texts(sent)))
+        back = path.exists()
+        rows = []
+        if back:
+            store = visit.store()
+            try:
+                rows = store.runs(workspace, networks=False) if store.workspace_exists(workspace) else []
+            finally:
+                store.close()
+        again = re.search(r"saved again: [^,.]+", said)
+        seen = (f"said '{lost}', '{again[0] if again else 'nothing saved again'}'; file back: {back}, its runs: "
+                f"{len(rows)}"
+                + (f"; shows {', '.join(leaks)}" if leaks else ""))
+        return Outcome(seen, lost in said and not leaks and back and len(rows) == 1)
+    finally:
+        await client.close()
+
+
+@attack("store folder unwritable, then writable again")
+async def store_folder_unwritable(visit: Visit) -> Outcome:
+    """A run ends while the store's folder is immutable (chattr +i, which root obeys too): the page says its work is
+    not saved yet; the tab is closed; once the folder is writable again, the server writes the run by itself."""
+    import subprocess
+
+    path = visit.sqlite_file
+    if path is None or os.geteuid() != 0:
+        return Outcome("not run: needs an SQLite store and root (chattr +i)", False, ran=False)
+    client = await train(visit, LONG_RUN)
+    workspace = address_query(client).get("w", "")
+    frozen = subprocess.run(["chattr", "+i", str(path.parent)], capture_output=True, text=True)
+    if frozen.returncode:
+        await client.close()
+        return Outcome(f"not run: chattr +i refused ({frozen.stderr.strip()[:60]})", False, ran=False)
+    try:
+        sent = time.monotonic()
+        await client.click("Stop")
+        words = "is not saved yet"
+        await client.wait_for(lambda: client.shows(words, sent) or client.log.errors, 120, "the page to say so")
+        said = next((t for t in client.texts(sent) if words in t), "; ".join(client.log.errors))
+        leaks = secrets_in_text(said)
+        await client.close()
+    finally:
+        subprocess.run(["chattr", "-i", str(path.parent)], check=True)
+    writable = time.monotonic()
+    landed = None
+    while landed is None and time.monotonic() - writable < 30:
+        store = visit.store()
+        try:
+            rows = store.runs(workspace, networks=False) if workspace else []
+        finally:
+            store.close()
+        if rows and all(row.status != "running" for row in rows):
+            landed = time.monotonic() - writable
+        else:
+            await asyncio.sleep(0.5)  # polling another process's write: the store has no event to wait on
+    seen = (f"said '{words}': " + said.replace("*", "").replace("\\", "")[:45] + (f"; landed {landed:.0f} s after, tab closed" if landed is not None
+                                          else "; not landed in 30 s") + (f"; shows {', '.join(leaks)}" if leaks else ""))
+    return Outcome(seen, words in said and not leaks and landed is not None)
+
+
+async def create_class(visit: Visit, name: str) -> tuple[StreamlitClient, str, str]:
+    """A teacher who makes a class on the Class page: the teacher's session, its teacher secret and the join code."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    teacher = await visit.open("Class", "teacher")
+    await teacher.set_widget("Class name", WidgetState(string_value=name))
+    await teacher.click("Create a class")
+    await teacher.wait_for(lambda: "teacher" in address_query(teacher), 60, "the teacher link in the address")
+    secret = address_query(teacher)["teacher"]
+    store = visit.store()
+    try:
+        room = project_store.Classes(store).by_teacher(secret)
+    finally:
+        store.close()
+    return teacher, secret, room.code
+
+
+@attack("secrets on the projector")
+async def projector_secrets(visit: Visit) -> Outcome:
+    """The Board's projector view, opened by a fresh visitor and by the teacher's own browser with its workspace and
+    teacher link in the address: nothing on the page nor left in the address holds either secret."""
+    from ui.saving.workspace import COOKIE
+
+    teacher, secret, code = await create_class(visit, "Projected class")
+    await teacher.close()
+    store = visit.store()
+    try:
+        workspace = store.create_workspace()  # the work the teacher's browser remembers (its cookie)
+    finally:
+        store.close()
+    fresh = await visit.open("Board", "projector", query=f"projector={code}")
+    own = await visit.open("Board", "teacher's projector", query=f"projector={code}&teacher={secret}&w={workspace}",
+                           headers={"Cookie": f"{COOKIE}={workspace}"})
+    try:
+        found = []
+        for client in (fresh, own):
+            await client.wait_for(lambda c=client: c.shows(code), 60, "the join code")
+            everything = "".join(str(element) for _, element, _ in client.elements.values())
+            shown = [kind for kind, value in (("workspace id", workspace), ("teacher secret", secret))
+                     if value and value in everything]
+            kept = [name for name in ("w", "teacher") if name in address_query(client)]
+            found += [f"{client.name}: {kind} on the page" for kind in shown]
+            found += [f"{client.name}: {name}= in the address" for name in kept]
+        seen = "; ".join(found) or (f"join code {code} shown; no workspace id nor teacher secret on the page or "
+                                    "in the address, fresh or teacher's browser")
+        return Outcome(seen[:110], not found)
+    finally:
+        await fresh.close()
+        await own.close()
+
+
+@attack("board hover after a rename")
+async def board_after_rename(visit: Visit) -> Outcome:
+    """A student's posted run renamed on Compare: the Board's chart (the figure JSON its page receives) names it
+    anew, never by its old name (a figure cached by post ids once kept the old one server-wide)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    teacher, _secret, code = await create_class(visit, "Renaming class")
+    await teacher.close()
+    store = visit.store()
+    try:
+        workspace = store.create_workspace()
+        project_store.Classes(store).join(code, workspace, "Ada")
+    finally:
+        store.close()
+    student = await train(visit, f"w={workspace}&{TINY_RUN}")
+    await finished(student)
+    await student.rerun()  # the student's next click: the page that keeps the ended run posts it
+
+    def figures(client: StreamlitClient) -> str:
+        return "".join(e.spec for kind, e, _ in client.elements.values() if kind == "plotly_chart")
+
+    board = await visit.open("Board", "board", query=f"w={workspace}")
+    compare = None
+    try:
+        await board.wait_for(lambda: "Run 1" in figures(board), 60, "the posted run in the chart")
+        await student.close()
+        compare = await visit.open("Compare", "student", query=f"w={workspace}")
+        old = "Run 1"
+        new = "Renamed by Ada"
+        await compare.set_widget("New name", WidgetState(string_value=new))
+        await compare.click("Rename")
+        await compare.wait_for(lambda: compare.shows(new), 60, "the new name on Compare")
+        await board.wait_for(lambda: new in figures(board), 90, "the chart to name the run anew")
+        return Outcome(f"the board's chart names the run {new!r}; its old name gone: {old not in figures(board)}",
+                       new in figures(board))
+    finally:
+        await asyncio.gather(*(c.close() for c in (student, board, compare) if c is not None))
+
+
+@attack("fatal signal leaves a log line")
+async def fatal_signal(visit: Visit) -> Outcome:
+    """SIGSEGV sent to a second, short-lived server (a crash in native code): its log must say so with the Python
+    stack (faulthandler), not end in silence. Defined last, so run last: it starts a server of its own."""
+    import signal
+
+    folder = Path(tempfile.mkdtemp(prefix="abuse-crash-"))
+    env = {"MLP_STATE_DIR": str(folder), **{k: os.environ[k] for k in ("MLP_DATA_DIR",) if k in os.environ}}
+    server = await asyncio.to_thread(AppServer, folder / "streamlit.log", env)
+    try:
+        first = StreamlitClient(server.url, "first visitor")  # the app sets up its logging on its first page
+        await first.open("", timeout=120)
+        await first.close()
+        os.kill(server.pid, signal.SIGSEGV)
+        code = await asyncio.to_thread(server.process.wait, 30)
+    finally:
+        server.stop()
+    log = (folder / "streamlit.log").read_text(errors="replace")
+    said = "Fatal Python error" in log
+    line = next((l for l in log.splitlines() if "Fatal Python error" in l), "no 'Fatal Python error' in the log")
+    return Outcome(f"exit {code}; log: {line.strip()[:80]}", said)
+
+
 async def warm_up(visit: Visit) -> None:
     """Every page the cases use, once, and the largest payloads made: the server's first visits load MNIST and the
     pages' modules, and the payloads take seconds to make, which no case should be charged for."""
@@ -439,7 +736,7 @@ def main() -> None:
     chosen = {name: case for name, case in CASES.items() if not words or any(w in name.lower() for w in words)}
     with tempfile.TemporaryDirectory(prefix="abuse-") as folder:
         state_dir = Path(folder) / "state"
-        env = {"MLP_STATE_DIR": str(state_dir)}
+        env = {"MLP_STATE_DIR": str(state_dir), "MLP_MAX_RUN_MINUTES": RUN_MINUTES}
         if args.database_url:
             env["MLP_DATABASE_URL"] = args.database_url
         if "MLP_DATA_DIR" in os.environ:
@@ -448,14 +745,17 @@ def main() -> None:
         try:
             visit = Visit(server, args.database_url or f"sqlite:///{state_dir / 'store.sqlite3'}")
             asyncio.run(warm_up(visit))
-            rows = []
+            rows, loads = [], [os.getloadavg()[0]]
             for name, case in chosen.items():
                 rows.append(asyncio.run(run_case(name, case, visit, args.timeout)))
+                loads.append(os.getloadavg()[0])
                 print(table(rows[-1:])[-1], flush=True)
         finally:
             server.stop()
     print("\n".join(["", *table(rows)]))
-    print(f"\n{sum(r.held for r in rows)} of {len(rows)} held.")
+    ran = [r for r in rows if r.ran]
+    print(f"\n{sum(r.held for r in ran)} of {len(ran)} held ({len(rows) - len(ran)} not run here); "
+          f"{os.cpu_count()} CPUs, 1-minute load average {min(loads):.1f} to {max(loads):.1f} during the run.")
 
 
 if __name__ == "__main__":

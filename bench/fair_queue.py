@@ -70,6 +70,7 @@ class Student:
     place: int = 0  # the place in line the page said after the click
     told_wait: str = ""
     waited: float | None = None  # from the click to "Training"
+    started: float | None = None  # when it got a worker (time.monotonic()): to order it against other runs
     finished: float | None = None  # from the click to "Finished"
     notes: list[str] = field(default_factory=list)
 
@@ -123,7 +124,8 @@ async def student(url: str, who: Student, timeout: float) -> tuple[Student, Stre
     try:
         await client.wait_for(lambda: status(client).startswith(("### Starting", "### Training", "### Finished")),
                               timeout, "a worker")
-        who.waited = time.monotonic() - clicked
+        who.started = time.monotonic()
+        who.waited = who.started - clicked
         await client.wait_for(lambda: status(client).startswith("### Finished"), timeout, "the end of the run")
         who.finished = time.monotonic() - clicked
     except TimeoutError as error:

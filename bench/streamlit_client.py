@@ -135,6 +135,8 @@ class StreamlitClient:
                 self._stop_auto_reruns(list(self._reruns))  # a full run: the browser clears every interval
         elif kind == "navigation":
             self.page_hash = message.navigation.page_script_hash
+        elif kind == "page_info_changed":  # the app set the address's query: the browser shows it and sends it back
+            self.query_string = message.page_info_changed.query_string
         elif kind == "script_finished":
             self.script_runs += 1
         elif kind == "auto_rerun":
@@ -203,8 +205,13 @@ class StreamlitClient:
         "epochs=20", as after the page's "?"), until its script finishes."""
         await self.connect()
         runs = self.script_runs
+        self.query_string = query or self.query_string  # the address bar holds what was opened
         await self._rerun(page_name=page, query=query)
         await self.wait_for(lambda: self.script_runs > runs and self.page_hash, timeout, f"page {page!r} to load")
+
+    async def rerun(self) -> None:
+        """Run the page again with what it holds, as any click or reload of it does."""
+        await self._rerun()
 
     async def click(self, label: str, timeout: float = 60) -> None:
         """Press the button labelled `label` once it is shown and enabled."""

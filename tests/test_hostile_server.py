@@ -31,7 +31,8 @@ def visit(mnist_dir, tmp_path_factory):
 @pytest.mark.parametrize("name", ["canvas PNG bomb 9000x9000", "canvas value of 24 MB of JSON lists",
                                   "canvas values no canvas sends",
                                   "upload: zip of 100,000 empty entries", "upload: weights of 3e38",
-                                  "class name: script, NUL, bidi", "workspace rows from 20 visits"])
+                                  "class name: script, NUL, bidi", "workspace rows from 20 visits",
+                                  "secrets on the projector", "board hover after a rename"])
 def test_the_server_holds(visit, name):
     """Held: refused (or harmless) in words the case names, and the web process under abuse.MAX_GROWTH_MB more memory
     at its highest and after (a 9,000 x 9,000 PNG cost 1.3 GB before its header was read first)."""
