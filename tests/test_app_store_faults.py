@@ -69,6 +69,24 @@ def test_a_store_file_deleted_under_open_tabs_is_said_and_their_work_survives_a_
     assert "Welcome back. 1 run and your settings are restored" in shown(again)
 
 
+def test_a_store_file_deleted_right_after_a_run_ended_keeps_that_run(sqlite_file):
+    """The server wrote the run's final row, then the file went, before the tab's next page kept the run: that page
+    keeps it first and then writes the session again, the run included (bench/abuse.py found it lost)."""
+    at = visit()
+    start(at, epochs=1)
+    workspace = at.query_params["w"]
+    run = at.session_state[RUN_KEY]
+    assert run.wait(120)
+    saver = at.session_state["saving_books"].saver
+    assert saver is not None and saver.run is run
+    assert saver.landed.wait(60), "the final row did not land"  # written by the server's own thread, as for a closed tab
+    sqlite_file.unlink()
+    at.run()  # the tab's next page keeps the ended run, and finds the file gone
+    assert "saved again: 1 run" in shown(at), shown(at)
+    process_store.close_stores()
+    assert [r.name for r in visit(workspace).session_state[RUNS_KEY]] == [run.name]
+
+
 def test_an_address_whose_work_went_with_the_file_says_why(sqlite_file):
     tab = visit()  # a tab since closed: nothing in memory holds its work
     tab.switch_page(TRAIN).run()

@@ -70,14 +70,14 @@ def resume(saver: process_store.RunSaver) -> None:
 
 
 def collect_finished() -> None:
-    """Before each page: write again what the session holds if the store's file was lost, keep the session's run once
-    it has ended and write it (then post it), note the final rows the server has written since, write again the ended
+    """Before each page: keep the session's run once it has ended and write it (then post it), write again what the
+    session holds if the store's file was lost, note the final rows the server has written since, write again the ended
     runs the store could not take, and say which networks the server's memory cap let go."""
-    _after_loss()
     run = state.ended_run()
     if run is not None:
         _keep(run.record)
         _store_finished(run)
+    _after_loss()  # after the ended run is kept: a final row its saver wrote into a file lost since is written again
     _landed()
     _retry_unsaved()
     say_released()
