@@ -56,7 +56,7 @@ def test_an_uploaded_name_is_text_on_every_page(fresh):
         fresh.switch_page(page).run()
         assert_literal(fresh, page)
     fresh.switch_page(spec("Draw").script).run()
-    assert any(c.value.startswith("Network: \\[a\\]") for c in fresh.caption)  # the answer names the network
+    assert any(m.value.startswith("Answering with: **\\[a\\]") for m in fresh.markdown)  # the line naming the network
     fresh.switch_page(spec("Compare").script).run()
     fresh.text_input(key="rename_to").set_value("![img](http://e.x/i.png) " + HOSTILE).run()  # on Compare
     fresh.button(key="rename").click().run()

@@ -29,6 +29,7 @@ RUNS_ENV, MB_ENV = "MLP_WORKSPACE_RUNS", "MLP_WORKSPACE_MB"  # the server's limi
 BUSY_SECONDS = 5.0  # how long a write waits for another program's lock on an SQLite store before giving up
 
 _stores: dict[str, Store] = {}
+_closed = threading.Event()  # set when the opened stores are closed: savers of that time stop trying (replaced anew)
 _failed: dict[str, tuple[float, str]] = {}
 _lock = threading.Lock()
 
@@ -62,8 +63,12 @@ def limits() -> Limits:
 
 
 def close_stores() -> None:
-    """Forget the opened stores (tests that change the address; a server that ends)."""
+    """Forget the opened stores (tests that change the address; a server that ends): savers still trying to write
+    into them give up."""
+    global _closed
     with _lock:
+        _closed.set()
+        _closed = threading.Event()
         for store in _stores.values():
             store.close()
         _stores.clear()
@@ -84,6 +89,7 @@ class RunSaver:
     def __init__(self, store: Store, workspace: str, run: TrainingRun):
         """Raises StoreError (the run then trains in memory only)."""
         self.store, self.workspace, self.run = store, workspace, run
+        self._closed = _closed  # set once this store is closed: no more tries into it
         self._lost = store.lost
         self.row_id = store.begin_run(workspace, run.name, run.config.to_dict())
         self._lock = threading.Lock()
@@ -144,16 +150,18 @@ class RunSaver:
         self.store.checkpoint_run(self.workspace, self.row_id, records.curves(self.run.history()))
 
     def _follow(self) -> None:
-        while not self.run.wait(CHECKPOINT_SECONDS):
+        while not self.run.wait(CHECKPOINT_SECONDS) and not self._closed.is_set():
             try:
                 self._checkpoint()
             except StoreError as error:  # the next checkpoint, or the final write, tries again; the page says the last
                 log.warning("run %r not checkpointed in workspace %s: %s", self.run.name, short(self.workspace),
                             error)
-        while not self.landed.is_set():
+        while not self.landed.is_set() and not self._closed.is_set():
             if self.finish() is None or self.landed.is_set():
                 break
-            self.landed.wait(FINAL_RETRY_SECONDS)  # the page's own try may land it meanwhile
+            self._closed.wait(FINAL_RETRY_SECONDS)  # the page's own try may land it meanwhile
+        if not self.landed.is_set():
+            log.warning("run %r of workspace %s not finished: its store was closed", self.run.name, short(self.workspace))
 
 
 _live: dict[int, RunSaver] = {}  # row id -> saver, while its run trains in this process
