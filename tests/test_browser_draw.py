@@ -51,8 +51,11 @@ def server(mnist_dir, tmp_path_factory):
 
 
 def canvas_box(page: Page) -> dict:
+    """Where the canvas is on the screen, scrolled into view first as a student would (the brush slider below it
+    can leave the page scrolled past its top on a phone)."""
     canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")
     canvas.wait_for()
+    canvas.scroll_into_view_if_needed()
     return canvas.bounding_box()
 
 
