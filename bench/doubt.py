@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from drawn_digits import flagged, read_all  # noqa: E402
+from drawn_digits import default_data_dir, flagged, read_all  # noqa: E402
 
 from mlp.config import TrainConfig  # noqa: E402
 from mlp.data.mnist import load_mnist  # noqa: E402
@@ -53,9 +53,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--only", nargs="*", help="names of the networks to measure (default: all)")
     parser.add_argument("--data-dir", help="MNIST folder (default: $MLP_DATA_DIR, else ../shared/data/mnist)")
     args = parser.parse_args()
-    if not args.data_dir:
-        shared = ROOT.parent / "shared" / "data" / "mnist"
-        args.data_dir = os.environ.get("MLP_DATA_DIR") or (str(shared) if shared.is_dir() else None)
+    args.data_dir = args.data_dir or default_data_dir()
     return args
 
 

@@ -53,10 +53,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed of the drawings (default 0)")
     parser.add_argument("--data-dir", help="MNIST folder (default: $MLP_DATA_DIR, else ../shared/data/mnist)")
     args = parser.parse_args()
-    if not args.data_dir:
-        shared = ROOT.parent / "shared" / "data" / "mnist"
-        args.data_dir = os.environ.get("MLP_DATA_DIR") or (str(shared) if shared.is_dir() else None)
+    args.data_dir = args.data_dir or default_data_dir()
     return args
+
+
+def default_data_dir() -> str | None:
+    """$MLP_DATA_DIR, else the shared folder beside the project, else None (the download cache)."""
+    shared = ROOT.parent / "shared" / "data" / "mnist"
+    return os.environ.get("MLP_DATA_DIR") or (str(shared) if shared.is_dir() else None)
 
 
 def config_of(spec: str) -> TrainConfig:
