@@ -247,7 +247,7 @@ class Trainer:
         return self.result()
 
 
-STYLED_POOL = 1000  # pen digits made once per process for config.styles (an even share of each digit)
+STYLED_POOL = 1000  # pen digits made once per process for config.styles (each digit's share: styles.POOL_WEIGHTS)
 
 
 def styled_rows(config: TrainConfig) -> tuple[np.ndarray, np.ndarray] | None:

@@ -44,14 +44,32 @@ def test_a_writer_keeps_one_style_per_digit_and_drawings_are_canvas_images():
     assert len({d.style for d in drawings if d.label == 1}) > 1  # writers differ
 
 
-def test_the_training_pool_is_even_deterministic_and_made_once():
+def test_the_training_pool_doubles_zeros_and_ones_is_deterministic_and_made_once():
     images, labels = styles.training_pool(300, seed=5)
     assert images.shape == (300, 784) and images.dtype == np.float32 and not images.flags.writeable
-    assert np.bincount(labels, minlength=10).tolist() == [30] * 10
+    assert np.bincount(labels, minlength=10).tolist() == [50, 50] + [25] * 8
     assert images.max(axis=1).min() == pytest.approx(1.0)  # every one drawn, as the preprocessing leaves it
     assert styles.training_pool(300, seed=5)[0] is images
     styles.training_pool.cache_clear()
     assert np.array_equal(styles.training_pool(300, seed=5)[0], images)
+
+
+def test_training_flags_fall_diagonally_and_training_sevens_bars_are_level():
+    """What tells a one with a long flag from a seven: the flag falls from the top of the stem, the bar does not."""
+    rng = np.random.default_rng(0)
+    flags, bars = [], []
+    for _ in range(300):
+        (stem,) = styles.one_with_flag(rng, foot=False)
+        corner = stem[stem[:, 0].argmin()]  # the top of the stem, where the flag starts
+        drop, run = stem[0] - corner
+        flags.append((drop, -run))
+        seven = styles.seven(rng, crossed=bool(rng.integers(2)))[0]
+        end = seven[seven[:, 1].argmax()]  # the bar's right end, where the stem starts
+        bars.append((abs(end[0] - seven[0, 0]), end[1] - seven[0, 1]))
+    flags, bars = np.array(flags), np.array(bars)
+    assert flags[:, 0].min() >= 0.15 and flags[:, 1].max() > 0.45  # every flag a diagonal, some nearly half as wide
+    assert bars[:, 1].min() >= 0.5 and bars[:, 0].max() <= 0.08
+    assert (flags[:, 0] / flags[:, 1]).min() > (bars[:, 0] / bars[:, 1]).max()
 
 
 def test_a_run_mixes_styled_digits_only_of_the_digits_it_learns(tiny_split):

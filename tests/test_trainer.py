@@ -65,8 +65,10 @@ def test_a_consumer_stops_by_no_longer_iterating(tiny_split):
 
 
 def test_a_diverging_loss_ends_the_loop_as_failed(tiny_split):
+    # without the styled pen digits: at lr 50 a run whose ReLUs all die first ends with a finite loss, and which
+    # run does depends on every row of its first batches (pool changes turned this one's seed into one)
     config = TrainConfig(hidden=(64, 64), activation="relu", init="normal", init_std=1.0, optimizer="sgd", lr=50.0,
-                         epochs=3, batch_size=32)
+                         epochs=3, batch_size=32, styles=0.0)
     trainer = Trainer(config, tiny_split)
     steps = list(trainer.steps())  # the generator simply ends: no exception to catch
     assert trainer.status == "failed" and len(steps) < 3 * 19

@@ -111,13 +111,30 @@ def _training() -> dict[int, dict[str, Template]]:
 
 
 def one_with_flag(rng: np.random.Generator, foot: bool) -> Template:
-    """A training one with an up-stroke flag of a random length and angle (people's flags run from a tick to
-    nearly half the height), with a foot of random width or none."""
+    """A training one with an up-stroke flag of a random length and angle (people's flags run from a short tick to
+    nearly half the height, and as far left as the stem is tall: the long ones are those MNIST-trained networks read
+    as 7), with a foot of random width or none. The flag always falls at least 0.15 of the height from the top: a
+    diagonal, never a seven's level bar."""
     top = rng.uniform(0.3, 0.45)
-    stem = line((rng.uniform(0.08, 0.42), top - rng.uniform(0.2, 0.42)), (0.0, top),
+    stem = line((rng.uniform(0.15, 0.45), top - rng.uniform(0.25, 0.48)), (0.0, top),
                 (1.0, top + rng.uniform(-0.04, 0.04)))
     half = rng.uniform(0.14, 0.3)
     return (stem, line((1.0, top - half), (1.0, top + half))) if foot else (stem,)
+
+
+def seven(rng: np.random.Generator, crossed: bool) -> Template:
+    """A training seven: a bar of random length, level within 0.08 of the height, and a stem from its end that
+    leans from a little to a lot, so that what tells it from a one with a flag is the level bar, not the lean;
+    crossed or not."""
+    bar, start = rng.uniform(0.5, 0.72), rng.uniform(-0.03, 0.06)
+    foot = rng.uniform(0.1, 0.5)  # how far left the stem ends
+    stroke = line((start, 0.0), (rng.uniform(-0.02, 0.02), bar), (1.0, bar - foot))
+    if not crossed:
+        return (stroke,)
+    height = rng.uniform(0.45, 0.6)
+    middle = bar - foot * height
+    return stroke, line((height + rng.uniform(-0.05, 0.05), middle - rng.uniform(0.2, 0.3)),
+                        (height + rng.uniform(-0.05, 0.05), middle + rng.uniform(0.15, 0.3)))
 
 
 def slashed_zero(rng: np.random.Generator, inside: bool) -> Template:
@@ -138,7 +155,9 @@ VARIED = {(0, "slashed"): lambda rng: slashed_zero(rng, inside=False),
           (0, "slashed inside"): lambda rng: slashed_zero(rng, inside=True),
           (1, "flag"): lambda rng: one_with_flag(rng, foot=False),
           (1, "flag and foot"): lambda rng: one_with_flag(rng, foot=True),
-          (1, "short flag and foot"): lambda rng: one_with_flag(rng, foot=True)}
+          (1, "short flag and foot"): lambda rng: one_with_flag(rng, foot=True),
+          (7, "plain"): lambda rng: seven(rng, crossed=False),
+          (7, "crossed"): lambda rng: seven(rng, crossed=True)}
 
 # How often a writer picks each style (the others: the first, MNIST's usual one). Not measured on any population:
 # shares that make each variant common enough to be counted, as in a class with writers from several countries.
@@ -154,7 +173,7 @@ STYLE_SHARES = {
 # The training pool leans harder on the variants MNIST lacks: the network meets them more often than a class would.
 TRAINING_SHARES = {**STYLE_SHARES,
                    0: {"slashed": 0.4, "slashed inside": 0.2},
-                   1: {"flag": 0.4, "flag and foot": 0.3, "short flag and foot": 0.1}}
+                   1: {"flag": 0.55, "flag and foot": 0.25, "short flag and foot": 0.1}}
 # The styles MNIST's writers rarely used, which the Draw page explains when a network misreads one.
 RARE_IN_MNIST = {(0, "slashed"), (1, "flag"), (1, "flag and foot"), (4, "closed top"), (7, "crossed"),
                  (9, "straight stem"), (3, "flat top")}
@@ -224,6 +243,9 @@ POOL_POINTS = 120  # points each training digit is resampled to, so a whole batc
 POOL_SIDE = 84  # the training digits' drawing square, pixels (a canvas-drawn digit is 100 to 250)
 PEN_RATIO = (0.09, 0.13)  # pen width over the digit's longer side (the preprocessing brings drawings to 0.11)
 SLANT = (-0.1, 0.35)  # columns per row, as writers slant (the preprocessing shears 70% of it away)
+# Each digit's share of the pool, relative: zeros and ones twice the others, since their variants (a slash, a long
+# flag) sit closest to another digit (8, 7) and every other digit's variants are read right with an even share.
+POOL_WEIGHTS = (2, 2, 1, 1, 1, 1, 1, 1, 1, 1)
 
 
 def stamp(points: np.ndarray, pens: np.ndarray, side: int = POOL_SIDE) -> np.ndarray:
@@ -246,12 +268,13 @@ def stamp(points: np.ndarray, pens: np.ndarray, side: int = POOL_SIDE) -> np.nda
 
 @lru_cache(maxsize=4)
 def training_pool(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """`count` digits (an even share of each) in the TRAINING styles, as the network's inputs (count, 784) float32
-    and their labels, read-only; each by a writer of its own, stamped with a round pen on an 84-pixel square as
-    bold as the app's preprocessing makes a drawing, then cropped, fitted, centred and deslanted by it
-    (mlp.drawing.preprocess.grey_to_mnist). Made once per process for a count and seed (about 0.5 s for 1,000)."""
+    """`count` digits (each digit's share as POOL_WEIGHTS says) in the TRAINING styles, as the network's inputs
+    (count, 784) float32 and their labels, read-only; each by a writer of its own, stamped with a round pen on an
+    84-pixel square as bold as the app's preprocessing makes a drawing, then cropped, fitted, centred and deslanted
+    by it (mlp.drawing.preprocess.grey_to_mnist). Made once per process for a count and seed (about 0.5 s for 1,000)."""
     rng = np.random.default_rng([seed, 2024])
-    labels = np.arange(count, dtype=np.int64) % 10
+    cycle = np.repeat(np.arange(10, dtype=np.int64), POOL_WEIGHTS)
+    labels = cycle[np.arange(count) % len(cycle)]
     points = np.empty((count, POOL_POINTS, 2), np.float32)
     for i, digit in enumerate(labels):
         names = list(TRAINING[digit])
