@@ -126,7 +126,8 @@ class Trainer:
         self._loss = get_loss(config.loss)
         self._optimizer = make_optimizer(config, self.model.network.params.size)
         self._schedule = make_schedule(config)  # the learning rate as a function of epochs done
-        self._sums = np.zeros(3)  # loss x examples, correct, examples since the last training point
+        self._sums = [0.0, 0, 0]  # loss x examples, correct, examples since the last training point (Python numbers:
+        # an array's += of a tuple costs a conversion every step)
         self._styled = styled_rows(config)
         self._moved = None  # the styled pool as moved for this epoch (without augment)
         self._draws = None  # this epoch's random draws for the styled rows: a number per step, and rows to pick
@@ -216,12 +217,15 @@ class Trainer:
         """Sum this batch into the next training point; record the point at a logging step, and score
         the held-out set when it is due."""
         step, point, heldout = self.steps_taken, None, None
-        self._sums += (loss * count, correct, count)
+        sums = self._sums
+        sums[0] += loss * count
+        sums[1] += correct
+        sums[2] += count
         if logging:
             loss_sum, correct_sum, seen = self._sums
             point = TrainPoint(step, step / self.steps_per_epoch, float(loss_sum / seen), float(correct_sum / seen), lr)
             self.history.train.append(point)
-            self._sums[:] = 0
+            self._sums = [0.0, 0, 0]
         if self._evaluates_at(step):
             heldout = self._evaluate()
         return Step(step, step / self.steps_per_epoch, loss, correct / count, lr, point, heldout)
