@@ -172,8 +172,8 @@ class Adam(Optimizer):
         b1, b2, t = self.beta1, self.beta2, self.t
         c1 = (1 - b1) / (1 - b1 ** t)  # m_hat = c1 m'
         c2 = (1 - b2) / (1 - b2 ** t)  # v_hat = c2 v'
-        step = np.float32(lr * c1 / np.sqrt(c2))
-        eps = np.float32(EPS / np.sqrt(c2))
+        step = np.float32(lr * c1 / math.sqrt(c2))
+        eps = np.float32(EPS / math.sqrt(c2))
         s = self.change
         self.m *= np.float32(b1)
         self.m += grads
