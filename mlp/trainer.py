@@ -126,9 +126,11 @@ class Trainer:
         self._loss = get_loss(config.loss)
         self._optimizer = make_optimizer(config, self.model.network.params.size)
         self._schedule = make_schedule(config)  # the learning rate as a function of epochs done
-        self._sums = np.zeros(3)  # loss x examples, correct, examples since the last training point
+        self._sums = [0.0, 0, 0]  # loss x examples, correct, examples since the last training point (Python numbers:
+        # an array's += of a tuple costs a conversion every step)
         self._styled = styled_rows(config)
         self._moved = None  # the styled pool as moved for this epoch (without augment)
+        self._draws = None  # this epoch's random draws for the styled rows: a number per step, and rows to pick
 
     # ----- the loop -----
     def steps(self) -> Iterator[Step]:
@@ -184,13 +186,17 @@ class Trainer:
         the styles MNIST lacks: same steps, nearly the same time, a few of them the world's way of writing. Without
         augment, the pool is moved, turned and sized afresh at each epoch's start (one call for all of it)."""
         rng, (images, labels) = self._streams.noise, self._styled
-        if not self.config.augment and self.steps_taken % self.steps_per_epoch == 0:
-            self._moved = augment_batch(images, rng)
+        in_epoch = self.steps_taken % self.steps_per_epoch
+        if in_epoch == 0:  # the whole epoch's draws at once: two calls an epoch, not two a step (~60 us each there)
+            if not self.config.augment:
+                self._moved = augment_batch(images, rng)
+            most = math.ceil(self.config.styles * self.config.batch_size)
+            self._draws = rng.random(self.steps_per_epoch), rng.integers(0, len(labels), (self.steps_per_epoch, most))
         wanted = self.config.styles * len(yb)
-        k = int(wanted) + int(rng.random() < wanted - int(wanted))
+        k = int(wanted) + int(self._draws[0][in_epoch] < wanted - int(wanted))
         if k == 0:
             return xb, yb
-        picks = rng.integers(0, len(labels), k)
+        picks = self._draws[1][in_epoch, :k]
         xb = xb if xb.flags.writeable else xb.copy()  # a batch is usually a fresh copy already
         yb = yb if yb.flags.writeable else yb.copy()
         xb[-k:] = images[picks] if self.config.augment else self._moved[picks]
@@ -211,12 +217,15 @@ class Trainer:
         """Sum this batch into the next training point; record the point at a logging step, and score
         the held-out set when it is due."""
         step, point, heldout = self.steps_taken, None, None
-        self._sums += (loss * count, correct, count)
+        sums = self._sums
+        sums[0] += loss * count
+        sums[1] += correct
+        sums[2] += count
         if logging:
             loss_sum, correct_sum, seen = self._sums
             point = TrainPoint(step, step / self.steps_per_epoch, float(loss_sum / seen), float(correct_sum / seen), lr)
             self.history.train.append(point)
-            self._sums[:] = 0
+            self._sums = [0.0, 0, 0]
         if self._evaluates_at(step):
             heldout = self._evaluate()
         return Step(step, step / self.steps_per_epoch, loss, correct / count, lr, point, heldout)

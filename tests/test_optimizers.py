@@ -132,20 +132,32 @@ def test_the_step_schedule_takes_its_factor_from_the_config():
 @pytest.mark.parametrize("name", ["momentum", "nesterov", "rmsprop", "adam"])
 def test_a_running_average_that_only_decays_is_flushed_to_zero_not_left_subnormal(name):
     """One gradient, then zeros (a pixel blank in every later batch): the average decays through float32's
-    subnormal range, which is slow on x86; the optimiser sets such values to 0 every FLUSH_EVERY steps."""
+    subnormal range, which is slow on x86; the optimiser sets such values to 0 every flush_every(decay) steps."""
     opt = optimizers.REGISTRY.build(name, 3, momentum=0.9, rho=0.9, beta1=0.9, beta2=0.9)
     params = np.zeros(3, np.float32)
     opt.step(params, np.array([1.0, 1e-3, 0.0], np.float32), 0.1)
     subnormal_between, subnormal_after_flush = False, False
     for _ in range(3000):
         opt.step(params, np.zeros(3, np.float32), 0.1)
-        found = any(np.any((a != 0) & (np.abs(a) < np.finfo(np.float32).tiny)) for a in opt._averages())
-        subnormal_between |= found
-        subnormal_after_flush |= found and opt.t % optimizers.FLUSH_EVERY == 0
+        for average, decay in opt._averages():
+            found = np.any((average != 0) & (np.abs(average) < np.finfo(np.float32).tiny))
+            subnormal_between |= found
+            subnormal_after_flush |= found and opt.t % optimizers.flush_every(decay) == 0
     assert subnormal_between and not subnormal_after_flush
-    assert all(not a.any() for a in opt._averages())  # all the way down to 0
+    assert all(not a.any() for a, _ in opt._averages())  # all the way down to 0
     assert np.isfinite(params).all()
 
+
+
+@pytest.mark.parametrize("decay", [0.5, 0.9, 0.99, 0.999])
+def test_an_average_is_flushed_a_few_times_while_a_value_decays_through_the_subnormal_range(decay):
+    """Flushing often costs passes, rarely leaves values subnormal for longer: FLUSHES times per crossing."""
+    x, crossing = 2.0 ** -126, 0  # float32's smallest normal number, decayed (in float64) below its smallest subnormal
+    while x >= 2.0 ** -149:
+        x, crossing = x * decay, crossing + 1
+    every = optimizers.flush_every(decay)
+    assert every * optimizers.FLUSHES <= crossing <= (every + 1) * optimizers.FLUSHES
+    assert optimizers.flush_every(0.0) is None and optimizers.flush_every(0.01) == 1
 
 @pytest.mark.parametrize("name", TEXTBOOK)
 def test_change_is_what_the_step_added_to_every_parameter(name):

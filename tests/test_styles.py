@@ -93,6 +93,23 @@ def test_a_run_mixes_styled_digits_only_of_the_digits_it_learns(tiny_split):
     assert set(yb[32:].tolist()) <= {1, 4, 7}
 
 
+
+def test_each_batch_gets_the_share_of_styled_digits_rounded_at_random_with_fresh_draws_each_epoch(tiny_split):
+    """A share of 0.3 of 16 rows is 4.8: 4 or 5 rows a batch, 4.8 on average; the draws are made at each epoch's start."""
+    config = TrainConfig(hidden=(8,), styles=0.3, epochs=2, batch_size=16)
+    trainer = Trainer(config, tiny_split)
+    counts, epochs = [], []
+    for step in range(2 * trainer.steps_per_epoch):
+        trainer.steps_taken = step
+        xb, yb = trainer._with_styled(tiny_split.x_train[:16].copy(), tiny_split.y_train[:16].copy())
+        moved = {row.tobytes() for row in trainer._moved}
+        counts.append(sum(row.tobytes() in moved for row in xb))
+        if step % trainer.steps_per_epoch == 0:
+            epochs.append(trainer._moved.copy())
+    assert set(counts) == {4, 5} and abs(np.mean(counts) - 4.8) < 4 * np.sqrt(0.8 * 0.2 / len(counts))  # 4 sigma
+    assert not np.array_equal(epochs[0], epochs[1])  # the pool moved afresh for the second epoch
+
+
 @pytest.mark.parametrize("share", [-0.1, 0.6, float("nan")])
 def test_the_share_of_styled_digits_is_checked(share):
     with pytest.raises(ConfigError):
