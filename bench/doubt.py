@@ -8,7 +8,7 @@ Draw page calls it too weak for its doubt to mean much (ui.draw.data.doubt_trust
 drawings flagged (letters, scribbles, lines, dots, blobs, by kind: drawn with mlp.drawing.canvas_like's brush,
 never MNIST) and the share of canvas-like digits wrongly flagged, through the Draw page's own path
 (bench/drawn_digits.py's read_all). Beside each, the same with the server's reference network (training.reference:
-the Draw page's quick network, trained here once), as the page combines the two (ui.draw.data.combined_doubt: a
+ui.draw.data.reference_config, trained here once), as the page combines the two (ui.draw.data.combined_doubt: a
 drawing is flagged when either network's check doubts it), and what the reference's check adds to one drawing's
 answer, in milliseconds of CPU. Trained networks are kept in DIR (default /tmp/mlp-doubt-networks) and read
 back on the next run. A benchmark, not a test: it never fails on its numbers.
@@ -39,7 +39,7 @@ from mlp.model import Model, load_model  # noqa: E402
 from mlp.presets import PRESETS  # noqa: E402
 from mlp.teaching.diagnosis import diagnose  # noqa: E402
 from mlp.trainer import train  # noqa: E402
-from ui.draw.data import combined_doubt, doubt, doubt_trusted, quick_config, read_drawing  # noqa: E402
+from ui.draw.data import combined_doubt, doubt, doubt_trusted, read_drawing, reference_config  # noqa: E402
 
 STORY = "notebook-all"  # the 9% run whose fixes are followed
 FIXES = 2
@@ -63,7 +63,9 @@ def trained(name: str, config: TrainConfig, data, folder: Path) -> tuple[Model, 
     read back from `folder` when they are there."""
     path, found = folder / f"{name}.npz", folder / f"{name}.json"
     if path.exists() and found.exists():
-        return load_model(path), json.loads(found.read_text())
+        model = load_model(path)
+        if model.config == config:  # else trained with settings since changed: trained again
+            return model, json.loads(found.read_text())
     began = time.perf_counter()
     result = train(config, data)
     print(f"  trained {name} in {time.perf_counter() - began:.0f} s", flush=True)
@@ -126,8 +128,10 @@ def main() -> None:
     kinds = np.array(others[2])
     print(f"{args.digits} canvas-like digits, {args.non_digits} non-digits, seed {args.seed} "
           f"(load {os.getloadavg()[0]:.2f})")
-    reference = trained("quick", quick_config(), data, folder)[0]
+    reference = trained("reference", reference_config(), data, folder)[0]
     reference_check = fit_novelty(reference.network, data.x_train, data.x_test)
+    print(f"the reference (ui.draw.data.reference_config): test "
+          f"{(predict_proba(reference.network, data.x_test).argmax(axis=1) == data.y_test).mean():.1%}")
     by_reference = [reasons(reference, reference_check, *drawings[:2]) for drawings in (others, digits)]
     sample = list(non_digits(20, seed=args.seed + 1)) + list(drawn_digits(data.x_test, data.y_test, 20, seed=args.seed + 1))
     print(f"the reference's check adds {check_milliseconds(reference, reference_check, sample):.1f} ms of CPU to a "

@@ -3,6 +3,7 @@ network's (ui.draw.data): pure, no Streamlit, no worker (the training is a stand
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 import pytest
@@ -199,3 +200,33 @@ def test_the_server_setting_switches_it_off(monkeypatch):
     assert not reference.enabled()
     monkeypatch.delenv(reference.ENABLED_ENV)
     assert reference.enabled()
+
+
+def test_the_training_service_trains_it_in_a_worker_at_the_back_of_the_line_and_it_is_saved(tmp_path):
+    """The real path, a small network on synthetic digits: a worker of the pool trains it, the file is written."""
+    from conftest import synthetic_split
+    from mlp.data.mnist import Dataset
+    from training.workers import SharedDataset, WorkerPool
+
+    split = synthetic_split()
+    data = SharedDataset(Dataset(split.x_train, split.y_train, split.x_test, split.y_test, source="folder",
+                                 location="synthetic"))
+    pool = WorkerPool(1)
+    try:
+        config = TrainConfig(hidden=(16,), epochs=1, seed=2)
+        trainings = []
+
+        def train():
+            trainings.append(reference.service_training(config, lambda: data, pool)())
+            return trainings[-1]
+        shared = ReferenceNetwork(tmp_path, config, "synthetic", train)
+        assert shared.model() is None and len(trainings) == 1
+        run = trainings[0]
+        assert run.visitor == BACKGROUND and run.keep_going()  # no page needs to beat for it
+        assert run.wait(120) and run.state == "finished"
+        trained = shared.model()
+        assert trained is not None and trained.config == config and shared.path.exists()
+        assert run.worker_report["pid"] != os.getpid()
+    finally:
+        pool.close()
+        data.close()

@@ -24,6 +24,9 @@ from typing import Any, Callable
 from mlp.config import TrainConfig
 from mlp.model import Model, ModelFileError, load_model
 from training.limits import number_from_env
+from training.line import BACKGROUND
+from training.run import TrainingRun
+from training.workers import SharedDataset, WorkerPool
 
 log = logging.getLogger(__name__)
 ENABLED_ENV = "MLP_REFERENCE_NETWORK"  # 0: no reference network (each network's own doubt only)
@@ -41,6 +44,19 @@ def file_name(config: TrainConfig, data_key: str) -> str:
     other data (MNIST, or the offline sample) never hand over a network trained for something else."""
     digest = hashlib.blake2b(json.dumps([config.to_dict(), data_key], sort_keys=True).encode(), digest_size=6)
     return f"reference-network-{digest.hexdigest()}.npz"
+
+
+def service_training(config: TrainConfig, data: Callable[[], SharedDataset],
+                     pool: WorkerPool | None = None) -> Callable[[], TrainingRun]:
+    """What starts the reference's run in the training service (`pool`, default the server's) on `data()`: at the
+    back of the line (a worker only when no student's run waits), and kept going with no page showing it (the
+    server's time limit still holds)."""
+    def start() -> TrainingRun:
+        run = TrainingRun(config, data(), name="the server's reference network", pool=pool,
+                          connected=lambda: True, visitor=BACKGROUND)
+        run.start()
+        return run
+    return start
 
 
 class ReferenceNetwork:

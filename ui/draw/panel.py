@@ -16,11 +16,8 @@ from streamlit_drawable_canvas import st_canvas
 from mlp.data.mnist import Dataset
 from mlp.drawing.novelty import NoveltyCheck, fit_novelty
 from mlp.model import Model
-from store import state_dir
 from training import reference
-from training.line import BACKGROUND
 from training.once import fingerprint
-from training.run import TrainingRun
 from ui import state
 from ui.draw.data import (
     CHECKING,
@@ -37,6 +34,7 @@ from ui.draw.data import (
     doubt_trusted,
     doubt_words,
     quick_config,
+    reference_config,
     read_canvas,
     readable,
     rows_of,
@@ -51,6 +49,7 @@ from ui.frame.training import run_status, start_training
 from ui.panels.handwriting import handwriting_score, label_buttons
 from ui.saving.drawings import save_drawing
 from ui.saving.networks import chosen_run, following_training, latest_model
+from ui.saving.process_store import state_folder
 from ui.shared.figures import pixelated, probability_figure, sure
 from ui.shared.text import escape_markdown
 
@@ -127,17 +126,10 @@ def novelty_for(model: Model) -> PendingCheck | None:
     return _novelty(f"{fingerprint(model)}|{data.folder_in_use()}", model, dataset)
 
 
-def _train_reference() -> TrainingRun:
-    """The reference network's run: at the back of the line, and kept going with no page showing it."""
-    run = TrainingRun(quick_config(), data.shared(), name="the server's reference network", connected=lambda: True,
-                      visitor=BACKGROUND)
-    run.start()
-    return run
-
-
 @st.cache_resource(show_spinner=False)
 def _reference(folder: str, data_key: str) -> reference.ReferenceNetwork:
-    return reference.ReferenceNetwork(Path(folder), quick_config(), data_key, _train_reference)
+    return reference.ReferenceNetwork(Path(folder), reference_config(), data_key,
+                                      reference.service_training(reference_config(), data.shared))
 
 
 def reference_network() -> tuple[Model, PendingCheck] | None:
@@ -146,7 +138,7 @@ def reference_network() -> tuple[Model, PendingCheck] | None:
     dataset = data.dataset(report=False)
     if dataset is None or not reference.enabled():
         return None
-    model = _reference(str(state_dir()), f"{data.folder_in_use()}|{len(dataset.x_train)}").model()
+    model = _reference(state_folder(), f"{data.folder_in_use()}|{len(dataset.x_train)}").model()
     return (model, _novelty(f"{fingerprint(model)}|{data.folder_in_use()}", model, dataset, True)) if model else None
 
 
