@@ -3,9 +3,10 @@ a drawing its own check lets through when the reference doubts it, and says that
 from __future__ import annotations
 
 import pytest
-from canvas_standin import canvas  # noqa: F401  (a fixture)
+from canvas_standin import canvas, upscaled  # noqa: F401  (canvas is a fixture)
+from streamlit.testing.v1 import AppTest
 from test_app_draw import answer, finished_run, warnings
-from test_app_pages import DRAW, app, open_page, texts  # noqa: F401  (app is a fixture)
+from test_app_pages import DRAW, ROOT, app, open_page, texts  # noqa: F401  (app is a fixture)
 
 import waiting
 from mlp import load_mnist, train
@@ -13,6 +14,7 @@ from mlp.drawing.canvas_like import non_digits
 from mlp.drawing.novelty import fit_novelty
 from mlp.model import Model
 from training import reference
+from training.line import BACKGROUND
 from ui.draw.data import DOUBTS, REFERENCE_DOUBT, doubt, read_drawing, reference_config, rows_of, weak_words
 from ui.state import RUNS_KEY
 
@@ -70,3 +72,37 @@ def test_a_weak_networks_page_flags_a_non_digit_the_reference_doubts(app, canvas
     assert "does not look like a digit" not in warnings(app) and weak_words(0.093) in texts(app)
     assert answer(app) == weak_answer
 
+
+
+def test_a_class_opening_draw_starts_one_reference_training_at_the_back_of_the_line(app, canvas, mnist, mnist_dir,
+                                                                                    monkeypatch, tmp_path):
+    """No reference file yet: the first Draw page starts its training in the service, the next sessions find it under
+    way, and meanwhile each page answers as without it."""
+    started, service = [], reference.service_training
+
+    def recorded(*args, **kwargs):
+        start = service(*args, **kwargs)
+
+        def go():
+            started.append(start())
+            return started[-1]
+        return go
+    monkeypatch.setattr(reference, "service_training", recorded)
+    monkeypatch.setenv(reference.ENABLED_ENV, "1")
+    monkeypatch.setenv("MLP_STATE_DIR", str(tmp_path))
+    weak = Model.create(reference_config().replace(seed=8))
+    canvas.image = upscaled(mnist.x_test[0])
+    try:
+        for session in [app] + [AppTest.from_file(str(ROOT / "app.py"), default_timeout=60) for _ in range(2)]:
+            if session is not app:
+                session.run()
+            session.session_state[RUNS_KEY] = [finished_run("Run 1: the 9% preset", weak, 0.093)]
+            open_page(session, DRAW)
+            assert answer(session) is not None and REFERENCE_DOUBT not in warnings(session)
+            assert weak_words(0.093) in texts(session)  # not backed yet: said as before
+        assert len(started) == 1 and started[0].visitor == BACKGROUND and started[0].keep_going()
+        assert started[0].config == reference_config() and not started[0].done
+    finally:
+        for run in started:
+            run.stop()
+            run.wait(60)

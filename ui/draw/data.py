@@ -66,10 +66,10 @@ def quick_config() -> TrainConfig:
 
 
 def reference_config() -> TrainConfig:
-    """The server's reference network (training.reference): the quick model's settings on MNIST's digits alone. With
-    the quick model's other styles of writing (styles 0.05) it let more letters through (bench/doubt.py, seed 1: 92-93%
-    of non-digits flagged with it, 94-97% of letters) than without (93-95%, 97-100%), for as many real digits wrongly
-    flagged (1.7-2.1%): a drawing unlike MNIST's digits is what it is asked about."""
+    """The server's reference network (training.reference): the quick model's settings on MNIST's digits alone.
+    With the quick model's other styles of writing (styles 0.05) it let more letters through (bench/doubt.py, seed 1,
+    beside the weak networks: 92-93% of non-digits flagged, 93-97% of letters) than without (93-94%, 97-100%), for
+    as many real digits wrongly flagged (1.7-2.1%): what it is asked is whether a drawing is like MNIST's digits."""
     return quick_config().replace(styles=0.0)
 
 
