@@ -7,6 +7,7 @@ import os
 import threading
 
 import pytest
+import waiting
 
 from mlp import TrainConfig
 from mlp.model import Model
@@ -64,13 +65,17 @@ class StandInRun:
     """A started run of the training service, as ReferenceNetwork sees one: under way until the test ends it."""
 
     def __init__(self):
-        self.done, self.state, self._model = False, "running", None
+        self.done, self.state, self._model, self._ended = False, "running", None, threading.Event()
 
     def finish(self, model: Model | None, state: str = "finished") -> None:
         self._model, self.state, self.done = model, state, True
+        self._ended.set()
 
     def model(self) -> Model | None:
         return self._model
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._ended.wait(timeout)
 
 
 class Trainings:
@@ -128,6 +133,16 @@ def test_a_second_process_sharing_the_folder_does_not_train_it_again_and_reads_t
     found = second.model()
     assert found is not None and found.config == CONFIG and (found.network.params == trained.network.params).all()
     assert second_trains.runs == []
+
+
+def test_the_file_is_written_when_the_training_ends_though_no_page_asks_again(tmp_path):
+    """A server stopped before anyone opened Draw again still has it after its restart."""
+    trainings = Trainings()
+    shared = network(tmp_path, trainings)
+    shared.model()
+    trainings.runs[0].finish(Model.create(CONFIG))
+    waiting.wait_until(shared.path.exists, timeout=30, what="the reference's file")
+    assert not shared.training
 
 
 def test_after_a_restart_the_saved_reference_is_read_back_not_trained_again(tmp_path):

@@ -62,8 +62,9 @@ def service_training(config: TrainConfig, data: Callable[[], SharedDataset],
 class ReferenceNetwork:
     """The reference network of one server, as one process sees it. `model()` hands it out once it is there, else
     says None at once: it reads the file, or starts the training (`train()` returns a started run of the training
-    service: training.run.TrainingRun, or any object with `done`, `state` and `model()`), or finds it under way, in
-    this process or in another one sharing the folder (the lock file says which). Thread-safe."""
+    service: training.run.TrainingRun, or any object with `done`, `state`, `model()` and `wait(timeout)`), or finds it
+    under way, in this process or in another one sharing the folder (the lock file says which). A thread waits for
+    the run to end and writes the file then, whether or not a page asks again before the server stops. Thread-safe."""
 
     def __init__(self, folder: Path, config: TrainConfig, data_key: str, train: Callable[[], Any], *,
                  clock: Callable[[], float] = time.monotonic):
@@ -118,6 +119,7 @@ class ReferenceNetwork:
             model = load_model(self.path)
             if model.config != self.config:
                 raise ModelFileError(f"{self.path} holds a network of other settings")
+            log.info("reference network: read from %s", self.path)
             return model
         except (ModelFileError, OSError) as error:
             if self._damage_said != (seen.st_size, seen.st_mtime_ns):
@@ -133,6 +135,15 @@ class ReferenceNetwork:
             log.warning("reference network: training could not start (%s)", error)
             self._failed = self._clock()
             self._give_lock()
+            return
+        threading.Thread(target=self._finish, args=(self._run,), daemon=True, name="reference network").start()
+
+    def _finish(self, run: Any) -> None:
+        """The run's end, in a thread of its own: its network kept and written (or its failure said) at once."""
+        run.wait(None)
+        with self._lock:
+            if self._run is run:
+                self._collect()
 
     def _collect(self) -> Model | None:
         """This process's run: None while under way; once ended, its network written to the file and kept."""
@@ -151,7 +162,8 @@ class ReferenceNetwork:
             except OSError as error:  # kept in memory for this process; the next start trains it again
                 log.warning("reference network: not saved to %s (%s)", self.path, error)
             self._model = model
-            log.info("reference network: trained and saved to %s", self.path)
+            seconds = getattr(getattr(run, "record", None), "seconds", float("nan"))
+            log.info("reference network: trained in %.0f s, saved to %s", seconds, self.path)
             return model
         finally:
             self._give_lock()

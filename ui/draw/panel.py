@@ -138,8 +138,9 @@ def reference_network() -> tuple[Model, PendingCheck] | None:
     dataset = data.dataset(report=False)
     if dataset is None or not reference.enabled():
         return None
-    model = _reference(state_folder(), f"{data.folder_in_use()}|{len(dataset.x_train)}").model()
-    return (model, _novelty(f"{fingerprint(model)}|{data.folder_in_use()}", model, dataset, True)) if model else None
+    server = _reference(state_folder(), f"{data.folder_in_use()}|{len(dataset.x_train)}")
+    model = server.model()  # once there, the one network of its file for this process: the file names its check
+    return (model, _novelty(f"reference|{server.path}", model, dataset, True)) if model is not None else None
 
 
 def reference_doubt(reading: CanvasReading) -> str | None:
