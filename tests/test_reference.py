@@ -3,6 +3,7 @@ network's (ui.draw.data): pure, no Streamlit, no worker (the training is a stand
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import threading
 
@@ -143,6 +144,37 @@ def test_the_file_is_written_when_the_training_ends_though_no_page_asks_again(tm
     trainings.runs[0].finish(Model.create(CONFIG))
     waiting.wait_until(shared.path.exists, timeout=30, what="the reference's file")
     assert not shared.training
+
+
+def _train_in_another_process(folder, started, finish) -> None:
+    """A second app process: it starts the reference's training, and ends it when told."""
+    trainings = Trainings()
+    shared = network(folder, trainings)
+    shared.model()
+    started.set()
+    finish.wait(60)
+    trainings.runs[0].finish(Model.create(CONFIG))
+    waiting.wait_until(shared.path.exists, timeout=30, what="the file")
+
+
+def test_two_real_processes_train_it_once_the_lock_file_says_which(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    started, finish = context.Event(), context.Event()
+    other = context.Process(target=_train_in_another_process, args=(tmp_path, started, finish))
+    other.start()
+    try:
+        assert started.wait(60)
+        clock, trainings = Clock(), Trainings()
+        here = network(tmp_path, trainings, clock)
+        assert here.model() is None and trainings.runs == []  # the other process trains it
+        finish.set()
+        other.join(60)
+        assert other.exitcode == 0
+        clock.now += reference.LOOK_SECONDS
+        assert here.model() is not None and trainings.runs == []
+    finally:
+        finish.set()
+        other.join(10)
 
 
 def test_after_a_restart_the_saved_reference_is_read_back_not_trained_again(tmp_path):
