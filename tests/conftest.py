@@ -35,6 +35,19 @@ def mnist_dir() -> Path:
     return folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_reference_network():
+    """The server's reference network (training.reference) takes a worker for a minute of CPU on the first Draw page
+    a server shows: switched off for the suite's pages and servers; the tests about it switch it on."""
+    saved = os.environ.get("MLP_REFERENCE_NETWORK")
+    os.environ["MLP_REFERENCE_NETWORK"] = "0"
+    yield
+    if saved is None:
+        os.environ.pop("MLP_REFERENCE_NETWORK", None)
+    else:
+        os.environ["MLP_REFERENCE_NETWORK"] = saved
+
+
 # What a fixture needs from the machine, as a mark: given from the fixture closure, so no test can forget it.
 NEEDS = {"browser": "browser", "mnist_dir": "mnist", "postgres_admin_url": "postgres"}
 

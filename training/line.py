@@ -21,12 +21,15 @@ LOCAL = "this machine"  # the address of a page opened on the server itself (Str
 @dataclass(frozen=True)
 class Visitor:
     """Who asks for a run: the workspace its runs are saved in (None: a session without saved work) and the
-    address its turns are counted by (training.line.address_key)."""
+    address its turns are counted by (training.line.address_key). A `background` run (the server's own work, which
+    no student waits for) gets a worker only when no other run waits for one."""
     workspace: str | None
     address: str
+    background: bool = False
 
 
 ANYONE = Visitor(None, "")  # runs of no visitor (the Notebook's, shared by every page that shows them)
+BACKGROUND = Visitor(None, "the server", background=True)  # the server's own runs (training.reference)
 
 
 def address_key(address: str | None) -> str:
@@ -124,13 +127,17 @@ class FairLine:
 
     def _order(self, extra: tuple[Hashable, Visitor] | None = None, limit: int | None = None) -> list[Hashable]:
         """Under the lock: the waiting tickets (and `extra`, a newcomer joining last) in the order they get a
-        worker: the address served longest ago first (never served: first of all), ties by who came first."""
+        worker: the address served longest ago first (never served: first of all), ties by who came first; background
+        runs after all the others."""
         queues: dict[str, list[tuple[int, Hashable]]] = {}
-        tickets = [(t.number, key, t.visitor.address) for key, t in self._waiting.items()]
+        tickets = [(t.number, key, t.visitor) for key, t in self._waiting.items()]
         if extra is not None:
-            tickets.append((next(self._numbers), extra[0], extra[1].address))
-        for number, key, address in sorted(tickets, key=lambda t: t[0]):
-            queues.setdefault(address, []).append((number, key))
+            tickets.append((next(self._numbers), extra[0], extra[1]))
+        tickets.sort(key=lambda t: t[0])
+        last = [key for _, key, visitor in tickets if visitor.background]
+        for number, key, visitor in tickets:
+            if not visitor.background:
+                queues.setdefault(visitor.address, []).append((number, key))
         served, turn, order = dict(self._served), 0, []
         while queues and (limit is None or len(order) < limit):
             address = min(queues, key=lambda a: (served.get(a, -1), queues[a][0][0]))
@@ -139,6 +146,7 @@ class FairLine:
                 del queues[address]
             turn += 1
             served[address] = max(self._served.values(), default=0) + turn
+        order += last[:None if limit is None else max(limit - len(order), 0)]
         return order
 
     def _forget_old_addresses(self, most: int = 10_000) -> None:

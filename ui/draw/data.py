@@ -65,6 +65,14 @@ def quick_config() -> TrainConfig:
     return get_preset("modern").config(epochs=4, augment=True, lr=2e-3)
 
 
+def reference_config() -> TrainConfig:
+    """The server's reference network (training.reference): the quick model's settings on MNIST's digits alone.
+    With the quick model's other styles of writing (styles 0.05) it let more letters through (bench/doubt.py, seed 1,
+    beside the weak networks: 92-93% of non-digits flagged, 93-97% of letters) than without (93-94%, 97-100%), for
+    as many real digits wrongly flagged (1.7-2.1%): what it is asked is whether a drawing is like MNIST's digits."""
+    return quick_config().replace(styles=0.0)
+
+
 class CanvasReading(NamedTuple):
     digit: np.ndarray | None  # the 28x28 input the network receives, or None
     hint: str  # why there is no digit ("" when there is one)
@@ -131,6 +139,40 @@ def doubt(reading: CanvasReading, model: Model, check: NoveltyCheck | None) -> s
     return check.reasons(model.network, reading.digit.reshape(1, -1))[0] if check is not None else ""
 
 
+class Doubt(NamedTuple):
+    """Whether the page doubts a drawing: `reason`, a key of DOUBTS (or CHECKING, or "" for no doubt), and whether it
+    is the server's reference network (training.reference) that doubts it, not the network answering."""
+    reason: str = ""
+    by_reference: bool = False
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.reason) and self.reason != CHECKING
+
+
+def combined_doubt(own: str, reference: str) -> Doubt:
+    """The page's doubt from the answering network's (`own`, as `doubt` gives it, or CHECKING while its check is
+    being made) and the reference network's (`reference`, "" without one): flagged when either doubts, in the
+    answering network's words when it doubts itself. A network that learned little doubts little (bench/doubt.py:
+    the 9% run flags 81% of non-digits alone, 93% with the reference; 1.4% and 1.9% of real digits wrongly)."""
+    if own and own != CHECKING:
+        return Doubt(own)
+    if reference and reference != CHECKING:
+        return Doubt(reference, by_reference=True)
+    return Doubt(own)
+
+
+REFERENCE_DOUBT = ("This network finds nothing odd in it, but a well-trained network (this server's reference) "
+                   "finds it unlike any digit it learned.")
+
+
+def doubt_words(found: Doubt) -> str:
+    """Why the page doubts the drawing, in one or two sentences ("" when it does not)."""
+    if not found.flagged:
+        return ""
+    return REFERENCE_DOUBT if found.by_reference else DOUBTS[found.reason]
+
+
 CHECKING = "checking"  # the doubt while the network's "not a digit" check is still being made
 CHECKING_WORDS = "Checking whether it looks like a digit to this network (once per network, a few seconds)…"
 DOUBT_MIN_ACCURACY = 0.97  # below, letters pass (bench/doubt.py: 95.7% flags 79% of letters, a 3-stroke A 3%; 98.6% 96%)
@@ -142,13 +184,17 @@ def doubt_trusted(test_accuracy: float | None) -> bool:
     return test_accuracy is not None and test_accuracy >= DOUBT_MIN_ACCURACY
 
 
-def weak_words(test_accuracy: float | None) -> str:
+def weak_words(test_accuracy: float | None, backed: bool = False) -> str:
     """What the page says under the answer of a network too weak for its "not a digit" check ("" for one strong
-    enough): its silence about a letter or a scribble says little."""
+    enough): its silence about a letter or a scribble says little; `backed`: the reference network's check is
+    asked too, which catches most of what it lets through."""
     if doubt_trusted(test_accuracy):
         return ""
     measured = (f"reads only {test_accuracy:.0%} of the test digits right" if test_accuracy is not None
                 else "was never scored on the test digits")
+    if backed:
+        return (f"This network {measured}: too few for its own \"not a digit\" check to mean much, so a "
+                f"well-trained network's check (this server's reference) is asked too.")
     return (f"This network {measured}: too few for its \"not a digit\" check to mean much. It still notices lines, "
             f"dots and filled blobs, but may take a letter or a scribble for a digit without a doubt. A network "
             f"reading {DOUBT_MIN_ACCURACY:.0%} or more tells them apart far better.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -15,20 +16,25 @@ from streamlit_drawable_canvas import st_canvas
 from mlp.data.mnist import Dataset
 from mlp.drawing.novelty import NoveltyCheck, fit_novelty
 from mlp.model import Model
+from training import reference
 from training.once import fingerprint
 from ui import state
 from ui.draw.data import (
     CHECKING,
     CHECKING_WORDS,
-    DOUBTS,
     EMPTY_HINT,
     SURE_IS_NOT_RIGHT,
     TOO_LITTLE_HINT,
     UNREADABLE,
     CanvasReading,
+    Doubt,
     answer,
+    combined_doubt,
     doubt,
+    doubt_trusted,
+    doubt_words,
     quick_config,
+    reference_config,
     read_canvas,
     readable,
     rows_of,
@@ -43,6 +49,7 @@ from ui.frame.training import run_status, start_training
 from ui.panels.handwriting import handwriting_score, label_buttons
 from ui.saving.drawings import save_drawing
 from ui.saving.networks import chosen_run, following_training, latest_model
+from ui.saving.process_store import state_folder
 from ui.shared.figures import pixelated, probability_figure, sure
 from ui.shared.text import escape_markdown
 
@@ -78,14 +85,18 @@ class PendingCheck:
     when it is ready, rather than leaving the last network's answer on screen until then. `active` and `beat` are
     what ui.frame.layout.poll_while_active polls."""
 
-    def __init__(self, model: Model, dataset: Dataset):
+    def __init__(self, model: Model, dataset: Dataset, scored: bool = False):
+        """`scored`: also measure the network's test accuracy (`accuracy`), before the check is ready."""
         self.check: NoveltyCheck | None = None
+        self.accuracy: float | None = None
         self.failed = False
-        threading.Thread(target=self._fit, args=(model, dataset), daemon=True, name="novelty-check").start()
+        threading.Thread(target=self._fit, args=(model, dataset, scored), daemon=True, name="novelty-check").start()
 
-    def _fit(self, model: Model, dataset: Dataset) -> None:
+    def _fit(self, model: Model, dataset: Dataset, scored: bool) -> None:
         try:
             classes = model.config.classes
+            if scored:
+                self.accuracy = float((model.predict_proba(dataset.x_test).argmax(axis=1) == dataset.y_test).mean())
             train_rows = rows_of(dataset.y_train, classes, REFERENCES)
             real = dataset.x_test if len(classes) == 10 else dataset.x_test[rows_of(dataset.y_test, classes)]
             self.check = fit_novelty(model.network, dataset.x_train[train_rows], real, references=REFERENCES)
@@ -102,8 +113,8 @@ class PendingCheck:
 
 
 @st.cache_resource(max_entries=16, ttl="2h", show_spinner=False)
-def _novelty(key: str, _model: Model, _dataset: Dataset) -> PendingCheck:
-    return PendingCheck(_model, _dataset)
+def _novelty(key: str, _model: Model, _dataset: Dataset, scored: bool = False) -> PendingCheck:
+    return PendingCheck(_model, _dataset, scored)
 
 
 def novelty_for(model: Model) -> PendingCheck | None:
@@ -113,6 +124,32 @@ def novelty_for(model: Model) -> PendingCheck | None:
     if state.active_run() is not None or dataset is None:
         return None
     return _novelty(f"{fingerprint(model)}|{data.folder_in_use()}", model, dataset)
+
+
+@st.cache_resource(show_spinner=False)
+def _reference(folder: str, data_key: str) -> reference.ReferenceNetwork:
+    return reference.ReferenceNetwork(Path(folder), reference_config(), data_key,
+                                      reference.service_training(reference_config(), data.shared))
+
+
+def reference_network() -> tuple[Model, PendingCheck] | None:
+    """The server's reference network and its "not a digit" check (training.reference), asked for (its training
+    started once for the server, never waited for); None while it is not there, without data, or when switched off."""
+    dataset = data.dataset(report=False)
+    if dataset is None or not reference.enabled():
+        return None
+    server = _reference(state_folder(), f"{data.folder_in_use()}|{len(dataset.x_train)}")
+    model = server.model()  # once there, the one network of its file for this process: the file names its check
+    return (model, _novelty(f"reference|{server.path}", model, dataset, True)) if model is not None else None
+
+
+def reference_doubt(reading: CanvasReading) -> str | None:
+    """Why the reference network doubts the drawing ("" when it does not); None when it cannot be asked: not there
+    yet, its check being made, or reading too few test digits right for its doubt to mean much."""
+    found = reference_network()
+    if found is None or found[1].check is None or not doubt_trusted(found[1].accuracy):
+        return None
+    return doubt(reading, found[0], found[1].check)
 
 
 def _brush() -> None:
@@ -155,23 +192,24 @@ def _clear() -> None:
     save_drawing()
 
 
-def _big_answer(probabilities: np.ndarray, doubtful: str, weak: str) -> None:
-    """The answer, large; greyed, with the reason in words, when the drawing does not look like a digit; under it,
-    while the network's check is being made, that it is, and for a network too weak for the check, that it is."""
+def _big_answer(probabilities: np.ndarray, doubtful: Doubt, weak: str) -> None:
+    """The answer, large; greyed, with the reason in words, when the drawing does not look like a digit (to the
+    network or to the server's reference); under it, while the network's check is being made, that it is, and for a
+    network too weak for the check, that it is."""
     digit = int(probabilities.argmax())
-    if doubtful and doubtful != CHECKING:
-        st.warning(f"**That does not look like a digit.** {DOUBTS[doubtful]}", icon=":material/help:")
-    grey = ' style="color:#8a8a8a"' if doubtful and doubtful != CHECKING else ""
+    if doubtful.flagged:
+        st.warning(f"**That does not look like a digit.** {doubt_words(doubtful)}", icon=":material/help:")
+    grey = ' style="color:#8a8a8a"' if doubtful.flagged else ""
     caption = f"{'a guess, ' if grey else ''}{sure(float(probabilities[digit]))} sure"
     st.markdown(f'<div class="big-digit" id="predicted-digit"{grey}>{digit}</div>'
                 f'<div class="big-digit-caption">{caption}</div>', unsafe_allow_html=True)
-    if doubtful == CHECKING:
+    if doubtful.reason == CHECKING:
         st.caption(CHECKING_WORDS)
     if weak:
         st.caption(weak)
 
 
-def _answer(reading: CanvasReading, probabilities: np.ndarray | None, doubtful: str, weak: str = "") -> None:
+def _answer(reading: CanvasReading, probabilities: np.ndarray | None, doubtful: Doubt, weak: str = "") -> None:
     """What the network receives and its answer, or a word on what is missing."""
     st.markdown("#### 2. What it sees")
     if reading.digit is None:
@@ -227,7 +265,7 @@ def draw_area() -> None:
     def body() -> None:
         status = st.container()  # a fixed slot above the row, whatever it holds
         model, _ = latest_model()
-        probabilities, doubtful, weak = None, "", ""
+        probabilities, doubtful, weak = None, Doubt(), ""
         with st.container(horizontal=True, gap="medium"):
             with st.container(width=CANVAS_SIDE + 10, key="drawing"):
                 st.markdown("#### 1. Your drawing")
@@ -235,12 +273,16 @@ def draw_area() -> None:
             if reading.digit is not None and model is not None:
                 probabilities = answer(model, reading.digit)  # NaN for overflowed weights: said in words below
                 pending = novelty_for(model)
+                own, backup = "", None
                 if pending is not None and pending.active:
-                    doubtful = CHECKING  # never wait for it here: the last network's answer would stay on screen
+                    own = CHECKING  # never wait for it here: the last network's answer would stay on screen
                 elif readable(probabilities):
-                    doubtful = doubt(reading, model, pending.check if pending is not None else None)
+                    own = doubt(reading, model, pending.check if pending is not None else None)
+                if readable(probabilities):
+                    backup = reference_doubt(reading)
+                doubtful = combined_doubt(own, backup or "")
                 record = chosen_run() if not following_training() else None
-                weak = weak_words(record.test_accuracy) if record is not None else ""
+                weak = weak_words(record.test_accuracy, backed=backup is not None) if record is not None else ""
             with st.container(width=28 * PREVIEW_SCALE + 10):
                 _answer(reading, probabilities, doubtful, weak)
             with st.container(width=420):
@@ -253,5 +295,6 @@ def draw_area() -> None:
     run = state.active_run()
     model, _ = latest_model()
     pending = novelty_for(model) if model is not None else None  # started now, before the first stroke
-    waits = [run] if run is not None else []
-    poll_while_active(POLL_SECONDS, body, runs=waits + ([pending] if pending is not None and pending.active else []))
+    backup = reference_network()  # asked now: its training starts once for the server, its check once per process
+    checks = [c for c in (pending, backup[1] if backup else None) if c is not None and c.active]
+    poll_while_active(POLL_SECONDS, body, runs=([run] if run is not None else []) + checks)

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from store import Limits, Store, StoreError, StoreLimitReached, StoreUnavailable, database_url
+from store import Limits, Store, StoreError, StoreLimitReached, StoreUnavailable, database_url, state_dir
 from training.limits import number_from_env
 from training.logs import short
 from training.record import Run
@@ -32,6 +32,12 @@ _stores: dict[str, Store] = {}
 _closed = threading.Event()  # set when the opened stores are closed: savers of that time stop trying (replaced anew)
 _failed: dict[str, tuple[float, str]] = {}
 _lock = threading.Lock()
+
+
+def state_folder() -> str:
+    """The server's state folder ($MLP_STATE_DIR; store.state_dir): saved work's SQLite file, and the files the server
+    keeps for itself (its reference network, training.reference)."""
+    return str(state_dir())
 
 
 def open_store() -> Store:
