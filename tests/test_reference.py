@@ -13,7 +13,8 @@ import waiting
 from mlp import TrainConfig
 from mlp.model import Model
 from training import reference
-from training.line import ANYONE, BACKGROUND, FairLine, Visitor
+from training.line import BACKGROUND, FairLine, Visitor
+from training.workers import SPARE_NICENESS, WorkerPool
 from training.reference import RETRY_SECONDS, ReferenceNetwork, file_name
 from ui.draw.data import CHECKING, DOUBTS, REFERENCE_DOUBT, Doubt, combined_doubt, doubt_words, weak_words
 
@@ -43,22 +44,35 @@ def test_a_weak_network_backed_by_the_reference_says_so_instead_of_that_letters_
     assert weak_words(0.986, backed=True) == ""
 
 
-# ----- the line: the server's own run goes last -----
-def test_a_background_run_gets_a_worker_only_when_no_student_waits():
+# ----- the line: the server's own run takes none of the students' workers -----
+def test_a_background_run_takes_no_student_worker_and_only_one_runs_at_a_time():
     line = FairLine(limit=1)
-    line.join("student 1", Visitor(None, "10.0.0.1"))
-    assert line.acquire("student 1", give_up=lambda: False)  # holds the only worker
-    line.join("reference", BACKGROUND)
+    assert line.acquire("student 1", give_up=lambda: False, visitor=Visitor(None, "10.0.0.1"))  # the only worker
     line.join("student 2", Visitor(None, "10.0.0.2"))
-    line.join("student 3", ANYONE)
-    assert [line.place(t) for t in ("student 2", "student 3", "reference")] == [1, 2, 3]
-    assert line.wait_for(Visitor(None, "10.0.0.9"), lambda ticket: 10.0) == 30.0  # a newcomer goes before it too
+    assert line.acquire("reference", give_up=lambda: False, visitor=BACKGROUND)  # beside it: a spare worker
+    assert line.running == 1 and line.place("student 2") == 1  # nobody waits behind it, nor counts it
+    assert line.wait_for(Visitor(None, "10.0.0.9"), lambda ticket: 10.0) == 20.0  # student 1's run, then student 2's
+    assert not line.acquire("another", give_up=lambda: True, visitor=BACKGROUND)  # one at a time
     line.release("student 1")
     assert line.acquire("student 2", give_up=lambda: False)
-    line.release("student 2")
-    assert line.acquire("student 3", give_up=lambda: False)
-    line.release("student 3")
-    assert line.acquire("reference", give_up=lambda: False)
+    line.release("reference")
+    assert line.acquire("another", give_up=lambda: False, visitor=BACKGROUND)
+
+
+def test_a_background_run_trains_at_the_lowest_priority_on_a_worker_of_its_own():
+    pool = WorkerPool(1, per_workspace=2)
+    try:
+        student = pool.acquire("student", give_up=lambda: False, visitor=Visitor(None, "10.0.0.1"))
+        spare = pool.acquire("reference", give_up=lambda: False, visitor=BACKGROUND)
+        assert spare is not None and spare.pid != student.pid
+        waiting.wait_until(lambda: os.getpriority(os.PRIO_PROCESS, spare.pid) == min(19, os.nice(0) + SPARE_NICENESS),
+                           timeout=30, what="the spare worker at the lowest priority")
+        pool.release(spare, "reference")
+        assert not spare.alive  # ended with its run: never handed to a student at that priority
+        pool.release(student, "student")
+        assert pool.acquire("next", give_up=lambda: False).pid == student.pid  # the student's worker is kept
+    finally:
+        pool.close()
 
 
 # ----- once per server, kept across restarts -----

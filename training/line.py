@@ -100,7 +100,7 @@ class FairLine:
         self.join(ticket, visitor)
         with self._cond:
             try:
-                while not (len(self._holders) < self.limit and self._next() == ticket):
+                while not self._may_start(ticket):
                     if give_up():
                         return False
                     self._cond.wait(poll)
@@ -113,6 +113,12 @@ class FairLine:
                 self._waiting.pop(ticket, None)
                 self._cond.notify_all()
 
+    def is_background(self, ticket: Hashable) -> bool:
+        """Whether `ticket` is a background run's (the server's own), waiting or holding."""
+        with self._cond:
+            found = self._holders.get(ticket) or self._waiting.get(ticket)
+            return found is not None and found.visitor.background
+
     def release(self, ticket: Hashable) -> None:
         with self._cond:
             self._holders.pop(ticket, None)
@@ -120,6 +126,17 @@ class FairLine:
             self._cond.notify_all()
 
     # ----- the order -----
+    def _students(self) -> list[Hashable]:
+        """Under the lock: the holders that count against `limit`: every run but the server's own."""
+        return [key for key, t in self._holders.items() if not t.visitor.background]
+
+    def _may_start(self, ticket: Hashable) -> bool:
+        """Under the lock: whether `ticket` may take a worker now. A background run takes none of the `limit`
+        (its worker is its own, at the lowest priority: training.workers), one such run at a time."""
+        if self._waiting[ticket].visitor.background:
+            return not any(t.visitor.background for t in self._holders.values())
+        return len(self._students()) < self.limit and self._next() == ticket
+
     def _next(self) -> Hashable | None:
         """Under the lock: the waiting ticket served next."""
         order = self._order(limit=1)
@@ -127,14 +144,13 @@ class FairLine:
 
     def _order(self, extra: tuple[Hashable, Visitor] | None = None, limit: int | None = None) -> list[Hashable]:
         """Under the lock: the waiting tickets (and `extra`, a newcomer joining last) in the order they get a
-        worker: the address served longest ago first (never served: first of all), ties by who came first; background
-        runs after all the others."""
+        worker: the address served longest ago first (never served: first of all), ties by who came first. Background
+        runs are not in it: they wait for nobody's worker and nobody waits for theirs."""
         queues: dict[str, list[tuple[int, Hashable]]] = {}
         tickets = [(t.number, key, t.visitor) for key, t in self._waiting.items()]
         if extra is not None:
             tickets.append((next(self._numbers), extra[0], extra[1]))
         tickets.sort(key=lambda t: t[0])
-        last = [key for _, key, visitor in tickets if visitor.background]
         for number, key, visitor in tickets:
             if not visitor.background:
                 queues.setdefault(visitor.address, []).append((number, key))
@@ -146,7 +162,6 @@ class FairLine:
                 del queues[address]
             turn += 1
             served[address] = max(self._served.values(), default=0) + turn
-        order += last[:None if limit is None else max(limit - len(order), 0)]
         return order
 
     def _forget_old_addresses(self, most: int = 10_000) -> None:
@@ -163,7 +178,8 @@ class FairLine:
         with self._cond:
             if ticket not in self._waiting:
                 return 0
-            return self._order().index(ticket) + 1
+            order = self._order()
+            return order.index(ticket) + 1 if ticket in order else 1  # a background run is next for its own worker
 
     def wait(self, ticket: Hashable, seconds_left: Callable[[Hashable], float]) -> float:
         """Seconds until `ticket` gets a worker, if each holder and each ticket served before it takes
@@ -172,7 +188,9 @@ class FairLine:
             if ticket not in self._waiting:
                 return 0.0
             order = self._order()
-            ahead, holders = order[:order.index(ticket)], list(self._holders)
+            if ticket not in order:  # a background run: it waits only for the server's other one
+                return 0.0
+            ahead, holders = order[:order.index(ticket)], self._students()
         return self._free_at(holders, ahead, seconds_left)
 
     def wait_for(self, visitor: Visitor, seconds_left: Callable[[Hashable], float]) -> float:
@@ -180,7 +198,9 @@ class FairLine:
         newcomer = object()
         with self._cond:
             order = self._order(extra=(newcomer, visitor))
-            ahead, holders = order[:order.index(newcomer)], list(self._holders)
+            if newcomer not in order:
+                return 0.0
+            ahead, holders = order[:order.index(newcomer)], self._students()
         return self._free_at(holders, ahead, seconds_left)
 
     def _free_at(self, holders: list, ahead: list, seconds_left: Callable[[Hashable], float]) -> float:
@@ -191,8 +211,9 @@ class FairLine:
 
     @property
     def running(self) -> int:
+        """The students' runs holding a worker (the server's own, on its spare worker, not counted)."""
         with self._cond:
-            return len(self._holders)
+            return len(self._students())
 
     @property
     def waiting(self) -> int:

@@ -2,8 +2,8 @@
 backs up the check of every network a student trains (a network that learned little doubts little:
 bench/doubt.py, docs/drawings.md).
 
-Pure Python (no Streamlit). It is trained through the training service at the back of the line
-(training.line.BACKGROUND), once for the whole server: the first page to ask starts its run, every later ask (from
+Pure Python (no Streamlit). It is trained through the training service as a background run (training.line.BACKGROUND: a
+worker of its own at the lowest priority, none of the students' slots), once for the whole server: the first page to ask starts its run, every later ask (from
 any session) finds it under way. Its model file lives in the server's state folder ($MLP_STATE_DIR), written
 atomically; several app processes sharing that folder take turns through a lock file, so that one of them trains it
 and the others read the file it writes. After a restart the file is read back, not trained again; a file that cannot
@@ -48,8 +48,8 @@ def file_name(config: TrainConfig, data_key: str) -> str:
 
 def service_training(config: TrainConfig, data: Callable[[], SharedDataset],
                      pool: WorkerPool | None = None) -> Callable[[], TrainingRun]:
-    """What starts the reference's run in the training service (`pool`, default the server's) on `data()`: at the
-    back of the line (a worker only when no student's run waits), and kept going with no page showing it (the
+    """What starts the reference's run in the training service (`pool`, default the server's) on `data()`: a
+    background run (its own worker, on the CPU time students' runs leave), and kept going with no page showing it (the
     server's time limit still holds)."""
     def start() -> TrainingRun:
         run = TrainingRun(config, data(), name="the server's reference network", pool=pool,

@@ -52,6 +52,7 @@ TICK_SECONDS = 0.25  # the step count reaches the web process at most this often
 INSIDES_SECONDS = 1.0  # a snapshot of the network's insides about this often, and at each epoch's end...
 INSIDES_GAP_SECONDS = 0.05  # ...unless the last is more recent than this (epochs of a few digits: a few ms each)
 WORKER_NICENESS = 10  # the pages come first: training takes the CPU time that serving them leaves
+SPARE_NICENESS = 19  # the server's own runs (its reference network) take only the CPU time students' runs leave
 MEMORY_WORDS = "The computer ran out of memory: try fewer or narrower hidden layers, or a smaller batch."
 
 
@@ -236,12 +237,12 @@ class _Mapped:
         return self.notebook_data
 
 
-def worker_main(conn: Connection) -> None:
+def worker_main(conn: Connection, niceness: int = WORKER_NICENESS) -> None:
     """A worker's life: wait for a job, train it, repeat; ends when the web process goes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the web process ends its workers
     configure_logs()  # a spawned process: the web process's log set-up does not reach it
     threadpool_limits(1)  # one BLAS thread: workers, not threads, use the cores
-    os.nice(WORKER_NICENESS)
+    os.nice(niceness)
     mapped = _Mapped()
     while True:
         try:
@@ -456,9 +457,10 @@ def _start_without_main(process) -> None:
 class Worker:
     """One worker process and the pipe to it; `send` is called under the owning run's lock."""
 
-    def __init__(self, context):
+    def __init__(self, context, niceness: int = WORKER_NICENESS):
         here, there = context.Pipe()
-        self.process = context.Process(target=worker_main, args=(there,), name="mlp training worker", daemon=True)
+        self.process = context.Process(target=worker_main, args=(there, niceness), name="mlp training worker",
+                                       daemon=True)
         _start_without_main(self.process)
         there.close()
         self.conn = here
@@ -499,7 +501,9 @@ class Worker:
 
 class WorkerPool:
     """`size` worker processes, started on first use and reused; runs beyond them wait in a fair line
-    (training.line), each workspace with at most `per_workspace` runs in it."""
+    (training.line), each workspace with at most `per_workspace` runs in it. The server's own runs (background
+    visitors) take none of those: each gets a worker of its own at the lowest priority, which trains on the CPU
+    time the students' runs leave and ends with its run, so a class pressing Start never waits behind one."""
 
     def __init__(self, size: int, start_method: str = "spawn", per_workspace: int = 2):
         self.line = FairLine(size, per_workspace)
@@ -516,6 +520,12 @@ class WorkerPool:
         """A live worker for `ticket` once its turn comes; None if it gave up while waiting."""
         if not self.line.acquire(ticket, give_up, visitor=visitor):
             return None
+        if visitor.background:
+            try:
+                return Worker(self._context, SPARE_NICENESS)
+            except BaseException:
+                self.line.release(ticket)
+                raise
         with self._lock:
             worker = self._idle.pop() if self._idle else None
         if worker is not None and worker.alive:
@@ -527,8 +537,9 @@ class WorkerPool:
             raise
 
     def release(self, worker: Worker, ticket: object) -> None:
-        """Back to the pool after `ticket`'s run; a worker that died is dropped (the next run starts a new one)."""
-        if worker.alive:
+        """Back to the pool after `ticket`'s run; a worker that died is dropped (the next run starts a new one), and
+        so is a background run's (its priority is for that run only)."""
+        if worker.alive and not self.line.is_background(ticket):
             with self._lock:
                 self._idle.append(worker)
         else:
