@@ -133,3 +133,37 @@ def test_the_keyboard_lands_on_pause_after_start_and_drives_every_control(browse
     page.get_by_text("Result on the test digits").wait_for(timeout=TRAINING_MS)
     assert page.get_by_test_id("stException").count() == 0
     page.close()
+
+
+def test_in_a_class_a_change_keeps_its_settings_tab_open(browser, server):
+    """A class's rule shows a notice above the settings; a student's first change there used to send the tabs back to
+    Network, hiding the field just typed in (and, under load, the lesson test's next field)."""
+    teacher = new_page(browser, 1920, 1080)
+    teacher.goto(server.url + "/Class")
+    teacher.get_by_role("textbox", name="Class name").fill("Tabs")
+    teacher.get_by_role("button", name="Create a class").click()
+    code = re.search(r"class=(\w+)", teacher.locator(".st-key-join_link code").inner_text())[1]
+    rule = teacher.get_by_role("combobox", name="Settings students may change")
+    rule.click()
+    teacher.keyboard.type("Training examples per digit")
+    teacher.keyboard.press("Enter")
+    teacher.keyboard.press("Escape")
+    expect(teacher.get_by_text("Training examples per digit").first).to_be_visible()
+
+    student = new_page(browser, 1440, 900)
+    student.goto(f"{server.url}/Class?class={code}")
+    student.get_by_role("textbox", name="Your nickname").fill("Ana")
+    student.get_by_role("button", name="Join").click()
+    student.get_by_text("You are in Tabs as Ana.").wait_for()
+    student.goto(f"{server.url}/Train?{student.url.split('?', 1)[1]}")
+    student.get_by_text("Your teacher fixed this exercise").wait_for()
+    student.get_by_role("tab", name="Data").click()
+    field = student.get_by_role("spinbutton", name="Training examples per digit")
+    field.fill("100")
+    field.press("Enter")
+    wait_until(student, "() => location.search.includes('per_class=100')", "the change in the address")
+    expect(student.get_by_test_id("stStatusWidget")).to_be_hidden()  # the rerun it made has ended
+    expect(student.get_by_role("tab", name="Data")).to_have_attribute("aria-selected", "true")
+    expect(field).to_have_value("100")
+    for page in (teacher, student):
+        page.close()

@@ -88,7 +88,8 @@ def settings_form(disabled: bool = False) -> TrainConfig | None:
     if not rule.open:
         _hold_fixed(rule)
     current = state.settings()
-    for group, tab in zip(GROUPS, st.tabs(list(GROUPS))):
+    for group, tab in zip(GROUPS, st.tabs(list(GROUPS), key="settings_tabs")):  # a key: the open tab stays open
+        # when a change shows or hides something above it (a class's first change did, and jumped back to Network)
         with tab:
             specs = [f for f in fields() if f.group == group and f.applies(current)]
             wide = [f for f in specs if f.kind in ("classes", "text", "bool")]
