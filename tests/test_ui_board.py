@@ -177,5 +177,7 @@ def test_the_live_list_counts_each_state_and_names_who_is_stuck():
     rows = member_rows(found)
     assert [(r["student"], r["now"], r["runs"]) for r in rows] == [
         ("Ana", STUCK, 1), ("Ben", WAITING, 1), ("<b>Cy</b>", STUCK, 1), ("Di", FINISHED, 3), ("Ed", TRAINING, 1)]
+    assert [r["best"] for r in rows][2:4] == ["10.0%", "97.0%"]
+    assert member_rows([(member("Fay", None), None)])[0]["best"] == "–"  # no "None" on the projector
     assert member_summary(rows) == "5 students: 2 stuck (Ana, <b>Cy</b>), 1 waiting, 1 training, 1 finished"
     assert member_summary([]) == "No student has joined yet."

@@ -268,12 +268,13 @@ def member_state(member: Member, phase: str | None) -> tuple[str, str]:
 
 def member_rows(found: Sequence[tuple[Member, str | None]]) -> list[dict[str, Any]]:
     """The live list: one row per member in the order they joined, what they are doing now, their runs and best
-    test accuracy."""
+    test accuracy ("–" before any, not a projected "None")."""
     rows = []
     for member, phase in found:
         state, words = member_state(member, phase)
+        best = "–" if member.best is None else f"{member.best:.1%}"
         rows.append({"student": member.nickname, "now": state, "newest run": words, "runs": member.runs,
-                     "best": member.best})
+                     "best": best})
     return rows
 
 

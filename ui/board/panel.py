@@ -189,8 +189,7 @@ def members_view(room: ClassInfo) -> None:
         return
     st.markdown(f"**Who is training** · {escape_markdown(member_summary(rows))}")
     if rows:
-        st.dataframe(rows, hide_index=True, width="stretch", key="board_members",
-                     column_config={"best": st.column_config.NumberColumn(format="percent")})
+        st.dataframe(rows, hide_index=True, width="stretch", key="board_members")
 
 
 def handwriting_file(room: ClassInfo) -> bytes:
