@@ -129,12 +129,14 @@ def test_the_estimate_says_its_range_its_memory_and_the_wait_in_line():
                                               "for a worker")
 
 
-def test_before_anything_is_measured_a_busy_machine_is_told_its_share_of_a_core():
+def test_before_a_worker_measured_its_share_a_busy_machine_is_told_a_range_down_to_its_share_at_the_load():
     quiet = estimate(DEFAULT, 54_000, 6_000, pace_with())
     busy = estimate(DEFAULT, 54_000, 6_000, Pace(lambda: MACHINE, clock=Clock(), cores=2, load=lambda: 8.0))
     start = 1.0
     assert quiet.seconds - start == pytest.approx(modelled())  # a core to itself: the model's time
-    assert busy.seconds - start == pytest.approx(modelled() * 9 / 2)  # 8 others and itself on 2 cores: 2/9 of one
+    assert busy.high - start == pytest.approx(modelled() * UNMEASURED[1] * 9 / 2)  # 8 others, itself: 2/9 of a core
+    assert busy.low == pytest.approx(quiet.low)  # or a whole one: the load average alone does not say
+    assert quiet.seconds < busy.seconds < busy.high  # likely between
     assert busy.limited_seconds == pytest.approx(quiet.limited_seconds)  # the limit counts its CPU time alone
 
 
@@ -162,6 +164,16 @@ class Line:
 
     def __call__(self) -> tuple[int, int]:
         return self.training, self.waiting
+
+
+def test_a_workers_first_share_replaces_the_load_averages_guess():
+    clock, line = Clock(), Line()
+    pace = Pace(lambda: MACHINE, clock=clock, load=lambda: 9.0, line=line, workers=2, cores=2)
+    assert pace.crowd().guessed
+    line.training = 1
+    pace.note("run", SIZE, 3.0, 10.0, core_seconds=3.0)  # 0.3 of a core: 2/0.3 - 1 = 5.7 others
+    crowd = pace.crowd()
+    assert not crowd.guessed and crowd.mean == crowd.longer == pytest.approx(2 / 0.3 - 1)
 
 
 def test_a_class_pressing_start_is_told_the_pace_of_both_workers_busy_not_that_of_the_quiet_run_before():
@@ -193,8 +205,12 @@ def test_a_worker_with_a_whole_core_leaves_the_crowd_to_the_load_average():
 
 
 def test_with_no_worker_training_the_load_average_is_read_and_older_readings_fade():
-    clock, load = Clock(), [0.0]
-    pace = Pace(lambda: MACHINE, clock=clock, cores=2, load=lambda: load[0])
+    clock, load, line = Clock(), [0.0], Line()
+    pace = Pace(lambda: MACHINE, clock=clock, cores=2, load=lambda: load[0], line=line)
+    line.training = 1
+    pace.note("run", SIZE, 4.0, 4.0, core_seconds=4.0)  # a worker had a whole core: the crowd is measured, not guessed
+    line.training = 0
+    clock.now += CROWD_FRESH + 1  # and then nothing trains for a minute
     assert pace.share().likely == pytest.approx(1.0)
     load[0] = 8.0  # 8 others now
     clock.now += CROWD_HALF_LIFE / 2

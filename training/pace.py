@@ -15,7 +15,8 @@ worker will get,
   wanting a core (the web process serving a class's pages among them). The server reads the crowd from what it
   sees (`Crowd`): the share each training worker got over its last second (C / share - B is what it competed with),
   else, a minute after the last, the machine's load average (processes running or waiting for a core over the last
-  minute) besides the workers training, each reading weighing as much as the time it stands for; B is the workers
+  minute) besides the workers training (until a worker measured its share, that only bounds it: `shares`), each
+  reading weighing as much as the time it stands for; B is the workers
   that will be busy: those training, one per run in line, and the new run's, up to the pool's size. So a class
   pressing Start at once is told the pace of two busy workers among its pages, not the pace of a quiet run before.
 - The range: as wide as the measured core paces disagree (wider the further the nearest measured size), times the
@@ -100,9 +101,15 @@ def crowd_from_share(cores: float, share: float, busy: int) -> float:
 
 
 def shares(cores: float, crowd: Crowd, busy: int) -> Share:
-    """The share of a core each of `busy` workers will get, at the crowd observed and at its spread either side."""
-    return Share(core_share(cores, crowd.mean + crowd.spread, busy), core_share(cores, crowd.mean, busy),
-                 core_share(cores, max(0.0, crowd.mean - crowd.spread), busy))
+    """The share of a core each of `busy` workers will get, at the crowd observed and at its spread either side.
+    Before any worker measured its share, the load average only bounds it: it counts processes waiting for a disk,
+    and processes in other sessions that Linux's scheduler weighs as one group (autogroup: a worker beside a load
+    average of 9.6 on 2 cores got 0.3 of a core, not 2/10.6): between the share at that load and a whole core, their
+    geometric middle likely."""
+    slow = core_share(cores, crowd.mean + crowd.spread, busy)
+    if crowd.guessed:
+        return Share(slow, math.sqrt(slow), 1.0)
+    return Share(slow, core_share(cores, crowd.mean, busy), core_share(cores, max(0.0, crowd.mean - crowd.spread), busy))
 
 
 @dataclass(frozen=True)
@@ -121,11 +128,16 @@ class Crowd:
     def spread(self) -> float:
         return abs(self.mean - self.longer)
 
+    @property
+    def guessed(self) -> bool:
+        """Only the load average observed it yet, never a worker's share: see `shares`."""
+        return math.isinf(self.by_worker)
+
     def observed(self, value: float, now: float, by_worker: bool = False) -> Crowd:
-        """With one more observation, `value`, at `now` (the first is all there is; after a long silence, one weighs
-        half)."""
+        """With one more observation, `value`, at `now` (the first is all there is, and so is a worker's first after
+        the load average's guesses; after a long silence, one weighs half)."""
         worker_at = now if by_worker else self.by_worker
-        if math.isinf(self.at):
+        if math.isinf(self.at) or (by_worker and self.guessed):
             return Crowd(value, value, now, worker_at)
         gap = max(0.0, now - self.at)
         recent, longer = (min(0.5, 1 - 0.5 ** (gap / half)) for half in (CROWD_HALF_LIFE, CROWD_LONGER))
