@@ -22,6 +22,7 @@ from training.pace import (
 from training.words import format_range
 
 MACHINE = 5e10  # a made-up machine speed: no timing in these tests
+IDLE = float  # the web process's CPU clock, standing still (0.0): it serves no page in these tests
 DEFAULT = TrainConfig()
 SIZE = run_cost(DEFAULT, 54_000, 6_000).step_flops
 
@@ -36,7 +37,7 @@ class Clock:
 
 def pace_with(*notes: tuple[float, float, float], clock: Clock | None = None) -> Pace:
     """A pace that measured runs of (step flops, modelled seconds, wall seconds)."""
-    pace = Pace(lambda: MACHINE, clock=clock or Clock(), cores=2, load=lambda: 0.0)  # a quiet machine
+    pace = Pace(lambda: MACHINE, own_cpu=IDLE, clock=clock or Clock(), cores=2, load=lambda: 0.0)  # a quiet machine
     for number, (size, modelled, seconds) in enumerate(notes):
         pace.note(number, size, modelled, seconds)
     return pace
@@ -131,7 +132,7 @@ def test_the_estimate_says_its_range_its_memory_and_the_wait_in_line():
 
 def test_before_a_worker_measured_its_share_a_busy_machine_is_told_a_range_down_to_its_share_at_the_load():
     quiet = estimate(DEFAULT, 54_000, 6_000, pace_with())
-    busy = estimate(DEFAULT, 54_000, 6_000, Pace(lambda: MACHINE, clock=Clock(), cores=2, load=lambda: 8.0))
+    busy = estimate(DEFAULT, 54_000, 6_000, Pace(lambda: MACHINE, own_cpu=IDLE, clock=Clock(), cores=2, load=lambda: 8.0))
     start = 1.0
     assert quiet.seconds - start == pytest.approx(modelled())  # a core to itself: the model's time
     assert busy.high - start == pytest.approx(modelled() * UNMEASURED[1] * 9 / 2)  # 8 others, itself: 2/9 of a core
@@ -168,7 +169,7 @@ class Line:
 
 def test_a_workers_first_share_replaces_the_load_averages_guess():
     clock, line = Clock(), Line()
-    pace = Pace(lambda: MACHINE, clock=clock, load=lambda: 9.0, line=line, workers=2, cores=2)
+    pace = Pace(lambda: MACHINE, own_cpu=IDLE, clock=clock, load=lambda: 9.0, line=line, workers=2, cores=2)
     assert pace.crowd().guessed
     line.training = 1
     pace.note("run", SIZE, 3.0, 10.0, core_seconds=3.0)  # 0.3 of a core: 2/0.3 - 1 = 5.7 others
@@ -178,7 +179,7 @@ def test_a_workers_first_share_replaces_the_load_averages_guess():
 
 def test_a_class_pressing_start_is_told_the_pace_of_both_workers_busy_not_that_of_the_quiet_run_before():
     clock, line = Clock(), Line()
-    pace = Pace(lambda: MACHINE, clock=clock, load=lambda: None, line=line, workers=2, cores=2)
+    pace = Pace(lambda: MACHINE, own_cpu=IDLE, clock=clock, load=lambda: None, line=line, workers=2, cores=2)
     line.training = 1  # a lone run: its worker gets half a core, so it competed with 3 others on 2 cores
     pace.note("alone", SIZE, modelled(), 2 * modelled(), core_seconds=modelled())
     line.training = 0
@@ -193,7 +194,7 @@ def test_a_class_pressing_start_is_told_the_pace_of_both_workers_busy_not_that_o
 def test_a_worker_with_a_whole_core_leaves_the_crowd_to_the_load_average():
     clock, line = Clock(), Line()
     load = [1.0]  # the worker: nothing else
-    pace = Pace(lambda: MACHINE, clock=clock, load=lambda: load[0], line=line, workers=2, cores=2)
+    pace = Pace(lambda: MACHINE, own_cpu=IDLE, clock=clock, load=lambda: load[0], line=line, workers=2, cores=2)
     line.training = 1
     pace.note("run", SIZE, 10.0, 10.0, core_seconds=10.0)
     line.training, line.waiting = 1, 1  # a second run would get the other core
@@ -206,7 +207,7 @@ def test_a_worker_with_a_whole_core_leaves_the_crowd_to_the_load_average():
 
 def test_with_no_worker_training_the_load_average_is_read_and_older_readings_fade():
     clock, load, line = Clock(), [0.0], Line()
-    pace = Pace(lambda: MACHINE, clock=clock, cores=2, load=lambda: load[0], line=line)
+    pace = Pace(lambda: MACHINE, own_cpu=IDLE, clock=clock, cores=2, load=lambda: load[0], line=line)
     line.training = 1
     pace.note("run", SIZE, 4.0, 4.0, core_seconds=4.0)  # a worker had a whole core: the crowd is measured, not guessed
     line.training = 0
@@ -237,7 +238,7 @@ def test_a_burst_of_readings_in_one_moment_counts_like_that_moment():
 
 def test_a_workers_share_is_trusted_over_the_load_average_for_a_minute():
     clock, line = Clock(), Line()
-    pace = Pace(lambda: MACHINE, clock=clock, load=lambda: 20.0, line=line, workers=2, cores=2)
+    pace = Pace(lambda: MACHINE, own_cpu=IDLE, clock=clock, load=lambda: 20.0, line=line, workers=2, cores=2)
     line.training = 1
     pace.note("run", SIZE, 4.0, 8.0, core_seconds=4.0)  # half a core: 3 others, whatever the load average says
     clock.now += CROWD_FRESH / 2
@@ -251,3 +252,19 @@ def test_an_optimiser_with_fewer_passes_over_the_weights_is_timed_shorter():
              for name in ("sgd", "momentum", "nesterov", "rmsprop", "adam")]
     assert times == sorted(times) and times[0] < 0.9 * times[-1]
     assert modelled(TrainConfig(optimizer="adam")) == modelled()  # the default: the work the model was measured with
+
+
+def test_the_pages_go_first_a_busy_web_process_leaves_the_workers_less():
+    clock, line, cpu = Clock(), Line(), [0.0]
+    pace = Pace(lambda: MACHINE, own_cpu=lambda: cpu[0], clock=clock, load=lambda: None, line=line, workers=2, cores=2)
+    line.training = 1
+    pace.note("alone", SIZE, 4.0, 8.0, core_seconds=4.0)  # half a core, the pages idle: 3 others on 2 cores
+    line.training, line.waiting = 0, 29
+    assert pace.share().likely == pytest.approx(2 / 5)
+    for _ in range(8 * int(CROWD_LONGER)):  # thirty pages: the web process uses half a core, second after second
+        clock.now += 1.0
+        cpu[0] += 0.5
+        pace.pages()
+    assert pace.pages() == pytest.approx(0.5)
+    assert pace.share().likely == pytest.approx((2 - 0.5) / 5)
+    assert crowd_from_share(2, core_share(2, 3.0, 2, 0.5), 2, 0.5) == pytest.approx(3.0)

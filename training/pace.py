@@ -10,10 +10,11 @@ worker will get,
   model's seconds of work done per CPU second), read from the runs measured nearest in size (a step's arithmetic,
   `Cost.step_flops`), the newest weighing most. The load does not change it: a busy machine gives a worker fewer
   seconds of CPU, not slower ones.
-- The share: what the load changes. The machine's C cores are shared by every process that wants one, so each of
-  B busy workers gets min(1, C / (crowd + B)) of a core (`core_share`), where the crowd is the other processes
-  wanting a core (the web process serving a class's pages among them). The server reads the crowd from what it
-  sees (`Crowd`): the share each training worker got over its last second (C / share - B is what it competed with),
+- The share: what the load changes. The web process serving the pages goes first (the workers run at a lower
+  priority) and uses P cores, measured on its own CPU clock; the C - P cores left are shared by every other process
+  that wants one, so each of B busy workers gets min(1, (C - P) / (crowd + B)) of a core (`core_share`), where the
+  crowd is the other processes wanting a core. The server reads the crowd from what it
+  sees (`Crowd`): the share each training worker got over its last second ((C - P) / share - B: what it competed with),
   else, a minute after the last, the machine's load average (processes running or waiting for a core over the last
   minute) besides the workers training (until a worker measured its share, that only bounds it: `shares`), each
   reading weighing as much as the time it stands for; B is the workers
@@ -87,29 +88,36 @@ class Share:
 WHOLE = Share(1.0, 1.0, 1.0)
 
 
-def core_share(cores: float, crowd: float, busy: int) -> float:
+def core_share(cores: float, crowd: float, busy: int, pages: float = 0.0) -> float:
     """The share of a core each of `busy` training workers gets on `cores` cores when `crowd` other processes want a
-    core too: every process wanting one served in turn (Linux's scheduler), so the cores shared evenly, at most a
-    whole core each."""
-    return min(1.0, cores / max(crowd + max(1, busy), 1e-9))
+    core too and this server's web process uses `pages` cores: the pages first (the workers run at a lower priority,
+    training.workers.WORKER_NICENESS), then every process wanting a core served in turn (Linux's scheduler), so the
+    rest shared evenly, at most a whole core each."""
+    return min(1.0, free_cores(cores, pages) / max(crowd + max(1, busy), 1e-9))
 
 
-def crowd_from_share(cores: float, share: float, busy: int) -> float:
+def crowd_from_share(cores: float, share: float, busy: int, pages: float = 0.0) -> float:
     """The crowd that `core_share` says a worker competed with when it got `share` of a core, `busy` workers
-    training: core_share inverted (a whole core leaves it open: see WHOLE_CORE)."""
-    return max(0.0, cores / max(share, 1e-9) - max(1, busy))
+    training and the pages using `pages` cores: core_share inverted (a whole core leaves it open: see WHOLE_CORE)."""
+    return max(0.0, free_cores(cores, pages) / max(share, 1e-9) - max(1, busy))
 
 
-def shares(cores: float, crowd: Crowd, busy: int) -> Share:
+def free_cores(cores: float, pages: float) -> float:
+    """The cores the web process leaves (it is one process: at most one core; a tenth of the cores left at least)."""
+    return max(0.1 * cores, cores - min(1.0, max(0.0, pages)))
+
+
+def shares(cores: float, crowd: Crowd, busy: int, pages: float = 0.0) -> Share:
     """The share of a core each of `busy` workers will get, at the crowd observed and at its spread either side.
     Before any worker measured its share, the load average only bounds it: it counts processes waiting for a disk,
     and processes in other sessions that Linux's scheduler weighs as one group (autogroup: a worker beside a load
     average of 9.6 on 2 cores got 0.3 of a core, not 2/10.6): between the share at that load and a whole core, their
     geometric middle likely."""
-    slow = core_share(cores, crowd.mean + crowd.spread, busy)
+    slow = core_share(cores, crowd.mean + crowd.spread, busy, pages)
     if crowd.guessed:
         return Share(slow, math.sqrt(slow), 1.0)
-    return Share(slow, core_share(cores, crowd.mean, busy), core_share(cores, max(0.0, crowd.mean - crowd.spread), busy))
+    return Share(slow, core_share(cores, crowd.mean, busy, pages),
+                 core_share(cores, max(0.0, crowd.mean - crowd.spread), busy, pages))
 
 
 @dataclass(frozen=True)
@@ -172,7 +180,7 @@ class Pace:
 
     def __init__(self, machine: Callable[[], float], keep: int = KEEP, clock: Callable[[], float] = time.monotonic,
                  load: Callable[[], float | None] | None = None, line: Callable[[], tuple[int, int]] | None = None,
-                 workers: int = 1, cores: float | None = None):
+                 workers: int = 1, cores: float | None = None, own_cpu: Callable[[], float] = time.process_time):
         self._machine = machine  # mlp.cost.training_speed: called once, when first needed
         self._load = load or load_average
         self._line = line or (lambda: (0, 0))
@@ -185,6 +193,9 @@ class Pace:
         self._measures: dict[Hashable, Measure] = {}
         self._seen: dict[Hashable, tuple[float, float]] = {}  # a running run's last (wall, CPU) seconds noted
         self._crowd = Crowd()
+        self._own_cpu = own_cpu  # this process's CPU seconds, all its threads: the pages' work
+        self._pages = Crowd()  # the cores the web process used, averaged alike
+        self._own_seen = (clock(), own_cpu())
         self._startups: list[float] = []
 
     def machine_speed(self) -> float:
@@ -203,6 +214,7 @@ class Pace:
         core = modelled / core_seconds if core_seconds and core_seconds > 0 else None
         training = self._line()[0]
         besides = self._load_besides(training)
+        pages = self.pages()
         with self._lock:
             self._measures.pop(run, None)
             self._measures[run] = Measure(step_flops, modelled / seconds, core, self._clock(), modelled)
@@ -214,7 +226,7 @@ class Pace:
                 while len(self._seen) > self._keep:
                     self._seen.pop(next(iter(self._seen)))
                 share = max(0.0, core_seconds - cpu) / (seconds - wall)
-                crowd = crowd_from_share(self.cores, share, training)
+                crowd = crowd_from_share(self.cores, share, training, pages)
                 if share >= WHOLE_CORE and besides is not None:  # it had a core: the crowd may be smaller than
                     crowd = min(crowd, besides)  # the cores it left, and is at most the load besides the workers
                 self._crowd = self._crowd.observed(crowd, self._clock(), by_worker=True)
@@ -245,9 +257,20 @@ class Pace:
                 self._crowd = self._crowd.observed(besides, now)
             return self._crowd
 
+    def pages(self) -> float:
+        """The cores the web process used (serving the pages), over the last seconds: observed at most twice a
+        second, from its CPU time since the last observation."""
+        now, cpu = self._clock(), self._own_cpu()
+        with self._lock:
+            at, was = self._own_seen
+            if now - at >= SHARE_INTERVAL:
+                self._own_seen = (now, cpu)
+                self._pages = self._pages.observed(max(0.0, cpu - was) / (now - at), now)
+            return self._pages.mean
+
     def share(self) -> Share:
         """The share of a core each worker will get once a run started now has one."""
-        return shares(self.cores, self.crowd(), self.busy())
+        return shares(self.cores, self.crowd(), self.busy(), self.pages())
 
     def paces(self, step_flops: float) -> Paces:
         share = self.share()
