@@ -13,13 +13,12 @@ worker will get,
 - The share: what the load changes. The web process serving the pages goes first (the workers run at a lower
   priority) and uses P cores, measured on its own CPU clock; the C - P cores left are shared by every other process
   that wants one, so each of B busy workers gets min(1, (C - P) / (crowd + B)) of a core (`core_share`), where the
-  crowd is the other processes wanting a core. The server reads the crowd from what it
-  sees (`Crowd`): the share each training worker got over its last second ((C - P) / share - B: what it competed with),
-  else, a minute after the last, the machine's load average (processes running or waiting for a core over the last
-  minute) besides the workers training (until a worker measured its share, that only bounds it: `shares`), each
-  reading weighing as much as the time it stands for; B is the workers
-  that will be busy: those training, one per run in line, and the new run's, up to the pool's size. So a class
-  pressing Start at once is told the pace of two busy workers among its pages, not the pace of a quiet run before.
+  crowd is the other processes wanting a core. The server reads the crowd from what it sees (`Crowd`): the share
+  each training worker got over its last second ((C - P) / share - B: what it competed with), else, a minute after
+  the last, the machine's load average besides the workers training (until a worker measured its share, that only
+  bounds it: `shares`), each reading weighing as much as the time it stands for. B is the workers that will be
+  busy: those training, one per run in line, and the new run's, up to the pool's size. So a class pressing Start
+  at once is told the pace of two busy workers beside its pages, not the pace of a lone run before.
 - The range: as wide as the measured core paces disagree (wider the further the nearest measured size), times the
   shares at the crowd of the last seconds, less and more how far it differs from the last minute's (how fast the
   load changes). Before anything was measured the model stands alone for the core pace, with a wider range. One
@@ -49,8 +48,8 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # for
 CROWD_HALF_LIFE = 10.0  # seconds: an observation of the crowd this much older than another weighs half as much...
 CROWD_LONGER = 60.0  # ... in its recent average; in its longer one, this much
 CROWD_FRESH = 60.0  # seconds without a worker's share observed, after which the load average (a minute's) is read
-# instead: within that minute the worker's share is newer and direct (the processes runnable at one moment are not: 30
-# pages rendering at a class's click made 43 on 2 cores for a second, and twice the time told)
+# instead: within that minute the worker's share is newer and direct (the processes runnable at one moment are not: a
+# class's 30 pages rendering at its click made 43 on 2 cores for a second, and the class was told 1.8 times too long)
 SHARE_INTERVAL = 0.5  # seconds of a worker's wall time, at least, over which its share of a core is observed
 WHOLE_CORE = 0.9  # a worker's share at least this: it had a core, which says only that the crowd left it one
 
