@@ -42,10 +42,11 @@ def answers_ok(url: str) -> bool:
 
 
 class AppServer:
-    """`streamlit run app.py` from this repository on a free loopback port; `stop()` ends it."""
+    """`streamlit run app.py` from this repository on loopback, on `port` (default: a free one); `stop()` ends it."""
 
-    def __init__(self, log: Path, env: dict[str, str] | None = None, startup_timeout: float = 90):
-        self.port = free_port()
+    def __init__(self, log: Path, env: dict[str, str] | None = None, startup_timeout: float = 90,
+                 port: int | None = None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),

@@ -147,6 +147,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--class-query", default="", help="the class's settings, as after '?' (default: the defaults)")
     parser.add_argument("--workers", type=int, default=2, help="MLP_TRAINING_WORKERS (default 2)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds a run may take (default 900)")
+    parser.add_argument("--port", type=int, default=None, help="the server's port (default: a free one)")
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get(DATA_DIR_ENV) or SHARED_MNIST))
     return parser.parse_args(argv)
 
@@ -156,7 +157,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     names = [n.strip() for n in args.presets.split(",") if n.strip()]
     log = Path(tempfile.mkdtemp(prefix="estimates-")) / "server.log"
-    server = AppServer(log, {DATA_DIR_ENV: str(args.data_dir), "MLP_TRAINING_WORKERS": str(args.workers)})
+    server = AppServer(log, {DATA_DIR_ENV: str(args.data_dir), "MLP_TRAINING_WORKERS": str(args.workers)},
+                       port=args.port)
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}; server {server.url} "
           f"({args.workers} workers), log {log}", flush=True)
     try:

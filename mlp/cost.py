@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import optimizers
 from .config import TrainConfig
 from .data.mnist import N_PIXELS as PIXELS
 from .network import CLASSES
@@ -27,7 +28,8 @@ AUGMENT_FLOPS_PER_IMAGE = 1e6  # a distorted training digit costs about this muc
 REFERENCE_SPEED = 7.1e10  # training_speed() on the machine where the two figures below were measured (on a core's
 # CPU clock, 784-16-10 to 784-1024-1024-10 at batches of 1 to 512: within 30% of the steps' times)
 STEP_SECONDS = 1.5e-4  # a step's fixed work (a few dozen NumPy calls), there
-PARAMETER_SECONDS = 4.5e-9  # a step's work per parameter (the optimiser's update, the gradients), there
+PARAMETER_SECONDS = 4.5e-9  # a step's work per parameter (the optimiser's update, the gradients), there, with Adam:
+# other optimisers' is their `parameter_work` times this (SGD's half: its notebook runs were timed 1.6 times too long)
 TEST_ROWS = 10_000  # MNIST's test set, scored once at the end of every run
 
 
@@ -38,11 +40,13 @@ class Cost:
     steps: int
     flops: float  # the whole run: every training step, every held-out check and the test set
     step_flops: float = 0.0  # one training step's: the size of a run's work, by which measured speeds are kept
+    parameter_work: float = 1.0  # the optimiser's work per parameter against Adam's (mlp.optimizers)
 
     def seconds(self, flops_per_second: float) -> float:
         """With one core to itself whose training_speed() is `flops_per_second`: its arithmetic at the matrix
         products' speed, and each step's fixed and per-parameter work (scaled from the machine they were measured on)."""
-        per_step = (STEP_SECONDS + self.parameters * PARAMETER_SECONDS) * REFERENCE_SPEED / flops_per_second
+        per_step = (STEP_SECONDS + self.parameters * PARAMETER_SECONDS * self.parameter_work) * REFERENCE_SPEED \
+            / flops_per_second
         return self.steps * per_step + self.flops * PRODUCTS_SHARE / flops_per_second
 
 
@@ -60,7 +64,8 @@ def run_cost(config: TrainConfig, examples: int, heldout: int = 10_000, evals_pe
     training = per_example * examples * config.epochs
     checking = 2 * weights * (heldout * (config.epochs * max(1, evals_per_epoch) + 1) + test)
     return Cost(parameters, megabytes, steps, float(training + checking),
-                float(per_example * min(config.batch_size, max(1, examples))))
+                float(per_example * min(config.batch_size, max(1, examples))),
+                optimizers.REGISTRY[config.optimizer].parameter_work)
 
 
 def training_speed(seconds: float = 0.05, rounds: int = 5) -> float:

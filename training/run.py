@@ -434,8 +434,9 @@ class TrainingRun(PoolRun):
             self._phase = "stopped"
 
     def _tell_pace(self, step: int, ended: bool = False) -> None:
-        """The speed this run's worker trains at, for every later estimate on this server (training.pace): while it
-        trains, once it has trained a little, at most once a second; and once it has ended, its test set scored."""
+        """The speed this run's worker trains at, on the wall and on its CPU, for every later estimate on this server
+        (training.pace): while it trains, once it has trained a little, at most once a second; and once it has ended,
+        its test set scored."""
         now, pace = time.monotonic(), self._pool.pace
         if math.isnan(self._began) or not self._total or self._paused or not (ended or now - self._noted >= 1.0):
             return
@@ -444,7 +445,7 @@ class TrainingRun(PoolRun):
         if done < WORK_NOTED:
             return  # a moment's work measures the set-up and messages, not the training
         self._noted = now
-        cpu = cpu_seconds(self.worker_report.get("pid")) if ended else None
+        cpu = cpu_seconds(self.worker_report.get("pid"))
         core = cpu - self._cpu_began if cpu is not None and self._cpu_began is not None else None
         pace.note(id(self), cost.step_flops, done, now - self._began, core)
 

@@ -507,7 +507,8 @@ class WorkerPool:
 
     def __init__(self, size: int, start_method: str = "spawn", per_workspace: int = 2):
         self.line = FairLine(size, per_workspace)
-        self.pace = Pace(training_speed)  # how fast its workers train, as its runs measured (training.pace)
+        self.pace = Pace(training_speed, line=lambda: (self.line.running, self.line.waiting),
+                         workers=self.line.limit)  # how fast its workers train, and will (training.pace)
         self._context = multiprocessing.get_context(start_method)
         self._lock = threading.Lock()
         self._idle: list[Worker] = []
