@@ -16,9 +16,9 @@ start_slot = st.container()  # filled once the settings are known: first in the 
 
 settings_column, run_column = st.columns([2, 3], gap="large")
 with settings_column:
-    preset_picker()
-    with st.container():  # always present, so what follows keeps its place in the page
-        show_notice()
+    with st.container():  # the presets and their notice in one block, never empty: a notice that comes or goes
+        preset_picker()   # moves nothing below it (an empty block is dropped from the page, and the tabs that
+        show_notice()     # followed it were drawn anew: sent back to Network, or shown twice for a moment)
     st.markdown("#### Settings")
     config = settings_form()
     sync_address(config)  # the address bar always holds these settings: copying it shares them
