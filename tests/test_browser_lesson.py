@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
-from test_browser import TRAINING_MS, Server, draw_seven, new_page, shoot
+from test_browser import TRAINING_MS, Server, draw_seven, new_page, open_tab, shoot
 
 pytestmark = pytest.mark.server
 
@@ -36,7 +36,7 @@ def go(page: Page, base: str, path: str) -> None:
 
 
 def fill_number(page: Page, tab: str, label: str, value: float) -> None:
-    page.get_by_role("tab", name=tab).click()
+    open_tab(page, tab)
     field = page.get_by_role("spinbutton", name=label)
     field.fill(f"{value:g}")
     field.press("Enter")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from mlp import TrainConfig, load_mnist, train
 from store import Store
-from test_browser import Server, new_page, shoot, wait_until
+from test_browser import Server, new_page, open_tab, shoot, wait_until
 from training.record import Run
 from ui.saving import records
 
@@ -68,7 +68,7 @@ def test_a_phone_reads_every_digit_and_every_count_of_the_confusion_matrix(brows
     shoot(phone, "inspect_confusion_phone")
 
     phone.set_viewport_size({"width": 1440, "height": 900})
-    phone.get_by_role("tab", name="Robustness").click()
+    open_tab(phone, "Robustness")
     wait_until(phone, f"() => ({AXIS_TITLES})().length >= 5", "the robustness panels were not drawn", timeout=120)
     titles = sorted(phone.evaluate(AXIS_TITLES), key=lambda t: t["left"])
     for a, b in zip(titles, titles[1:]):

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from test_browser import TRAINING_MS, Server, new_page, shoot, wait_for_points, wait_until
+from test_browser import TRAINING_MS, Server, new_page, open_tab, shoot, wait_for_points, wait_until
 
 pytestmark = pytest.mark.server  # every test here starts the app as a process
 
@@ -154,7 +154,7 @@ def test_a_change_after_a_preset_keeps_the_settings_tabs_where_they_are(browser,
     page.goto(f"{server.url}/Train?{page.url.split('?', 1)[1]}")
     page.get_by_role("button", name="Notebook: all digits").click()
     page.get_by_text("Press Start training to run it").wait_for()
-    page.get_by_role("tab", name="Data").click()
+    open_tab(page, "Data")
     before = page.evaluate(TABS_PLACE)
     field = page.get_by_role("spinbutton", name="Training examples per digit")
     field.fill("100")
