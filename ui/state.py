@@ -35,6 +35,7 @@ _COUNTER = "run_counter"
 _STOPPED = "stop_asked"
 _AGAIN = "again_asked"
 _FOCUS = "focus_run_controls"
+_START = "start_asked"
 _CHOSEN = "chosen_run"
 DIGIT_KEY = "drawn_digit"  # public: tests leave a digit as the Draw page would
 DRAWING_KEY = "canvas_drawing"  # public: tests leave a drawing as the canvas would
@@ -102,6 +103,16 @@ def again_asked() -> TrainingRun | None:
 
 def set_again_asked(run: TrainingRun | None) -> None:
     st.session_state[_AGAIN] = run
+
+
+def ask_start() -> None:
+    """Start was clicked: the page starts the run once it has read the settings in the same rerun (a click's own
+    arguments are those of the render it was clicked on, which a setting typed just before may not have reached)."""
+    st.session_state[_START] = True
+
+
+def pop_start_asked() -> bool:
+    return bool(st.session_state.pop(_START, False))
 
 
 def focus_control(key: str) -> None:

@@ -60,11 +60,15 @@ def preset_picker() -> None:
 
 # ----- starting a run -----
 def start_button(config: TrainConfig | None) -> None:
-    """Start, with what the run will cost on this server; disabled, with the reason, past the server's limits."""
+    """Start, with what the run will cost on this server; disabled, with the reason, past the server's limits. A
+    click starts `config`, the settings as this rerun read them: a learning rate typed and Start clicked at once, on a
+    busy server, once started the run with the rate before (the click carried the config of the render it was on)."""
     found = run_estimate(config)
     too_much = refusal(found) if isinstance(found, Estimate) else found
+    if state.pop_start_asked() and config is not None and not too_much and state.active_run() is None:
+        _start(config)
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.button("Start training", icon=":material/play_arrow:", type="primary", on_click=_start, args=(config,),
+        st.button("Start training", icon=":material/play_arrow:", type="primary", on_click=state.ask_start,
                   disabled=state.active_run() is not None or config is None or bool(too_much), key="start",
                   help="Train a new network with the settings below.")
         if isinstance(found, Estimate) and not too_much:
@@ -83,12 +87,13 @@ PAUSED_NOTE = ("**Paused: the network is not learning now.** Press **Resume** to
                "train one epoch and pause again.")
 # Puts the keyboard's focus on the control KEY once it can act (Pause: once the run has its worker), unless the user
 # has moved it: Start, once pressed, is disabled and Pause gives way to Resume, which leaves the focus on the page
-# itself (Pause was 30 Tabs away).
+# itself (Pause was 30 Tabs away). Focus still on the control just pressed is not the user's move: on a busy server
+# the old Pause can stay enabled on the page for a moment before Resume replaces it.
 _FOCUS = """<script>(() => {
   const until = Date.now() + 120000;
   const look = () => {
     const here = document.activeElement;
-    if (here && here !== document.body && !here.disabled && !here.closest('.st-key-start')) return;
+    if (here && here !== document.body && !here.disabled && !here.closest('.st-key-start, .st-key-pause, .st-key-resume')) return;
     const control = document.querySelector('.st-key-KEY button:not([disabled])');
     if (control) control.focus(); else if (Date.now() < until) setTimeout(look, 100);
   };
