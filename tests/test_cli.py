@@ -260,7 +260,10 @@ def test_with_no_data_anywhere_and_no_sample_it_says_what_to_install(monkeypatch
 def test_ctrl_c_exits_130(mnist_dir, tmp_path):
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "MLP_DATA_DIR": str(mnist_dir), "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen([sys.executable, "-m", "mlp", "train", "--epochs", "50"], cwd=tmp_path, env=env,
-                             stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             # as from a terminal: a suite started in the background (`cmd &`) ignores SIGINT, its
+                             # children inherit that, and Python then leaves Ctrl-C ignored (the CLI trained on)
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert "Training" in child.stderr.readline()  # the data is read and the loop is about to start
         child.send_signal(signal.SIGINT)
