@@ -164,10 +164,19 @@ def test_home_page_names_the_data_and_where_to_start(browser, server):
     page.close()
 
 
+# resolves once the element's place on the screen is the same on two animation frames in a row
+SETTLED = """e => new Promise(done => { let last = "";
+    const look = () => { const now = JSON.stringify(e.getBoundingClientRect());
+        if (now === last) done(); else { last = now; requestAnimationFrame(look) } };
+    look() })"""
+
+
 def draw_seven(page: Page) -> None:
     """A 7 with the mouse on the Draw page's canvas: a bar, then the long stroke down."""
     canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas.upper-canvas")
     canvas.wait_for()
+    canvas.scroll_into_view_if_needed()  # as a student would: on a phone it starts below the fold
+    canvas.evaluate(SETTLED)  # a loaded page still moving it: strokes read before would miss the canvas
     box = canvas.bounding_box()
     x, y = box["x"], box["y"]
     page.mouse.move(x + 80, y + 60)

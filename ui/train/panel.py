@@ -67,6 +67,7 @@ def start_button(config: TrainConfig | None) -> None:
     too_much = refusal(found) if isinstance(found, Estimate) else found
     if state.pop_start_asked() and config is not None and not too_much and state.active_run() is None:
         _start(config)
+        st.rerun()  # the page drawn again from the top: its notice (a refusal in words) and the run's controls
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button("Start training", icon=":material/play_arrow:", type="primary", on_click=state.ask_start,
                   disabled=state.active_run() is not None or config is None or bool(too_much), key="start",
